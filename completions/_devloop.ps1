@@ -1,0 +1,358 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'devloop'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'devloop' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented devloop.toml for the project in this directory')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show what a command would do, with no side effects')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build the image (skipped when an identical build exists)')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the [[test]] entries against the built image')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Push the image to its registry and record the release')
+            [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Roll a release out to the environment''s target')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Status, logs and resource use of what the target runs now')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put the previous release back on the target')
+            [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'devloop;init' {
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'App name [default: from the git remote or the directory name]')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite an existing devloop.toml')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;plan' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;build' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build even when an identical image exists, without the daemon''s layer cache')
+            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Use BuildKit (when the daemon supports it)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;test' {
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write a JUnit XML report here')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build even when an identical image exists, without the daemon''s layer cache')
+            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Use BuildKit (when the daemon supports it)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;release' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--allow-dirty', '--allow-dirty', [CompletionResultType]::ParameterName, 'Release even when tracked files have uncommitted changes')
+            [CompletionResult]::new('--list', '--list', [CompletionResultType]::ParameterName, 'List recorded releases instead of releasing')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;deploy' {
+            [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Release to deploy (id or tag) [default: the latest]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the deploy to settle, e.g. 10m')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;monitor' {
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Logs since this long ago, e.g. 15m')
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Last N log lines')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--logs', '--logs', [CompletionResultType]::ParameterName, 'Show logs')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep following the logs')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep following the logs')
+            [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Refresh the view until interrupted')
+            [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Refresh the view until interrupted')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when the target is unhealthy (for cron and CI)')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;rollback' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Release to go back to [default: the one before the current]')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;ship' {
+            [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write a JUnit XML report of the tests here')
+            [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Release to deploy (id or tag) [default: the latest]')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the deploy to settle, e.g. 10m')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build even when an identical image exists, without the daemon''s layer cache')
+            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Use BuildKit (when the daemon supports it)')
+            [CompletionResult]::new('--allow-dirty', '--allow-dirty', [CompletionResultType]::ParameterName, 'Release even when tracked files have uncommitted changes')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;doctor' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;completions' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented devloop.toml for the project in this directory')
+            [CompletionResult]::new('plan', 'plan', [CompletionResultType]::ParameterValue, 'Show what a command would do, with no side effects')
+            [CompletionResult]::new('build', 'build', [CompletionResultType]::ParameterValue, 'Build the image (skipped when an identical build exists)')
+            [CompletionResult]::new('test', 'test', [CompletionResultType]::ParameterValue, 'Run the [[test]] entries against the built image')
+            [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Push the image to its registry and record the release')
+            [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Roll a release out to the environment''s target')
+            [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Status, logs and resource use of what the target runs now')
+            [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put the previous release back on the target')
+            [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
+            [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'devloop;help;init' {
+            break
+        }
+        'devloop;help;plan' {
+            break
+        }
+        'devloop;help;build' {
+            break
+        }
+        'devloop;help;test' {
+            break
+        }
+        'devloop;help;release' {
+            break
+        }
+        'devloop;help;deploy' {
+            break
+        }
+        'devloop;help;monitor' {
+            break
+        }
+        'devloop;help;rollback' {
+            break
+        }
+        'devloop;help;ship' {
+            break
+        }
+        'devloop;help;doctor' {
+            break
+        }
+        'devloop;help;completions' {
+            break
+        }
+        'devloop;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

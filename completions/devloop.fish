@@ -1,0 +1,195 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_devloop_global_optspecs
+    string join \n C/chdir= c/config= e/env= o/output= q/quiet v/verbose no-color j/jobs= h/help V/version
+end
+
+function __fish_devloop_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_devloop_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_devloop_using_subcommand
+    set -l cmd (__fish_devloop_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c devloop -n "__fish_devloop_needs_command" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_needs_command" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_needs_command" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_needs_command" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_needs_command" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_needs_command" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_needs_command" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_needs_command" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_needs_command" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_needs_command" -s V -l version -d 'Print version'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "init" -d 'Write a commented devloop.toml for the project in this directory'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "plan" -d 'Show what a command would do, with no side effects'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "build" -d 'Build the image (skipped when an identical build exists)'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "test" -d 'Run the [[test]] entries against the built image'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "release" -d 'Push the image to its registry and record the release'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "deploy" -d 'Roll a release out to the environment\'s target'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "rollback" -d 'Put the previous release back on the target'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "completions" -d 'Print shell completions'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c devloop -n "__fish_devloop_using_subcommand init" -l name -d 'App name [default: from the git remote or the directory name]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand init" -l force -d 'Overwrite an existing devloop.toml'
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand init" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand build" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
+complete -c devloop -n "__fish_devloop_using_subcommand build" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand build" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand test" -l junit -d 'Write a JUnit XML report here' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand test" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
+complete -c devloop -n "__fish_devloop_using_subcommand test" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand test" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand release" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
+complete -c devloop -n "__fish_devloop_using_subcommand release" -l list -d 'List recorded releases instead of releasing'
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand release" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l release -d 'Release to deploy (id or tag) [default: the latest]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l timeout -d 'How long to wait for the deploy to settle, e.g. 10m' -r
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l since -d 'Logs since this long ago, e.g. 15m' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l tail -d 'Last N log lines' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l logs -d 'Show logs'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s f -l follow -d 'Keep following the logs'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s w -l watch -d 'Refresh the view until interrupted'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l check -d 'Exit 1 when the target is unhealthy (for cron and CI)'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l to -d 'Release to go back to [default: the one before the current]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l junit -d 'Write a JUnit XML report of the tests here' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l release -d 'Release to deploy (id or tag) [default: the latest]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l timeout -d 'How long to wait for the deploy to settle, e.g. 10m' -r
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "init" -d 'Write a commented devloop.toml for the project in this directory'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "plan" -d 'Show what a command would do, with no side effects'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "build" -d 'Build the image (skipped when an identical build exists)'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "test" -d 'Run the [[test]] entries against the built image'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "release" -d 'Push the image to its registry and record the release'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "deploy" -d 'Roll a release out to the environment\'s target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "rollback" -d 'Put the previous release back on the target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "completions" -d 'Print shell completions'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

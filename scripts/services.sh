@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Install (from Debian's packages) and start what devloop's tests need: Docker Engine, and the local
+# base images the examples build FROM (nothing can be pulled here). Safe to run again: it only
+# does what is missing.
+set -euo pipefail
+
+log() { printf '[services] %s\n' "$*" >&2; }
+as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
+
+apt_updated=0
+apt_install() {
+  if [ "$apt_updated" -eq 0 ]; then
+    log "apt-get update"
+    as_root apt-get update -qq >/dev/null
+    apt_updated=1
+  fi
+  log "installing $*"
+  DEBIAN_FRONTEND=noninteractive as_root apt-get install -y -qq "$@" >/dev/null
+}
+
+docker_up() {
+  docker info >/dev/null 2>&1
+}
+
+ensure_docker() {
+  if docker_up; then
+    return
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    apt_install docker.io
+  fi
+  if [ -z "${DOCKER_HOST:-}" ] || [ "${DOCKER_HOST}" = "unix:///var/run/docker.sock" ]; then
+    log "starting dockerd (log: /tmp/devloop-dockerd.log)"
+    as_root sh -c 'nohup dockerd >/tmp/devloop-dockerd.log 2>&1 &'
+  fi
+  for _ in $(seq 1 60); do
+    if docker_up; then
+      return
+    fi
+    sleep 0.5
+  done
+  log "the Docker daemon did not come up; last lines of its log:"
+  tail -n 20 /tmp/devloop-dockerd.log >&2 || true
+  exit 1
+}
+
+# busybox:1.36 built offline from Debian's static busybox, so `FROM busybox:1.36` works here; where
+# a registry is reachable the same Dockerfile pulls the real image.
+seed_busybox() {
+  if docker image inspect busybox:1.36 >/dev/null 2>&1; then
+    return
+  fi
+  if ! dpkg -s busybox-static >/dev/null 2>&1; then
+    apt_install busybox-static
+  fi
+  local root
+  root=$(mktemp -d)
+  trap 'rm -rf "$root"' RETURN
+  mkdir -p "$root/bin" "$root/tmp" "$root/etc" "$root/www"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $("$root/bin/busybox" --list); do
+    [ "$applet" = busybox ] || ln -sf busybox "$root/bin/$applet"
+  done
+  printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/:/bin/false\n' >"$root/etc/passwd"
+  printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+  log "seeding busybox:1.36 from /bin/busybox"
+  tar -C "$root" -c . | docker import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - busybox:1.36 >/dev/null
+}
+
+ensure_docker
+seed_busybox
+log "ready: $(docker version --format 'Docker Engine {{.Server.Version}} (API {{.Server.APIVersion}})')"

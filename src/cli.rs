@@ -1,0 +1,238 @@
+//! The command line, as clap definitions only. Behaviour lives in `cmd/`.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::output::Format;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0    done, or nothing to do
+  1    a step failed: build error, failing test, push refused
+  2    usage or configuration error (nothing was changed)
+  3    deploy failed and the target is back on the previous release (rolled back)
+  4    deploy did not settle within its timeout; the target may still be changing
+  5    a service is unreachable or refused us: Docker daemon, registry, AWS
+  130  interrupted (Ctrl-C); what had started was cleaned up or left as reported";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "devloop",
+    version,
+    about = "Plan, build, test, release, deploy and monitor an application from one devloop.toml",
+    after_help = EXIT_CODES,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct Global {
+    /// Run as if started in DIR
+    #[arg(
+        short = 'C',
+        long,
+        global = true,
+        env = "DEVLOOP_CHDIR",
+        value_name = "DIR"
+    )]
+    pub chdir: Option<PathBuf>,
+    /// Use this config file instead of searching for devloop.toml
+    #[arg(
+        short,
+        long,
+        global = true,
+        env = "DEVLOOP_CONFIG",
+        value_name = "FILE"
+    )]
+    pub config: Option<PathBuf>,
+    /// Environment from [env.<NAME>] to use
+    #[arg(
+        short,
+        long = "env",
+        global = true,
+        env = "DEVLOOP_ENV",
+        value_name = "NAME"
+    )]
+    pub env: Option<String>,
+    /// Output format: live text, or one JSON event per line
+    #[arg(short, long, global = true, env = "DEVLOOP_OUTPUT", value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+    /// Print only errors and the final verdict
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more (repeat for even more)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Disable colors (also NO_COLOR)
+    #[arg(long, global = true, env = "DEVLOOP_NO_COLOR")]
+    pub no_color: bool,
+    /// How many steps may run at once [default: number of CPUs]
+    #[arg(short, long, global = true, env = "DEVLOOP_JOBS", value_name = "N")]
+    pub jobs: Option<usize>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Write a commented devloop.toml for the project in this directory
+    Init(InitArgs),
+    /// Show what a command would do, with no side effects
+    Plan(PlanArgs),
+    /// Build the image (skipped when an identical build exists)
+    Build(BuildArgs),
+    /// Run the [[test]] entries against the built image
+    Test(TestArgs),
+    /// Push the image to its registry and record the release
+    Release(ReleaseArgs),
+    /// Roll a release out to the environment's target
+    Deploy(DeployArgs),
+    /// Status, logs and resource use of what the target runs now
+    Monitor(MonitorArgs),
+    /// Put the previous release back on the target
+    Rollback(RollbackArgs),
+    /// The whole loop: build → test → release → deploy
+    Ship(ShipArgs),
+    /// Check the config, git, the Docker daemon and credentials
+    Doctor,
+    /// Print shell completions
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Overwrite an existing devloop.toml
+    #[arg(long)]
+    pub force: bool,
+    /// App name [default: from the git remote or the directory name]
+    #[arg(long)]
+    pub name: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Stage {
+    Build,
+    Test,
+    Release,
+    Deploy,
+    Ship,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Build => "build",
+            Stage::Test => "test",
+            Stage::Release => "release",
+            Stage::Deploy => "deploy",
+            Stage::Ship => "ship",
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// The command to plan
+    #[arg(value_enum, default_value_t = Stage::Ship)]
+    pub command: Stage,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct BuildArgs {
+    /// Build even when an identical image exists, without the daemon's layer cache
+    #[arg(long, env = "DEVLOOP_NO_CACHE")]
+    pub no_cache: bool,
+    /// Use BuildKit (when the daemon supports it)
+    #[arg(long, env = "DEVLOOP_BUILDKIT")]
+    pub buildkit: bool,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct TestArgs {
+    /// Only run these tests (by name)
+    #[arg(value_name = "NAME")]
+    pub names: Vec<String>,
+    /// Write a JUnit XML report here
+    #[arg(long, env = "DEVLOOP_JUNIT", value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub build: BuildArgs,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct ReleaseArgs {
+    /// Release even when tracked files have uncommitted changes
+    #[arg(long, env = "DEVLOOP_ALLOW_DIRTY")]
+    pub allow_dirty: bool,
+    /// List recorded releases instead of releasing
+    #[arg(long)]
+    pub list: bool,
+}
+
+#[derive(Debug, Clone, Args, Default)]
+pub struct DeployArgs {
+    /// Release to deploy (id or tag) [default: the latest]
+    #[arg(long, value_name = "ID")]
+    pub release: Option<String>,
+    /// How long to wait for the deploy to settle, e.g. 10m
+    #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
+}
+
+#[derive(Debug, Args)]
+pub struct MonitorArgs {
+    /// Show logs
+    #[arg(long)]
+    pub logs: bool,
+    /// Keep following the logs
+    #[arg(long, short = 'f', requires = "logs")]
+    pub follow: bool,
+    /// Logs since this long ago, e.g. 15m
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub since: Option<std::time::Duration>,
+    /// Last N log lines
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Refresh the view until interrupted
+    #[arg(long, short = 'w')]
+    pub watch: bool,
+    /// Exit 1 when the target is unhealthy (for cron and CI)
+    #[arg(long)]
+    pub check: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RollbackArgs {
+    /// Release to go back to [default: the one before the current]
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ShipArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Release even when tracked files have uncommitted changes
+    #[arg(long, env = "DEVLOOP_ALLOW_DIRTY")]
+    pub allow_dirty: bool,
+    /// Write a JUnit XML report of the tests here
+    #[arg(long, env = "DEVLOOP_JUNIT", value_name = "FILE")]
+    pub junit: Option<PathBuf>,
+    #[command(flatten)]
+    pub deploy: DeployArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// Shell to generate completions for
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration::parse(s)
+}

@@ -1,0 +1,143 @@
+//! One thin module per subcommand: turn arguments into a pipeline (or a small operation) and run it.
+
+mod completions;
+mod doctor;
+mod init;
+mod plan;
+mod run;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::cli::{Cli, Command, Global, Stage};
+use crate::config::{self, Ambient, Config, LoadOptions};
+use crate::error::{Error, Result};
+use crate::output::Printer;
+use crate::pipeline::{self, Project};
+
+pub use completions::generate as completions;
+
+/// What every command gets: where it runs, the environment, the printer and the global flags.
+pub struct Context {
+    pub cwd: PathBuf,
+    pub ambient: Ambient,
+    pub printer: Printer,
+    pub global: Global,
+}
+
+impl Context {
+    /// Load and validate devloop.toml; its secrets are masked from here on.
+    pub fn load_config(&self) -> Result<Config> {
+        let opts = LoadOptions {
+            cwd: self.cwd.clone(),
+            config: self.global.config.clone(),
+            env: self.global.env.clone(),
+        };
+        let config = config::load(&opts, &self.ambient)?;
+        self.printer.add_secrets(config.secrets.iter().cloned());
+        Ok(config)
+    }
+
+    pub fn project(&self) -> Result<Arc<Project>> {
+        Ok(Arc::new(Project::new(
+            self.load_config()?,
+            self.ambient.clone(),
+        )))
+    }
+
+    pub fn jobs(&self) -> usize {
+        self.global.jobs.unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(usize::from)
+                .unwrap_or(2)
+        })
+    }
+}
+
+pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {
+    let base = std::env::current_dir()
+        .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
+    let cwd = match &cli.global.chdir {
+        Some(dir) => {
+            let dir = base.join(dir);
+            if !dir.is_dir() {
+                return Err(Error::usage(format!(
+                    "-C {}: no such directory",
+                    dir.display()
+                )));
+            }
+            dir
+        }
+        None => base,
+    };
+    let ctx = Context {
+        cwd,
+        ambient,
+        printer,
+        global: cli.global,
+    };
+    let opts = pipeline::Options::default();
+    match cli.command {
+        Command::Init(args) => init::run(&ctx, &args),
+        Command::Plan(args) => plan::run(&ctx, args.command),
+        Command::Completions(args) => completions::run(args.shell),
+        Command::Doctor => doctor::run(&ctx),
+        Command::Build(args) => run::stage(
+            &ctx,
+            Stage::Build,
+            pipeline::Options {
+                build: args,
+                ..opts
+            },
+        ),
+        Command::Test(args) => run::stage(
+            &ctx,
+            Stage::Test,
+            pipeline::Options {
+                build: args.build,
+                tests: args.names,
+                junit: args.junit,
+                ..opts
+            },
+        ),
+        Command::Release(args) if args.list => {
+            ctx.load_config()?;
+            Err(Error::not_available("devloop release --list"))
+        }
+        Command::Release(args) => run::stage(
+            &ctx,
+            Stage::Release,
+            pipeline::Options {
+                allow_dirty: args.allow_dirty,
+                ..opts
+            },
+        ),
+        Command::Deploy(args) => run::stage(
+            &ctx,
+            Stage::Deploy,
+            pipeline::Options {
+                deploy: args,
+                ..opts
+            },
+        ),
+        Command::Ship(args) => run::stage(
+            &ctx,
+            Stage::Ship,
+            pipeline::Options {
+                build: args.build,
+                allow_dirty: args.allow_dirty,
+                junit: args.junit,
+                deploy: args.deploy,
+                ..opts
+            },
+        ),
+        Command::Monitor(_) => {
+            ctx.load_config()?;
+            Err(Error::not_available("devloop monitor"))
+        }
+        Command::Rollback(_) => {
+            ctx.load_config()?;
+            Err(Error::not_available("devloop rollback"))
+        }
+    }
+}

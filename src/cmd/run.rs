@@ -1,0 +1,24 @@
+//! Run a stage of the loop through the step engine and end with the summary.
+
+use super::Context;
+use crate::cli::Stage;
+use crate::engine::Runner;
+use crate::error::{Error, Result};
+use crate::pipeline::{self, Options};
+
+pub fn stage(ctx: &Context, stage: Stage, opts: Options) -> Result<i32> {
+    let project = ctx.project()?;
+    pipeline::ensure_available(stage)?;
+    let steps = pipeline::steps(&project, stage, &opts)?;
+    let runtime = runtime()?;
+    let report = runtime.block_on(Runner::new(ctx.jobs(), ctx.printer.clone()).run(steps))?;
+    ctx.printer.summary(stage.as_str(), &report);
+    Ok(report.exit_code())
+}
+
+pub fn runtime() -> Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))
+}

@@ -1,0 +1,353 @@
+//! The one config loader: finds `devloop.toml`, merges the selected `[env.<name>]` over the shared
+//! settings, expands `${VAR}`, types the result, and validates cross-field rules.
+//!
+//! Every error it returns is exit 2 with `file:line:col`, and nothing has been changed when it fails.
+//! It is also the only place that reads the process environment (see [`Ambient`]).
+
+mod ambient;
+pub mod duration;
+mod interpolate;
+pub mod schema;
+mod source;
+mod validate;
+
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use toml::de::{DeTable, DeValue};
+use toml::Spanned;
+
+pub use ambient::Ambient;
+pub use schema::{Document, TargetKind};
+pub use source::{did_you_mean, Source};
+
+use crate::error::{Error, Result};
+
+pub const FILE_NAME: &str = "devloop.toml";
+
+/// Where to look and which environment to select.
+#[derive(Debug, Clone, Default)]
+pub struct LoadOptions {
+    /// Directory to start discovery from (after `-C`).
+    pub cwd: PathBuf,
+    /// Explicit config path (`-c`), relative to `cwd`.
+    pub config: Option<PathBuf>,
+    /// Selected environment (`-e`).
+    pub env: Option<String>,
+}
+
+/// A loaded, validated configuration for one environment (or none).
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub source: Source,
+    /// Directory holding devloop.toml; relative paths in it are relative to this.
+    pub root: PathBuf,
+    pub doc: Document,
+    /// The selected environment, when one was given or defaulted.
+    pub env: Option<String>,
+    /// Every environment the file defines, sorted.
+    pub envs: Vec<String>,
+    /// Values marked secret; the printer masks them everywhere.
+    pub secrets: Vec<String>,
+}
+
+impl Config {
+    pub fn app(&self) -> &str {
+        self.doc.app.name.get_ref()
+    }
+
+    /// Local image repository name.
+    pub fn image_name(&self) -> &str {
+        self.doc
+            .build
+            .image
+            .as_ref()
+            .map(|s| s.get_ref().as_str())
+            .unwrap_or_else(|| self.app())
+    }
+
+    pub fn context_dir(&self) -> PathBuf {
+        self.root.join(&self.doc.build.context)
+    }
+
+    pub fn dockerfile(&self) -> PathBuf {
+        match &self.doc.build.dockerfile {
+            Some(p) => self.root.join(p),
+            None => self.context_dir().join("Dockerfile"),
+        }
+    }
+
+    pub fn target(&self) -> Option<TargetKind> {
+        self.doc.deploy.target.as_ref().map(|t| *t.get_ref())
+    }
+
+    /// The environment a deploy goes to, or a usage error that lists the choices.
+    pub fn require_env(&self) -> Result<&str> {
+        match &self.env {
+            Some(e) => Ok(e),
+            None if self.envs.is_empty() => Ok("default"),
+            None => Err(Error::usage(format!(
+                "choose an environment with -e/--env (one of: {}), or set app.default_env in {}",
+                self.envs.join(", "),
+                self.source.display
+            ))),
+        }
+    }
+
+    /// The name deployments are known by: `<app>-<env>`.
+    pub fn deployment_name(&self) -> String {
+        format!(
+            "{}-{}",
+            self.app(),
+            self.env.as_deref().unwrap_or("default")
+        )
+    }
+}
+
+/// Find the config file: `-c` if given, else the nearest devloop.toml walking up from `cwd`.
+pub fn discover(opts: &LoadOptions) -> Result<PathBuf> {
+    if let Some(explicit) = &opts.config {
+        let path = opts.cwd.join(explicit);
+        if !path.is_file() {
+            return Err(Error::usage(format!(
+                "config file {} not found",
+                path.display()
+            )));
+        }
+        return Ok(path);
+    }
+    let mut dir = Some(opts.cwd.as_path());
+    while let Some(d) = dir {
+        let candidate = d.join(FILE_NAME);
+        if candidate.is_file() {
+            return Ok(candidate);
+        }
+        dir = d.parent();
+    }
+    Err(Error::usage(format!(
+        "no {FILE_NAME} in {} or any parent directory",
+        opts.cwd.display()
+    ))
+    .with_hint("run `devloop init` to create one, or pass -c/--config PATH"))
+}
+
+/// Discover, read and load the config with the process environment.
+pub fn load(opts: &LoadOptions, ambient: &Ambient) -> Result<Config> {
+    let path = discover(opts)?;
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+    let source = Source::new(&path, text, &opts.cwd);
+    load_source(source, opts.env.as_deref(), &|name| ambient.var(name))
+}
+
+/// Load from text already read. `lookup` resolves `${VAR}`.
+pub fn load_source(
+    source: Source,
+    env: Option<&str>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config> {
+    let mut root = DeTable::parse(&source.text).map_err(|e| {
+        source.error(
+            e.span(),
+            format!("invalid TOML: {}", e.message().trim_end()),
+        )
+    })?;
+    let envs = take_envs(&source, root.get_mut())?;
+    let env_names: Vec<String> = envs.iter().map(|(n, _, _)| n.clone()).collect();
+
+    let selected = match env {
+        Some(name) => Some(name.to_string()),
+        None => default_env(root.get_ref()),
+    };
+    if let Some(name) = &selected {
+        if !env_names.iter().any(|n| n == name) {
+            let mut msg = format!("unknown environment \"{name}\"");
+            if let Some(best) = did_you_mean(name, env_names.iter().map(String::as_str)) {
+                msg.push_str(&format!(" — did you mean \"{best}\"?"));
+            } else if env_names.is_empty() {
+                msg.push_str(&format!(
+                    " ({} defines no [env.<name>] tables)",
+                    source.display
+                ));
+            } else {
+                msg.push_str(&format!(" (defined: {})", env_names.join(", ")));
+            }
+            return Err(Error::usage(msg));
+        }
+    }
+
+    // Every environment must be well-formed, not only the selected one; variables that are unset
+    // here may be set where that environment is used, so only the selected one must resolve them.
+    for (name, key_span, table) in &envs {
+        if Some(name) == selected.as_ref() {
+            continue;
+        }
+        let _ = key_span;
+        let merged = merge_env(root.clone(), table.clone());
+        check_lenient(&source, merged, lookup)?;
+    }
+
+    let effective = match envs
+        .into_iter()
+        .find(|(n, _, _)| Some(n) == selected.as_ref())
+    {
+        Some((_, _, table)) => merge_env(root, table),
+        None => root,
+    };
+    let doc = type_strict(&source, effective, lookup)?;
+    let mut config = Config {
+        root: source
+            .path
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default(),
+        source,
+        doc,
+        env: selected,
+        envs: env_names,
+        secrets: Vec::new(),
+    };
+    validate::check(&config)?;
+    config.secrets = validate::secrets(&config.doc);
+    Ok(config)
+}
+
+type EnvTable<'i> = (String, Range<usize>, Spanned<DeValue<'i>>);
+
+/// Remove `[env]` from the tree, returning each environment's table.
+fn take_envs<'i>(source: &Source, root: &mut DeTable<'i>) -> Result<Vec<EnvTable<'i>>> {
+    let Some(envs) = root.remove("env") else {
+        return Ok(Vec::new());
+    };
+    let span = envs.span();
+    let DeValue::Table(table) = envs.into_inner() else {
+        return Err(source.error(
+            Some(span),
+            "\"env\" must be a table of environments: [env.<name>]",
+        ));
+    };
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let key_span = key.span();
+        let name = key.into_inner().to_string();
+        if !matches!(value.get_ref(), DeValue::Table(_)) {
+            return Err(source.error(
+                Some(value.span()),
+                format!("env.{name} must be a table: write [env.{name}]"),
+            ));
+        }
+        if name.is_empty()
+            || !name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            return Err(source.error(
+                Some(key_span),
+                format!("environment name \"{name}\" may only use letters, digits, - and _"),
+            ));
+        }
+        out.push((name, key_span, value));
+    }
+    out.sort_by(|a, b| a.0.cmp(&b.0));
+    Ok(out)
+}
+
+fn default_env(root: &DeTable<'_>) -> Option<String> {
+    let app = root.get("app")?.get_ref().as_table()?;
+    Some(app.get("default_env")?.get_ref().as_str()?.to_string())
+}
+
+/// Deep-merge an environment's table over the shared tree: tables merge, everything else replaces.
+fn merge_env<'i>(
+    mut base: Spanned<DeTable<'i>>,
+    env: Spanned<DeValue<'i>>,
+) -> Spanned<DeTable<'i>> {
+    if let DeValue::Table(overlay) = env.into_inner() {
+        merge_tables(base.get_mut(), overlay);
+    }
+    base
+}
+
+fn merge_tables<'i>(base: &mut DeTable<'i>, overlay: DeTable<'i>) {
+    for (key, value) in overlay {
+        let existing = base.get_mut(key.get_ref().as_ref());
+        match (existing, value.get_ref()) {
+            (Some(current), DeValue::Table(_)) if current.get_ref().is_table() => {
+                if let (DeValue::Table(dst), DeValue::Table(src)) =
+                    (current.get_mut(), value.into_inner())
+                {
+                    merge_tables(dst, src);
+                }
+            }
+            _ => {
+                base.remove(key.get_ref().as_ref());
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+fn type_strict(
+    source: &Source,
+    mut tree: Spanned<DeTable<'_>>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<Document> {
+    let mut problems = Vec::new();
+    for (_, v) in tree.get_mut().iter_mut() {
+        interpolate::expand_tree(v, lookup, &mut problems);
+    }
+    if let Some((span, problem)) = problems.into_iter().next() {
+        return Err(source.error(Some(span), problem.message()));
+    }
+    Document::deserialize(toml::de::Deserializer::from(tree)).map_err(|e| typing_error(source, &e))
+}
+
+/// Type-check an environment that is not selected: unset variables are tolerated, and errors inside
+/// a string that still holds an unexpanded variable are not its fault.
+fn check_lenient(
+    source: &Source,
+    mut tree: Spanned<DeTable<'_>>,
+    lookup: &dyn Fn(&str) -> Option<String>,
+) -> Result<()> {
+    let mut problems = Vec::new();
+    for (_, v) in tree.get_mut().iter_mut() {
+        interpolate::expand_tree(v, lookup, &mut problems);
+    }
+    if let Some((span, p @ interpolate::Problem::Malformed(_))) = problems
+        .iter()
+        .find(|(_, p)| matches!(p, interpolate::Problem::Malformed(_)))
+    {
+        return Err(source.error(Some(span.clone()), p.message()));
+    }
+    match Document::deserialize(toml::de::Deserializer::from(tree)) {
+        Ok(_) => Ok(()),
+        Err(e) => {
+            let inside_unset = e.span().is_some_and(|s| {
+                problems
+                    .iter()
+                    .any(|(p, _)| p.start <= s.start && s.end <= p.end)
+            });
+            if inside_unset {
+                Ok(())
+            } else {
+                Err(typing_error(source, &e))
+            }
+        }
+    }
+}
+
+fn typing_error(source: &Source, e: &toml::de::Error) -> Error {
+    let message = source::explain_serde_message(e.message());
+    let message = if message.starts_with("missing field `") {
+        message
+            .replacen("missing field `", "missing key \"", 1)
+            .replacen('`', "\"", 1)
+    } else {
+        message
+    };
+    source.error(e.span(), message)
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,165 @@
+//! Rules that span several keys, checked after typing so each error can point at the right key.
+
+use std::collections::BTreeSet;
+
+use super::schema::{Document, MaybeSecret, TargetKind, TestKind};
+use super::{did_you_mean, Config};
+use crate::error::Result;
+use crate::template;
+
+pub fn check(config: &Config) -> Result<()> {
+    let doc = &config.doc;
+    let src = &config.source;
+
+    let name = &doc.app.name;
+    if !is_image_component(name.get_ref()) {
+        return Err(src.error(
+            Some(name.span()),
+            format!(
+                "app name \"{}\" must be lowercase letters, digits, and . _ - between them (it names images and containers)",
+                name.get_ref()
+            ),
+        ));
+    }
+    if let Some(image) = &doc.build.image {
+        let ok = image.get_ref().split('/').all(is_image_component);
+        if !ok {
+            return Err(src.error(
+                Some(image.span()),
+                format!(
+                    "image name \"{}\" is not a valid Docker repository name",
+                    image.get_ref()
+                ),
+            ));
+        }
+    }
+
+    let templates = doc
+        .build
+        .tags
+        .iter()
+        .chain(doc.release.tags.iter().flatten())
+        .chain(doc.release.moving_tags.iter());
+    for t in templates {
+        template::validate(t.get_ref()).map_err(|why| src.error(Some(t.span()), why))?;
+    }
+    if doc.build.tags.is_empty() {
+        return Err(src.error(
+            None,
+            "build.tags is empty: give at least one tag template such as \"{short_sha}\"",
+        ));
+    }
+
+    let mut seen = BTreeSet::new();
+    for test in &doc.tests {
+        let tname = test.name.get_ref();
+        if !seen.insert(tname.as_str()) {
+            return Err(src.error(
+                Some(test.name.span()),
+                format!("duplicate test name \"{tname}\""),
+            ));
+        }
+        match test.kind {
+            TestKind::Host | TestKind::Image if test.run.is_none() => {
+                return Err(src.error(
+                    Some(test.name.span()),
+                    format!("test \"{tname}\" needs a `run` command"),
+                ));
+            }
+            TestKind::Service if test.port.is_none() => {
+                return Err(src.error(
+                    Some(test.name.span()),
+                    format!("service test \"{tname}\" needs `port`, the container port to probe"),
+                ));
+            }
+            _ => {}
+        }
+    }
+    let names: Vec<&str> = doc
+        .tests
+        .iter()
+        .map(|t| t.name.get_ref().as_str())
+        .collect();
+    for test in &doc.tests {
+        for need in &test.needs {
+            if !names.contains(&need.as_str()) {
+                let mut msg = format!(
+                    "test \"{}\" needs unknown test \"{need}\"",
+                    test.name.get_ref()
+                );
+                if let Some(best) = did_you_mean(need, names.iter().copied()) {
+                    msg.push_str(&format!(" — did you mean \"{best}\"?"));
+                }
+                return Err(src.error(Some(test.name.span()), msg));
+            }
+        }
+    }
+
+    if let Some(ledger) = &doc.release.ledger {
+        if !ledger.get_ref().starts_with("s3://") || ledger.get_ref().len() <= 5 {
+            return Err(src.error(
+                Some(ledger.span()),
+                "release.ledger must be an S3 location such as \"s3://bucket/prefix\"",
+            ));
+        }
+    }
+    if let Some(registry) = &doc.release.registry {
+        let r = registry.get_ref();
+        if r != "ecr" && (r.is_empty() || r.contains("://") || r.contains(char::is_whitespace)) {
+            return Err(src.error(
+                Some(registry.span()),
+                "release.registry must be \"ecr\" or host[:port]/namespace, without a scheme",
+            ));
+        }
+    }
+
+    if let Some(target) = &doc.deploy.target {
+        let missing = match target.get_ref() {
+            TargetKind::Ecs if doc.deploy.ecs.is_none() => {
+                Some("[deploy.ecs] with cluster and service")
+            }
+            TargetKind::Beanstalk if doc.deploy.beanstalk.is_none() => {
+                Some("[deploy.beanstalk] with application, environment and bucket")
+            }
+            _ => None,
+        };
+        if let Some(what) = missing {
+            return Err(src.error(
+                Some(target.span()),
+                format!("target \"{}\" needs {what}", target.get_ref().as_str()),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// One path component of a Docker repository name.
+fn is_image_component(s: &str) -> bool {
+    let bytes = s.as_bytes();
+    !s.is_empty()
+        && s.len() <= 128
+        && bytes[0].is_ascii_alphanumeric()
+        && bytes[bytes.len() - 1].is_ascii_alphanumeric()
+        && s.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
+}
+
+/// Every value marked secret anywhere in the document.
+pub fn secrets(doc: &Document) -> Vec<String> {
+    let maps = [&doc.build.args]
+        .into_iter()
+        .chain(doc.tests.iter().map(|t| &t.env))
+        .chain(doc.deploy.docker.iter().map(|d| &d.env))
+        .chain(doc.deploy.swarm.iter().map(|d| &d.env))
+        .chain(doc.deploy.ecs.iter().map(|d| &d.env));
+    let mut out: Vec<String> = maps
+        .flat_map(|m| m.values())
+        .filter(|v| v.is_secret())
+        .map(MaybeSecret::value)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string)
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}

@@ -1,0 +1,14 @@
+//! The one step engine every command runs through.
+//!
+//! A pipeline is a list of named [`Step`]s with dependencies. The [`runner`] starts each step when
+//! its dependencies are satisfied, bounds concurrency, enforces per-step timeouts, cancels every step
+//! on Ctrl-C/SIGTERM (giving each a chance to clean up), and reports events to the printer.
+
+mod runner;
+mod step;
+
+pub use runner::{Report, Runner, StepResult};
+pub use step::{Done, Outcome, Step, StepCtx, StepPlan};
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,324 @@
+//! Runs a pipeline: dependency order, bounded concurrency, timeouts, and cancellation.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use super::step::{Done, Outcome, Step, StepCtx};
+use crate::error::{Error, ExitKind, Result};
+use crate::output::Printer;
+
+/// How long a cancelled or timed-out step gets to clean up before it is abandoned.
+const CLEANUP_GRACE: Duration = Duration::from_secs(20);
+
+#[derive(Debug, Clone)]
+pub struct StepResult {
+    pub name: String,
+    pub outcome: Outcome,
+    pub duration: Duration,
+}
+
+/// The end of a run: each step's outcome, in pipeline order.
+#[derive(Debug, Clone)]
+pub struct Report {
+    pub results: Vec<StepResult>,
+    pub interrupted: bool,
+    pub duration: Duration,
+}
+
+impl Report {
+    /// The exit kind the run ends with: interrupted wins, then the first failure in pipeline order.
+    pub fn exit_kind(&self) -> Option<ExitKind> {
+        if self.interrupted {
+            return Some(ExitKind::Interrupted);
+        }
+        self.results.iter().find_map(|r| match &r.outcome {
+            Outcome::Failed(e) => Some(e.kind),
+            _ => None,
+        })
+    }
+    pub fn exit_code(&self) -> i32 {
+        self.exit_kind().map(ExitKind::code).unwrap_or(0)
+    }
+}
+
+pub struct Runner {
+    pub jobs: usize,
+    pub printer: Printer,
+}
+
+impl Runner {
+    pub fn new(jobs: usize, printer: Printer) -> Self {
+        Runner {
+            jobs: jobs.max(1),
+            printer,
+        }
+    }
+
+    /// Check names and dependencies: unknown names and cycles are configuration errors.
+    pub fn validate(steps: &[Step]) -> Result<()> {
+        let names: BTreeSet<&str> = steps.iter().map(|s| s.name.as_str()).collect();
+        if names.len() != steps.len() {
+            return Err(Error::usage("two steps share a name in this pipeline"));
+        }
+        for s in steps {
+            for n in &s.needs {
+                if !names.contains(n.as_str()) {
+                    return Err(Error::usage(format!(
+                        "step \"{}\" needs unknown step \"{n}\"",
+                        s.name
+                    )));
+                }
+            }
+        }
+        // Kahn's algorithm: anything left over sits on a cycle.
+        let mut indegree: BTreeMap<&str, usize> = steps
+            .iter()
+            .map(|s| (s.name.as_str(), s.needs.len()))
+            .collect();
+        let mut ready: Vec<&str> = indegree
+            .iter()
+            .filter(|(_, d)| **d == 0)
+            .map(|(n, _)| *n)
+            .collect();
+        let mut seen = 0;
+        while let Some(n) = ready.pop() {
+            seen += 1;
+            for s in steps.iter().filter(|s| s.needs.iter().any(|d| d == n)) {
+                if let Some(d) = indegree.get_mut(s.name.as_str()) {
+                    *d -= 1;
+                    if *d == 0 {
+                        ready.push(&s.name);
+                    }
+                }
+            }
+        }
+        if seen != steps.len() {
+            let stuck: Vec<&str> = indegree
+                .iter()
+                .filter(|(_, d)| **d > 0)
+                .map(|(n, _)| *n)
+                .collect();
+            return Err(Error::usage(format!(
+                "steps depend on each other in a cycle: {}",
+                stuck.join(", ")
+            )));
+        }
+        Ok(())
+    }
+
+    /// Run every step to an outcome. Never panics on step failure; returns the full report.
+    pub async fn run(self, steps: Vec<Step>) -> Result<Report> {
+        Self::validate(&steps)?;
+        let started = Instant::now();
+        let order: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
+        self.printer
+            .pipeline_started(&steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
+        let mut pending: Vec<Step> = steps;
+        let mut done: BTreeMap<String, StepResult> = BTreeMap::new();
+        let mut running: JoinSet<StepResult> = JoinSet::new();
+        let mut names: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
+        let cancel = CancellationToken::new();
+        let mut interrupted = false;
+        let mut signals = Signals::new();
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+
+        loop {
+            // Steps whose dependencies failed will never run.
+            let mut i = 0;
+            while i < pending.len() {
+                let blocker = pending[i]
+                    .needs
+                    .iter()
+                    .find(|n| done.get(n.as_str()).is_some_and(|r| !r.outcome.satisfies()))
+                    .cloned();
+                if let Some(b) = blocker {
+                    let step = pending.remove(i);
+                    let outcome = Outcome::NotRun(format!("{b} did not succeed"));
+                    self.finish(&mut done, step.name, outcome, Duration::ZERO);
+                } else {
+                    i += 1;
+                }
+            }
+            // Start what is ready, up to the concurrency limit.
+            if !interrupted {
+                let mut i = 0;
+                while i < pending.len() && running.len() < self.jobs {
+                    let ready = pending[i].needs.iter().all(|n| done.contains_key(n));
+                    if ready {
+                        let step = pending.remove(i);
+                        let name = step.name.clone();
+                        let id = self.spawn(&mut running, step, cancel.child_token());
+                        names.insert(id, name);
+                    } else {
+                        i += 1;
+                    }
+                }
+            }
+            if running.is_empty() {
+                for step in pending.drain(..) {
+                    let why = if interrupted {
+                        "interrupted"
+                    } else {
+                        "dependencies not met"
+                    };
+                    self.finish(
+                        &mut done,
+                        step.name,
+                        Outcome::NotRun(why.into()),
+                        Duration::ZERO,
+                    );
+                }
+                break;
+            }
+            tokio::select! {
+                joined = running.join_next_with_id() => {
+                    let result = match joined {
+                        Some(Ok((_, result))) => result,
+                        Some(Err(e)) => StepResult {
+                            name: names.get(&e.id()).cloned().unwrap_or_default(),
+                            outcome: Outcome::Failed(Error::failed(format!("step crashed: {e}"))),
+                            duration: Duration::ZERO,
+                        },
+                        None => continue,
+                    };
+                    self.finish(&mut done, result.name, result.outcome, result.duration);
+                }
+                _ = signals.recv(), if !interrupted => {
+                    interrupted = true;
+                    self.printer.warn("interrupted: cancelling running steps and cleaning up…");
+                    cancel.cancel();
+                    let grace = tokio::time::sleep(CLEANUP_GRACE);
+                    tokio::pin!(grace);
+                    loop {
+                        tokio::select! {
+                            joined = running.join_next() => match joined {
+                                Some(Ok(r)) => self.finish(&mut done, r.name, r.outcome, r.duration),
+                                Some(Err(_)) => {}
+                                None => break,
+                            },
+                            _ = &mut grace => {
+                                self.printer.warn("some steps did not finish cleaning up in time; abandoning them");
+                                running.abort_all();
+                                break;
+                            }
+                        }
+                    }
+                }
+                _ = tick.tick() => self.printer.tick(),
+            }
+        }
+
+        let results = order.into_iter().filter_map(|n| done.remove(&n)).collect();
+        Ok(Report {
+            results,
+            interrupted,
+            duration: started.elapsed(),
+        })
+    }
+
+    fn spawn(
+        &self,
+        set: &mut JoinSet<StepResult>,
+        step: Step,
+        cancel: CancellationToken,
+    ) -> tokio::task::Id {
+        self.printer.step_started(&step.name);
+        let ctx = StepCtx {
+            name: step.name.clone(),
+            printer: self.printer.clone(),
+            cancel: cancel.clone(),
+        };
+        let Step {
+            name, timeout, run, ..
+        } = step;
+        let handle = set.spawn(async move {
+            let started = Instant::now();
+            let mut fut = run(ctx);
+            let result = match timeout {
+                None => fut.await,
+                Some(limit) => {
+                    tokio::select! {
+                        r = &mut fut => r,
+                        _ = tokio::time::sleep(limit) => {
+                            cancel.cancel();
+                            let _ = tokio::time::timeout(CLEANUP_GRACE, fut).await;
+                            Err(Error::failed(format!(
+                                "timed out after {}",
+                                humantime::format_duration(limit)
+                            )))
+                        }
+                    }
+                }
+            };
+            let outcome = match result {
+                Ok(Done::Done(m)) => Outcome::Done(m),
+                Ok(Done::Skipped(m)) => Outcome::Skipped(m),
+                Err(e) => Outcome::Failed(e),
+            };
+            StepResult {
+                name,
+                outcome,
+                duration: started.elapsed(),
+            }
+        });
+        handle.id()
+    }
+
+    fn finish(
+        &self,
+        done: &mut BTreeMap<String, StepResult>,
+        name: String,
+        outcome: Outcome,
+        duration: Duration,
+    ) {
+        self.printer.step_finished(&name, &outcome, duration);
+        done.insert(
+            name.clone(),
+            StepResult {
+                name,
+                outcome,
+                duration,
+            },
+        );
+    }
+}
+
+/// Ctrl-C and SIGTERM (what CI runners send on cancel) as one stream.
+struct Signals {
+    #[cfg(unix)]
+    term: Option<tokio::signal::unix::Signal>,
+}
+
+impl Signals {
+    fn new() -> Self {
+        Signals {
+            #[cfg(unix)]
+            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+        }
+    }
+
+    async fn recv(&mut self) {
+        #[cfg(unix)]
+        {
+            let term = async {
+                match self.term.as_mut() {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = term => {}
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
+    }
+}

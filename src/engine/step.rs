@@ -1,0 +1,118 @@
+//! What a step is: a name, its dependencies, a description for `plan`, and the work itself.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
+
+use crate::error::{Error, Result};
+use crate::output::Printer;
+
+/// What a step would do, for `devloop plan`: a one-line action and structured details.
+#[derive(Debug, Clone, Serialize)]
+pub struct StepPlan {
+    pub action: String,
+    pub details: serde_json::Value,
+}
+
+/// A successful end: either the work was done, or there was nothing to do (with the reason).
+#[derive(Debug, Clone)]
+pub enum Done {
+    Done(String),
+    Skipped(String),
+}
+
+/// How a step ended.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    Done(String),
+    Skipped(String),
+    Failed(Error),
+    /// Never started: a dependency failed, or the run was interrupted first.
+    NotRun(String),
+}
+
+impl Outcome {
+    pub fn label(&self) -> &'static str {
+        match self {
+            Outcome::Done(_) => "done",
+            Outcome::Skipped(_) => "skipped",
+            Outcome::Failed(_) => "failed",
+            Outcome::NotRun(_) => "not run",
+        }
+    }
+    pub fn message(&self) -> String {
+        match self {
+            Outcome::Done(m) | Outcome::Skipped(m) | Outcome::NotRun(m) => m.clone(),
+            Outcome::Failed(e) => e.message.clone(),
+        }
+    }
+    /// Dependents may run after this outcome.
+    pub fn satisfies(&self) -> bool {
+        matches!(self, Outcome::Done(_) | Outcome::Skipped(_))
+    }
+}
+
+pub type StepFuture = Pin<Box<dyn Future<Output = Result<Done>> + Send>>;
+type StepFn = Box<dyn FnOnce(StepCtx) -> StepFuture + Send>;
+
+/// What a running step gets: its name, the printer, and the cancellation signal it must honour.
+#[derive(Clone)]
+pub struct StepCtx {
+    pub name: String,
+    pub printer: Printer,
+    pub cancel: CancellationToken,
+}
+
+impl StepCtx {
+    /// A transient status line (spinner text on a terminal, a plain line in CI).
+    pub fn progress(&self, message: impl Into<String>) {
+        self.printer.progress(&self.name, &message.into());
+    }
+    /// A line of output from the work (build output, test output).
+    pub fn log(&self, line: impl Into<String>) {
+        self.printer.log(&self.name, &line.into());
+    }
+    /// Fails with "interrupted" once the run is cancelled; steps call this between units of work.
+    pub fn check_cancelled(&self) -> Result<()> {
+        if self.cancel.is_cancelled() {
+            Err(Error::interrupted())
+        } else {
+            Ok(())
+        }
+    }
+}
+
+pub struct Step {
+    pub name: String,
+    pub needs: Vec<String>,
+    pub timeout: Option<Duration>,
+    pub plan: StepPlan,
+    pub(super) run: StepFn,
+}
+
+impl Step {
+    pub fn new<F, Fut>(name: impl Into<String>, plan: StepPlan, run: F) -> Self
+    where
+        F: FnOnce(StepCtx) -> Fut + Send + 'static,
+        Fut: Future<Output = Result<Done>> + Send + 'static,
+    {
+        Step {
+            name: name.into(),
+            needs: Vec::new(),
+            timeout: None,
+            plan,
+            run: Box::new(move |ctx| Box::pin(run(ctx))),
+        }
+    }
+    pub fn needs(mut self, needs: impl IntoIterator<Item = String>) -> Self {
+        self.needs.extend(needs);
+        self
+    }
+    pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.timeout = timeout;
+        self
+    }
+}

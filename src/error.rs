@@ -1,0 +1,107 @@
+//! Typed errors and the exit-code contract.
+//!
+//! Every failure inside devloop is an [`Error`] carrying an [`ExitKind`]; the kind alone decides the
+//! process exit code, so the table in the README and `--help` is enforced in one place.
+
+use std::fmt;
+
+/// What kind of failure happened, which is what a CI script branches on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ExitKind {
+    /// A step failed: build error, failing test, push refused.
+    StepFailed,
+    /// Usage or configuration error; nothing was changed.
+    Usage,
+    /// The deploy failed and the target is back on the previous release.
+    RolledBack,
+    /// The deploy did not settle within its timeout.
+    Timeout,
+    /// A service (Docker daemon, registry, AWS) is unreachable or refused us.
+    Unreachable,
+    /// Interrupted by Ctrl-C or SIGTERM.
+    Interrupted,
+}
+
+impl ExitKind {
+    /// The process exit code for this kind, as documented in the README.
+    pub fn code(self) -> i32 {
+        match self {
+            ExitKind::StepFailed => 1,
+            ExitKind::Usage => 2,
+            ExitKind::RolledBack => 3,
+            ExitKind::Timeout => 4,
+            ExitKind::Unreachable => 5,
+            ExitKind::Interrupted => 130,
+        }
+    }
+}
+
+/// A failure with a user-facing message, optional hint, and the kind that sets the exit code.
+#[derive(Debug, Clone)]
+pub struct Error {
+    pub kind: ExitKind,
+    pub message: String,
+    /// What the user can do about it, printed after the message.
+    pub hint: Option<String>,
+    /// Supporting lines (for example the last lines of a failing build), printed below the message.
+    pub detail: Vec<String>,
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn new(kind: ExitKind, message: impl Into<String>) -> Self {
+        Error {
+            kind,
+            message: message.into(),
+            hint: None,
+            detail: Vec::new(),
+        }
+    }
+    pub fn usage(message: impl Into<String>) -> Self {
+        Self::new(ExitKind::Usage, message)
+    }
+    pub fn failed(message: impl Into<String>) -> Self {
+        Self::new(ExitKind::StepFailed, message)
+    }
+    pub fn unreachable(message: impl Into<String>) -> Self {
+        Self::new(ExitKind::Unreachable, message)
+    }
+    pub fn interrupted() -> Self {
+        Self::new(ExitKind::Interrupted, "interrupted")
+    }
+    pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn with_detail(mut self, detail: Vec<String>) -> Self {
+        self.detail = detail;
+        self
+    }
+    /// Prefix the message with what we were doing, keeping kind and hint.
+    pub fn context(mut self, what: impl fmt::Display) -> Self {
+        self.message = format!("{what}: {}", self.message);
+        self
+    }
+    /// A capability that exists in the CLI but is delivered by later work: a usage error, never a fake success.
+    pub fn not_available(what: &str) -> Self {
+        Self::usage(format!(
+            "{what} is not available yet in this version of devloop"
+        ))
+        .with_hint("run `devloop plan` to see what it would do; nothing was changed")
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Map an I/O error on a path to a step failure with the path in the message.
+pub fn io_error(path: &std::path::Path, action: &str, err: std::io::Error) -> Error {
+    Error::failed(format!("cannot {action} {}: {err}", path.display()))
+}

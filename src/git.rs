@@ -1,0 +1,79 @@
+//! Repository state through git2: commit, branch, tag and whether the tree is dirty.
+//!
+//! Read locally and quickly (no network). Outside a repository the state is simply absent; only a
+//! step that needs git turns that into an error.
+
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct GitInfo {
+    pub sha: String,
+    pub short_sha: String,
+    /// Current branch; from the CI runner's variables when HEAD is detached.
+    pub branch: Option<String>,
+    /// A tag pointing exactly at HEAD.
+    pub tag: Option<String>,
+    /// Tracked files differ from HEAD (untracked files do not count, as with `git describe --dirty`).
+    pub dirty: bool,
+    pub workdir: PathBuf,
+}
+
+/// Inspect the repository containing `dir`. `Err` says why there is no git state.
+pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, String> {
+    let repo = git2::Repository::discover(dir)
+        .map_err(|_| format!("{} is not inside a git repository", dir.display()))?;
+    let head = repo
+        .head()
+        .map_err(|_| "the git repository has no commits yet".to_string())?;
+    let commit = head
+        .peel_to_commit()
+        .map_err(|e| format!("cannot read HEAD commit: {}", e.message()))?;
+    let sha = commit.id().to_string();
+    let short_sha = commit
+        .as_object()
+        .short_id()
+        .ok()
+        .and_then(|b| b.as_str().ok().map(str::to_string))
+        .unwrap_or_else(|| sha.chars().take(7).collect());
+    let branch = if head.is_branch() {
+        head.shorthand().ok().map(str::to_string)
+    } else {
+        ci_branch
+    };
+    let tag = tag_at(&repo, commit.id());
+    let mut opts = git2::StatusOptions::new();
+    opts.include_untracked(false)
+        .include_ignored(false)
+        .exclude_submodules(true);
+    let dirty = repo
+        .statuses(Some(&mut opts))
+        .map(|s| !s.is_empty())
+        .unwrap_or(false);
+    Ok(GitInfo {
+        sha,
+        short_sha,
+        branch,
+        tag,
+        dirty,
+        workdir: repo.workdir().map(Path::to_path_buf).unwrap_or_default(),
+    })
+}
+
+fn tag_at(repo: &git2::Repository, id: git2::Oid) -> Option<String> {
+    let names = repo.tag_names(None).ok()?;
+    let mut matching: Vec<String> = names
+        .iter()
+        .flatten()
+        .flatten()
+        .filter(|name| {
+            repo.revparse_single(&format!("refs/tags/{name}"))
+                .and_then(|o| o.peel_to_commit())
+                .is_ok_and(|c| c.id() == id)
+        })
+        .map(str::to_string)
+        .collect();
+    matching.sort();
+    matching.pop()
+}

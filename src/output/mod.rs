@@ -1,0 +1,227 @@
+//! The one printer. Nothing else in devloop writes to the terminal.
+//!
+//! Three renderings of the same events: live progress on a terminal ([`text`] with indicatif),
+//! plain timestamped lines when not a terminal or under CI (with GitHub Actions groups, annotations
+//! and a step summary when `GITHUB_ACTIONS=true`), and one JSON object per line (`--output json`).
+//! Every string passes through the secret mask before it is written anywhere.
+
+mod json;
+mod mask;
+mod summary;
+mod text;
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::engine::{Outcome, Report};
+use crate::error::Error;
+
+pub use mask::Mask;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
+pub enum Format {
+    #[default]
+    Text,
+    Json,
+}
+
+/// How output should look, decided once from flags and the environment.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub format: Format,
+    /// Live progress bars (stderr is a terminal and not CI).
+    pub live: bool,
+    pub color: bool,
+    /// 0 = normal, -1 = quiet, 1+ = verbose.
+    pub verbosity: i8,
+    /// GitHub Actions workflow commands and step summary.
+    pub github: bool,
+    pub step_summary: Option<PathBuf>,
+}
+
+/// Cheap to clone; every clone writes through the same state.
+#[derive(Clone)]
+pub struct Printer {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    opts: Options,
+    mask: Mask,
+    state: Mutex<Renderer>,
+}
+
+enum Renderer {
+    Text(text::TextRenderer),
+    Json(json::JsonRenderer),
+}
+
+impl Printer {
+    pub fn new(opts: Options) -> Self {
+        let renderer = match opts.format {
+            Format::Text => Renderer::Text(text::TextRenderer::new(&opts)),
+            Format::Json => Renderer::Json(json::JsonRenderer),
+        };
+        Printer {
+            inner: Arc::new(Inner {
+                opts,
+                mask: Mask::default(),
+                state: Mutex::new(renderer),
+            }),
+        }
+    }
+
+    pub fn options(&self) -> &Options {
+        &self.inner.opts
+    }
+
+    pub fn is_json(&self) -> bool {
+        self.inner.opts.format == Format::Json
+    }
+
+    /// Register values that must never appear in output.
+    pub fn add_secrets<I: IntoIterator<Item = String>>(&self, secrets: I) {
+        self.inner.mask.add(secrets);
+    }
+
+    pub fn mask(&self, text: &str) -> String {
+        self.inner.mask.apply(text)
+    }
+
+    fn with<R>(&self, f: impl FnOnce(&mut Renderer, &Mask, &Options) -> R) -> R {
+        let mut state = match self.inner.state.lock() {
+            Ok(s) => s,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        f(&mut state, &self.inner.mask, &self.inner.opts)
+    }
+
+    pub fn pipeline_started(&self, steps: &[&str]) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.pipeline_started(steps, o),
+            Renderer::Json(j) => {
+                j.emit(m, "pipeline_started", serde_json::json!({ "steps": steps }))
+            }
+        })
+    }
+
+    pub fn step_started(&self, step: &str) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.step_started(step, o),
+            Renderer::Json(j) => j.emit(m, "step_started", serde_json::json!({ "step": step })),
+        })
+    }
+
+    pub fn progress(&self, step: &str, message: &str) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.progress(step, &m.apply(message), o),
+            Renderer::Json(j) => j.emit(
+                m,
+                "progress",
+                serde_json::json!({ "step": step, "message": message }),
+            ),
+        })
+    }
+
+    pub fn log(&self, step: &str, line: &str) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.log(step, &m.apply(line), o),
+            Renderer::Json(j) => {
+                j.emit(m, "log", serde_json::json!({ "step": step, "line": line }))
+            }
+        })
+    }
+
+    pub fn step_finished(&self, step: &str, outcome: &Outcome, duration: Duration) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.step_finished(step, outcome, duration, m, o),
+            Renderer::Json(j) => {
+                let mut ev = serde_json::json!({
+                    "step": step,
+                    "outcome": outcome.label(),
+                    "message": outcome.message(),
+                    "duration_ms": duration.as_millis() as u64,
+                });
+                if let Outcome::Failed(e) = outcome {
+                    ev["exit_code"] = e.kind.code().into();
+                    ev["hint"] = e.hint.clone().into();
+                    ev["detail"] = e.detail.clone().into();
+                }
+                j.emit(m, "step_finished", ev)
+            }
+        })
+    }
+
+    /// Called about once a second while steps run: plain output uses it to avoid long silences.
+    pub fn tick(&self) {
+        self.with(|r, _, o| {
+            if let Renderer::Text(t) = r {
+                t.tick(o)
+            }
+        })
+    }
+
+    /// The table that ends every run, plus the JSON summary object or the GitHub step summary.
+    pub fn summary(&self, command: &str, report: &Report) {
+        self.with(|r, m, o| {
+            match r {
+                Renderer::Text(t) => t.summary(report, m, o),
+                Renderer::Json(j) => j.emit(m, "summary", summary::json(command, report)),
+            }
+            if let (true, Some(path)) = (o.github, &o.step_summary) {
+                let md = m.apply(&summary::markdown(command, report));
+                // The step summary is a courtesy; failing to write it must not fail the run.
+                if let Ok(mut f) = std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(path)
+                {
+                    let _ = f.write_all(md.as_bytes());
+                }
+            }
+        })
+    }
+
+    /// An error that ends the command outside any step (config, usage, connection).
+    pub fn error(&self, err: &Error) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.error(err, m, o),
+            Renderer::Json(j) => j.emit(
+                m,
+                "error",
+                serde_json::json!({
+                    "exit_code": err.kind.code(),
+                    "kind": err.kind,
+                    "message": err.message,
+                    "hint": err.hint,
+                    "detail": err.detail,
+                }),
+            ),
+        })
+    }
+
+    pub fn warn(&self, message: &str) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.warn(&m.apply(message), o),
+            Renderer::Json(j) => j.emit(m, "warning", serde_json::json!({ "message": message })),
+        })
+    }
+
+    /// A status message about what a command did (not step output): stderr in text mode.
+    pub fn info(&self, message: &str) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.info(&m.apply(message), o),
+            Renderer::Json(j) => j.emit(m, "info", serde_json::json!({ "message": message })),
+        })
+    }
+
+    /// A command's result document: text to stdout as given, or a JSON value as one line.
+    pub fn document(&self, text: &str, json: serde_json::Value) {
+        self.with(|r, m, _| match r {
+            Renderer::Text(t) => t.stdout(&m.apply(text)),
+            Renderer::Json(j) => j.document(m, json),
+        })
+    }
+}

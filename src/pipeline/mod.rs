@@ -1,0 +1,173 @@
+//! The steps of the loop and how they depend on each other.
+//!
+//! `ship` is build → tests → release → deploy; every other command runs a sub-pipeline of it. The
+//! same step list serves `plan` (which prints each step's description) and the commands that run
+//! them, so what `plan` shows is what runs.
+
+mod build;
+mod deploy;
+mod release;
+mod test;
+
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use crate::cli::{BuildArgs, DeployArgs, Stage};
+use crate::config::{Ambient, Config};
+use crate::engine::Step;
+use crate::error::{Error, Result};
+use crate::git::{self, GitInfo};
+use crate::template::{self, Vars};
+
+/// What every step may read: the loaded config, git state and the moment the run started.
+pub struct Project {
+    pub config: Config,
+    /// Git state, or why there is none (not a repository, no commits).
+    pub git: Result<GitInfo, String>,
+    pub started: SystemTime,
+    pub ambient: Ambient,
+}
+
+impl Project {
+    pub fn new(config: Config, ambient: Ambient) -> Self {
+        let git = git::inspect(&config.root, ambient.ci_branch());
+        Project {
+            config,
+            git,
+            started: SystemTime::now(),
+            ambient,
+        }
+    }
+
+    pub fn template_vars(&self) -> Vars {
+        let mut vars = Vars::default();
+        let git = self.git.as_ref().map_err(String::clone);
+        vars.set("sha", git.clone().map(|g| g.sha.clone()));
+        vars.set("short_sha", git.clone().map(|g| g.short_sha.clone()));
+        vars.set(
+            "branch",
+            git.clone().and_then(|g| {
+                g.branch
+                    .clone()
+                    .ok_or_else(|| "HEAD is detached and no CI branch variable is set".into())
+            }),
+        );
+        vars.set(
+            "tag",
+            git.and_then(|g| {
+                g.tag
+                    .clone()
+                    .ok_or_else(|| "no git tag points at HEAD".into())
+            }),
+        );
+        let stamp = humantime::format_rfc3339_seconds(self.started).to_string();
+        let compact: String = stamp.chars().filter(char::is_ascii_digit).collect();
+        vars.set("timestamp", Ok(compact));
+        vars.set("app", Ok(self.config.app().to_string()));
+        vars.set(
+            "env",
+            Ok(self.config.env.clone().unwrap_or_else(|| "default".into())),
+        );
+        vars
+    }
+
+    /// Render tag templates; the error names the template and why it cannot be rendered here.
+    pub fn render(&self, templates: &[toml::Spanned<String>]) -> Result<Vec<String>, String> {
+        let vars = self.template_vars();
+        let mut tags: Vec<String> = Vec::new();
+        for t in templates {
+            let tag = template::render(t.get_ref(), &vars)?;
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        Ok(tags)
+    }
+
+    /// `image:tag` references the build produces.
+    pub fn image_refs(&self) -> Result<Vec<String>, String> {
+        let image = self.config.image_name();
+        Ok(self
+            .render(&self.config.doc.build.tags)?
+            .into_iter()
+            .map(|t| format!("{image}:{t}"))
+            .collect())
+    }
+}
+
+/// Options from the command line that shape the steps.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    pub build: BuildArgs,
+    /// Only these tests (empty: all).
+    pub tests: Vec<String>,
+    pub junit: Option<std::path::PathBuf>,
+    pub allow_dirty: bool,
+    pub deploy: DeployArgs,
+}
+
+/// Which parts of the loop a command runs.
+fn parts(stage: Stage) -> (bool, bool, bool, bool) {
+    // (build, test, release, deploy)
+    match stage {
+        Stage::Build => (true, false, false, false),
+        Stage::Test => (true, true, false, false),
+        Stage::Release => (true, false, true, false),
+        Stage::Deploy => (false, false, false, true),
+        Stage::Ship => (true, true, true, true),
+    }
+}
+
+/// The parts of this stage that this version of devloop cannot run yet.
+pub fn unavailable(stage: Stage) -> Vec<&'static str> {
+    let (b, t, r, d) = parts(stage);
+    [
+        (b, "build", build::AVAILABLE),
+        (t, "test", test::AVAILABLE),
+        (r, "release", release::AVAILABLE),
+        (d, "deploy", deploy::AVAILABLE),
+    ]
+    .into_iter()
+    .filter(|(wanted, _, available)| *wanted && !available)
+    .map(|(_, name, _)| name)
+    .collect()
+}
+
+/// Refuse, before anything runs, a command that needs a part not available yet.
+pub fn ensure_available(stage: Stage) -> Result<()> {
+    let missing = unavailable(stage);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::not_available(&format!(
+        "devloop {} ({} not implemented)",
+        stage.as_str(),
+        missing.join(", ")
+    )))
+}
+
+/// The steps a command runs, in pipeline order.
+pub fn steps(project: &Arc<Project>, stage: Stage, opts: &Options) -> Result<Vec<Step>> {
+    let (b, t, r, d) = parts(stage);
+    let mut steps = Vec::new();
+    let mut gate: Vec<String> = Vec::new();
+    if b {
+        steps.push(build::step(project, opts));
+        gate = vec![build::NAME.to_string()];
+    }
+    if t {
+        let tests = test::steps(project, opts, b)?;
+        if !tests.is_empty() {
+            gate = tests.iter().map(|s| s.name.clone()).collect();
+        }
+        steps.extend(tests);
+    }
+    if r {
+        steps.push(release::step(project, opts).needs(gate.clone()));
+        gate = vec![release::NAME.to_string()];
+    }
+    if d {
+        steps.push(deploy::step(project, opts)?.needs(gate));
+    }
+    Ok(steps)
+}

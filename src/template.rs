@@ -1,0 +1,170 @@
+//! Tag templates such as `{short_sha}` or `{branch}-{timestamp}`.
+//!
+//! Placeholders are checked when the config loads (so a typo is a located error) and rendered when a
+//! step needs the tags; a placeholder that needs git fails only then, outside a repository.
+
+use std::collections::BTreeMap;
+
+use crate::config::did_you_mean;
+
+pub const PLACEHOLDERS: &[&str] = &[
+    "sha",
+    "short_sha",
+    "branch",
+    "tag",
+    "timestamp",
+    "app",
+    "env",
+];
+
+/// Placeholders whose value comes from git.
+const GIT_PLACEHOLDERS: &[&str] = &["sha", "short_sha", "branch", "tag"];
+
+fn placeholders(template: &str) -> Result<Vec<&str>, String> {
+    let mut out = Vec::new();
+    let mut rest = template;
+    while let Some(open) = rest.find(['{', '}']) {
+        if rest.as_bytes()[open] == b'}' {
+            return Err(format!("unmatched \"}}\" in tag template \"{template}\""));
+        }
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed \"{{\" in tag template \"{template}\""))?;
+        out.push(&after[..close]);
+        rest = &after[close + 1..];
+    }
+    Ok(out)
+}
+
+/// Check a template's placeholders.
+pub fn validate(template: &str) -> Result<(), String> {
+    for p in placeholders(template)? {
+        if !PLACEHOLDERS.contains(&p) {
+            let mut msg = format!("unknown placeholder \"{{{p}}}\" in tag template \"{template}\"");
+            match did_you_mean(p, PLACEHOLDERS.iter().copied()) {
+                Some(best) => msg.push_str(&format!(" — did you mean \"{{{best}}}\"?")),
+                None => msg.push_str(&format!(" (known: {})", PLACEHOLDERS.join(", "))),
+            }
+            return Err(msg);
+        }
+    }
+    let literal = template.replace(['{', '}'], "");
+    if template.is_empty() || (placeholders(template)?.is_empty() && !is_valid_tag(&literal)) {
+        return Err(format!(
+            "tag \"{template}\" is not a valid Docker tag (letters, digits, _ . -, at most 128, not starting with . or -)"
+        ));
+    }
+    Ok(())
+}
+
+/// Whether rendering this template needs a git repository.
+pub fn needs_git(template: &str) -> bool {
+    placeholders(template).is_ok_and(|ps| ps.iter().any(|p| GIT_PLACEHOLDERS.contains(p)))
+}
+
+/// Values for placeholders; `None` means "not available here" with the reason.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    values: BTreeMap<&'static str, Result<String, String>>,
+}
+
+impl Vars {
+    pub fn set(&mut self, name: &'static str, value: Result<String, String>) {
+        self.values.insert(name, value);
+    }
+}
+
+/// Render a template into a valid Docker tag: characters Docker refuses become `-`.
+pub fn render(template: &str, vars: &Vars) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = template;
+    while let Some(open) = rest.find('{') {
+        out.push_str(&rest[..open]);
+        let after = &rest[open + 1..];
+        let close = after
+            .find('}')
+            .ok_or_else(|| format!("unclosed \"{{\" in tag template \"{template}\""))?;
+        let name = &after[..close];
+        match vars.values.get(name) {
+            Some(Ok(v)) => out.push_str(v),
+            Some(Err(why)) => {
+                return Err(format!(
+                    "tag template \"{template}\" needs {{{name}}}, but {why}"
+                ))
+            }
+            None => {
+                return Err(format!(
+                    "unknown placeholder \"{{{name}}}\" in tag template \"{template}\""
+                ))
+            }
+        }
+        rest = &after[close + 1..];
+    }
+    out.push_str(rest);
+    Ok(sanitize(&out))
+}
+
+fn sanitize(raw: &str) -> String {
+    let mut tag: String = raw
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    while tag.starts_with(['.', '-']) {
+        tag.remove(0);
+    }
+    tag.truncate(128);
+    if tag.is_empty() {
+        tag.push('_');
+    }
+    tag
+}
+
+fn is_valid_tag(tag: &str) -> bool {
+    !tag.is_empty()
+        && tag.len() <= 128
+        && !tag.starts_with(['.', '-'])
+        && tag
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validates_placeholders_with_suggestions() {
+        assert!(validate("{short_sha}").is_ok());
+        assert!(validate("v1-{branch}-{timestamp}").is_ok());
+        assert!(validate("latest").is_ok());
+        let err = validate("{short_hsa}").unwrap_err();
+        assert!(err.contains("did you mean \"{short_sha}\""), "{err}");
+        assert!(validate("{sha").unwrap_err().contains("unclosed"));
+        assert!(validate("a}").unwrap_err().contains("unmatched"));
+        assert!(validate("bad tag")
+            .unwrap_err()
+            .contains("not a valid Docker tag"));
+    }
+
+    #[test]
+    fn renders_and_sanitizes() {
+        let mut vars = Vars::default();
+        vars.set("branch", Ok("feature/login".into()));
+        vars.set(
+            "short_sha",
+            Err("/tmp/x is not inside a git repository".into()),
+        );
+        assert_eq!(render("{branch}", &vars).unwrap(), "feature-login");
+        let err = render("{short_sha}", &vars).unwrap_err();
+        assert!(err.contains("not inside a git repository"), "{err}");
+        assert!(needs_git("{branch}-x"));
+        assert!(!needs_git("{timestamp}"));
+    }
+}

@@ -1,0 +1,338 @@
+//! The CLI as a new user meets it: help, version, plan, config errors, init, env selection.
+
+mod common;
+
+use common::*;
+
+#[test]
+fn help_lists_commands_and_exit_codes() {
+    let r = run(devloop(&repo_root()).arg("--help"));
+    assert_eq!(r.code, 0);
+    for cmd in [
+        "init",
+        "plan",
+        "build",
+        "test",
+        "release",
+        "deploy",
+        "monitor",
+        "rollback",
+        "ship",
+        "doctor",
+        "completions",
+    ] {
+        assert!(
+            r.stdout.contains(&format!("  {cmd}")),
+            "missing {cmd} in help:\n{}",
+            r.stdout
+        );
+    }
+    for code in ["0 ", "1 ", "2 ", "3 ", "4 ", "5 ", "130"] {
+        assert!(
+            r.stdout.contains(&format!("  {code}")),
+            "missing exit code {code}:\n{}",
+            r.stdout
+        );
+    }
+    for flag in [
+        "--chdir",
+        "--config",
+        "--env",
+        "--output",
+        "--quiet",
+        "--verbose",
+        "--no-color",
+        "DEVLOOP_ENV",
+    ] {
+        assert!(r.stdout.contains(flag), "missing {flag}");
+    }
+}
+
+#[test]
+fn version_prints_the_package_version() {
+    let r = run(devloop(&repo_root()).arg("--version"));
+    assert_eq!(r.code, 0);
+    assert_eq!(
+        r.stdout.trim(),
+        format!("devloop {}", env!("CARGO_PKG_VERSION"))
+    );
+}
+
+#[test]
+fn unknown_flags_are_usage_errors() {
+    let r = run(devloop(&repo_root()).args(["plan", "--frobnicate"]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("--frobnicate"));
+}
+
+#[test]
+fn plan_on_the_example_shows_the_whole_loop() {
+    let dir = example("hello");
+    let r = run(devloop(dir.path()).arg("plan"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sha = git2::Repository::open(dir.path())
+        .unwrap()
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    assert!(
+        r.stdout.contains(&format!("image: hello:{}", &sha[..7])),
+        "{}",
+        r.stdout
+    );
+    for step in [
+        "build",
+        "test:page",
+        "test:in-image",
+        "test:http",
+        "release",
+        "deploy",
+    ] {
+        assert!(r.stdout.contains(step), "plan lacks {step}:\n{}", r.stdout);
+    }
+    assert!(
+        r.stdout.contains("deploy to local (docker)"),
+        "{}",
+        r.stdout
+    );
+    // Nothing printed but the document on stdout; nothing written to the project.
+    assert!(r.stderr.is_empty(), "{}", r.stderr);
+    assert!(!dir.path().join(".devloop").exists());
+}
+
+#[test]
+fn plan_json_is_a_stable_document() {
+    let dir = example("hello");
+    let r = run(devloop(dir.path()).args(["plan", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(r.stdout.trim()).expect("one JSON document");
+    assert_eq!(doc["format"], 1);
+    assert_eq!(doc["command"], "ship");
+    assert_eq!(doc["app"], "hello");
+    assert_eq!(doc["env"], "local");
+    assert_eq!(doc["target"], "docker");
+    assert_eq!(doc["git"]["dirty"], false);
+    let names: Vec<&str> = doc["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "build",
+            "test:page",
+            "test:in-image",
+            "test:http",
+            "release",
+            "deploy"
+        ]
+    );
+    let release = &doc["steps"][4];
+    assert_eq!(
+        release["needs"],
+        serde_json::json!(["test:page", "test:in-image", "test:http"])
+    );
+    let deploy = &doc["steps"][5]["details"];
+    assert_eq!(deploy["settings"]["ports"], serde_json::json!(["8080:80"]));
+    assert_eq!(deploy["name"], "hello-local");
+    assert_eq!(
+        doc["resolved"]["build"]["args"]["GREETING"],
+        "Hello from devloop"
+    );
+}
+
+#[test]
+fn plan_sub_commands_and_env_selection() {
+    let dir = example("hello");
+    let r = run(devloop(dir.path()).args(["plan", "build", "-o", "json"]));
+    let doc: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(doc["steps"].as_array().unwrap().len(), 1);
+
+    // DEVLOOP_ENV and ${VAR:-default} interpolation from the environment.
+    let r = run(devloop(dir.path())
+        .args(["plan", "deploy", "-o", "json"])
+        .env("DEVLOOP_ENV", "swarm")
+        .env("HELLO_PORT", "9999"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(doc["env"], "swarm");
+    assert_eq!(
+        doc["steps"][0]["details"]["settings"]["ports"],
+        serde_json::json!(["9999:80"])
+    );
+    assert_eq!(doc["steps"][0]["details"]["settings"]["replicas"], 2);
+}
+
+#[test]
+fn secrets_never_appear_in_plan_output() {
+    let dir = project(&[(
+        "devloop.toml",
+        "[app]\nname = \"s\"\n[build]\nargs = { TOKEN = { value = \"${MY_TOKEN}\", secret = true } }\n",
+    )]);
+    for fmt in ["text", "json"] {
+        let r = run(devloop(dir.path())
+            .args(["plan", "build", "-o", fmt])
+            .env("MY_TOKEN", "tok-9f8e7d6c"));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(!r.stdout.contains("tok-9f8e7d6c") && !r.stderr.contains("tok-9f8e7d6c"));
+        if fmt == "json" {
+            assert!(r.stdout.contains("\"TOKEN\":\"***\""), "{}", r.stdout);
+        }
+    }
+}
+
+#[test]
+fn typo_in_a_key_is_located_with_a_suggestion_and_changes_nothing() {
+    let dir = project(&[(
+        "devloop.toml",
+        "[app]\nname = \"x\"\n\n[build]\ncontext = \".\"\nimgae = \"foo\"\n",
+    )]);
+    let before = listing(dir.path());
+    for cmd in [&["plan"][..], &["build"], &["ship"], &["deploy"]] {
+        let r = run(devloop(dir.path()).args(cmd));
+        assert_eq!(r.code, 2, "{cmd:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(
+                "error: devloop.toml:6:1: unknown key \"imgae\" — did you mean \"image\"?"
+            ),
+            "{}",
+            r.stderr
+        );
+    }
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn wrong_type_is_located() {
+    let dir = project(&[(
+        "devloop.toml",
+        "[app]\nname = \"x\"\n[deploy]\ntimeout = 90\n",
+    )]);
+    let r = run(devloop(dir.path()).arg("plan"));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("devloop.toml:4:11: invalid type: integer `90`"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn config_errors_in_json_mode_are_json() {
+    let dir = project(&[("devloop.toml", "[app]\nnmae = \"x\"\n")]);
+    let r = run(devloop(dir.path()).args(["plan", "-o", "json"]));
+    assert_eq!(r.code, 2);
+    let ev: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(ev["event"], "error");
+    assert_eq!(ev["exit_code"], 2);
+    assert!(ev["message"]
+        .as_str()
+        .unwrap()
+        .contains("did you mean \"name\""));
+}
+
+#[test]
+fn missing_config_says_where_it_looked() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(devloop(dir.path()).arg("plan"));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no devloop.toml in"), "{}", r.stderr);
+    assert!(r.stderr.contains("devloop init"));
+}
+
+#[test]
+fn chdir_and_config_flags() {
+    let dir = example("hello");
+    let r = run(devloop(&repo_root())
+        .arg("-C")
+        .arg(dir.path())
+        .args(["plan", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(devloop(dir.path()).args(["-c", "nope.toml", "plan"]));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("nope.toml not found"), "{}", r.stderr);
+}
+
+#[test]
+fn the_example_config_loads_in_every_environment() {
+    let root = repo_root();
+    for env in ["staging", "prod"] {
+        let r = run(devloop(&root).args([
+            "-c",
+            "devloop.toml.example",
+            "-e",
+            env,
+            "plan",
+            "-o",
+            "json",
+        ]));
+        assert_eq!(r.code, 0, "{env}: {}", r.stderr);
+        let doc: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+        assert_eq!(doc["env"], env);
+    }
+}
+
+#[test]
+fn init_writes_a_loadable_config_and_refuses_to_overwrite() {
+    let dir = tempfile::tempdir().unwrap();
+    let app_dir = dir.path().join("My Shop");
+    std::fs::create_dir(&app_dir).unwrap();
+    std::fs::write(app_dir.join("Dockerfile"), "FROM busybox:1.36\n").unwrap();
+    let r = run(devloop(&app_dir).arg("init"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let text = std::fs::read_to_string(app_dir.join("devloop.toml")).unwrap();
+    assert!(text.contains("name = \"my-shop\""), "{text}");
+    assert!(text.contains("Found ./Dockerfile"));
+    // The written file is valid (tags need git, so plan the deploy part only).
+    let r = run(devloop(&app_dir).args(["plan", "deploy"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    std::fs::write(app_dir.join("devloop.toml"), "keep me").unwrap();
+    let r = run(devloop(&app_dir).arg("init"));
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("already exists") && r.stderr.contains("--force"));
+    assert_eq!(
+        std::fs::read_to_string(app_dir.join("devloop.toml")).unwrap(),
+        "keep me"
+    );
+    let r = run(devloop(&app_dir).args(["init", "--force", "--name", "shop"]));
+    assert_eq!(r.code, 0);
+    assert!(std::fs::read_to_string(app_dir.join("devloop.toml"))
+        .unwrap()
+        .contains("name = \"shop\""));
+}
+
+#[test]
+fn unavailable_capabilities_exit_2_and_change_nothing() {
+    let dir = example("hello");
+    let before = listing(dir.path());
+    for cmd in [&["monitor"][..], &["rollback"], &["release", "--list"]] {
+        let r = run(devloop(dir.path()).args(cmd));
+        assert_eq!(r.code, 2, "{cmd:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains("not available yet"),
+            "{cmd:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn unknown_environment_is_a_usage_error() {
+    let dir = example("hello");
+    let r = run(devloop(dir.path()).args(["-e", "lcoal", "plan"]));
+    assert_eq!(r.code, 2);
+    assert!(
+        r.stderr
+            .contains("unknown environment \"lcoal\" — did you mean \"local\"?"),
+        "{}",
+        r.stderr
+    );
+}
