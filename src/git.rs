@@ -18,6 +18,8 @@ pub struct GitInfo {
     /// Tracked files differ from HEAD (untracked files do not count, as with `git describe --dirty`).
     pub dirty: bool,
     pub workdir: PathBuf,
+    /// The `origin` remote's URL without credentials, for the image's source label.
+    pub remote: Option<String>,
 }
 
 /// Inspect the repository containing `dir`. `Err` says why there is no git state.
@@ -51,7 +53,12 @@ pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, String>
         .statuses(Some(&mut opts))
         .map(|s| !s.is_empty())
         .unwrap_or(false);
+    let remote = repo
+        .find_remote("origin")
+        .ok()
+        .and_then(|r| r.url().ok().map(strip_credentials));
     Ok(GitInfo {
+        remote,
         sha,
         short_sha,
         branch,
@@ -76,4 +83,33 @@ fn tag_at(repo: &git2::Repository, id: git2::Oid) -> Option<String> {
         .collect();
     matching.sort();
     matching.pop()
+}
+
+/// `https://user:token@host/x` → `https://host/x`: a token in a remote URL must not reach a label.
+fn strip_credentials(url: &str) -> String {
+    match url.split_once("://") {
+        Some((scheme, rest)) => {
+            let host_start = rest.find('/').unwrap_or(rest.len());
+            match rest[..host_start].rfind('@') {
+                Some(at) => format!("{scheme}://{}", &rest[at + 1..]),
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn credentials_are_stripped_from_remotes() {
+        assert_eq!(
+            super::strip_credentials("https://u:tok@github.com/a/b.git"),
+            "https://github.com/a/b.git"
+        );
+        assert_eq!(
+            super::strip_credentials("git@github.com:a/b.git"),
+            "git@github.com:a/b.git"
+        );
+    }
 }

@@ -17,6 +17,7 @@
 pub mod cli;
 pub mod cmd;
 pub mod config;
+pub mod docker;
 pub mod engine;
 pub mod error;
 pub mod git;

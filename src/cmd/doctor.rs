@@ -1,6 +1,7 @@
 //! `devloop doctor`: what devloop can see of the config, git and the services it talks to.
 
 use super::Context;
+use crate::docker::Daemon;
 use crate::error::Result;
 use crate::git;
 
@@ -55,11 +56,65 @@ pub fn run(ctx: &Context) -> Result<i32> {
             );
         }
     }
-    lines.push("info  docker     daemon checks arrive with the build capability".to_string());
+    let runtime = super::run::runtime()?;
+    match runtime.block_on(docker_report(&ctx.ambient)) {
+        Ok((line, json)) => {
+            lines.push(format!("ok    docker     {line}"));
+            report.insert("docker".into(), json);
+        }
+        Err(e) => {
+            problems += 1;
+            lines.push(format!("FAIL  docker     {}", e.message));
+            if let Some(h) = &e.hint {
+                lines.push(format!("                 {h}"));
+            }
+            report.insert(
+                "docker".into(),
+                serde_json::json!({ "ok": false, "error": e.message }),
+            );
+        }
+    }
 
     ctx.printer.document(
         &(lines.join("\n") + "\n"),
         serde_json::Value::Object(report),
     );
     Ok(if problems > 0 { 1 } else { 0 })
+}
+
+async fn docker_report(ambient: &crate::config::Ambient) -> Result<(String, serde_json::Value)> {
+    let daemon = Daemon::connect(ambient).await?;
+    let version = daemon
+        .client
+        .version()
+        .await
+        .map_err(|e| crate::docker::connect::api_error("cannot read the daemon version", e))?;
+    let info = daemon
+        .client
+        .info()
+        .await
+        .map_err(|e| crate::docker::connect::api_error("cannot read daemon info", e))?;
+    let api = version.api_version.clone().unwrap_or_default();
+    let api_num: f64 = api.parse().unwrap_or(0.0);
+    // BuildKit needs API 1.39+ on Linux.
+    let buildkit = api_num >= 1.39 && version.os.as_deref().unwrap_or("linux") == "linux";
+    let driver = info.driver.clone().unwrap_or_default();
+    let line =
+        format!(
+        "Docker Engine {} (API {api}, negotiated {}) at {}, storage driver {driver}, BuildKit {}",
+        version.version.clone().unwrap_or_default(),
+        daemon.client.client_version(),
+        daemon.endpoint.host,
+        if buildkit { "supported by the daemon" } else { "not supported" }
+    );
+    let json = serde_json::json!({
+        "ok": true,
+        "host": daemon.endpoint.host,
+        "source": daemon.endpoint.source,
+        "version": version.version,
+        "api_version": api,
+        "storage_driver": driver,
+        "buildkit": buildkit,
+    });
+    Ok((line, json))
 }

@@ -3,6 +3,7 @@
 mod completions;
 mod doctor;
 mod init;
+mod junit;
 mod plan;
 mod run;
 

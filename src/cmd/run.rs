@@ -13,6 +13,15 @@ pub fn stage(ctx: &Context, stage: Stage, opts: Options) -> Result<i32> {
     let runtime = runtime()?;
     let report = runtime.block_on(Runner::new(ctx.jobs(), ctx.printer.clone()).run(steps))?;
     ctx.printer.summary(stage.as_str(), &report);
+    if let Some(path) = &opts.junit {
+        let path = ctx.cwd.join(path);
+        super::junit::write(
+            &path,
+            &super::junit::render(&project, &report, &ctx.printer),
+        )?;
+        ctx.printer
+            .info(&format!("JUnit report: {}", path.display()));
+    }
     Ok(report.exit_code())
 }
 

@@ -75,6 +75,10 @@ impl StepCtx {
     pub fn log(&self, line: impl Into<String>) {
         self.printer.log(&self.name, &line.into());
     }
+    /// A line of output that also says where the work is (a Dockerfile step): shown once.
+    pub fn log_status(&self, line: impl Into<String>) {
+        self.printer.log_status(&self.name, &line.into());
+    }
     /// Fails with "interrupted" once the run is cancelled; steps call this between units of work.
     pub fn check_cancelled(&self) -> Result<()> {
         if self.cancel.is_cancelled() {

@@ -134,6 +134,20 @@ impl Printer {
         })
     }
 
+    /// A log line that is also the step's current status (spinner text on a terminal).
+    pub fn log_status(&self, step: &str, line: &str) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => {
+                let line = m.apply(line);
+                t.set_status(step, &line);
+                t.log(step, &line, o)
+            }
+            Renderer::Json(j) => {
+                j.emit(m, "log", serde_json::json!({ "step": step, "line": line }))
+            }
+        })
+    }
+
     pub fn step_finished(&self, step: &str, outcome: &Outcome, duration: Duration) {
         self.with(|r, m, o| match r {
             Renderer::Text(t) => t.step_finished(step, outcome, duration, m, o),

@@ -151,6 +151,13 @@ impl TextRenderer {
         self.plain(o, step, message);
     }
 
+    /// Spinner text only; plain output shows the line through `log`.
+    pub fn set_status(&mut self, step: &str, message: &str) {
+        if let Some(bar) = self.running.get(step).and_then(|r| r.bar.as_ref()) {
+            bar.set_message(message.to_string());
+        }
+    }
+
     pub fn log(&mut self, step: &str, line: &str, o: &Options) {
         let live = self.multi.is_some();
         let Some(r) = self.running.get_mut(step) else {

@@ -1,15 +1,24 @@
 //! The build step: what it would build (for `plan`) and the build itself.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
 
 use serde_json::json;
 
 use super::{Options, Project};
-use crate::engine::{Step, StepPlan};
-use crate::error::Error;
+use crate::docker::build::{self as docker_build, BuildRequest};
+use crate::docker::context::{self, StatCache};
+use crate::docker::Daemon;
+use crate::engine::{Done, Step, StepCtx, StepPlan};
+use crate::error::{Error, Result};
 
 pub const NAME: &str = "build";
-pub const AVAILABLE: bool = false;
+pub const AVAILABLE: bool = true;
+
+/// Label holding the digest of everything the build depends on.
+pub const DIGEST_LABEL: &str = "devloop.digest";
 
 pub fn plan(project: &Project, opts: &Options) -> StepPlan {
     let cfg = &project.config;
@@ -57,8 +66,167 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
 
 pub fn step(project: &Arc<Project>, opts: &Options) -> Step {
     let timeout = project.config.doc.build.timeout.map(|d| d.get());
-    Step::new(NAME, plan(project, opts), |_ctx| async move {
-        Err(Error::not_available("the build step"))
+    let project = project.clone();
+    let opts = opts.clone();
+    Step::new(NAME, plan(&project, &opts), move |ctx| async move {
+        run(&project, &opts, &ctx).await
     })
     .timeout(timeout)
+}
+
+/// The stat cache file for a context directory.
+fn cache_path(project: &Project) -> std::path::PathBuf {
+    let ctx = project.config.context_dir();
+    let key = hex::encode(Sha256::digest(ctx.to_string_lossy().as_bytes()));
+    project
+        .config
+        .root
+        .join(".devloop/cache")
+        .join(format!("context-{}.json", &key[..16]))
+}
+
+/// Everything besides the context that changes what the build produces.
+fn build_digest(
+    context_digest: &str,
+    project: &Project,
+    args: &BTreeMap<String, String>,
+) -> String {
+    let b = &project.config.doc.build;
+    let mut h = Sha256::new();
+    h.update(format!("devloop-build-v1\ncontext {context_digest}\n"));
+    for (k, v) in args {
+        h.update(format!("arg {k}={v}\n"));
+    }
+    for (k, v) in &b.labels {
+        h.update(format!("label {k}={v}\n"));
+    }
+    h.update(format!(
+        "target {:?}\nplatform {:?}\n",
+        b.target, b.platform
+    ));
+    hex::encode(h.finalize())
+}
+
+async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
+    let cfg = &project.config;
+    let refs = project
+        .image_refs()
+        .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
+    let first = refs
+        .first()
+        .cloned()
+        .ok_or_else(|| Error::usage("build.tags is empty"))?;
+    if opts.build.buildkit || cfg.doc.build.buildkit {
+        project_warn(ctx, "BuildKit was requested, but this version of devloop builds with the classic builder; building with it instead");
+    }
+    let daemon = Daemon::connect(&project.ambient).await?;
+
+    ctx.progress("scanning the build context");
+    let (context_dir, dockerfile, cache_file) =
+        (cfg.context_dir(), cfg.dockerfile(), cache_path(project));
+    let scan = tokio::task::spawn_blocking(move || {
+        let mut cache = StatCache::load(&cache_file);
+        let scan = context::scan(&context_dir, &dockerfile, &mut cache)?;
+        // The cache only saves work; failing to write it must not fail the build.
+        let _ = cache.save(&cache_file);
+        Ok::<_, Error>(scan)
+    })
+    .await
+    .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;
+    ctx.check_cancelled()?;
+
+    let args: BTreeMap<String, String> = cfg
+        .doc
+        .build
+        .args
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value().to_string()))
+        .collect();
+    let digest = build_digest(&scan.digest, project, &args);
+    let digest_ref = format!("{}:devloop-{}", cfg.image_name(), &digest[..24]);
+    let summary = format!(
+        "{} files, {} (read {} new or changed)",
+        scan.files,
+        human_bytes(scan.bytes),
+        scan.hashed
+    );
+
+    if !opts.build.no_cache {
+        if let Ok(existing) = daemon.client.inspect_image(&digest_ref).await {
+            let same = existing
+                .config
+                .as_ref()
+                .and_then(|c| c.labels.as_ref())
+                .and_then(|l| l.get(DIGEST_LABEL))
+                .is_some_and(|d| *d == digest);
+            if let (true, Some(id)) = (same, existing.id) {
+                for r in &refs {
+                    docker_build::tag(&daemon, &id, r).await?;
+                }
+                return Ok(Done::Skipped(format!(
+                    "{} is up to date: identical inputs already built (digest {}; {summary})",
+                    refs.join(", "),
+                    &digest[..12]
+                )));
+            }
+        }
+    }
+
+    let mut labels = cfg.doc.build.labels.clone();
+    labels.insert(DIGEST_LABEL.into(), digest.clone());
+    labels.insert("devloop.app".into(), cfg.app().to_string());
+    labels.insert(
+        "org.opencontainers.image.created".into(),
+        humantime::format_rfc3339_seconds(project.started).to_string(),
+    );
+    if let Ok(g) = &project.git {
+        labels.insert("org.opencontainers.image.revision".into(), g.sha.clone());
+        if let Some(remote) = &g.remote {
+            labels.insert("org.opencontainers.image.source".into(), remote.clone());
+        }
+    }
+    ctx.progress(format!("sending context: {summary}"));
+    let request = BuildRequest {
+        dockerfile: scan.dockerfile.clone(),
+        reference: first.clone(),
+        args,
+        labels,
+        target: cfg.doc.build.target.clone(),
+        platform: cfg.doc.build.platform.clone(),
+        cache_from: cfg.doc.build.cache_from.clone(),
+        no_cache: opts.build.no_cache,
+    };
+    let tar = context::tar_stream(scan);
+    let id = docker_build::build(&daemon, ctx, request, tar).await?;
+    for r in refs.iter().skip(1).chain(std::iter::once(&digest_ref)) {
+        docker_build::tag(&daemon, &id, r).await?;
+    }
+    let short_id = id
+        .trim_start_matches("sha256:")
+        .chars()
+        .take(12)
+        .collect::<String>();
+    Ok(Done::Done(format!(
+        "built {} ({short_id}; {summary})",
+        refs.join(", ")
+    )))
+}
+
+fn project_warn(ctx: &StepCtx, message: &str) {
+    ctx.printer.warn(message);
+}
+
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
+    let mut v = n as f64;
+    let mut unit = 0;
+    while v >= 1024.0 && unit < UNITS.len() - 1 {
+        v /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{n} B")
+    } else {
+        format!("{v:.1} {}", UNITS[unit])
+    }
 }

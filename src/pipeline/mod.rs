@@ -26,6 +26,8 @@ pub struct Project {
     pub git: Result<GitInfo, String>,
     pub started: SystemTime,
     pub ambient: Ambient,
+    /// Output of each test (by test name), kept for the JUnit report.
+    pub test_output: std::sync::Mutex<std::collections::BTreeMap<String, Vec<String>>>,
 }
 
 impl Project {
@@ -36,6 +38,7 @@ impl Project {
             git,
             started: SystemTime::now(),
             ambient,
+            test_output: Default::default(),
         }
     }
 

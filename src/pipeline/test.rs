@@ -1,16 +1,30 @@
 //! Test steps, one per `[[test]]` entry: host commands, commands in the image, service probes.
 
+use std::collections::HashMap;
+use std::path::Path;
+use std::process::Stdio;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncBufReadExt, BufReader};
 
 use serde_json::json;
 
 use super::{Options, Project};
 use crate::config::did_you_mean;
 use crate::config::schema::{Test, TestKind};
-use crate::engine::{Step, StepPlan};
+use crate::docker::container::{self, Container, Spec, TEST_LABEL};
+use crate::docker::Daemon;
+use crate::engine::{Done, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
 
-pub const AVAILABLE: bool = false;
+pub const AVAILABLE: bool = true;
+
+/// Default limits when a test sets none.
+const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30 * 60);
+const DEFAULT_READY: Duration = Duration::from_secs(60);
+/// Lines of output kept per test for the JUnit report and failure messages.
+const KEPT_LINES: usize = 2000;
 
 pub fn step_name(test: &str) -> String {
     format!("test:{test}")
@@ -74,15 +88,290 @@ pub fn steps(project: &Arc<Project>, opts: &Options, with_build: bool) -> Result
         if with_build && test.kind != TestKind::Host {
             needs.push(super::build::NAME.to_string());
         }
-        let timeout = test.timeout.map(|d| d.get());
+        let timeout = Some(test.timeout.map(|d| d.get()).unwrap_or(DEFAULT_TIMEOUT));
+        let (p, t) = (project.clone(), test.clone());
         let step = Step::new(
             step_name(test.name.get_ref()),
             plan(project, test),
-            |_ctx| async move { Err(Error::not_available("the test step")) },
+            move |ctx| async move { run(&p, &t, &ctx).await },
         )
         .needs(needs)
         .timeout(timeout);
         out.push(step);
     }
     Ok(out)
+}
+
+fn capture(project: &Project, test: &str, line: &str) {
+    if let Ok(mut out) = project.test_output.lock() {
+        let lines = out.entry(test.to_string()).or_default();
+        if lines.len() < KEPT_LINES {
+            lines.push(line.to_string());
+        }
+    }
+}
+
+async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
+    let name = test.name.get_ref();
+    let env: Vec<(String, String)> = test
+        .env
+        .iter()
+        .map(|(k, v)| (k.clone(), v.value().to_string()))
+        .collect();
+    let workdir = project
+        .config
+        .root
+        .join(test.workdir.as_deref().unwrap_or("."));
+    let run_cmd = test.run.clone().unwrap_or_default();
+    match test.kind {
+        TestKind::Host => {
+            let code = host_command(project, ctx, name, &run_cmd, &env, &workdir).await?;
+            exit_result(code.into(), &run_cmd, "")
+        }
+        TestKind::Image => {
+            let daemon = Daemon::connect(&project.ambient).await?;
+            let image = image_ref(project)?;
+            let c = Container::create(
+                &daemon,
+                spec(project, name, &image, Some(&run_cmd), &env, None),
+            )
+            .await?;
+            let result = async {
+                c.start().await?;
+                let follow = c.follow_output(|l| {
+                    capture(project, name, &l);
+                    ctx.log(l);
+                });
+                tokio::select! {
+                    r = follow => r?,
+                    _ = ctx.cancel.cancelled() => return Err(Error::interrupted()),
+                }
+                c.wait().await
+            }
+            .await;
+            c.remove().await?;
+            exit_result(result?, &run_cmd, &format!(" inside {image}"))
+        }
+        TestKind::Service => {
+            let daemon = Daemon::connect(&project.ambient).await?;
+            let image = image_ref(project)?;
+            let port = test.port.unwrap_or(80);
+            let c = Container::create(&daemon, spec(project, name, &image, None, &env, Some(port)))
+                .await?;
+            let result = service(project, test, ctx, &c, &env, &workdir).await;
+            let result = match result {
+                Err(mut e) if e.kind != crate::error::ExitKind::Interrupted => {
+                    let tail = c.tail(10).await;
+                    if !tail.is_empty() {
+                        e.detail.push("last lines of the service's output:".into());
+                        e.detail.extend(tail.into_iter().map(|l| format!("  {l}")));
+                    }
+                    Err(e)
+                }
+                other => other,
+            };
+            c.remove().await?;
+            result
+        }
+    }
+}
+
+fn exit_result(code: i64, cmd: &str, where_: &str) -> Result<Done> {
+    if code == 0 {
+        Ok(Done::Done(format!("`{cmd}` passed{where_}")))
+    } else {
+        Err(Error::failed(format!(
+            "`{cmd}` exited with code {code}{where_}"
+        )))
+    }
+}
+
+fn image_ref(project: &Project) -> Result<String> {
+    project
+        .image_refs()
+        .map_err(|why| Error::usage(format!("cannot name the image to test: {why}")))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::usage("build.tags is empty"))
+}
+
+fn spec(
+    project: &Project,
+    test: &str,
+    image: &str,
+    cmd: Option<&str>,
+    env: &[(String, String)],
+    port: Option<u16>,
+) -> Spec {
+    let app = project.config.app();
+    Spec {
+        image: image.to_string(),
+        name: container::unique_name(&format!("devloop-test-{app}-{test}")),
+        cmd: cmd.map(|c| vec!["sh".into(), "-c".into(), c.into()]),
+        env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
+        labels: HashMap::from([(TEST_LABEL.to_string(), format!("{app}/{test}"))]),
+        publish: port.into_iter().collect(),
+    }
+}
+
+/// Wait until the service is ready, then run the check command against it.
+async fn service(
+    project: &Project,
+    test: &Test,
+    ctx: &StepCtx,
+    c: &Container,
+    env: &[(String, String)],
+    workdir: &Path,
+) -> Result<Done> {
+    let name = test.name.get_ref();
+    let port = test.port.unwrap_or(80);
+    c.start().await?;
+    let host_port = c.host_port(port).await?;
+    let limit = test.ready_timeout.map(|d| d.get()).unwrap_or(DEFAULT_READY);
+    let started = Instant::now();
+    let what = match &test.http {
+        Some(path) => format!("HTTP {path} on 127.0.0.1:{host_port}"),
+        None => "the container to report healthy".to_string(),
+    };
+    ctx.progress(format!("waiting for {what}"));
+    loop {
+        ctx.check_cancelled()?;
+        let (running, health, exit) = c.state().await?;
+        if !running {
+            return Err(Error::failed(format!(
+                "the service exited (code {}) before it was ready",
+                exit.map(|e| e.to_string()).unwrap_or_else(|| "?".into())
+            )));
+        }
+        let ready = match (&test.http, health.as_deref()) {
+            (Some(path), _) => container::http_status(host_port, path, Duration::from_secs(2))
+                .await
+                .is_some_and(|s| (200..400).contains(&s)),
+            (None, Some("healthy")) => true,
+            (None, Some("unhealthy")) => {
+                return Err(Error::failed("the service's HEALTHCHECK reports unhealthy"))
+            }
+            (None, Some(_)) => false,
+            (None, None) => tokio::net::TcpStream::connect(("127.0.0.1", host_port))
+                .await
+                .is_ok(),
+        };
+        if ready {
+            break;
+        }
+        if started.elapsed() >= limit {
+            return Err(Error::failed(format!(
+                "the service was not ready within {}: waited for {what}",
+                humantime::format_duration(limit)
+            )));
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let ready_in = started.elapsed();
+    let Some(cmd) = test.run.as_deref().filter(|c| !c.trim().is_empty()) else {
+        return Ok(Done::Done(format!(
+            "ready in {:.1}s",
+            ready_in.as_secs_f64()
+        )));
+    };
+    let url = format!("http://127.0.0.1:{host_port}");
+    let mut env = env.to_vec();
+    env.push(("DEVLOOP_SERVICE_URL".into(), url.clone()));
+    env.push(("DEVLOOP_SERVICE_PORT".into(), host_port.to_string()));
+    let code = host_command(project, ctx, name, cmd, &env, workdir).await?;
+    exit_result(code.into(), cmd, &format!(" against {url}")).map(|d| match d {
+        Done::Done(m) => Done::Done(format!("{m} (ready in {:.1}s)", ready_in.as_secs_f64())),
+        other => other,
+    })
+}
+
+/// Run `sh -c cmd` on the host in its own process group, streaming its output; on cancel the
+/// whole group is terminated.
+async fn host_command(
+    project: &Project,
+    ctx: &StepCtx,
+    test: &str,
+    cmd: &str,
+    env: &[(String, String)],
+    workdir: &Path,
+) -> Result<i32> {
+    let mut child = tokio::process::Command::new("sh")
+        .arg("-c")
+        .arg(cmd)
+        .current_dir(workdir)
+        .envs(env.iter().map(|(k, v)| (k, v)))
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| Error::failed(format!("cannot run `{cmd}` in {}: {e}", workdir.display())))?;
+    let pid = child.id();
+    let out = child.stdout.take().map(|s| BufReader::new(s).lines());
+    let err = child.stderr.take().map(|s| BufReader::new(s).lines());
+    let pump = async {
+        let (mut out, mut err) = (out, err);
+        loop {
+            let line = tokio::select! {
+                l = next_line(&mut out) => l.or(None),
+                l = next_line(&mut err) => l,
+            };
+            match line {
+                Some(l) => {
+                    capture(project, test, &l);
+                    ctx.log(l);
+                }
+                None if out.is_none() && err.is_none() => break,
+                None => {}
+            }
+        }
+    };
+    tokio::select! {
+        _ = pump => {}
+        _ = ctx.cancel.cancelled() => {
+            terminate_group(pid);
+            let _ = tokio::time::timeout(Duration::from_secs(5), child.wait()).await;
+            kill_group(pid);
+            return Err(Error::interrupted());
+        }
+    }
+    let status = child
+        .wait()
+        .await
+        .map_err(|e| Error::failed(format!("cannot wait for `{cmd}`: {e}")))?;
+    Ok(status.code().unwrap_or(128))
+}
+
+/// The next line of a stream; a finished stream becomes `None` and is never polled again.
+async fn next_line<R: tokio::io::AsyncBufRead + Unpin>(
+    lines: &mut Option<tokio::io::Lines<R>>,
+) -> Option<String> {
+    let Some(l) = lines.as_mut() else {
+        return std::future::pending().await;
+    };
+    match l.next_line().await {
+        Ok(Some(line)) => Some(line),
+        _ => {
+            *lines = None;
+            None
+        }
+    }
+}
+
+fn signal_group(pid: Option<u32>, signal: i32) {
+    if let Some(pid) = pid.and_then(|p| i32::try_from(p).ok()) {
+        // SAFETY: kill(2) with a negative pid signals the process group we created; no memory is touched.
+        unsafe {
+            libc::kill(-pid, signal);
+        }
+    }
+}
+
+fn terminate_group(pid: Option<u32>) {
+    signal_group(pid, libc::SIGTERM);
+}
+
+fn kill_group(pid: Option<u32>) {
+    signal_group(pid, libc::SIGKILL);
 }

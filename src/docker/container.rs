@@ -1,0 +1,256 @@
+//! Short-lived containers for tests: create, start, stream output, wait, and always remove.
+//!
+//! A [`Container`] removes itself: explicitly with [`Container::remove`] on every normal path, and
+//! from `Drop` (on the runtime) if a step is abandoned, so no test container is left behind.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::query_parameters::{
+    CreateContainerOptionsBuilder, LogsOptionsBuilder, RemoveContainerOptionsBuilder,
+    WaitContainerOptions,
+};
+use futures_util::StreamExt;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use super::connect::{api_error, Daemon};
+use crate::error::{Error, Result};
+
+/// Label put on every container devloop creates for tests, so leftovers can be found.
+pub const TEST_LABEL: &str = "devloop.test";
+
+pub struct Container {
+    daemon: Daemon,
+    pub id: String,
+    pub name: String,
+    removed: bool,
+}
+
+/// A name no other test run will use: prefix, process id and a clock-derived suffix.
+pub fn unique_name(prefix: &str) -> String {
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let clean: String = prefix
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    format!("{clean}-{}-{:x}", std::process::id(), nanos & 0xffff_ffff)
+}
+
+/// What to run.
+pub struct Spec {
+    pub image: String,
+    pub name: String,
+    pub cmd: Option<Vec<String>>,
+    pub env: Vec<String>,
+    pub labels: HashMap<String, String>,
+    /// Container ports published on 127.0.0.1 at a free host port.
+    pub publish: Vec<u16>,
+}
+
+impl Container {
+    pub async fn create(daemon: &Daemon, spec: Spec) -> Result<Container> {
+        let mut exposed = Vec::new();
+        let mut bindings = HashMap::new();
+        for p in &spec.publish {
+            exposed.push(format!("{p}/tcp"));
+            bindings.insert(
+                format!("{p}/tcp"),
+                Some(vec![PortBinding {
+                    host_ip: Some("127.0.0.1".into()),
+                    host_port: Some(String::new()),
+                }]),
+            );
+        }
+        let body = ContainerCreateBody {
+            image: Some(spec.image.clone()),
+            cmd: spec.cmd,
+            env: Some(spec.env),
+            labels: Some(spec.labels),
+            exposed_ports: (!exposed.is_empty()).then_some(exposed),
+            host_config: Some(HostConfig {
+                port_bindings: (!bindings.is_empty()).then_some(bindings),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        let opts = CreateContainerOptionsBuilder::default()
+            .name(&spec.name)
+            .build();
+        let created = daemon
+            .client
+            .create_container(Some(opts), body)
+            .await
+            .map_err(|e| api_error(&format!("cannot create a container from {}", spec.image), e))?;
+        Ok(Container {
+            daemon: daemon.clone(),
+            id: created.id,
+            name: spec.name,
+            removed: false,
+        })
+    }
+
+    pub async fn start(&self) -> Result<()> {
+        self.daemon
+            .client
+            .start_container(&self.id, None)
+            .await
+            .map_err(|e| api_error(&format!("cannot start container {}", self.name), e))
+    }
+
+    /// Follow the container's output, calling `line` for each line, until it exits.
+    pub async fn follow_output(&self, mut line: impl FnMut(String)) -> Result<()> {
+        let opts = LogsOptionsBuilder::default()
+            .follow(true)
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut logs = self.daemon.client.logs(&self.id, Some(opts));
+        let mut pending = String::new();
+        while let Some(chunk) = logs.next().await {
+            let chunk = chunk.map_err(|e| api_error("cannot read container output", e))?;
+            pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+            while let Some(i) = pending.find('\n') {
+                let l: String = pending.drain(..=i).collect();
+                line(l.trim_end().to_string());
+            }
+        }
+        if !pending.trim().is_empty() {
+            line(pending.trim_end().to_string());
+        }
+        Ok(())
+    }
+
+    /// Wait for the container to exit and return its exit code.
+    pub async fn wait(&self) -> Result<i64> {
+        let mut s = self
+            .daemon
+            .client
+            .wait_container(&self.id, None::<WaitContainerOptions>);
+        match s.next().await {
+            Some(Ok(r)) => Ok(r.status_code),
+            // bollard reports a non-zero exit as an error carrying the code.
+            Some(Err(bollard::errors::Error::DockerContainerWaitError { code, .. })) => Ok(code),
+            Some(Err(e)) => Err(api_error("cannot wait for the container", e)),
+            None => Err(Error::failed(
+                "the daemon ended the wait without an exit code",
+            )),
+        }
+    }
+
+    /// The last `n` lines of output.
+    pub async fn tail(&self, n: usize) -> Vec<String> {
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .tail(&n.to_string())
+            .build();
+        let mut out = String::new();
+        let mut logs = self.daemon.client.logs(&self.id, Some(opts));
+        while let Some(Ok(chunk)) = logs.next().await {
+            out.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
+        }
+        out.lines().map(str::to_string).collect()
+    }
+
+    /// The host port a published container port landed on.
+    pub async fn host_port(&self, port: u16) -> Result<u16> {
+        let info = self
+            .daemon
+            .client
+            .inspect_container(&self.id, None)
+            .await
+            .map_err(|e| api_error("cannot inspect the container", e))?;
+        info.network_settings
+            .and_then(|n| n.ports)
+            .and_then(|mut p| p.remove(&format!("{port}/tcp")))
+            .flatten()
+            .and_then(|b| b.into_iter().find_map(|b| b.host_port))
+            .and_then(|p| p.parse().ok())
+            .ok_or_else(|| Error::failed(format!("container port {port} was not published")))
+    }
+
+    /// (running, health status if the image has a HEALTHCHECK, exit code when stopped).
+    pub async fn state(&self) -> Result<(bool, Option<String>, Option<i64>)> {
+        let info = self
+            .daemon
+            .client
+            .inspect_container(&self.id, None)
+            .await
+            .map_err(|e| api_error("cannot inspect the container", e))?;
+        let state = info.state.unwrap_or_default();
+        let running = state.running.unwrap_or(false);
+        let health = state.health.and_then(|h| h.status).map(|s| s.to_string());
+        Ok((
+            running,
+            health,
+            if running { None } else { state.exit_code },
+        ))
+    }
+
+    /// Remove the container (and its anonymous volumes), whatever state it is in.
+    pub async fn remove(mut self) -> Result<()> {
+        self.removed = true;
+        remove_now(&self.daemon, &self.id).await
+    }
+}
+
+async fn remove_now(daemon: &Daemon, id: &str) -> Result<()> {
+    let opts = RemoveContainerOptionsBuilder::default()
+        .force(true)
+        .v(true)
+        .build();
+    match daemon.client.remove_container(id, Some(opts)).await {
+        Ok(()) => Ok(()),
+        Err(e) if super::connect::is_not_found(&e) => Ok(()),
+        Err(e) => Err(api_error("cannot remove the test container", e)),
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if self.removed {
+            return;
+        }
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            let daemon = self.daemon.clone();
+            let id = self.id.clone();
+            handle.spawn(async move {
+                let _ = remove_now(&daemon, &id).await;
+            });
+        }
+    }
+}
+
+/// One HTTP GET on 127.0.0.1; returns the status code.
+pub async fn http_status(port: u16, path: &str, timeout: Duration) -> Option<u16> {
+    let attempt = async {
+        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .ok()?;
+        let req =
+            format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: devloop\r\n\r\n");
+        s.write_all(req.as_bytes()).await.ok()?;
+        let mut buf = [0u8; 64];
+        let mut n = 0;
+        while n < 12 {
+            let r = s.read(&mut buf[n..]).await.ok()?;
+            if r == 0 {
+                break;
+            }
+            n += r;
+        }
+        let head = String::from_utf8_lossy(&buf[..n]).into_owned();
+        head.split_whitespace().nth(1)?.parse().ok()
+    };
+    tokio::time::timeout(timeout, attempt).await.ok().flatten()
+}

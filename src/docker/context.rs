@@ -1,0 +1,413 @@
+//! The build context, written by devloop: walk it with `.dockerignore` rules, hash what is sent
+//! (with a stat cache so unchanged files are not read again), and stream it as a tar.
+//!
+//! The digest covers exactly what the daemon receives, so an identical digest means an identical
+//! build input. Memory stays flat: the tar is produced on a blocking thread into a bounded channel.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::path::{Path, PathBuf};
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use tokio::sync::mpsc;
+
+use super::ignore::Ignore;
+use crate::error::{Error, Result};
+
+/// One thing the context sends.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Path inside the context, `/`-separated.
+    pub rel: String,
+    pub abs: PathBuf,
+    pub kind: Kind,
+    pub mode: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum Kind {
+    File { size: u64, hash: [u8; 32] },
+    Dir,
+    Symlink { target: PathBuf },
+}
+
+/// A scanned context: its entries in tar order, where the Dockerfile is inside it, and its digest.
+#[derive(Debug, Clone)]
+pub struct Scan {
+    pub entries: Vec<Entry>,
+    /// Name of the Dockerfile inside the tar.
+    pub dockerfile: String,
+    /// A Dockerfile from outside the context, added to the tar under `dockerfile`.
+    pub external_dockerfile: Option<Vec<u8>>,
+    /// sha256 over every entry (path, type, mode, content) and the Dockerfile.
+    pub digest: String,
+    pub files: usize,
+    pub bytes: u64,
+    /// Files whose content had to be read because the stat cache did not know them.
+    pub hashed: usize,
+}
+
+/// Size, times and inode of a file when its hash was computed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct Stamp {
+    size: u64,
+    mtime: i64,
+    mtime_ns: i64,
+    ctime: i64,
+    ctime_ns: i64,
+    ino: u64,
+    hash: String,
+}
+
+/// Path → stamp, kept under `.devloop/cache/` between runs.
+#[derive(Debug, Default, Serialize, Deserialize)]
+pub struct StatCache {
+    #[serde(default)]
+    files: BTreeMap<String, Stamp>,
+    #[serde(skip)]
+    dirty: bool,
+}
+
+impl StatCache {
+    /// Load a cache file; a missing or unreadable cache is an empty one.
+    pub fn load(path: &Path) -> StatCache {
+        std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default()
+    }
+
+    /// Write atomically (temp file + rename) when anything changed.
+    pub fn save(&self, path: &Path) -> io::Result<()> {
+        if !self.dirty {
+            return Ok(());
+        }
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let tmp = path.with_extension(format!("tmp{}", std::process::id()));
+        std::fs::write(&tmp, serde_json::to_vec(self).map_err(io::Error::other)?)?;
+        std::fs::rename(&tmp, path)
+    }
+
+    fn lookup(&self, rel: &str, meta: &std::fs::Metadata) -> Option<[u8; 32]> {
+        let s = self.files.get(rel)?;
+        let same = s.size == meta.size()
+            && s.mtime == meta.mtime()
+            && s.mtime_ns == meta.mtime_nsec()
+            && s.ctime == meta.ctime()
+            && s.ctime_ns == meta.ctime_nsec()
+            && s.ino == meta.ino();
+        if !same {
+            return None;
+        }
+        let mut out = [0u8; 32];
+        hex::decode_to_slice(&s.hash, &mut out).ok()?;
+        Some(out)
+    }
+
+    fn store(&mut self, rel: &str, meta: &std::fs::Metadata, hash: &[u8; 32]) {
+        self.files.insert(
+            rel.to_string(),
+            Stamp {
+                size: meta.size(),
+                mtime: meta.mtime(),
+                mtime_ns: meta.mtime_nsec(),
+                ctime: meta.ctime(),
+                ctime_ns: meta.ctime_nsec(),
+                ino: meta.ino(),
+                hash: hex::encode(hash),
+            },
+        );
+        self.dirty = true;
+    }
+
+    /// Forget files that no longer exist, so the cache does not grow forever.
+    fn retain(&mut self, live: &std::collections::BTreeSet<&str>) {
+        let before = self.files.len();
+        self.files.retain(|k, _| live.contains(k.as_str()));
+        self.dirty |= self.files.len() != before;
+    }
+}
+
+fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
+    let mut f = File::open(path)?;
+    let mut hasher = Sha256::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = f.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+    }
+    Ok(hasher.finalize().into())
+}
+
+/// Walk `context` and decide what goes to the daemon. `dockerfile` may lie outside the context.
+pub fn scan(context: &Path, dockerfile: &Path, cache: &mut StatCache) -> Result<Scan> {
+    let meta = std::fs::metadata(context)
+        .map_err(|e| Error::usage(format!("build context {}: {e}", context.display())))?;
+    if !meta.is_dir() {
+        return Err(Error::usage(format!(
+            "build context {} is not a directory",
+            context.display()
+        )));
+    }
+    let dockerfile_bytes = std::fs::read(dockerfile).map_err(|e| {
+        Error::usage(format!(
+            "cannot read Dockerfile {}: {e}",
+            dockerfile.display()
+        ))
+    })?;
+    let ignore_text = match std::fs::read_to_string(context.join(".dockerignore")) {
+        Ok(t) => t,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
+        Err(e) => {
+            return Err(Error::usage(format!(
+                "cannot read {}/.dockerignore: {e}",
+                context.display()
+            )))
+        }
+    };
+    let mut ignore = Ignore::parse(&ignore_text).map_err(Error::usage)?;
+
+    // Where the Dockerfile is in the tar: its path inside the context, or a fixed name when outside.
+    let inside = canonical(dockerfile).ok().and_then(|df| {
+        canonical(context)
+            .ok()
+            .and_then(|ctx| df.strip_prefix(ctx).ok().map(Path::to_path_buf))
+    });
+    let (dockerfile_name, external) = match inside {
+        Some(rel) => (rel.to_string_lossy().replace('\\', "/"), None),
+        None => {
+            let short = &hex::encode(Sha256::digest(&dockerfile_bytes))[..12];
+            (
+                format!(".devloop.Dockerfile.{short}"),
+                Some(dockerfile_bytes.clone()),
+            )
+        }
+    };
+    // As the docker CLI does: the Dockerfile and .dockerignore are always sent.
+    for keep in [".dockerignore", dockerfile_name.as_str()] {
+        if (external.is_none() || keep == ".dockerignore") && ignore.excludes(keep) {
+            ignore.push(&format!("!{keep}")).map_err(Error::usage)?;
+        }
+    }
+
+    let mut entries = Vec::new();
+    walk(context, "", &ignore, &mut entries)?;
+
+    let mut hashed = 0;
+    let mut files = 0;
+    let mut bytes = 0u64;
+    for e in entries.iter_mut() {
+        if let Kind::File { size, hash } = &mut e.kind {
+            let meta = std::fs::symlink_metadata(&e.abs)
+                .map_err(|err| Error::failed(format!("cannot read {}: {err}", e.abs.display())))?;
+            *hash = match cache.lookup(&e.rel, &meta) {
+                Some(h) => h,
+                None => {
+                    hashed += 1;
+                    let h = hash_file(&e.abs).map_err(|err| {
+                        Error::failed(format!("cannot read {}: {err}", e.abs.display()))
+                    })?;
+                    cache.store(&e.rel, &meta, &h);
+                    h
+                }
+            };
+            files += 1;
+            bytes += *size;
+        }
+    }
+    let live: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.rel.as_str()).collect();
+    cache.retain(&live);
+
+    let mut hasher = Sha256::new();
+    hasher.update(b"devloop-context-v1\n");
+    hasher.update(format!(
+        "dockerfile {dockerfile_name} {}\n",
+        hex::encode(Sha256::digest(&dockerfile_bytes))
+    ));
+    for e in &entries {
+        let line = match &e.kind {
+            Kind::File { hash, .. } => format!("f {:o} {} {}\n", e.mode, hex::encode(hash), e.rel),
+            Kind::Dir => format!("d {:o} {}\n", e.mode, e.rel),
+            Kind::Symlink { target } => format!("l {} -> {}\n", e.rel, target.display()),
+        };
+        hasher.update(line.as_bytes());
+    }
+    Ok(Scan {
+        entries,
+        dockerfile: dockerfile_name,
+        external_dockerfile: external,
+        digest: hex::encode(hasher.finalize()),
+        files,
+        bytes,
+        hashed,
+    })
+}
+
+fn canonical(p: &Path) -> io::Result<PathBuf> {
+    std::fs::canonicalize(p)
+}
+
+/// Depth-first, sorted by name, as the docker CLI's walker does.
+fn walk(dir: &Path, prefix: &str, ignore: &Ignore, out: &mut Vec<Entry>) -> Result<()> {
+    let read = std::fs::read_dir(dir)
+        .map_err(|e| Error::failed(format!("cannot list {}: {e}", dir.display())))?;
+    let mut names: Vec<(String, PathBuf)> = Vec::new();
+    for item in read {
+        let item =
+            item.map_err(|e| Error::failed(format!("cannot list {}: {e}", dir.display())))?;
+        let name = item.file_name().to_string_lossy().into_owned();
+        names.push((name, item.path()));
+    }
+    names.sort();
+    for (name, abs) in names {
+        let rel = if prefix.is_empty() {
+            name.clone()
+        } else {
+            format!("{prefix}/{name}")
+        };
+        let meta = std::fs::symlink_metadata(&abs)
+            .map_err(|e| Error::failed(format!("cannot read {}: {e}", abs.display())))?;
+        let ft = meta.file_type();
+        let mode = meta.permissions().mode() & 0o7777;
+        if ignore.excludes(&rel) {
+            if ft.is_dir() && ignore.has_exceptions() && ignore.must_enter(&rel) {
+                walk(&abs, &rel, ignore, out)?;
+            }
+            continue;
+        }
+        if ft.is_dir() {
+            out.push(Entry {
+                rel: rel.clone(),
+                abs: abs.clone(),
+                kind: Kind::Dir,
+                mode,
+            });
+            walk(&abs, &rel, ignore, out)?;
+        } else if ft.is_symlink() {
+            let target = std::fs::read_link(&abs)
+                .map_err(|e| Error::failed(format!("cannot read link {}: {e}", abs.display())))?;
+            out.push(Entry {
+                rel,
+                abs,
+                kind: Kind::Symlink { target },
+                mode,
+            });
+        } else if ft.is_file() {
+            out.push(Entry {
+                rel,
+                abs,
+                kind: Kind::File {
+                    size: meta.len(),
+                    hash: [0; 32],
+                },
+                mode,
+            });
+        }
+        // Sockets, FIFOs and devices are not sent, as with the docker CLI.
+    }
+    Ok(())
+}
+
+/// Bytes written into a bounded channel in 64 KiB chunks.
+struct ChannelWriter {
+    tx: mpsc::Sender<io::Result<Bytes>>,
+    buf: Vec<u8>,
+}
+
+const CHUNK: usize = 64 * 1024;
+
+impl Write for ChannelWriter {
+    fn write(&mut self, data: &[u8]) -> io::Result<usize> {
+        self.buf.extend_from_slice(data);
+        if self.buf.len() >= CHUNK {
+            self.flush()?;
+        }
+        Ok(data.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let chunk = Bytes::from(std::mem::replace(&mut self.buf, Vec::with_capacity(CHUNK)));
+        self.tx.blocking_send(Ok(chunk)).map_err(|_| {
+            io::Error::new(
+                io::ErrorKind::BrokenPipe,
+                "the daemon stopped reading the context",
+            )
+        })
+    }
+}
+
+/// Stream the scanned context as a tar. The producer stops when the receiver is dropped.
+pub fn tar_stream(scan: Scan) -> mpsc::Receiver<io::Result<Bytes>> {
+    let (tx, rx) = mpsc::channel(8);
+    let err_tx = tx.clone();
+    std::thread::spawn(move || {
+        let writer = ChannelWriter {
+            tx,
+            buf: Vec::with_capacity(CHUNK),
+        };
+        if let Err(e) = write_tar(&scan, writer) {
+            if e.kind() != io::ErrorKind::BrokenPipe {
+                let _ = err_tx.blocking_send(Err(e));
+            }
+        }
+    });
+    rx
+}
+
+fn header(mode: u32, mtime: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_mode(mode);
+    h.set_uid(0);
+    h.set_gid(0);
+    h.set_mtime(mtime);
+    h
+}
+
+fn write_tar(scan: &Scan, writer: ChannelWriter) -> io::Result<()> {
+    let mut tar = tar::Builder::new(writer);
+    tar.follow_symlinks(false);
+    for e in &scan.entries {
+        let meta = std::fs::symlink_metadata(&e.abs)?;
+        let mtime = meta.mtime().max(0) as u64;
+        match &e.kind {
+            Kind::Dir => {
+                let mut h = header(e.mode, mtime);
+                h.set_entry_type(tar::EntryType::Directory);
+                h.set_size(0);
+                tar.append_data(&mut h, format!("{}/", e.rel), io::empty())?;
+            }
+            Kind::Symlink { target } => {
+                let mut h = header(e.mode, mtime);
+                h.set_entry_type(tar::EntryType::Symlink);
+                h.set_size(0);
+                tar.append_link(&mut h, &e.rel, target)?;
+            }
+            Kind::File { .. } => {
+                let file = File::open(&e.abs)?;
+                let len = file.metadata()?.len();
+                let mut h = header(e.mode, mtime);
+                h.set_entry_type(tar::EntryType::Regular);
+                h.set_size(len);
+                tar.append_data(&mut h, &e.rel, file.take(len))?;
+            }
+        }
+    }
+    if let Some(bytes) = &scan.external_dockerfile {
+        let mut h = header(0o644, 0);
+        h.set_size(bytes.len() as u64);
+        tar.append_data(&mut h, &scan.dockerfile, bytes.as_slice())?;
+    }
+    let mut w = tar.into_inner()?;
+    w.flush()
+}
