@@ -179,6 +179,25 @@ impl Container {
             .ok_or_else(|| Error::failed(format!("container port {port} was not published")))
     }
 
+    /// The container's address on its first network (reachable from the host on Linux).
+    pub async fn ip(&self) -> Result<Option<std::net::IpAddr>> {
+        let info = self
+            .daemon
+            .client
+            .inspect_container(&self.id, None)
+            .await
+            .map_err(|e| api_error("cannot inspect the container", e))?;
+        Ok(info
+            .network_settings
+            .and_then(|n| n.networks)
+            .and_then(|nets| {
+                nets.into_values()
+                    .filter_map(|n| n.ip_address)
+                    .find(|ip| !ip.is_empty())
+            })
+            .and_then(|ip| ip.parse().ok()))
+    }
+
     /// (running, health status if the image has a HEALTHCHECK, exit code when stopped).
     pub async fn state(&self) -> Result<(bool, Option<String>, Option<i64>)> {
         let info = self

@@ -149,7 +149,13 @@ fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
 }
 
 /// Walk `context` and decide what goes to the daemon. `dockerfile` may lie outside the context.
-pub fn scan(context: &Path, dockerfile: &Path, cache: &mut StatCache) -> Result<Scan> {
+/// `state_dir` (devloop's own `.devloop/`) is never sent: its cache changes on every run.
+pub fn scan(
+    context: &Path,
+    dockerfile: &Path,
+    state_dir: &Path,
+    cache: &mut StatCache,
+) -> Result<Scan> {
     let meta = std::fs::metadata(context)
         .map_err(|e| Error::usage(format!("build context {}: {e}", context.display())))?;
     if !meta.is_dir() {
@@ -197,6 +203,16 @@ pub fn scan(context: &Path, dockerfile: &Path, cache: &mut StatCache) -> Result<
         if (external.is_none() || keep == ".dockerignore") && ignore.excludes(keep) {
             ignore.push(&format!("!{keep}")).map_err(Error::usage)?;
         }
+    }
+
+    if let Some(rel) = canonical(context)
+        .ok()
+        .and_then(|ctx| state_dir.strip_prefix(&ctx).ok().map(Path::to_path_buf))
+        .filter(|r| !r.as_os_str().is_empty())
+    {
+        ignore
+            .push(&format!("/{}", rel.to_string_lossy()))
+            .map_err(Error::usage)?;
     }
 
     let mut entries = Vec::new();

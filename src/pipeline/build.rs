@@ -124,9 +124,12 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     ctx.progress("scanning the build context");
     let (context_dir, dockerfile, cache_file) =
         (cfg.context_dir(), cfg.dockerfile(), cache_path(project));
+    let state_dir = std::fs::canonicalize(&cfg.root)
+        .unwrap_or_else(|_| cfg.root.clone())
+        .join(".devloop");
     let scan = tokio::task::spawn_blocking(move || {
         let mut cache = StatCache::load(&cache_file);
-        let scan = context::scan(&context_dir, &dockerfile, &mut cache)?;
+        let scan = context::scan(&context_dir, &dockerfile, &state_dir, &mut cache)?;
         // The cache only saves work; failing to write it must not fail the build.
         let _ = cache.save(&cache_file);
         Ok::<_, Error>(scan)

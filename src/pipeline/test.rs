@@ -226,7 +226,13 @@ async fn service(
     let name = test.name.get_ref();
     let port = test.port.unwrap_or(80);
     c.start().await?;
-    let host_port = c.host_port(port).await?;
+    let host_port = match c.host_port(port).await {
+        Ok(p) => p,
+        Err(e) => match c.state().await? {
+            (false, _, exit) => return Err(exited_early(exit)),
+            _ => return Err(e),
+        },
+    };
     let limit = test.ready_timeout.map(|d| d.get()).unwrap_or(DEFAULT_READY);
     let started = Instant::now();
     let what = match &test.http {
@@ -238,10 +244,7 @@ async fn service(
         ctx.check_cancelled()?;
         let (running, health, exit) = c.state().await?;
         if !running {
-            return Err(Error::failed(format!(
-                "the service exited (code {}) before it was ready",
-                exit.map(|e| e.to_string()).unwrap_or_else(|| "?".into())
-            )));
+            return Err(exited_early(exit));
         }
         let ready = match (&test.http, health.as_deref()) {
             (Some(path), _) => container::http_status(host_port, path, Duration::from_secs(2))
@@ -252,9 +255,17 @@ async fn service(
                 return Err(Error::failed("the service's HEALTHCHECK reports unhealthy"))
             }
             (None, Some(_)) => false,
-            (None, None) => tokio::net::TcpStream::connect(("127.0.0.1", host_port))
+            // The host port is held by docker-proxy whether or not the service listens, so the
+            // container's own address is probed.
+            (None, None) => match c.ip().await? {
+                Some(ip) => tokio::time::timeout(
+                    Duration::from_secs(2),
+                    tokio::net::TcpStream::connect((ip, port)),
+                )
                 .await
-                .is_ok(),
+                .is_ok_and(|r| r.is_ok()),
+                None => false,
+            },
         };
         if ready {
             break;
@@ -279,10 +290,24 @@ async fn service(
     env.push(("DEVLOOP_SERVICE_URL".into(), url.clone()));
     env.push(("DEVLOOP_SERVICE_PORT".into(), host_port.to_string()));
     let code = host_command(project, ctx, name, cmd, &env, workdir).await?;
+    let (still_running, _, exit) = c.state().await?;
+    if code == 0 && !still_running {
+        return Err(Error::failed(format!(
+            "the checks passed but the service exited (code {}) while they ran",
+            exit.map(|e| e.to_string()).unwrap_or_else(|| "?".into())
+        )));
+    }
     exit_result(code.into(), cmd, &format!(" against {url}")).map(|d| match d {
         Done::Done(m) => Done::Done(format!("{m} (ready in {:.1}s)", ready_in.as_secs_f64())),
         other => other,
     })
+}
+
+fn exited_early(exit: Option<i64>) -> Error {
+    Error::failed(format!(
+        "the service exited (code {}) before it was ready",
+        exit.map(|e| e.to_string()).unwrap_or_else(|| "?".into())
+    ))
 }
 
 /// Run `sh -c cmd` on the host in its own process group, streaming its output; on cancel the

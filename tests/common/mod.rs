@@ -126,3 +126,91 @@ pub fn listing(dir: &Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// Whether a Docker daemon answers. Under CI a missing daemon fails the test instead of skipping it.
+pub fn docker_available() -> bool {
+    let ok = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    if !ok {
+        let ci = std::env::var("CI")
+            .map(|v| !v.is_empty() && v != "false" && v != "0")
+            .unwrap_or(false);
+        assert!(
+            !ci,
+            "CI is set but no Docker daemon answers: scripts/services.sh starts one"
+        );
+        eprintln!("skipping: no Docker daemon (run scripts/services.sh)");
+    }
+    ok
+}
+
+/// Run the docker CLI (as an oracle and for cleanup); returns stdout.
+pub fn docker(args: &[&str]) -> String {
+    let o = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// A unique name for images and containers of one test.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        nanos
+    )
+}
+
+/// Removes, when dropped, every image of a repository and every test container of an app.
+pub struct DockerCleanup {
+    pub image: String,
+    pub extra_images: Vec<String>,
+}
+
+impl Drop for DockerCleanup {
+    fn drop(&mut self) {
+        let refs = docker(&[
+            "image",
+            "ls",
+            "--format",
+            "{{.Repository}}:{{.Tag}}",
+            &self.image,
+        ]);
+        let mut all: Vec<&str> = refs.lines().collect();
+        all.extend(self.extra_images.iter().map(String::as_str));
+        if !all.is_empty() {
+            let mut args = vec!["rmi", "-f"];
+            args.extend(all);
+            docker(&args);
+        }
+    }
+}
+
+/// Test containers still present for an app (label devloop.test=<app>/...).
+pub fn leftover_test_containers(app: &str) -> Vec<String> {
+    docker(&[
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}} {{.Label \"devloop.test\"}}",
+    ])
+    .lines()
+    .filter(|l| {
+        l.split(' ')
+            .nth(1)
+            .is_some_and(|v| v.starts_with(&format!("{app}/")))
+    })
+    .map(str::to_string)
+    .collect()
+}

@@ -1,0 +1,314 @@
+//! `devloop build` against the real Docker daemon, with the docker CLI as the oracle.
+
+mod common;
+
+use common::*;
+
+fn config(app: &str, extra: &str) -> String {
+    format!("[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\", \"latest\"]\n{extra}\n")
+}
+
+fn json_events(stdout: &str) -> Vec<serde_json::Value> {
+    stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn outcome(stdout: &str, step: &str) -> String {
+    json_events(stdout)
+        .into_iter()
+        .find(|e| e["event"] == "step_finished" && e["step"] == step)
+        .map(|e| e["outcome"].as_str().unwrap_or("").to_string())
+        .unwrap_or_default()
+}
+
+#[test]
+fn builds_labels_skips_unchanged_and_rebuilds_on_change() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-build");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = project(&[
+        (
+            "devloop.toml",
+            &config(
+                &app,
+                "args = { WHO = \"world\" }\nlabels = { team = \"core\" }",
+            ),
+        ),
+        (
+            "Dockerfile",
+            "FROM busybox:1.36\nARG WHO\nCOPY data /data\nRUN echo \"hi $WHO\" > /hi\n",
+        ),
+        ("data/a.txt", "one\n"),
+    ]);
+    let sha = git2::Repository::open(dir.path())
+        .unwrap()
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(outcome(&r.stdout, "build"), "done");
+    let image = format!("{app}:{}", &sha[..7]);
+    let labels: serde_json::Value = serde_json::from_str(&docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Labels}}",
+        &image,
+    ]))
+    .unwrap();
+    assert_eq!(labels["org.opencontainers.image.revision"], sha.as_str());
+    assert_eq!(labels["team"], "core");
+    assert_eq!(labels["devloop.app"], app.as_str());
+    let digest = labels["devloop.digest"].as_str().unwrap().to_string();
+    assert_eq!(digest.len(), 64);
+    assert_eq!(docker(&["run", "--rm", &image, "cat", "/hi"]), "hi world");
+    assert!(!docker(&["image", "ls", "-q", &format!("{app}:latest")]).is_empty());
+
+    // Nothing changed: skipped, and the stat cache avoids re-reading files.
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(r.code, 0);
+    assert_eq!(outcome(&r.stdout, "build"), "skipped");
+    assert!(r.stdout.contains("read 0 new or changed"), "{}", r.stdout);
+
+    // A changed file: built again, with another digest.
+    std::fs::write(dir.path().join("data/a.txt"), "two\n").unwrap();
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(outcome(&r.stdout, "build"), "done", "{}", r.stdout);
+    let labels: serde_json::Value = serde_json::from_str(&docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{json .Config.Labels}}",
+        &image,
+    ]))
+    .unwrap();
+    assert_ne!(labels["devloop.digest"].as_str().unwrap(), digest);
+
+    // A changed build arg also changes the digest; --no-cache forces a build.
+    let r = run(devloop(dir.path()).args(["build", "--no-cache", "-o", "json"]));
+    assert_eq!(outcome(&r.stdout, "build"), "done");
+}
+
+#[test]
+fn a_broken_dockerfile_shows_the_failing_instruction_and_exits_1() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-broken");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = project(&[
+        ("devloop.toml", &config(&app, "")),
+        (
+            "Dockerfile",
+            "FROM busybox:1.36\nRUN echo about to fail && exit 3\n",
+        ),
+    ]);
+    let r = run(devloop(dir.path()).arg("build"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("build failed at `Step 2/"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("returned a non-zero code: 3"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("about to fail"), "{}", r.stderr);
+}
+
+#[test]
+fn dockerignore_matches_the_docker_cli() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-ignore");
+    let oracle = format!("{app}-oracle:1");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![oracle.clone()],
+    };
+    let ignore = "\
+# comment
+*.log
+!keep.log
+**/*.tmp
+/build/
+docs/**
+!docs/README.md
+node_modules
+src/**/gen
+vendor
+!vendor/keep
+secret?.txt
+[ab]x.bin
+./dot/../cleaned
+Dockerfile
+.dockerignore
+";
+    let files = [
+        ("devloop.toml", config(&app, "")),
+        ("Dockerfile", "FROM busybox:1.36\nCOPY . /ctx\n".to_string()),
+        (".dockerignore", ignore.to_string()),
+        ("a.log", "x".into()),
+        ("keep.log", "x".into()),
+        ("dir/b.log", "x".into()),
+        ("x.tmp", "x".into()),
+        ("deep/er/y.tmp", "x".into()),
+        ("build/out.o", "x".into()),
+        ("src/build/ok.txt", "x".into()),
+        ("docs/guide.md", "x".into()),
+        ("docs/README.md", "x".into()),
+        ("node_modules/m/index.js", "x".into()),
+        ("lib/node_modules/kept.js", "x".into()),
+        ("src/a/gen/z.rs", "x".into()),
+        ("src/gen/z.rs", "x".into()),
+        ("src/main.rs", "x".into()),
+        ("vendor/keep", "x".into()),
+        ("vendor/drop", "x".into()),
+        ("secret1.txt", "x".into()),
+        ("secret10.txt", "x".into()),
+        ("ax.bin", "x".into()),
+        ("cx.bin", "x".into()),
+        ("cleaned/c", "x".into()),
+        ("space name.txt", "x".into()),
+    ];
+    let refs: Vec<(&str, &str)> = files.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let dir = project(&refs);
+    std::os::unix::fs::symlink("src/main.rs", dir.path().join("link-to-main")).unwrap();
+    std::os::unix::fs::symlink("/etc/passwd", dir.path().join("link-out")).unwrap();
+    commit_all(dir.path(), "links");
+
+    // The docker CLI first: devloop's own .devloop/ state must not be in either context.
+    let status = std::process::Command::new("docker")
+        .args(["build", "-q", "-t", &oracle, "."])
+        .env("DOCKER_BUILDKIT", "0")
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        status.status.success(),
+        "{}",
+        String::from_utf8_lossy(&status.stderr)
+    );
+    let theirs = docker(&[
+        "run",
+        "--rm",
+        &oracle,
+        "sh",
+        "-c",
+        "cd /ctx && find . | sort",
+    ]);
+
+    let r = run(devloop(dir.path()).arg("build"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sha = git2::Repository::open(dir.path())
+        .unwrap()
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    let ours = docker(&[
+        "run",
+        "--rm",
+        &format!("{app}:{}", &sha[..7]),
+        "sh",
+        "-c",
+        "cd /ctx && find . | sort",
+    ]);
+    assert_eq!(
+        ours, theirs,
+        "devloop's context differs from the docker CLI's"
+    );
+    // And symlinks stay links, pointing where they pointed.
+    let link = docker(&[
+        "run",
+        "--rm",
+        &format!("{app}:{}", &sha[..7]),
+        "readlink",
+        "/ctx/link-out",
+    ]);
+    assert_eq!(link, "/etc/passwd");
+}
+
+#[test]
+fn a_dockerfile_outside_the_context_works() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-outside");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = project(&[
+        (
+            "devloop.toml",
+            &config(
+                &app,
+                "context = \"app\"\ndockerfile = \"docker/app.Dockerfile\"",
+            ),
+        ),
+        ("docker/app.Dockerfile", "FROM busybox:1.36\nCOPY . /ctx\n"),
+        ("app/main.txt", "hello"),
+    ]);
+    let r = run(devloop(dir.path()).arg("build"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sha = git2::Repository::open(dir.path())
+        .unwrap()
+        .head()
+        .unwrap()
+        .peel_to_commit()
+        .unwrap()
+        .id()
+        .to_string();
+    let listing = docker(&[
+        "run",
+        "--rm",
+        &format!("{app}:{}", &sha[..7]),
+        "sh",
+        "-c",
+        "ls -A /ctx",
+    ]);
+    assert!(listing.contains("main.txt"), "{listing}");
+}
+
+#[test]
+fn an_unreachable_daemon_is_exit_5_with_the_address() {
+    let dir = project(&[
+        ("devloop.toml", &config("unreachable", "")),
+        ("Dockerfile", "FROM busybox:1.36\n"),
+    ]);
+    let r = run(devloop(dir.path())
+        .arg("build")
+        .env("DOCKER_HOST", "unix:///nonexistent/docker.sock"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unix:///nonexistent/docker.sock"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("hint:"), "{}", r.stderr);
+    let r = run(devloop(dir.path())
+        .arg("build")
+        .env("DOCKER_HOST", "tcp://127.0.0.1:1"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+}
