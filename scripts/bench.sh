@@ -1,0 +1,110 @@
+#!/usr/bin/env bash
+# Benchmark `devloop build` against `docker build` (classic and DOCKER_BUILDKIT=1) on the same
+# fixtures, and print a table: wall time per case, and devloop's peak memory.
+#
+#   scripts/bench.sh            # tiny context and 20,000 files / ~400 MB
+#   FILES=2000 scripts/bench.sh # a smaller large fixture
+#
+# Needs a running Docker daemon (scripts/services.sh starts one) and GNU time.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+FILES="${FILES:-20000}"
+FILE_KB="${FILE_KB:-20}"
+WORK="${BENCH_DIR:-/tmp/devloop-bench}"
+# The 20.10 client from Debian's docker.io speaks BuildKit without the buildx plugin.
+DOCKER_BIN="${DOCKER_BIN:-$(command -v /usr/bin/docker || command -v docker)}"
+
+scripts/services.sh >/dev/null
+[ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null; }
+cargo build --release --quiet
+DEVLOOP="$PWD/target/release/devloop"
+
+now() { date +%s.%N; }
+secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+
+# time_cmd DIR CMD... → prints seconds; fails loudly if the command fails.
+time_cmd() {
+  local dir=$1; shift
+  local t0 t1
+  t0=$(now)
+  (cd "$dir" && "$@" >/dev/null 2>"$WORK/last.err") || { cat "$WORK/last.err" >&2; exit 1; }
+  t1=$(now)
+  secs "$t0" "$t1"
+}
+
+# Peak RSS of a devloop build, in MiB.
+devloop_peak() {
+  local dir=$1
+  (cd "$dir" && /usr/bin/time -f '%M' -o "$WORK/rss" "$DEVLOOP" -q build >/dev/null 2>&1)
+  awk '{ printf "%.1f", $1 / 1024 }' "$WORK/rss"
+}
+
+make_fixture() {
+  local dir=$1 files=$2
+  rm -rf "$dir"
+  mkdir -p "$dir/data"
+  cp /bin/busybox "$dir/busybox"
+  printf 'FROM scratch\nCOPY busybox /busybox\nCOPY data /data\n' >"$dir/Dockerfile"
+  printf '[app]\nname = "bench-%s"\n[build]\ntags = ["bench"]\n' "$(basename "$dir")" >"$dir/devloop.toml"
+  printf '.devloop\ndevloop.toml\n' >"$dir/.dockerignore"
+  python3 - "$dir/data" "$files" "$FILE_KB" <<'PY'
+import os, sys
+root, n, kb = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+for i in range(n):
+    d = os.path.join(root, f"d{i // 500:03d}")
+    os.makedirs(d, exist_ok=True)
+    with open(os.path.join(d, f"f{i:05d}.bin"), "wb") as f:
+        f.write(os.urandom(kb * 1024))
+PY
+}
+
+touch_one() {
+  python3 -c 'import os,sys; p=sys.argv[1]; open(p,"ab").write(os.urandom(16))' "$1/data/d000/f00000.bin"
+}
+
+rows=()
+bench_fixture() {
+  local name=$1 files=$2
+  local dir="$WORK/$name"
+  echo "== fixture $name: $files files" >&2
+  make_fixture "$dir" "$files"
+  local size
+  size=$(du -sh "$dir" | cut -f1)
+
+  # Warm every tool once so each case measures a rebuild, not a cold cache.
+  time_cmd "$dir" "$DEVLOOP" -q build >/dev/null
+  time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" . >/dev/null
+  time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" . >/dev/null
+
+  local d_same c_same b_same d_one c_one b_one peak_same peak_one
+  d_same=$(time_cmd "$dir" "$DEVLOOP" -q build)
+  c_same=$(time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" .)
+  b_same=$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)
+  peak_same=$(devloop_peak "$dir")
+
+  touch_one "$dir"
+  d_one=$(time_cmd "$dir" "$DEVLOOP" -q build)
+  touch_one "$dir"
+  peak_one=$(devloop_peak "$dir")
+  touch_one "$dir"
+  c_one=$(time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" .)
+  touch_one "$dir"
+  b_one=$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)
+
+  rows+=("$name ($files files, $size)|nothing changed|$d_same s|$c_same s|$b_same s|$peak_same MiB")
+  rows+=("$name ($files files, $size)|one file changed|$d_one s|$c_one s|$b_one s|$peak_one MiB")
+}
+
+mkdir -p "$WORK"
+bench_fixture tiny 1
+bench_fixture large "$FILES"
+
+printf '\n| fixture | case | devloop build | docker build (classic) | DOCKER_BUILDKIT=1 docker build | devloop peak RSS |\n'
+printf '|---|---|---|---|---|---|\n'
+for r in "${rows[@]}"; do
+  IFS='|' read -r a b c d e f <<<"$r"
+  printf '| %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d" "$e" "$f"
+done
+printf '\n(%s; devloop %s; wall time of one run after a warm-up build)\n' \
+  "$("$DOCKER_BIN" version --format 'Docker Engine {{.Server.Version}}')" "$("$DEVLOOP" --version)"
