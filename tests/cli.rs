@@ -70,14 +70,7 @@ fn plan_on_the_example_shows_the_whole_loop() {
     let dir = example("hello");
     let r = run(devloop(dir.path()).arg("plan"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let sha = git2::Repository::open(dir.path())
-        .unwrap()
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
-        .id()
-        .to_string();
+    let sha = head_sha(dir.path());
     assert!(
         r.stdout.contains(&format!("image: hello:{}", &sha[..7])),
         "{}",

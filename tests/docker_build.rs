@@ -47,14 +47,7 @@ fn builds_labels_skips_unchanged_and_rebuilds_on_change() {
         ),
         ("data/a.txt", "one\n"),
     ]);
-    let sha = git2::Repository::open(dir.path())
-        .unwrap()
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
-        .id()
-        .to_string();
+    let sha = head_sha(dir.path());
 
     let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
@@ -218,14 +211,7 @@ Dockerfile
 
     let r = run(devloop(dir.path()).arg("build"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let sha = git2::Repository::open(dir.path())
-        .unwrap()
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
-        .id()
-        .to_string();
+    let sha = head_sha(dir.path());
     let ours = docker(&[
         "run",
         "--rm",
@@ -272,14 +258,7 @@ fn a_dockerfile_outside_the_context_works() {
     ]);
     let r = run(devloop(dir.path()).arg("build"));
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let sha = git2::Repository::open(dir.path())
-        .unwrap()
-        .head()
-        .unwrap()
-        .peel_to_commit()
-        .unwrap()
-        .id()
-        .to_string();
+    let sha = head_sha(dir.path());
     let listing = docker(&[
         "run",
         "--rm",

@@ -162,14 +162,17 @@ impl Container {
         out.lines().map(str::to_string).collect()
     }
 
-    /// The host port a published container port landed on.
-    pub async fn host_port(&self, port: u16) -> Result<u16> {
-        let info = self
-            .daemon
+    async fn inspect(&self) -> Result<bollard::models::ContainerInspectResponse> {
+        self.daemon
             .client
             .inspect_container(&self.id, None)
             .await
-            .map_err(|e| api_error("cannot inspect the container", e))?;
+            .map_err(|e| api_error("cannot inspect the container", e))
+    }
+
+    /// The host port a published container port landed on.
+    pub async fn host_port(&self, port: u16) -> Result<u16> {
+        let info = self.inspect().await?;
         info.network_settings
             .and_then(|n| n.ports)
             .and_then(|mut p| p.remove(&format!("{port}/tcp")))
@@ -181,12 +184,7 @@ impl Container {
 
     /// The container's address on its first network (reachable from the host on Linux).
     pub async fn ip(&self) -> Result<Option<std::net::IpAddr>> {
-        let info = self
-            .daemon
-            .client
-            .inspect_container(&self.id, None)
-            .await
-            .map_err(|e| api_error("cannot inspect the container", e))?;
+        let info = self.inspect().await?;
         Ok(info
             .network_settings
             .and_then(|n| n.networks)
@@ -200,12 +198,7 @@ impl Container {
 
     /// (running, health status if the image has a HEALTHCHECK, exit code when stopped).
     pub async fn state(&self) -> Result<(bool, Option<String>, Option<i64>)> {
-        let info = self
-            .daemon
-            .client
-            .inspect_container(&self.id, None)
-            .await
-            .map_err(|e| api_error("cannot inspect the container", e))?;
+        let info = self.inspect().await?;
         let state = info.state.unwrap_or_default();
         let running = state.running.unwrap_or(false);
         let health = state.health.and_then(|h| h.status).map(|s| s.to_string());

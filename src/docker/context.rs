@@ -9,6 +9,8 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -30,9 +32,17 @@ pub struct Entry {
 
 #[derive(Debug, Clone)]
 pub enum Kind {
-    File { size: u64, hash: [u8; 32] },
+    File {
+        size: u64,
+        hash: [u8; 32],
+        stamp: FileStamp,
+    },
     Dir,
-    Symlink { target: PathBuf },
+    Symlink {
+        target: PathBuf,
+    },
+    /// An excluded directory the walk still enters; never sent. Only inside the walker.
+    Excluded,
 }
 
 /// A scanned context: its entries in tar order, where the Dockerfile is inside it, and its digest.
@@ -49,6 +59,30 @@ pub struct Scan {
     pub bytes: u64,
     /// Files whose content had to be read because the stat cache did not know them.
     pub hashed: usize,
+}
+
+/// What the stat cache compares: size, modification and change times, inode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    size: u64,
+    mtime: i64,
+    mtime_ns: i64,
+    ctime: i64,
+    ctime_ns: i64,
+    ino: u64,
+}
+
+impl FileStamp {
+    fn of(meta: &std::fs::Metadata) -> Self {
+        FileStamp {
+            size: meta.size(),
+            mtime: meta.mtime(),
+            mtime_ns: meta.mtime_nsec(),
+            ctime: meta.ctime(),
+            ctime_ns: meta.ctime_nsec(),
+            ino: meta.ino(),
+        }
+    }
 }
 
 /// Size, times and inode of a file when its hash was computed.
@@ -94,14 +128,14 @@ impl StatCache {
         std::fs::rename(&tmp, path)
     }
 
-    fn lookup(&self, rel: &str, meta: &std::fs::Metadata) -> Option<[u8; 32]> {
+    fn lookup(&self, rel: &str, st: &FileStamp) -> Option<[u8; 32]> {
         let s = self.files.get(rel)?;
-        let same = s.size == meta.size()
-            && s.mtime == meta.mtime()
-            && s.mtime_ns == meta.mtime_nsec()
-            && s.ctime == meta.ctime()
-            && s.ctime_ns == meta.ctime_nsec()
-            && s.ino == meta.ino();
+        let same = s.size == st.size
+            && s.mtime == st.mtime
+            && s.mtime_ns == st.mtime_ns
+            && s.ctime == st.ctime
+            && s.ctime_ns == st.ctime_ns
+            && s.ino == st.ino;
         if !same {
             return None;
         }
@@ -110,16 +144,16 @@ impl StatCache {
         Some(out)
     }
 
-    fn store(&mut self, rel: &str, meta: &std::fs::Metadata, hash: &[u8; 32]) {
+    fn store(&mut self, rel: &str, st: &FileStamp, hash: &[u8; 32]) {
         self.files.insert(
             rel.to_string(),
             Stamp {
-                size: meta.size(),
-                mtime: meta.mtime(),
-                mtime_ns: meta.mtime_nsec(),
-                ctime: meta.ctime(),
-                ctime_ns: meta.ctime_nsec(),
-                ino: meta.ino(),
+                size: st.size,
+                mtime: st.mtime,
+                mtime_ns: st.mtime_ns,
+                ctime: st.ctime,
+                ctime_ns: st.ctime_ns,
+                ino: st.ino,
                 hash: hex::encode(hash),
             },
         );
@@ -150,12 +184,31 @@ fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
 
 /// Walk `context` and decide what goes to the daemon. `dockerfile` may lie outside the context.
 /// `state_dir` (devloop's own `.devloop/`) is never sent: its cache changes on every run.
+/// The stat cache in `cache_file` is read while the walk runs and written back when it changed.
 pub fn scan(
     context: &Path,
     dockerfile: &Path,
     state_dir: &Path,
-    cache: &mut StatCache,
+    cache_file: &Path,
 ) -> Result<Scan> {
+    let cache_path = cache_file.to_path_buf();
+    let loader = std::thread::spawn(move || StatCache::load(&cache_path));
+    let result = scan_with(context, dockerfile, state_dir, || {
+        loader.join().unwrap_or_default()
+    });
+    if let Ok((_, cache)) = &result {
+        // The cache only saves work; failing to write it must not fail the build.
+        let _ = cache.save(cache_file);
+    }
+    result.map(|(scan, _)| scan)
+}
+
+fn scan_with(
+    context: &Path,
+    dockerfile: &Path,
+    state_dir: &Path,
+    cache: impl FnOnce() -> StatCache,
+) -> Result<(Scan, StatCache)> {
     let meta = std::fs::metadata(context)
         .map_err(|e| Error::usage(format!("build context {}: {e}", context.display())))?;
     if !meta.is_dir() {
@@ -216,23 +269,22 @@ pub fn scan(
     }
 
     let mut entries = Vec::new();
-    walk(context, "", &ignore, &mut entries)?;
+    walk_parallel(context, &ignore, &mut entries)?;
+    let mut cache = cache();
 
     let mut hashed = 0;
     let mut files = 0;
     let mut bytes = 0u64;
     for e in entries.iter_mut() {
-        if let Kind::File { size, hash } = &mut e.kind {
-            let meta = std::fs::symlink_metadata(&e.abs)
-                .map_err(|err| Error::failed(format!("cannot read {}: {err}", e.abs.display())))?;
-            *hash = match cache.lookup(&e.rel, &meta) {
+        if let Kind::File { size, hash, stamp } = &mut e.kind {
+            *hash = match cache.lookup(&e.rel, stamp) {
                 Some(h) => h,
                 None => {
                     hashed += 1;
                     let h = hash_file(&e.abs).map_err(|err| {
                         Error::failed(format!("cannot read {}: {err}", e.abs.display()))
                     })?;
-                    cache.store(&e.rel, &meta, &h);
+                    cache.store(&e.rel, stamp, &h);
                     h
                 }
             };
@@ -254,10 +306,11 @@ pub fn scan(
             Kind::File { hash, .. } => format!("f {:o} {} {}\n", e.mode, hex::encode(hash), e.rel),
             Kind::Dir => format!("d {:o} {}\n", e.mode, e.rel),
             Kind::Symlink { target } => format!("l {} -> {}\n", e.rel, target.display()),
+            Kind::Excluded => continue,
         };
         hasher.update(line.as_bytes());
     }
-    Ok(Scan {
+    let scan = Scan {
         entries,
         dockerfile: dockerfile_name,
         external_dockerfile: external,
@@ -265,70 +318,150 @@ pub fn scan(
         files,
         bytes,
         hashed,
-    })
+    };
+    Ok((scan, cache))
 }
 
 fn canonical(p: &Path) -> io::Result<PathBuf> {
     std::fs::canonicalize(p)
 }
 
-/// Depth-first, sorted by name, as the docker CLI's walker does.
-fn walk(dir: &Path, prefix: &str, ignore: &Ignore, out: &mut Vec<Entry>) -> Result<()> {
-    let read = std::fs::read_dir(dir)
-        .map_err(|e| Error::failed(format!("cannot list {}: {e}", dir.display())))?;
-    let mut names: Vec<(String, PathBuf)> = Vec::new();
-    for item in read {
-        let item =
-            item.map_err(|e| Error::failed(format!("cannot list {}: {e}", dir.display())))?;
-        let name = item.file_name().to_string_lossy().into_owned();
-        names.push((name, item.path()));
+/// The walk of the context root, with its subdirectories walked on several threads; the result is
+/// in the same order as a serial [`walk`].
+fn walk_parallel(root: &Path, ignore: &Ignore, out: &mut Vec<Entry>) -> Result<()> {
+    // The root level serially; each directory to descend into becomes a job for the workers.
+    let mut top = Vec::new();
+    walk_level(root, "", ignore, &mut top)?;
+    let jobs: Vec<&Entry> = top
+        .iter()
+        .filter(|(_, descend)| *descend)
+        .map(|(e, _)| e)
+        .collect();
+    let slots: Vec<Mutex<Option<Result<Vec<Entry>>>>> =
+        jobs.iter().map(|_| Mutex::new(None)).collect();
+    let next = AtomicUsize::new(0);
+    let threads = std::thread::available_parallelism()
+        .map(usize::from)
+        .unwrap_or(2)
+        .clamp(1, 8);
+    std::thread::scope(|scope| {
+        for _ in 0..threads.min(jobs.len()) {
+            scope.spawn(|| loop {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                let (Some(dir), Some(slot)) = (jobs.get(k), slots.get(k)) else {
+                    break;
+                };
+                let mut sub = Vec::new();
+                let result = walk(&dir.abs, &dir.rel, ignore, &mut sub).map(|_| sub);
+                if let Ok(mut slot) = slot.lock() {
+                    *slot = Some(result);
+                }
+            });
+        }
+    });
+    let mut subtrees = slots
+        .into_iter()
+        .map(|slot| slot.into_inner().ok().flatten());
+    for (entry, descend) in top {
+        if !matches!(entry.kind, Kind::Excluded) {
+            out.push(entry);
+        }
+        if descend {
+            let sub = subtrees
+                .next()
+                .flatten()
+                .ok_or_else(|| Error::failed("a build context walker thread failed"))??;
+            out.extend(sub);
+        }
     }
-    names.sort();
-    for (name, abs) in names {
+    Ok(())
+}
+
+/// Depth-first, sorted by name, as the docker CLI's walker does. Only entries that are sent are
+/// stat'ed, and relative to their open directory (no path walk per file).
+fn walk(dir: &Path, prefix: &str, ignore: &Ignore, out: &mut Vec<Entry>) -> Result<()> {
+    let mut level = Vec::new();
+    walk_level(dir, prefix, ignore, &mut level)?;
+    for (entry, descend) in level {
+        let (abs, rel) = (entry.abs.clone(), entry.rel.clone());
+        if !matches!(entry.kind, Kind::Excluded) {
+            out.push(entry);
+        }
+        if descend {
+            walk(&abs, &rel, ignore, out)?;
+        }
+    }
+    Ok(())
+}
+
+/// One directory's entries in order, each with whether the walk must descend into it. Excluded
+/// directories that must still be entered (an exception may apply inside) come as `Kind::Excluded`.
+fn walk_level(
+    dir: &Path,
+    prefix: &str,
+    ignore: &Ignore,
+    out: &mut Vec<(Entry, bool)>,
+) -> Result<()> {
+    let listing_error = |e: io::Error| Error::failed(format!("cannot list {}: {e}", dir.display()));
+    let mut items: Vec<(String, std::fs::DirEntry)> = Vec::new();
+    for item in std::fs::read_dir(dir).map_err(listing_error)? {
+        let item = item.map_err(listing_error)?;
+        items.push((item.file_name().to_string_lossy().into_owned(), item));
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    for (name, item) in items {
         let rel = if prefix.is_empty() {
-            name.clone()
+            name
         } else {
             format!("{prefix}/{name}")
         };
-        let meta = std::fs::symlink_metadata(&abs)
+        let abs = item.path();
+        let ft = item
+            .file_type()
             .map_err(|e| Error::failed(format!("cannot read {}: {e}", abs.display())))?;
-        let ft = meta.file_type();
-        let mode = meta.permissions().mode() & 0o7777;
         if ignore.excludes(&rel) {
             if ft.is_dir() && ignore.has_exceptions() && ignore.must_enter(&rel) {
-                walk(&abs, &rel, ignore, out)?;
+                let entry = Entry {
+                    rel,
+                    abs,
+                    kind: Kind::Excluded,
+                    mode: 0,
+                };
+                out.push((entry, true));
             }
             continue;
         }
-        if ft.is_dir() {
-            out.push(Entry {
-                rel: rel.clone(),
-                abs: abs.clone(),
-                kind: Kind::Dir,
-                mode,
-            });
-            walk(&abs, &rel, ignore, out)?;
+        // Sockets, FIFOs and devices are not sent, as with the docker CLI.
+        if !(ft.is_dir() || ft.is_file() || ft.is_symlink()) {
+            continue;
+        }
+        let meta = item
+            .metadata()
+            .map_err(|e| Error::failed(format!("cannot read {}: {e}", abs.display())))?;
+        let mode = meta.permissions().mode() & 0o7777;
+        let kind = if ft.is_dir() {
+            Kind::Dir
         } else if ft.is_symlink() {
             let target = std::fs::read_link(&abs)
                 .map_err(|e| Error::failed(format!("cannot read link {}: {e}", abs.display())))?;
-            out.push(Entry {
+            Kind::Symlink { target }
+        } else {
+            Kind::File {
+                size: meta.len(),
+                hash: [0; 32],
+                stamp: FileStamp::of(&meta),
+            }
+        };
+        let is_dir = matches!(kind, Kind::Dir);
+        out.push((
+            Entry {
                 rel,
                 abs,
-                kind: Kind::Symlink { target },
+                kind,
                 mode,
-            });
-        } else if ft.is_file() {
-            out.push(Entry {
-                rel,
-                abs,
-                kind: Kind::File {
-                    size: meta.len(),
-                    hash: [0; 32],
-                },
-                mode,
-            });
-        }
-        // Sockets, FIFOs and devices are not sent, as with the docker CLI.
+            },
+            is_dir,
+        ));
     }
     Ok(())
 }
@@ -409,6 +542,7 @@ fn write_tar(scan: &Scan, writer: ChannelWriter) -> io::Result<()> {
                 h.set_size(0);
                 tar.append_link(&mut h, &e.rel, target)?;
             }
+            Kind::Excluded => {}
             Kind::File { .. } => {
                 let file = File::open(&e.abs)?;
                 let len = file.metadata()?.len();

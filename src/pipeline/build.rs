@@ -9,7 +9,7 @@ use serde_json::json;
 
 use super::{Options, Project};
 use crate::docker::build::{self as docker_build, BuildRequest};
-use crate::docker::context::{self, StatCache};
+use crate::docker::context;
 use crate::docker::Daemon;
 use crate::engine::{Done, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
@@ -128,11 +128,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         .unwrap_or_else(|_| cfg.root.clone())
         .join(".devloop");
     let scan = tokio::task::spawn_blocking(move || {
-        let mut cache = StatCache::load(&cache_file);
-        let scan = context::scan(&context_dir, &dockerfile, &state_dir, &mut cache)?;
-        // The cache only saves work; failing to write it must not fail the build.
-        let _ = cache.save(&cache_file);
-        Ok::<_, Error>(scan)
+        context::scan(&context_dir, &dockerfile, &state_dir, &cache_file)
     })
     .await
     .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;

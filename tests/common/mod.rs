@@ -105,6 +105,19 @@ pub fn commit_all(dir: &Path, message: &str) -> String {
     id.to_string()
 }
 
+/// The commit HEAD points at.
+pub fn head_sha(dir: &Path) -> String {
+    let repo = git2::Repository::open(dir).expect("open repo");
+    let sha = repo
+        .head()
+        .expect("HEAD")
+        .peel_to_commit()
+        .expect("commit")
+        .id()
+        .to_string();
+    sha
+}
+
 /// Every file under `dir`, relative, sorted: to show that a failing command wrote nothing.
 pub fn listing(dir: &Path) -> Vec<String> {
     let mut out = Vec::new();
