@@ -77,7 +77,12 @@ bench_fixture() {
   time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" . >/dev/null
   time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" . >/dev/null
 
-  local d_same c_same b_same d_one c_one b_one peak_same peak_one
+  local d_same c_same b_same d_one c_one b_one peak_same peak_one k_same k_one
+  time_cmd "$dir" "$DEVLOOP" -q build --buildkit >/dev/null
+  k_same=$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit)
+  touch_one "$dir"
+  k_one=$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit)
+  time_cmd "$dir" "$DEVLOOP" -q build >/dev/null
   d_same=$(time_cmd "$dir" "$DEVLOOP" -q build)
   c_same=$(time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" .)
   b_same=$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)
@@ -92,19 +97,19 @@ bench_fixture() {
   touch_one "$dir"
   b_one=$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)
 
-  rows+=("$name ($files files, $size)|nothing changed|$d_same s|$c_same s|$b_same s|$peak_same MiB")
-  rows+=("$name ($files files, $size)|one file changed|$d_one s|$c_one s|$b_one s|$peak_one MiB")
+  rows+=("$name ($files files, $size)|nothing changed|$d_same s|$k_same s|$c_same s|$b_same s|$peak_same MiB")
+  rows+=("$name ($files files, $size)|one file changed|$d_one s|$k_one s|$c_one s|$b_one s|$peak_one MiB")
 }
 
 mkdir -p "$WORK"
 bench_fixture tiny 1
 bench_fixture large "$FILES"
 
-printf '\n| fixture | case | devloop build | docker build (classic) | DOCKER_BUILDKIT=1 docker build | devloop peak RSS |\n'
-printf '|---|---|---|---|---|---|\n'
+printf '\n| fixture | case | devloop build | devloop build --buildkit | docker build (classic) | DOCKER_BUILDKIT=1 docker build | devloop peak RSS |\n'
+printf '|---|---|---|---|---|---|---|\n'
 for r in "${rows[@]}"; do
-  IFS='|' read -r a b c d e f <<<"$r"
-  printf '| %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d" "$e" "$f"
+  IFS='|' read -r a b c d e f g <<<"$r"
+  printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g"
 done
 printf '\n(%s; devloop %s; wall time of one run after a warm-up build)\n' \
   "$("$DOCKER_BIN" version --format 'Docker Engine {{.Server.Version}}')" "$("$DEVLOOP" --version)"

@@ -291,3 +291,57 @@ fn an_unreachable_daemon_is_exit_5_with_the_address() {
         .env("DOCKER_HOST", "tcp://127.0.0.1:1"));
     assert_eq!(r.code, 5, "{}", r.stderr);
 }
+
+#[test]
+fn buildkit_builds_with_labels_and_reports_the_failing_step() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-bk");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = project(&[
+        (
+            "devloop.toml",
+            &config(&app, "buildkit = true\nargs = { WHO = \"kit\" }"),
+        ),
+        (
+            "Dockerfile",
+            "FROM busybox:1.36\nARG WHO\nRUN echo \"hi $WHO\" > /hi\n",
+        ),
+    ]);
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("with BuildKit"), "{}", r.stdout);
+    let image = format!("{app}:{}", &head_sha(dir.path())[..7]);
+    assert_eq!(docker(&["run", "--rm", &image, "cat", "/hi"]), "hi kit");
+    let digest = docker(&[
+        "image",
+        "inspect",
+        "--format",
+        "{{index .Config.Labels \"devloop.digest\"}}",
+        &image,
+    ]);
+    assert_eq!(digest.len(), 64, "{digest}");
+    // Unchanged: skipped, whichever builder made it.
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert!(r.stdout.contains("\"outcome\":\"skipped\""), "{}", r.stdout);
+
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox:1.36\nRUN echo bk-about-to-fail && exit 5\n",
+    )
+    .unwrap();
+    let r = run(devloop(dir.path()).arg("build"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("build failed at `[2/2] RUN echo bk-about-to-fail && exit 5`"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("exit code: 5"), "{}", r.stderr);
+    assert!(r.stderr.contains("bk-about-to-fail"), "{}", r.stderr);
+}

@@ -1,8 +1,13 @@
-//! Building an image through the daemon's classic builder, streaming its output into step events.
+//! Building an image through the daemon, with the classic builder or BuildKit, streaming its output
+//! into step events. Both receive the context devloop wrote as a tar stream.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use bollard::query_parameters::{BuildImageOptionsBuilder, TagImageOptionsBuilder};
+use std::collections::HashSet;
+
+use bollard::moby::buildkit::v1::StatusResponse;
+use bollard::models::{BuildInfoAux, ImageId};
+use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion, TagImageOptionsBuilder};
 use futures_util::StreamExt;
 
 use super::connect::{api_error, describe, Daemon};
@@ -23,6 +28,8 @@ pub struct BuildRequest {
     pub platform: Option<String>,
     pub cache_from: Vec<String>,
     pub no_cache: bool,
+    /// Build with BuildKit (the daemon's `version=2` builder, with a bollard session).
+    pub buildkit: bool,
 }
 
 /// Run the build; returns the image ID. The context arrives as a stream of tar chunks.
@@ -51,12 +58,19 @@ pub async fn build(
     if !req.cache_from.is_empty() {
         opts = opts.cachefrom(&req.cache_from);
     }
+    let session = super::container::unique_name("devloop-build");
+    if req.buildkit {
+        opts = opts
+            .version(BuilderVersion::BuilderBuildKit)
+            .session(&session);
+    }
     let body = bollard::body_try_stream(tokio_stream_from(tar));
     let mut stream = daemon.client.build_image(opts.build(), None, Some(body));
 
     let mut tail: VecDeque<String> = VecDeque::new();
     let mut current_step = String::new();
     let mut image_id: Option<String> = None;
+    let mut vertices = Vertices::default();
     loop {
         let item = tokio::select! {
             item = stream.next() => item,
@@ -85,8 +99,26 @@ pub async fn build(
                 if let Some(status) = info.status.filter(|s| !s.is_empty()) {
                     ctx.progress(status);
                 }
-                if let Some(id) = info.aux.and_then(|a| a.id) {
-                    image_id = Some(id);
+                match info.aux {
+                    Some(BuildInfoAux::Default(ImageId { id: Some(id) })) => image_id = Some(id),
+                    Some(BuildInfoAux::BuildKit(status)) => {
+                        for line in vertices.absorb(&status) {
+                            match line {
+                                VertexLine::Started(name) => {
+                                    current_step = name.clone();
+                                    ctx.log_status(name);
+                                }
+                                VertexLine::Output(text) => {
+                                    ctx.log(text.clone());
+                                    tail.push_back(text);
+                                    if tail.len() > FAILURE_TAIL {
+                                        tail.pop_front();
+                                    }
+                                }
+                            }
+                        }
+                    }
+                    _ => {}
                 }
             }
             Err(bollard::errors::Error::DockerStreamError { error }) => {
@@ -117,6 +149,44 @@ pub async fn build(
             })?
             .id
             .ok_or_else(|| Error::failed("the daemon reported no image ID for the build")),
+    }
+}
+
+/// What a BuildKit status message adds to the step's output.
+enum VertexLine {
+    /// A build step (vertex) started: `[2/3] COPY a /a`.
+    Started(String),
+    /// A line the step printed.
+    Output(String),
+}
+
+/// BuildKit reports the same vertex many times; this turns the stream into lines shown once.
+#[derive(Default)]
+struct Vertices {
+    names: std::collections::HashMap<String, String>,
+    announced: HashSet<String>,
+}
+
+impl Vertices {
+    fn absorb(&mut self, status: &StatusResponse) -> Vec<VertexLine> {
+        let mut out = Vec::new();
+        for v in &status.vertexes {
+            self.names.insert(v.digest.clone(), v.name.clone());
+            if v.started.is_some() && self.announced.insert(v.digest.clone()) {
+                let cached = if v.cached { " (cached)" } else { "" };
+                out.push(VertexLine::Started(format!("{}{cached}", v.name)));
+            }
+            if !v.error.is_empty() {
+                out.push(VertexLine::Output(format!("{}: {}", v.name, v.error)));
+            }
+        }
+        for log in &status.logs {
+            let text = String::from_utf8_lossy(&log.msg);
+            for line in text.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
+                out.push(VertexLine::Output(line.to_string()));
+            }
+        }
+        out
     }
 }
 

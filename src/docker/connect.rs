@@ -175,6 +175,14 @@ impl Daemon {
     }
 }
 
+impl Daemon {
+    /// BuildKit through the Engine API needs API 1.39 or later (the negotiated version).
+    pub fn supports_buildkit(&self) -> bool {
+        let v = self.client.client_version();
+        (v.major_version, v.minor_version) >= (1, 39)
+    }
+}
+
 /// A short description of a bollard error without its Debug noise.
 pub fn describe(e: &bollard::errors::Error) -> String {
     use bollard::errors::Error as B;

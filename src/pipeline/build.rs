@@ -116,10 +116,18 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         .first()
         .cloned()
         .ok_or_else(|| Error::usage("build.tags is empty"))?;
-    if opts.build.buildkit || cfg.doc.build.buildkit {
-        project_warn(ctx, "BuildKit was requested, but this version of devloop builds with the classic builder; building with it instead");
-    }
     let daemon = Daemon::connect(&project.ambient).await?;
+    let buildkit = (opts.build.buildkit || cfg.doc.build.buildkit)
+        && {
+            let supported = daemon.supports_buildkit();
+            if !supported {
+                ctx.printer.warn(&format!(
+                "BuildKit was requested but the daemon at {} does not support it (API 1.39+ on Linux); using the classic builder",
+                daemon.endpoint.host
+            ));
+            }
+            supported
+        };
 
     ctx.progress("scanning the build context");
     let (context_dir, dockerfile, cache_file) =
@@ -194,6 +202,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         platform: cfg.doc.build.platform.clone(),
         cache_from: cfg.doc.build.cache_from.clone(),
         no_cache: opts.build.no_cache,
+        buildkit,
     };
     let tar = context::tar_stream(scan);
     let id = docker_build::build(&daemon, ctx, request, tar).await?;
@@ -205,14 +214,15 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         .chars()
         .take(12)
         .collect::<String>();
+    let builder = if buildkit {
+        "BuildKit"
+    } else {
+        "classic builder"
+    };
     Ok(Done::Done(format!(
-        "built {} ({short_id}; {summary})",
+        "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     )))
-}
-
-fn project_warn(ctx: &StepCtx, message: &str) {
-    ctx.printer.warn(message);
 }
 
 pub fn human_bytes(n: u64) -> String {
