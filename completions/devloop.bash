@@ -95,7 +95,7 @@ _devloop() {
 
     case "${cmd}" in
         devloop)
-            opts="-C -c -e -o -q -v -j -h -V --chdir --config --env --output --quiet --verbose --no-color --jobs --help --version init plan build test release deploy monitor rollback ship doctor completions help"
+            opts="-C -c -e -o -q -v -j -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help --version init plan build test release deploy monitor rollback ship doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -133,6 +133,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -149,7 +153,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__build)
-            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,6 +189,10 @@ _devloop() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --jobs)
@@ -203,7 +211,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__completions)
-            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --jobs --help bash elvish fish powershell zsh"
+            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +249,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -257,7 +269,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__deploy)
-            opts="-C -c -e -o -q -v -j -h --release --timeout --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --release --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -303,6 +315,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -319,7 +335,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__doctor)
-            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -355,6 +371,10 @@ _devloop() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --jobs)
@@ -555,7 +575,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__init)
-            opts="-C -c -e -o -q -v -j -h --force --name --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --force --name --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -597,6 +617,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -613,7 +637,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__monitor)
-            opts="-f -w -C -c -e -o -q -v -j -h --logs --follow --since --tail --watch --check --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-f -w -C -c -e -o -q -v -j -h --logs --follow --since --tail --watch --check --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -659,6 +683,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -675,7 +703,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__plan)
-            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --jobs --help build test release deploy ship"
+            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help build test release deploy ship"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -711,6 +739,10 @@ _devloop() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --jobs)
@@ -729,7 +761,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__release)
-            opts="-C -c -e -o -q -v -j -h --allow-dirty --list --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --allow-dirty --list --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -767,6 +799,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -783,7 +819,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__rollback)
-            opts="-C -c -e -o -q -v -j -h --to --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --to --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -825,6 +861,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -841,7 +881,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__ship)
-            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --allow-dirty --junit --release --timeout --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --allow-dirty --junit --release --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -891,6 +931,10 @@ _devloop() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --jobs)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -907,7 +951,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__test)
-            opts="-C -c -e -o -q -v -j -h --junit --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --junit --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -947,6 +991,10 @@ _devloop() {
                     ;;
                 -o)
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
                 --jobs)

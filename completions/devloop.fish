@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_devloop_global_optspecs
-    string join \n C/chdir= c/config= e/env= o/output= q/quiet v/verbose no-color j/jobs= h/help V/version
+    string join \n C/chdir= c/config= e/env= o/output= q/quiet v/verbose no-color profile= j/jobs= h/help V/version
 end
 
 function __fish_devloop_needs_command
@@ -29,6 +29,7 @@ complete -c devloop -n "__fish_devloop_needs_command" -s c -l config -d 'Use thi
 complete -c devloop -n "__fish_devloop_needs_command" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_needs_command" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_needs_command" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_needs_command" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_needs_command" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_needs_command" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -53,6 +54,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand init" -s c -l config -d 
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand init" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l force -d 'Overwrite an existing devloop.toml'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s q -l quiet -d 'Print only errors and the final verdict'
@@ -64,6 +66,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand plan" -s c -l config -d 
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -74,6 +77,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand build" -s c -l config -d
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand build" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand build" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand build" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
@@ -87,6 +91,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand test" -s c -l config -d 
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand test" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
@@ -99,6 +104,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand release" -s c -l config 
 complete -c devloop -n "__fish_devloop_using_subcommand release" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand release" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand release" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand release" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand release" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
 complete -c devloop -n "__fish_devloop_using_subcommand release" -l list -d 'List recorded releases instead of releasing'
@@ -113,6 +119,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s c -l config -
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -125,6 +132,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s c -l config 
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l logs -d 'Show logs'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s f -l follow -d 'Keep following the logs'
@@ -140,6 +148,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s c -l config
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -153,6 +162,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand ship" -s c -l config -d 
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
@@ -166,6 +176,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s c -l config -
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -176,6 +187,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand completions" -s c -l con
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
 json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s v -l verbose -d 'Print more (repeat for even more)'

@@ -111,5 +111,5 @@ for r in "${rows[@]}"; do
   IFS='|' read -r a b c d e f g <<<"$r"
   printf '| %s | %s | %s | %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g"
 done
-printf '\n(%s; devloop %s; wall time of one run after a warm-up build)\n' \
+printf '\n(%s; %s; wall time of one run after a warm-up build)\n' \
   "$("$DOCKER_BIN" version --format 'Docker Engine {{.Server.Version}}')" "$("$DEVLOOP" --version)"

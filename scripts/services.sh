@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Install (from Debian's packages) and start what devloop's tests need: Docker Engine, and the local
-# base images the examples build FROM (nothing can be pulled here). Safe to run again: it only
-# does what is missing.
+# Install (from Debian's packages and PyPI) and start what devloop's tests need: Docker Engine, the
+# local base images the examples build FROM (nothing can be pulled here), the distribution registry
+# with htpasswd, and moto for the AWS APIs. The tests start their own registry and moto processes
+# on free loopback ports. Safe to run again: it only does what is missing.
 set -euo pipefail
 
 log() { printf '[services] %s\n' "$*" >&2; }
@@ -67,6 +68,27 @@ seed_busybox() {
   tar -C "$root" -c . | docker import -c 'CMD ["sh"]' -c 'ENV PATH=/bin' - busybox:1.36 >/dev/null
 }
 
+ensure_registry_tools() {
+  local missing=()
+  command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+  command -v htpasswd >/dev/null 2>&1 || missing+=(apache2-utils)
+  command -v curl >/dev/null 2>&1 || missing+=(curl)
+  if [ ${#missing[@]} -gt 0 ]; then
+    apt_install "${missing[@]}"
+  fi
+}
+
+ensure_moto() {
+  if command -v moto_server >/dev/null 2>&1; then
+    return
+  fi
+  log "installing moto[server] from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check 'moto[server]' >/dev/null
+  command -v moto_server >/dev/null 2>&1 || { log "moto_server is not on PATH after pip install"; exit 1; }
+}
+
 ensure_docker
 seed_busybox
+ensure_registry_tools
+ensure_moto
 log "ready: $(docker version --format 'Docker Engine {{.Server.Version}} (API {{.Server.APIVersion}})')"

@@ -72,6 +72,9 @@ pub struct Global {
     /// Disable colors (also NO_COLOR)
     #[arg(long, global = true, env = "DEVLOOP_NO_COLOR")]
     pub no_color: bool,
+    /// AWS profile from the shared config files (overrides aws.profile)
+    #[arg(long, global = true, env = "DEVLOOP_AWS_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
     /// How many steps may run at once [default: number of CPUs]
     #[arg(short, long, global = true, env = "DEVLOOP_JOBS", value_name = "N")]
     pub jobs: Option<usize>,

@@ -11,9 +11,13 @@
 //!   other; `plan` prints their descriptions, the other commands run them.
 //! - [`engine`]: the one step engine: dependencies, concurrency, timeouts, cancellation.
 //! - [`output`]: the one printer (terminal, plain CI lines, NDJSON, GitHub Actions), with secret masking.
+//! - [`docker`]: the Docker daemon through bollard (context, build, push, test containers).
+//! - [`aws`]: the one AWS context, ECR logins, the S3 side of the ledger.
+//! - [`registry`]: registry credentials; [`release`]: release records and the ledger.
 //! - [`git`], [`template`]: repository state and the tag templates built from it.
 //! - [`error`]: typed errors; their kind is the exit code.
 
+pub mod aws;
 pub mod cli;
 pub mod cmd;
 pub mod config;
@@ -23,6 +27,8 @@ pub mod error;
 pub mod git;
 pub mod output;
 pub mod pipeline;
+pub mod registry;
+pub mod release;
 pub mod template;
 
 use std::ffi::OsString;

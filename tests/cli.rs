@@ -305,7 +305,7 @@ fn init_writes_a_loadable_config_and_refuses_to_overwrite() {
 fn unavailable_capabilities_exit_2_and_change_nothing() {
     let dir = example("hello");
     let before = listing(dir.path());
-    for cmd in [&["monitor"][..], &["rollback"], &["release", "--list"]] {
+    for cmd in [&["monitor"][..], &["rollback"], &["deploy"], &["ship"]] {
         let r = run(devloop(dir.path()).args(cmd));
         assert_eq!(r.code, 2, "{cmd:?}: {}", r.stderr);
         assert!(

@@ -5,6 +5,7 @@ mod doctor;
 mod init;
 mod junit;
 mod plan;
+mod release;
 mod run;
 
 use std::path::PathBuf;
@@ -34,7 +35,10 @@ impl Context {
             config: self.global.config.clone(),
             env: self.global.env.clone(),
         };
-        let config = config::load(&opts, &self.ambient)?;
+        let mut config = config::load(&opts, &self.ambient)?;
+        if let Some(profile) = &self.global.profile {
+            config.doc.aws.profile = Some(profile.clone());
+        }
         self.printer.add_secrets(config.secrets.iter().cloned());
         Ok(config)
     }
@@ -101,10 +105,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {
                 ..opts
             },
         ),
-        Command::Release(args) if args.list => {
-            ctx.load_config()?;
-            Err(Error::not_available("devloop release --list"))
-        }
+        Command::Release(args) if args.list => release::list(&ctx),
         Command::Release(args) => run::stage(
             &ctx,
             Stage::Release,

@@ -149,6 +149,24 @@ pub fn ensure_available(stage: Stage) -> Result<()> {
     )))
 }
 
+/// Checks that must pass before anything runs: releasing from a dirty tree is refused.
+pub fn preflight(project: &Project, stage: Stage, opts: &Options) -> Result<()> {
+    let (_, _, releases, _) = parts(stage);
+    let allowed = opts.allow_dirty || project.config.doc.release.allow_dirty;
+    if releases && !allowed {
+        if let Ok(g) = &project.git {
+            if g.dirty {
+                return Err(Error::usage(format!(
+                    "refusing to release from {}: tracked files have uncommitted changes",
+                    g.workdir.display()
+                ))
+                .with_hint("commit or stash them, or pass --allow-dirty (the release records dirty = true)"));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The steps a command runs, in pipeline order.
 pub fn steps(project: &Arc<Project>, stage: Stage, opts: &Options) -> Result<Vec<Step>> {
     let (b, t, r, d) = parts(stage);

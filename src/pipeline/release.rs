@@ -2,14 +2,22 @@
 
 use std::sync::Arc;
 
+use sha2::Digest;
+
 use serde_json::json;
 
 use super::{Options, Project};
-use crate::engine::{Step, StepPlan};
-use crate::error::Error;
+use crate::aws::{self, ecr};
+use crate::docker::build::tag as tag_image;
+use crate::docker::push;
+use crate::docker::Daemon;
+use crate::engine::{Done, Step, StepCtx, StepPlan};
+use crate::error::{Error, Result};
+use crate::registry::{self, Auth};
+use crate::release::{GitRecord, LocalLedger, Record};
 
 pub const NAME: &str = "release";
-pub const AVAILABLE: bool = false;
+pub const AVAILABLE: bool = true;
 
 pub fn plan(project: &Project, opts: &Options) -> StepPlan {
     let r = &project.config.doc.release;
@@ -47,7 +55,227 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
 }
 
 pub fn step(project: &Arc<Project>, opts: &Options) -> Step {
-    Step::new(NAME, plan(project, opts), |_ctx| async move {
-        Err(Error::not_available("the release step"))
+    let (p, o) = (project.clone(), opts.clone());
+    Step::new(NAME, plan(project, opts), move |ctx| async move {
+        run(&p, &o, &ctx).await
     })
+}
+
+/// Where the release goes.
+enum Destination {
+    /// A tag in the local daemon.
+    Local,
+    /// A registry repository (`host/ns/name`) and the credentials to push to it.
+    Registry {
+        label: String,
+        repository: String,
+        auth: Option<Auth>,
+        ecr: Option<Box<ecr::Login>>,
+    },
+}
+
+async fn destination(project: &Project, ctx: &StepCtx, name: &str) -> Result<Destination> {
+    let r = &project.config.doc.release;
+    let Some(registry) = r.registry.as_ref().map(|s| s.get_ref().clone()) else {
+        return Ok(Destination::Local);
+    };
+    if registry == "ecr" {
+        let sdk = aws::sdk_config(&project.config.doc.aws, &project.ambient).await?;
+        if ecr::ensure_repository(&sdk, name, &r.ecr).await? {
+            ctx.log(format!("created ECR repository {name}"));
+        }
+        let login = ecr::login(&sdk, &r.ecr).await?;
+        ctx.printer
+            .add_secrets([login.token.clone(), login.auth.password.clone()]);
+        return Ok(Destination::Registry {
+            label: format!("ECR ({})", login.host),
+            repository: format!("{}/{name}", login.host),
+            auth: Some(login.auth.clone()),
+            ecr: Some(Box::new(login)),
+        });
+    }
+    let (host, namespace) = registry::split_registry(&registry);
+    let auth = registry::credentials(&project.ambient, host)?;
+    if let Some(a) = &auth {
+        ctx.printer.add_secrets([a.password.clone()]);
+    }
+    let repository = if namespace.is_empty() {
+        format!("{host}/{name}")
+    } else {
+        format!("{host}/{namespace}/{name}")
+    };
+    Ok(Destination::Registry {
+        label: host.to_string(),
+        repository,
+        auth,
+        ecr: None,
+    })
+}
+
+async fn run(project: &Project, _opts: &Options, ctx: &StepCtx) -> Result<Done> {
+    let cfg = &project.config;
+    let r = &cfg.doc.release;
+    let local_ref = project
+        .image_refs()
+        .map_err(|why| Error::usage(format!("cannot name the image to release: {why}")))?
+        .into_iter()
+        .next()
+        .ok_or_else(|| Error::usage("build.tags is empty"))?;
+    let templates = r.tags.as_ref().unwrap_or(&cfg.doc.build.tags);
+    let tags = project.render(templates).map_err(Error::usage)?;
+    let moving = project.render(&r.moving_tags).map_err(Error::usage)?;
+    let name = r
+        .repository
+        .clone()
+        .unwrap_or_else(|| cfg.image_name().to_string());
+
+    let daemon = Daemon::connect(&project.ambient).await?;
+    let local = daemon.client.inspect_image(&local_ref).await.map_err(|e| {
+        Error::failed(format!(
+            "image {local_ref} is not in the daemon ({}); build it first",
+            crate::docker::connect::describe(&e)
+        ))
+    })?;
+    let image_id = local
+        .id
+        .clone()
+        .ok_or_else(|| Error::failed("the daemon reported no image ID"))?;
+    let build_digest = local
+        .config
+        .as_ref()
+        .and_then(|c| c.labels.as_ref())
+        .and_then(|l| l.get(super::build::DIGEST_LABEL))
+        .cloned();
+
+    let mut dest = destination(project, ctx, &name).await?;
+    let ledger = LocalLedger::new(&cfg.root);
+    let (repository, registry_label, pinned, pushed) = match &mut dest {
+        Destination::Local => {
+            for t in tags.iter().chain(moving.iter()) {
+                tag_image(&daemon, &image_id, &format!("{name}:{t}")).await?;
+            }
+            (name.clone(), None, format!("{name}@{image_id}"), 0)
+        }
+        Destination::Registry {
+            label,
+            repository,
+            auth,
+            ecr: login,
+        } => {
+            let mut digest = None;
+            let mut pushed = 0;
+            for t in tags.iter().chain(moving.iter()) {
+                let reference = format!("{repository}:{t}");
+                tag_image(&daemon, &image_id, &reference).await?;
+                if login.as_ref().is_some_and(|l| l.expiring()) {
+                    ctx.progress("renewing the ECR login");
+                    let sdk = aws::sdk_config(&cfg.doc.aws, &project.ambient).await?;
+                    let fresh = ecr::login(&sdk, &r.ecr).await?;
+                    ctx.printer
+                        .add_secrets([fresh.token.clone(), fresh.auth.password.clone()]);
+                    *auth = Some(fresh.auth.clone());
+                    *login = Some(Box::new(fresh));
+                }
+                let local_digests = daemon
+                    .client
+                    .inspect_image(&image_id)
+                    .await
+                    .ok()
+                    .and_then(|i| i.repo_digests)
+                    .unwrap_or_default();
+                let remote = push::remote_digest(&daemon, &reference, auth.as_ref()).await;
+                let present = remote
+                    .as_ref()
+                    .is_some_and(|d| local_digests.contains(&format!("{repository}@{d}")));
+                if present {
+                    ctx.log(format!(
+                        "{reference} is already in the registry with this image; not pushed"
+                    ));
+                    digest = digest.or(remote);
+                    continue;
+                }
+                ctx.log_status(format!("pushing {reference}"));
+                let d = push::push(&daemon, ctx, &reference, auth.as_ref()).await?;
+                pushed += 1;
+                digest = Some(d);
+            }
+            let digest = digest.ok_or_else(|| Error::failed("no tag was released"))?;
+            (
+                repository.clone(),
+                Some(label.clone()),
+                format!("{repository}@{digest}"),
+                pushed,
+            )
+        }
+    };
+
+    // The same image with the same tags already released: nothing new to record.
+    let history = ledger.list()?;
+    if let Some(last) = history.iter().rev().find(|h| h.app == cfg.app()) {
+        if last.image == pinned && last.tags == tags && pushed == 0 {
+            return Ok(Done::Skipped(format!(
+                "{pinned} is already released as {} with tags {}; nothing pushed",
+                last.id,
+                tags.join(", ")
+            )));
+        }
+    }
+
+    let short = match &project.git {
+        Ok(g) => g.short_sha.clone(),
+        Err(_) => pinned
+            .rsplit(':')
+            .next()
+            .unwrap_or("")
+            .chars()
+            .take(12)
+            .collect(),
+    };
+    let stamp = humantime::format_rfc3339_seconds(project.started).to_string();
+    let compact: String = stamp
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .collect();
+    let record = Record {
+        format: 1,
+        id: format!("{compact}-{short}"),
+        app: cfg.app().to_string(),
+        image: pinned.clone(),
+        image_id,
+        registry: registry_label.clone(),
+        repository,
+        tags: tags.clone(),
+        moving_tags: moving,
+        build_digest,
+        git: project.git.as_ref().ok().map(|g| GitRecord {
+            sha: g.sha.clone(),
+            branch: g.branch.clone(),
+            dirty: g.dirty,
+        }),
+        created_at: stamp,
+        created_by: project.ambient.user(),
+        config_digest: hex::encode(sha2::Sha256::digest(cfg.source.text.as_bytes())),
+        devloop_version: env!("CARGO_PKG_VERSION").to_string(),
+    };
+    let body = serde_json::to_vec_pretty(&record).map_err(|e| Error::failed(e.to_string()))?;
+    if let Some(ledger_url) = &r.ledger {
+        let (bucket, prefix) = aws::s3::parse_location(ledger_url.get_ref())?;
+        let sdk = aws::sdk_config(&cfg.doc.aws, &project.ambient).await?;
+        let prefix = if prefix.is_empty() {
+            cfg.app().to_string()
+        } else {
+            format!("{prefix}/{}", cfg.app())
+        };
+        aws::s3::put_new(&sdk, &bucket, &prefix, &format!("{}.json", record.id), body).await?;
+    }
+    let path = ledger.write(&record)?;
+    let what = match registry_label {
+        Some(reg) => format!("pushed {pushed} tag(s) to {reg}"),
+        None => "tagged in the local daemon".to_string(),
+    };
+    Ok(Done::Done(format!(
+        "released {pinned} as {} ({what}; record {})",
+        record.id,
+        path.strip_prefix(&cfg.root).unwrap_or(&path).display()
+    )))
 }

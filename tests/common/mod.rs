@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests: run the real binary, make throwaway projects.
 #![allow(dead_code)]
 
+pub mod peers;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 

@@ -1,0 +1,106 @@
+//! One AWS context for every AWS call devloop makes.
+//!
+//! aws-config's default chain (environment, shared config and credentials files, profiles, SSO, web
+//! identity, container and instance roles), the region from devloop.toml → `AWS_REGION` → the profile,
+//! an endpoint override (`aws.endpoint_url` or `DEVLOOP_AWS_ENDPOINT_URL`, for LocalStack or moto), and
+//! the SDK's standard retries. Missing credentials or region are exit 5 and say what was tried.
+
+pub mod ecr;
+pub mod s3;
+
+use std::time::Duration;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+
+use crate::config::schema::Aws as AwsSettings;
+use crate::config::Ambient;
+use crate::error::{Error, Result};
+
+/// The chain, in the words used when nothing in it had credentials.
+const CHAIN: &str = "environment (AWS_ACCESS_KEY_ID), shared config and credentials files, SSO, web identity, container and instance roles";
+
+/// Build the SDK configuration and prove it has a region and credentials.
+pub async fn sdk_config(settings: &AwsSettings, ambient: &Ambient) -> Result<SdkConfig> {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(profile) = settings.profile.as_deref().filter(|p| !p.is_empty()) {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = settings.region.as_deref().filter(|r| !r.is_empty()) {
+        loader = loader.region(Region::new(region.to_string()));
+    }
+    let endpoint = settings
+        .endpoint_url
+        .clone()
+        .filter(|e| !e.is_empty())
+        .or_else(|| {
+            ambient
+                .var("DEVLOOP_AWS_ENDPOINT_URL")
+                .filter(|e| !e.is_empty())
+        });
+    if let Some(url) = &endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    let profile = settings
+        .profile
+        .clone()
+        .or_else(|| ambient.var("AWS_PROFILE"))
+        .unwrap_or_else(|| "default".into());
+    if config.region().is_none() {
+        return Err(Error::unreachable(format!(
+            "no AWS region: tried aws.region in devloop.toml, AWS_REGION, and profile \"{profile}\""
+        ))
+        .with_hint("set aws.region in devloop.toml or export AWS_REGION"));
+    }
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| Error::unreachable("no AWS credentials provider is configured"))?;
+    match tokio::time::timeout(Duration::from_secs(30), provider.provide_credentials()).await {
+        Ok(Ok(_)) => Ok(config),
+        Ok(Err(e)) => Err(Error::unreachable(format!(
+            "no AWS credentials for profile \"{profile}\": tried {CHAIN}: {e}"
+        ))
+        .with_hint("export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or set aws.profile")),
+        Err(_) => Err(Error::unreachable(format!("AWS credentials did not resolve within 30s (tried {CHAIN})"))),
+    }
+}
+
+/// Map an SDK error: no connection, or credentials refused, is exit 5; the rest a step failure.
+pub fn sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+    match &err {
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
+            Error::unreachable(format!("{what}: the AWS API cannot be reached: {text}"))
+        }
+        SdkError::ServiceError(se) => {
+            let code = se.err().code().unwrap_or("");
+            let message = se.err().message().unwrap_or("");
+            let refused = [
+                "UnrecognizedClientException",
+                "InvalidSignatureException",
+                "AccessDenied",
+                "AccessDeniedException",
+                "ExpiredToken",
+                "ExpiredTokenException",
+                "InvalidClientTokenId",
+                "SignatureDoesNotMatch",
+            ];
+            let msg = format!("{what}: {code}: {message}");
+            if refused.contains(&code) {
+                Error::unreachable(msg).with_hint(
+                    "check which AWS identity devloop uses (`aws sts get-caller-identity`)",
+                )
+            } else {
+                Error::failed(msg)
+            }
+        }
+        _ => Error::failed(format!("{what}: {text}")),
+    }
+}

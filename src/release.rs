@@ -1,0 +1,185 @@
+//! What a release is, and the ledger that remembers them.
+//!
+//! A release is an image pinned by digest with its tags, the git state it came from, who made it and
+//! when, and the digest of the devloop.toml in force. Records are JSON files in `.devloop/releases/`
+//! and, when `release.ledger` is set, in S3. A record is never overwritten, and a crash leaves either
+//! the whole record or none. Deploy and rollback read the ledger to find "the release before this one".
+
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct GitRecord {
+    pub sha: String,
+    pub branch: Option<String>,
+    pub dirty: bool,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Record {
+    /// Record format version.
+    pub format: u32,
+    /// `<UTC time>-<short sha or digest>`, sortable.
+    pub id: String,
+    pub app: String,
+    /// The image pinned: `repo@sha256:…` in a registry, or `image@sha256:<id>` in the local daemon.
+    pub image: String,
+    /// The local image ID it was made from.
+    pub image_id: String,
+    /// Registry host and namespace, or null for a local release.
+    pub registry: Option<String>,
+    /// Full repository name (`host/ns/name`, or the local image name).
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub moving_tags: Vec<String>,
+    /// The build's input digest (label `devloop.digest`).
+    pub build_digest: Option<String>,
+    pub git: Option<GitRecord>,
+    pub created_at: String,
+    pub created_by: String,
+    /// sha256 of the devloop.toml in force.
+    pub config_digest: String,
+    pub devloop_version: String,
+}
+
+/// The local side of the ledger: `<root>/.devloop/releases/`.
+pub struct LocalLedger {
+    dir: PathBuf,
+}
+
+impl LocalLedger {
+    pub fn new(root: &Path) -> Self {
+        LocalLedger {
+            dir: root.join(".devloop").join("releases"),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Write a new record: temp file, then a hard link that fails if the name exists.
+    pub fn write(&self, record: &Record) -> Result<PathBuf> {
+        std::fs::create_dir_all(&self.dir)
+            .map_err(|e| Error::failed(format!("cannot create {}: {e}", self.dir.display())))?;
+        let path = self.dir.join(format!("{}.json", record.id));
+        let tmp = self
+            .dir
+            .join(format!(".{}.{}.tmp", record.id, std::process::id()));
+        let body = serde_json::to_vec_pretty(record).map_err(|e| Error::failed(e.to_string()))?;
+        std::fs::write(&tmp, body)
+            .map_err(|e| Error::failed(format!("cannot write {}: {e}", tmp.display())))?;
+        let linked = std::fs::hard_link(&tmp, &path);
+        let _ = std::fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(path),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::failed(format!(
+                "release {} is already recorded at {}; records are never overwritten",
+                record.id,
+                path.display()
+            ))),
+            Err(e) => Err(Error::failed(format!(
+                "cannot write {}: {e}",
+                path.display()
+            ))),
+        }
+    }
+
+    /// Every record, oldest first. Unreadable files are reported, not skipped silently.
+    pub fn list(&self) -> Result<Vec<Record>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(Error::failed(format!(
+                    "cannot read {}: {e}",
+                    self.dir.display()
+                )))
+            }
+        };
+        let mut out = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if name.starts_with('.') || !name.ends_with(".json") {
+                continue;
+            }
+            let bytes = std::fs::read(&path)
+                .map_err(|e| Error::failed(format!("cannot read {}: {e}", path.display())))?;
+            out.push(parse(&bytes).map_err(|e| e.context(path.display()))?);
+        }
+        sort(&mut out);
+        Ok(out)
+    }
+}
+
+pub fn parse(bytes: &[u8]) -> Result<Record> {
+    serde_json::from_slice(bytes).map_err(|e| Error::failed(format!("not a release record: {e}")))
+}
+
+/// Oldest first, by creation time then id.
+pub fn sort(records: &mut [Record]) {
+    records.sort_by(|a, b| {
+        (a.created_at.as_str(), a.id.as_str()).cmp(&(b.created_at.as_str(), b.id.as_str()))
+    });
+}
+
+/// Merge records from several places, one per id.
+pub fn merge(mut a: Vec<Record>, b: Vec<Record>) -> Vec<Record> {
+    for r in b {
+        if !a.iter().any(|x| x.id == r.id) {
+            a.push(r);
+        }
+    }
+    sort(&mut a);
+    a
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(id: &str, at: &str) -> Record {
+        Record {
+            format: 1,
+            id: id.into(),
+            app: "a".into(),
+            image: "a@sha256:00".into(),
+            image_id: "sha256:00".into(),
+            registry: None,
+            repository: "a".into(),
+            tags: vec!["t".into()],
+            moving_tags: vec![],
+            build_digest: None,
+            git: None,
+            created_at: at.into(),
+            created_by: "me".into(),
+            config_digest: "c".into(),
+            devloop_version: "0".into(),
+        }
+    }
+
+    #[test]
+    fn records_are_written_once_and_listed_in_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = LocalLedger::new(dir.path());
+        ledger.write(&record("2", "2026-01-02T00:00:00Z")).unwrap();
+        ledger.write(&record("1", "2026-01-01T00:00:00Z")).unwrap();
+        let err = ledger
+            .write(&record("1", "2026-01-03T00:00:00Z"))
+            .unwrap_err();
+        assert!(err.message.contains("never overwritten"));
+        let ids: Vec<String> = ledger.list().unwrap().into_iter().map(|r| r.id).collect();
+        assert_eq!(ids, ["1", "2"]);
+        // No temp files are left behind.
+        let names: Vec<String> = std::fs::read_dir(ledger.dir())
+            .unwrap()
+            .flatten()
+            .map(|e| e.file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    }
+}

@@ -1,0 +1,200 @@
+//! Real peers for release tests, one private instance per test on a free loopback port: the
+//! distribution registry (optionally with htpasswd) and moto for the AWS APIs. Killed on drop.
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn ci() -> bool {
+    std::env::var("CI")
+        .map(|v| !v.is_empty() && v != "false" && v != "0")
+        .unwrap_or(false)
+}
+
+/// Whether a program is installed; under CI its absence fails the test.
+pub fn have(program: &str) -> bool {
+    let ok = Command::new("sh")
+        .args(["-c", &format!("command -v {program}")])
+        .stdout(Stdio::null())
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if !ok {
+        assert!(
+            !ci(),
+            "CI is set but {program} is missing: scripts/services.sh installs it"
+        );
+        eprintln!("skipping: {program} is not installed (run scripts/services.sh)");
+    }
+    ok
+}
+
+pub fn free_port() -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+fn wait_for_port(port: u16, child: &mut Child, what: &str) {
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        if let Ok(Some(status)) = child.try_wait() {
+            panic!("{what} exited before it listened: {status}");
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "{what} did not listen on {port}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A registry on 127.0.0.1:<port>, with storage in a temp dir.
+pub struct Registry {
+    pub port: u16,
+    child: Child,
+    _dir: tempfile::TempDir,
+}
+
+impl Registry {
+    pub fn start(auth: Option<(&str, &str)>) -> Registry {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let port = free_port();
+        let mut config = format!(
+            "version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: 127.0.0.1:{port}\n",
+            dir.path().join("data").display()
+        );
+        if let Some((user, pass)) = auth {
+            let out = Command::new("htpasswd")
+                .args(["-Bbn", user, pass])
+                .output()
+                .expect("htpasswd");
+            assert!(out.status.success());
+            std::fs::write(dir.path().join("htpasswd"), out.stdout).expect("write htpasswd");
+            config.push_str(&format!(
+                "auth:\n  htpasswd:\n    realm: devloop-test\n    path: {}\n",
+                dir.path().join("htpasswd").display()
+            ));
+        }
+        let cfg = dir.path().join("config.yml");
+        std::fs::write(&cfg, config).expect("write config");
+        let mut child = Command::new("docker-registry")
+            .arg("serve")
+            .arg(&cfg)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start docker-registry");
+        wait_for_port(port, &mut child, "docker-registry");
+        Registry {
+            port,
+            child,
+            _dir: dir,
+        }
+    }
+
+    pub fn host(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Tags the registry holds for a repository (anonymous or with basic auth).
+    pub fn tags(&self, repo: &str, auth: Option<(&str, &str)>) -> Vec<String> {
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-fsS",
+            &format!("http://{}/v2/{repo}/tags/list", self.host()),
+        ]);
+        if let Some((u, p)) = auth {
+            cmd.args(["-u", &format!("{u}:{p}")]);
+        }
+        let out = cmd.output().expect("curl");
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_default();
+        let mut tags: Vec<String> = v["tags"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|t| t.as_str().map(str::to_string))
+                    .collect()
+            })
+            .unwrap_or_default();
+        tags.sort();
+        tags
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// moto_server on 127.0.0.1:<port>.
+pub struct Moto {
+    pub port: u16,
+    child: Child,
+}
+
+impl Moto {
+    pub fn start() -> Moto {
+        let port = free_port();
+        let mut child = Command::new("moto_server")
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start moto_server");
+        wait_for_port(port, &mut child, "moto_server");
+        Moto { port, child }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// A JSON-protocol call (ECR) without signing; moto does not check signatures.
+    pub fn ecr(&self, action: &str, body: &str) -> serde_json::Value {
+        let out = Command::new("curl")
+            .args(["-fsS", "-X", "POST", &format!("{}/", self.url())])
+            .args(["-H", &format!("X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.{action}")])
+            .args(["-H", "Content-Type: application/x-amz-json-1.1"])
+            .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=x"])
+            .args(["-d", body])
+            .output()
+            .expect("curl");
+        serde_json::from_slice(&out.stdout).unwrap_or_default()
+    }
+
+    /// An S3 REST call; returns the body.
+    pub fn s3(&self, method: &str, path: &str) -> String {
+        let out = Command::new("curl")
+            .args(["-fsS", "-X", method, &format!("{}{path}", self.url())])
+            .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x"])
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Environment for devloop to use moto: dummy credentials, no instance metadata lookups.
+pub fn aws_env(cmd: &mut Command) -> &mut Command {
+    cmd.env("AWS_ACCESS_KEY_ID", "test")
+        .env("AWS_SECRET_ACCESS_KEY", "test")
+        .env("AWS_REGION", "us-east-1")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_CONFIG_FILE", "/nonexistent/devloop-test")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/devloop-test")
+}
+
+pub fn path_exists(p: &Path) -> bool {
+    p.exists()
+}

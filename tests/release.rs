@@ -1,0 +1,287 @@
+//! `devloop release` against a real registry (plain and htpasswd) and moto (ECR API, S3 ledger).
+//! Every output stream is checked for the password and the token.
+
+mod common;
+
+use base64::Engine;
+use common::peers::{aws_env, have, Moto, Registry};
+use common::*;
+
+fn ready() -> bool {
+    docker_available() && have("docker-registry") && have("htpasswd") && have("curl")
+}
+
+fn app_project(app: &str, release: &str) -> tempfile::TempDir {
+    let toml = format!(
+        "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\n{release}\n"
+    );
+    project(&[
+        ("devloop.toml", &toml),
+        ("Dockerfile", "FROM busybox:1.36\nCOPY devloop.toml /\n"),
+    ])
+}
+
+fn records(dir: &std::path::Path) -> Vec<serde_json::Value> {
+    let r = run(devloop(dir).args(["release", "--list", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str::<serde_json::Value>(r.stdout.trim())
+        .unwrap()
+        .as_array()
+        .unwrap()
+        .clone()
+}
+
+fn assert_no_secret(r: &Run, secret: &str) {
+    assert!(
+        !r.stdout.contains(secret),
+        "secret in stdout:\n{}",
+        r.stdout
+    );
+    assert!(
+        !r.stderr.contains(secret),
+        "secret in stderr:\n{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn push_records_and_a_second_release_pushes_nothing() {
+    if !ready() {
+        return;
+    }
+    let reg = Registry::start(None);
+    let app = unique("dl-rel");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = app_project(
+        &app,
+        &format!(
+            "registry = \"{}/team\"\nmoving_tags = [\"latest\"]",
+            reg.host()
+        ),
+    );
+    let sha = head_sha(dir.path());
+
+    let r = run(devloop(dir.path()).arg("release"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        reg.tags(&format!("team/{app}"), None),
+        vec![sha[..7].to_string(), "latest".to_string()]
+    );
+    let recs = records(dir.path());
+    assert_eq!(recs.len(), 1);
+    let rec = &recs[0];
+    let image = rec["image"].as_str().unwrap();
+    assert!(
+        image.starts_with(&format!("{}/team/{app}@sha256:", reg.host())),
+        "{image}"
+    );
+    assert_eq!(rec["git"]["sha"], sha.as_str());
+    assert_eq!(rec["git"]["dirty"], false);
+    assert_eq!(rec["tags"], serde_json::json!([&sha[..7]]));
+    assert_eq!(rec["moving_tags"], serde_json::json!(["latest"]));
+    assert_eq!(rec["config_digest"].as_str().unwrap().len(), 64);
+
+    let r = run(devloop(dir.path()).args(["release", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("nothing pushed"), "{}", r.stdout);
+    assert!(r.stdout.contains("\"outcome\":\"skipped\""), "{}", r.stdout);
+    assert_eq!(records(dir.path()).len(), 1);
+
+    let r = run(devloop(dir.path()).args(["release", "--list"]));
+    assert!(
+        r.stdout.contains(&sha[..7]) && r.stdout.contains(image),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn htpasswd_registry_with_good_and_bad_passwords() {
+    if !ready() {
+        return;
+    }
+    let password = "pw-7c1d9e2b4a";
+    let reg = Registry::start(Some(("ci-user", password)));
+    let app = unique("dl-auth");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = app_project(&app, &format!("registry = \"{}\"", reg.host()));
+
+    let r = run(devloop(dir.path())
+        .arg("release")
+        .env("DEVLOOP_REGISTRY_USERNAME", "ci-user")
+        .env("DEVLOOP_REGISTRY_PASSWORD", "wrong-password-123"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("refused"), "{}", r.stderr);
+    assert_no_secret(&r, "wrong-password-123");
+    assert!(records(dir.path()).is_empty());
+
+    let r = run(devloop(dir.path())
+        .args(["release", "-v"])
+        .env("DEVLOOP_REGISTRY_USERNAME", "ci-user")
+        .env("DEVLOOP_REGISTRY_PASSWORD", password));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_no_secret(&r, password);
+    assert_eq!(reg.tags(&app, Some(("ci-user", password))).len(), 1);
+    // Nothing written to the docker config either.
+    let home = std::env::var("HOME").unwrap_or_default();
+    let cfg = std::fs::read_to_string(format!("{home}/.docker/config.json")).unwrap_or_default();
+    assert!(!cfg.contains(password));
+}
+
+#[test]
+fn an_unreachable_registry_is_exit_5() {
+    if !ready() {
+        return;
+    }
+    let app = unique("dl-unreach");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let port = common::peers::free_port();
+    let dir = app_project(&app, &format!("registry = \"127.0.0.1:{port}\""));
+    let r = run(devloop(dir.path()).arg("release"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(&format!("127.0.0.1:{port}")),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn a_dirty_tree_is_refused_unless_allowed() {
+    if !ready() {
+        return;
+    }
+    let app = unique("dl-dirty");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = app_project(&app, "");
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox:1.36\n# changed\n",
+    )
+    .unwrap();
+    let before = listing(dir.path());
+    let r = run(devloop(dir.path()).arg("release"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("uncommitted changes") && r.stderr.contains("--allow-dirty"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        listing(dir.path()),
+        before,
+        "a refused release must change nothing"
+    );
+
+    // Without a registry, the release is a tag in the local daemon.
+    let r = run(devloop(dir.path()).args(["release", "--allow-dirty"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let recs = records(dir.path());
+    assert_eq!(recs[0]["git"]["dirty"], true);
+    assert!(recs[0]["image"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("{app}@sha256:")));
+    assert_eq!(recs[0]["registry"], serde_json::Value::Null);
+}
+
+#[test]
+fn ecr_token_flow_pushes_to_a_registry_with_the_token_credentials_and_records_in_s3() {
+    if !ready() || !have("moto_server") {
+        return;
+    }
+    let moto = Moto::start();
+    // What moto's GetAuthorizationToken hands out, decoded: the registry accepts exactly that.
+    let token = moto.ecr("GetAuthorizationToken", "{}")["authorizationData"][0]
+        ["authorizationToken"]
+        .as_str()
+        .expect("token")
+        .to_string();
+    let decoded = String::from_utf8(
+        base64::engine::general_purpose::STANDARD
+            .decode(&token)
+            .unwrap(),
+    )
+    .unwrap();
+    let (user, password) = decoded.split_once(':').unwrap();
+    let reg = Registry::start(Some((user, password)));
+    let bucket = unique("dl-ledger").to_lowercase();
+    moto.s3("PUT", &format!("/{bucket}"));
+
+    let app = unique("dl-ecr");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let release = format!(
+        "registry = \"ecr\"\nledger = \"s3://{bucket}/releases\"\n[release.ecr]\ncreate_repository = true\nscan_on_push = true\nregistry_endpoint = \"{}\"\n[aws]\nendpoint_url = \"{}\"\n",
+        reg.host(),
+        moto.url()
+    );
+    let dir = app_project(&app, &release);
+    let r = run(aws_env(&mut devloop(dir.path())).args(["release", "-v"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_no_secret(&r, &token);
+    assert_no_secret(&r, password);
+
+    let repos = moto.ecr(
+        "DescribeRepositories",
+        &format!("{{\"repositoryNames\":[\"{app}\"]}}"),
+    );
+    assert_eq!(
+        repos["repositories"][0]["repositoryName"],
+        app.as_str(),
+        "{repos}"
+    );
+    assert_eq!(
+        repos["repositories"][0]["imageScanningConfiguration"]["scanOnPush"],
+        true
+    );
+    assert_eq!(reg.tags(&app, Some((user, password))).len(), 1);
+
+    let listing = moto.s3(
+        "GET",
+        &format!("/{bucket}?list-type=2&prefix=releases/{app}/"),
+    );
+    assert!(listing.contains(".json"), "{listing}");
+    // --list merges the S3 ledger with the local one.
+    let r = run(aws_env(&mut devloop(dir.path())).args(["release", "--list", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let list: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+}
+
+#[test]
+fn missing_aws_credentials_are_exit_5_and_say_what_was_tried() {
+    if !ready() {
+        return;
+    }
+    let app = unique("dl-nocreds");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = app_project(&app, "registry = \"ecr\"\n[aws]\nregion = \"us-east-1\"\nendpoint_url = \"http://127.0.0.1:9\"\n");
+    let r = run(devloop(dir.path())
+        .arg("release")
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/x")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"));
+    assert_eq!(r.code, 5, "{}", r.stderr);
+    assert!(r.stderr.contains("no AWS credentials"), "{}", r.stderr);
+}
