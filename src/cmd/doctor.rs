@@ -10,7 +10,8 @@ pub fn run(ctx: &Context) -> Result<i32> {
     let mut report = serde_json::Map::new();
     let mut problems = 0;
 
-    match ctx.load_config() {
+    let config = ctx.load_config();
+    match &config {
         Ok(cfg) => {
             lines.push(format!(
                 "ok    config     {} (app {}, environments: {})",
