@@ -14,6 +14,7 @@
 //! - [`docker`]: the Docker daemon through bollard (context, build, push, test containers).
 //! - [`aws`]: the one AWS context, ECR logins, the S3 side of the ledger.
 //! - [`registry`]: registry credentials; [`release`]: release records and the ledger.
+//! - [`target`]: deploy targets (docker now; swarm, ECS, Beanstalk behind the same calls).
 //! - [`git`], [`template`]: repository state and the tag templates built from it.
 //! - [`error`]: typed errors; their kind is the exit code.
 
@@ -29,6 +30,7 @@ pub mod output;
 pub mod pipeline;
 pub mod registry;
 pub mod release;
+pub mod target;
 pub mod template;
 
 use std::ffi::OsString;

@@ -303,7 +303,13 @@ fn init_writes_a_loadable_config_and_refuses_to_overwrite() {
 
 #[test]
 fn unavailable_capabilities_exit_2_and_change_nothing() {
-    let dir = example("hello");
+    // ECS is configured but not available in this version: every command that would touch it
+    // refuses before anything runs (no build, no container, no record).
+    let toml = "[app]\nname = \"svc\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"c\"\nservice = \"s\"\n";
+    let dir = project(&[
+        ("devloop.toml", toml),
+        ("Dockerfile", "FROM busybox:1.36\n"),
+    ]);
     let before = listing(dir.path());
     for cmd in [&["monitor"][..], &["rollback"], &["deploy"], &["ship"]] {
         let r = run(devloop(dir.path()).args(cmd));

@@ -4,8 +4,10 @@ mod completions;
 mod doctor;
 mod init;
 mod junit;
+mod monitor;
 mod plan;
 mod release;
+mod rollback;
 mod run;
 
 use std::path::PathBuf;
@@ -133,13 +135,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {
                 ..opts
             },
         ),
-        Command::Monitor(_) => {
-            ctx.load_config()?;
-            Err(Error::not_available("devloop monitor"))
-        }
-        Command::Rollback(_) => {
-            ctx.load_config()?;
-            Err(Error::not_available("devloop rollback"))
-        }
+        Command::Monitor(args) => monitor::run(&ctx, &args),
+        Command::Rollback(args) => rollback::run(&ctx, &args),
     }
 }

@@ -14,7 +14,7 @@ pub fn run(ctx: &Context, stage: Stage) -> Result<i32> {
     let steps = pipeline::steps(&project, stage, &Options::default())?;
     Runner::validate(&steps)?;
     let cfg = &project.config;
-    let unavailable = pipeline::unavailable(stage);
+    let unavailable = pipeline::unavailable(&project, stage);
 
     let git = match &project.git {
         Ok(g) => {

@@ -8,7 +8,7 @@ use crate::pipeline::{self, Options};
 
 pub fn stage(ctx: &Context, stage: Stage, opts: Options) -> Result<i32> {
     let project = ctx.project()?;
-    pipeline::ensure_available(stage)?;
+    pipeline::ensure_available(&project, stage)?;
     pipeline::preflight(&project, stage, &opts)?;
     let steps = pipeline::steps(&project, stage, &opts)?;
     let runtime = runtime()?;

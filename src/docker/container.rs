@@ -1,7 +1,9 @@
 //! Short-lived containers for tests: create, start, stream output, wait, and always remove.
 //!
-//! A [`Container`] removes itself: explicitly with [`Container::remove`] on every normal path, and
-//! from `Drop` (on the runtime) if a step is abandoned, so no test container is left behind.
+//! A [`Container`] made by [`Container::create`] removes itself: explicitly with [`Container::remove`]
+//! on every normal path, and from `Drop` (on the runtime) if a step is abandoned, so no test container
+//! is left behind. [`Container::keep`] hands it over to a deploy, after which it is left running;
+//! [`Container::existing`] wraps a container devloop did not just create and never removes it on drop.
 
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -58,6 +60,120 @@ pub struct Spec {
 }
 
 impl Container {
+    /// A container that already exists; dropping the handle leaves it alone.
+    pub fn existing(daemon: &Daemon, id: &str, name: &str) -> Container {
+        Container {
+            daemon: daemon.clone(),
+            id: id.to_string(),
+            name: name.to_string(),
+            removed: true,
+        }
+    }
+
+    /// Stop removing this container on drop: it is now a deployed release.
+    pub fn keep(mut self) -> Container {
+        self.removed = true;
+        self
+    }
+
+    /// Create a container from a full body (deploys), removed on drop until [`Container::keep`].
+    pub async fn create_with(
+        daemon: &Daemon,
+        name: &str,
+        body: ContainerCreateBody,
+    ) -> Result<Container> {
+        let opts = CreateContainerOptionsBuilder::default().name(name).build();
+        let image = body.image.clone().unwrap_or_default();
+        let created = daemon
+            .client
+            .create_container(Some(opts), body)
+            .await
+            .map_err(|e| api_error(&format!("cannot create container {name} from {image}"), e))?;
+        Ok(Container {
+            daemon: daemon.clone(),
+            id: created.id,
+            name: name.to_string(),
+            removed: false,
+        })
+    }
+
+    pub async fn stop(&self, grace: Duration) -> Result<()> {
+        let opts = bollard::query_parameters::StopContainerOptionsBuilder::default()
+            .t(grace.as_secs() as i32)
+            .build();
+        match self
+            .daemon
+            .client
+            .stop_container(&self.id, Some(opts))
+            .await
+        {
+            Ok(()) => Ok(()),
+            // 304: already stopped.
+            Err(bollard::errors::Error::DockerResponseServerError {
+                status_code: 304, ..
+            }) => Ok(()),
+            Err(e) => Err(api_error(
+                &format!("cannot stop container {}", self.name),
+                e,
+            )),
+        }
+    }
+
+    pub async fn rename(&mut self, name: &str) -> Result<()> {
+        let opts = bollard::query_parameters::RenameContainerOptionsBuilder::default()
+            .name(name)
+            .build();
+        self.daemon
+            .client
+            .rename_container(&self.id, opts)
+            .await
+            .map_err(|e| {
+                api_error(
+                    &format!("cannot rename container {} to {name}", self.name),
+                    e,
+                )
+            })?;
+        self.name = name.to_string();
+        Ok(())
+    }
+
+    /// Run `sh -c cmd` inside the running container and return its exit code.
+    pub async fn exec(&self, cmd: &str) -> Result<i64> {
+        let config = bollard::models::ExecConfig {
+            cmd: Some(vec!["sh".into(), "-c".into(), cmd.into()]),
+            attach_stdout: Some(false),
+            attach_stderr: Some(false),
+            ..Default::default()
+        };
+        let exec = self
+            .daemon
+            .client
+            .create_exec(&self.id, config)
+            .await
+            .map_err(|e| api_error("cannot run the health command", e))?;
+        let opts = bollard::exec::StartExecOptions {
+            detach: true,
+            ..Default::default()
+        };
+        self.daemon
+            .client
+            .start_exec(&exec.id, Some(opts))
+            .await
+            .map_err(|e| api_error("cannot start the health command", e))?;
+        loop {
+            let info = self
+                .daemon
+                .client
+                .inspect_exec(&exec.id)
+                .await
+                .map_err(|e| api_error("cannot inspect the health command", e))?;
+            if info.running != Some(true) {
+                return Ok(info.exit_code.unwrap_or(-1));
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn create(daemon: &Daemon, spec: Spec) -> Result<Container> {
         let mut exposed = Vec::new();
         let mut bindings = HashMap::new();
@@ -83,20 +199,7 @@ impl Container {
             }),
             ..Default::default()
         };
-        let opts = CreateContainerOptionsBuilder::default()
-            .name(&spec.name)
-            .build();
-        let created = daemon
-            .client
-            .create_container(Some(opts), body)
-            .await
-            .map_err(|e| api_error(&format!("cannot create a container from {}", spec.image), e))?;
-        Ok(Container {
-            daemon: daemon.clone(),
-            id: created.id,
-            name: spec.name,
-            removed: false,
-        })
+        Container::create_with(daemon, &spec.name, body).await
     }
 
     pub async fn start(&self) -> Result<()> {
@@ -245,12 +348,20 @@ impl Drop for Container {
 
 /// One HTTP GET on 127.0.0.1; returns the status code.
 pub async fn http_status(port: u16, path: &str, timeout: Duration) -> Option<u16> {
+    http_status_at(std::net::IpAddr::from([127, 0, 0, 1]), port, path, timeout).await
+}
+
+/// One HTTP GET to `ip:port`; returns the status code.
+pub async fn http_status_at(
+    ip: std::net::IpAddr,
+    port: u16,
+    path: &str,
+    timeout: Duration,
+) -> Option<u16> {
     let attempt = async {
-        let mut s = tokio::net::TcpStream::connect(("127.0.0.1", port))
-            .await
-            .ok()?;
+        let mut s = tokio::net::TcpStream::connect((ip, port)).await.ok()?;
         let req =
-            format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1:{port}\r\nUser-Agent: devloop\r\n\r\n");
+            format!("GET {path} HTTP/1.0\r\nHost: {ip}:{port}\r\nUser-Agent: devloop\r\n\r\n");
         s.write_all(req.as_bytes()).await.ok()?;
         let mut buf = [0u8; 64];
         let mut n = 0;

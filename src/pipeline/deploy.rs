@@ -6,11 +6,11 @@ use serde_json::json;
 
 use super::{Options, Project};
 use crate::config::TargetKind;
-use crate::engine::{Step, StepPlan};
-use crate::error::{Error, Result};
+use crate::engine::{Done, Step, StepCtx, StepPlan};
+use crate::error::Result;
+use crate::target;
 
 pub const NAME: &str = "deploy";
-pub const AVAILABLE: bool = false;
 
 pub fn plan(project: &Project, opts: &Options) -> Result<StepPlan> {
     let cfg = &project.config;
@@ -58,7 +58,25 @@ pub fn plan(project: &Project, opts: &Options) -> Result<StepPlan> {
 }
 
 pub fn step(project: &Arc<Project>, opts: &Options) -> Result<Step> {
-    Ok(Step::new(NAME, plan(project, opts)?, |_ctx| async move {
-        Err(Error::not_available("the deploy step"))
-    }))
+    let (p, o) = (project.clone(), opts.clone());
+    Ok(Step::new(
+        NAME,
+        plan(project, opts)?,
+        move |ctx| async move { run(&p, &o, &ctx).await },
+    ))
+}
+
+/// How long the deploy may take to become healthy.
+pub fn timeout(project: &Project, opts: &Options) -> std::time::Duration {
+    opts.deploy
+        .timeout
+        .or(project.config.doc.deploy.timeout.map(|t| t.get()))
+        .unwrap_or(target::DEFAULT_TIMEOUT)
+}
+
+async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
+    project.config.require_env()?;
+    let records = target::releases(project)?;
+    let record = target::choose(&records, opts.deploy.release.as_deref())?;
+    target::deploy(project, record, ctx, timeout(project, opts)).await
 }

@@ -98,6 +98,9 @@ impl Project {
     }
 }
 
+pub use build::human_bytes;
+pub use deploy::timeout as deploy_timeout;
+
 /// Options from the command line that shape the steps.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
@@ -122,13 +125,14 @@ fn parts(stage: Stage) -> (bool, bool, bool, bool) {
 }
 
 /// The parts of this stage that this version of devloop cannot run yet.
-pub fn unavailable(stage: Stage) -> Vec<&'static str> {
+pub fn unavailable(project: &Project, stage: Stage) -> Vec<&'static str> {
     let (b, t, r, d) = parts(stage);
+    let deploy_ok = project.config.target().is_none_or(crate::target::available);
     [
         (b, "build", build::AVAILABLE),
         (t, "test", test::AVAILABLE),
         (r, "release", release::AVAILABLE),
-        (d, "deploy", deploy::AVAILABLE),
+        (d, "deploy", deploy_ok),
     ]
     .into_iter()
     .filter(|(wanted, _, available)| *wanted && !available)
@@ -137,13 +141,18 @@ pub fn unavailable(stage: Stage) -> Vec<&'static str> {
 }
 
 /// Refuse, before anything runs, a command that needs a part not available yet.
-pub fn ensure_available(stage: Stage) -> Result<()> {
-    let missing = unavailable(stage);
+pub fn ensure_available(project: &Project, stage: Stage) -> Result<()> {
+    let missing = unavailable(project, stage);
     if missing.is_empty() {
         return Ok(());
     }
+    let target = project
+        .config
+        .target()
+        .map(|t| format!(" to {}", t.as_str()))
+        .unwrap_or_default();
     Err(Error::not_available(&format!(
-        "devloop {} ({} not implemented)",
+        "devloop {} ({}{target} not implemented)",
         stage.as_str(),
         missing.join(", ")
     )))

@@ -195,6 +195,18 @@ pub struct DockerCleanup {
 
 impl Drop for DockerCleanup {
     fn drop(&mut self) {
+        // Containers deployed for this app (label devloop.app=<image name>, the app name in these tests).
+        let deployed = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=devloop.app={}", self.image),
+        ]);
+        if !deployed.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(deployed.lines());
+            docker(&args);
+        }
         let refs = docker(&[
             "image",
             "ls",
