@@ -87,8 +87,17 @@ ensure_moto() {
   command -v moto_server >/dev/null 2>&1 || { log "moto_server is not on PATH after pip install"; exit 1; }
 }
 
+# The swarm target's tests need a single-node swarm. Ports are published in host mode, so no IPVS.
+ensure_swarm() {
+  if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
+    log "docker swarm init --advertise-addr 127.0.0.1"
+    docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+  fi
+}
+
 ensure_docker
 seed_busybox
+ensure_swarm
 ensure_registry_tools
 ensure_moto
 log "ready: $(docker version --format 'Docker Engine {{.Server.Version}} (API {{.Server.APIVersion}})')"

@@ -108,7 +108,13 @@ async fn docker_report(ambient: &crate::config::Ambient) -> Result<(String, serd
         daemon.endpoint.host,
         if buildkit { "supported by the daemon" } else { "not supported" }
     );
+    let swarm = match daemon.client.inspect_swarm().await {
+        Ok(_) => "this daemon is a swarm manager".to_string(),
+        Err(_) => "not a swarm manager (for target \"swarm\": `docker swarm init --advertise-addr 127.0.0.1`)".to_string(),
+    };
+    let line = format!("{line}; {swarm}");
     let json = serde_json::json!({
+        "swarm_manager": !swarm.starts_with("not"),
         "ok": true,
         "host": daemon.endpoint.host,
         "source": daemon.endpoint.source,

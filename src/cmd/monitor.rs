@@ -12,13 +12,13 @@ use crate::config::TargetKind;
 use crate::docker::connect::api_error;
 use crate::docker::Daemon;
 use crate::error::{Error, Result};
-use crate::target::{docker, status};
+use crate::target::{docker, status, swarm};
 
 pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
     let project = ctx.project()?;
     let env = project.config.require_env()?.to_string();
     match project.config.target() {
-        Some(TargetKind::Docker) => {}
+        Some(TargetKind::Docker | TargetKind::Swarm) => {}
         Some(other) => {
             return Err(Error::not_available(&format!(
                 "devloop monitor on {}",
@@ -39,7 +39,7 @@ pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
         return runtime.block_on(async {
             let clear = std::io::stdout().is_terminal() && !ctx.printer.is_json();
             loop {
-                let s = status::docker_status(&project, true).await?;
+                let s = status::status(&project, true).await?;
                 let text = status::render(&s);
                 let text = if clear {
                     format!("\x1b[2J\x1b[H{text}\n(refreshing every 2s; Ctrl-C to stop)")
@@ -55,7 +55,7 @@ pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
             }
         });
     }
-    let s = runtime.block_on(status::docker_status(&project, true))?;
+    let s = runtime.block_on(status::status(&project, true))?;
     ctx.printer.document(
         &status::render(&s),
         serde_json::to_value(&s).unwrap_or_default(),
@@ -72,7 +72,12 @@ async fn logs(
     args: &MonitorArgs,
 ) -> Result<i32> {
     let daemon = Daemon::connect(&project.ambient).await?;
-    let name = docker::container_name(project);
+    let swarm = project.config.target() == Some(TargetKind::Swarm);
+    let name = if swarm {
+        swarm::service_name(project)
+    } else {
+        docker::container_name(project)
+    };
     let mut opts = LogsOptionsBuilder::default()
         .stdout(true)
         .stderr(true)
@@ -88,14 +93,30 @@ async fn logs(
             .unwrap_or(0);
         opts = opts.since(from);
     }
-    if let Err(e) = daemon.client.inspect_container(&name, None).await {
+    let found = if swarm {
+        daemon.client.inspect_service(&name, None).await.map(|_| ())
+    } else {
+        daemon
+            .client
+            .inspect_container(&name, None)
+            .await
+            .map(|_| ())
+    };
+    if let Err(e) = found {
         return Err(if crate::docker::connect::is_not_found(&e) {
             Error::usage(format!("nothing is deployed as {name}"))
         } else {
             api_error(&format!("cannot inspect {name}"), e)
         });
     }
-    let mut stream = daemon.client.logs(&name, Some(opts.build()));
+    let mut stream = if swarm {
+        daemon
+            .client
+            .service_logs(&name, Some(opts.build()))
+            .boxed()
+    } else {
+        daemon.client.logs(&name, Some(opts.build())).boxed()
+    };
     loop {
         let item = tokio::select! {
             item = stream.next() => item,

@@ -8,6 +8,7 @@ pub mod docker;
 pub mod health;
 pub mod spec;
 pub mod status;
+pub mod swarm;
 
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
 
 /// Whether this version can deploy to a target.
 pub fn available(kind: TargetKind) -> bool {
-    matches!(kind, TargetKind::Docker)
+    matches!(kind, TargetKind::Docker | TargetKind::Swarm)
 }
 
 /// This app's releases from the local ledger, oldest first.
@@ -81,6 +82,7 @@ pub async fn deploy(
 ) -> Result<Done> {
     match project.config.target() {
         Some(TargetKind::Docker) => docker::deploy(project, record, ctx, timeout).await,
+        Some(TargetKind::Swarm) => swarm::deploy(project, record, ctx, timeout).await,
         Some(other) => Err(Error::not_available(&format!(
             "deploying to {}",
             other.as_str()
@@ -97,6 +99,10 @@ pub async fn running_release(project: &Project) -> Result<Option<String>> {
             Ok(docker::current(&daemon, &docker::container_name(project))
                 .await?
                 .and_then(|(_, r, _)| r))
+        }
+        Some(TargetKind::Swarm) => {
+            let daemon = crate::docker::Daemon::connect(&project.ambient).await?;
+            swarm::current_release(&daemon, &swarm::service_name(project)).await
         }
         Some(other) => Err(Error::not_available(&format!("{} targets", other.as_str()))),
         None => Err(Error::usage("no deploy target: set deploy.target")),

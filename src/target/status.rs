@@ -30,35 +30,142 @@ pub struct Status {
     pub cpu_percent: Option<f64>,
     pub memory_bytes: Option<u64>,
     pub memory_limit_bytes: Option<u64>,
-    /// Running, and healthy if it has a HEALTHCHECK.
+    /// Swarm: tasks running the current release, and how many are wanted.
+    pub replicas_running: Option<usize>,
+    pub replicas_desired: Option<usize>,
+    /// Swarm: `slot: state (message)` for each task swarm wants running.
+    pub tasks: Vec<String>,
+    /// Swarm: the state of the last update (`completed`, `rollback_completed`, …).
+    pub update_state: Option<String>,
+    /// Running (all replicas, for swarm), and healthy if it has a HEALTHCHECK.
     pub healthy: bool,
+}
+
+impl Status {
+    fn empty(project: &Project, target: &str, name: &str) -> Status {
+        Status {
+            env: project
+                .config
+                .env
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+            target: target.into(),
+            name: name.into(),
+            state: "missing".into(),
+            release: None,
+            image: None,
+            health: None,
+            started_at: None,
+            uptime_secs: None,
+            restarts: None,
+            ports: Vec::new(),
+            cpu_percent: None,
+            memory_bytes: None,
+            memory_limit_bytes: None,
+            replicas_running: None,
+            replicas_desired: None,
+            tasks: Vec::new(),
+            update_state: None,
+            healthy: false,
+        }
+    }
+}
+
+/// Status of whatever target the environment uses.
+pub async fn status(project: &Project, with_stats: bool) -> Result<Status> {
+    match project.config.target() {
+        Some(crate::config::TargetKind::Swarm) => swarm_status(project).await,
+        _ => docker_status(project, with_stats).await,
+    }
+}
+
+pub async fn swarm_status(project: &Project) -> Result<Status> {
+    let daemon = Daemon::connect(&project.ambient).await?;
+    super::swarm::ensure_manager(&daemon).await?;
+    let name = super::swarm::service_name(project);
+    let mut status = Status::empty(project, "swarm", &name);
+    let svc = match daemon.client.inspect_service(&name, None).await {
+        Ok(s) => s,
+        Err(e) if crate::docker::connect::is_not_found(&e) => return Ok(status),
+        Err(e) => return Err(api_error(&format!("cannot inspect service {name}"), e)),
+    };
+    let spec = svc.spec.clone().unwrap_or_default();
+    status.release = spec
+        .labels
+        .as_ref()
+        .and_then(|l| l.get(LABEL_RELEASE))
+        .cloned();
+    status.image = spec
+        .task_template
+        .as_ref()
+        .and_then(|t| t.container_spec.as_ref())
+        .and_then(|c| c.image.clone());
+    let desired = spec
+        .mode
+        .as_ref()
+        .and_then(|m| m.replicated.as_ref())
+        .and_then(|r| r.replicas)
+        .unwrap_or(0) as usize;
+    status.update_state = svc
+        .update_status
+        .as_ref()
+        .and_then(|u| u.state)
+        .map(|s| s.to_string())
+        .filter(|s| !s.is_empty());
+    let tasks = super::swarm::tasks(&daemon, &name).await?;
+    let mut running = 0;
+    for t in tasks
+        .iter()
+        .filter(|t| t.desired_state == Some(bollard::models::TaskState::RUNNING))
+    {
+        let st = t.status.clone().unwrap_or_default();
+        let state = st.state.map(|s| s.to_string()).unwrap_or_default();
+        let release = t
+            .spec
+            .as_ref()
+            .and_then(|s| s.container_spec.as_ref())
+            .and_then(|c| c.labels.as_ref())
+            .and_then(|l| l.get(LABEL_RELEASE))
+            .cloned()
+            .unwrap_or_default();
+        if state == "running" && status.release.as_deref() == Some(release.as_str()) {
+            running += 1;
+        }
+        let detail = st.err.or(st.message).unwrap_or_default();
+        status.tasks.push(format!(
+            "{}.{}: {state} ({detail}) {release}",
+            name,
+            t.slot.unwrap_or(0)
+        ));
+    }
+    status.tasks.sort();
+    status.state = if running > 0 {
+        "running".into()
+    } else {
+        "not running".into()
+    };
+    status.replicas_running = Some(running);
+    status.replicas_desired = Some(desired);
+    if let Some(ports) = svc.endpoint.and_then(|e| e.ports) {
+        status.ports = ports
+            .into_iter()
+            .map(|p| {
+                format!(
+                    "{}->{}",
+                    p.published_port.unwrap_or(0),
+                    p.target_port.unwrap_or(0)
+                )
+            })
+            .collect();
+    }
+    status.healthy = desired > 0 && running >= desired;
+    Ok(status)
 }
 
 pub async fn docker_status(project: &Project, with_stats: bool) -> Result<Status> {
     let daemon = Daemon::connect(&project.ambient).await?;
     let name = docker::container_name(project);
-    let env = project
-        .config
-        .env
-        .clone()
-        .unwrap_or_else(|| "default".into());
-    let mut status = Status {
-        env,
-        target: "docker".into(),
-        name: name.clone(),
-        state: "missing".into(),
-        release: None,
-        image: None,
-        health: None,
-        started_at: None,
-        uptime_secs: None,
-        restarts: None,
-        ports: Vec::new(),
-        cpu_percent: None,
-        memory_bytes: None,
-        memory_limit_bytes: None,
-        healthy: false,
-    };
+    let mut status = Status::empty(project, "docker", &name);
     let info = match daemon.client.inspect_container(&name, None).await {
         Ok(i) => i,
         Err(e) if crate::docker::connect::is_not_found(&e) => return Ok(status),
@@ -173,8 +280,12 @@ pub fn render(s: &Status) -> String {
         "  verdict   {}\n",
         if s.healthy { "healthy" } else { "UNHEALTHY" }
     ));
-    out.push_str(&format!("  uptime    {uptime}\n"));
-    out.push_str(&format!("  restarts  {}\n", s.restarts.unwrap_or(0)));
+    if s.uptime_secs.is_some() {
+        out.push_str(&format!("  uptime    {uptime}\n"));
+    }
+    if let Some(r) = s.restarts {
+        out.push_str(&format!("  restarts  {r}\n"));
+    }
     out.push_str(&format!(
         "  image     {}\n",
         s.image.as_deref().unwrap_or("-")

@@ -162,6 +162,22 @@ pub fn docker_available() -> bool {
     ok
 }
 
+/// Whether the daemon is a swarm manager. Under CI its absence fails the test.
+pub fn swarm_available() -> bool {
+    if !docker_available() {
+        return false;
+    }
+    let ok = docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]) == "active";
+    if !ok {
+        let ci = std::env::var("CI")
+            .map(|v| !v.is_empty() && v != "false" && v != "0")
+            .unwrap_or(false);
+        assert!(!ci, "CI is set but the daemon is not in a swarm: scripts/services.sh runs docker swarm init");
+        eprintln!("skipping: the daemon is not a swarm manager (run scripts/services.sh)");
+    }
+    ok
+}
+
 /// Run the docker CLI (as an oracle and for cleanup); returns stdout.
 pub fn docker(args: &[&str]) -> String {
     let o = Command::new("docker")
@@ -195,7 +211,20 @@ pub struct DockerCleanup {
 
 impl Drop for DockerCleanup {
     fn drop(&mut self) {
-        // Containers deployed for this app (label devloop.app=<image name>, the app name in these tests).
+        // Swarm services and containers deployed for this app (label devloop.app=<image name>, the
+        // app name in these tests).
+        let services = docker(&[
+            "service",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=devloop.app={}", self.image),
+        ]);
+        if !services.is_empty() {
+            let mut args = vec!["service", "rm"];
+            args.extend(services.lines());
+            docker(&args);
+        }
         let deployed = docker(&[
             "ps",
             "-aq",

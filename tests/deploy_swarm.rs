@@ -1,0 +1,115 @@
+//! The `swarm` target on a real single-node swarm: create, update, rollback by devloop, and an
+//! update that swarm itself rolls back (exit 3, never success).
+
+mod common;
+
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use common::peers::free_port;
+use common::*;
+
+fn hello(app: &str) -> (tempfile::TempDir, u16) {
+    let dir = example("hello");
+    let toml = std::fs::read_to_string(dir.path().join("devloop.toml")).unwrap();
+    std::fs::write(
+        dir.path().join("devloop.toml"),
+        toml.replace("name = \"hello\"", &format!("name = \"{app}\"")),
+    )
+    .unwrap();
+    commit_all(dir.path(), "rename");
+    (dir, free_port())
+}
+
+fn body(port: u16) -> String {
+    let mut out = String::new();
+    if let Ok(mut s) =
+        std::net::TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
+    {
+        let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
+        let _ = write!(s, "GET / HTTP/1.0\r\n\r\n");
+        let _ = s.read_to_string(&mut out);
+    }
+    out
+}
+
+fn swarm(dir: &std::path::Path, port: u16, args: &[&str]) -> Run {
+    run(devloop(dir)
+        .args(["-e", "swarm"])
+        .args(args)
+        .env("HELLO_PORT", port.to_string()))
+}
+
+fn running_release(dir: &std::path::Path, port: u16) -> serde_json::Value {
+    let r = swarm(dir, port, &["monitor", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    serde_json::from_str(r.stdout.trim()).unwrap()
+}
+
+#[test]
+fn create_update_and_rollback_a_swarm_service() {
+    if !swarm_available() {
+        return;
+    }
+    let app = unique("dl-swarm");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let (dir, port) = hello(&app);
+    let r = swarm(dir.path(), port, &["ship"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("created with release"), "{}", r.stderr);
+    let first = running_release(dir.path(), port);
+    assert_eq!(first["healthy"], true, "{first}");
+    assert_eq!(first["replicas_running"], 1);
+    assert!(body(port).contains("Hello from devloop"));
+
+    let page = dir.path().join("www/index.html");
+    let html = std::fs::read_to_string(&page)
+        .unwrap()
+        .replace("</body>", "<p>swarm two</p></body>");
+    std::fs::write(&page, html).unwrap();
+    commit_all(dir.path(), "two");
+    let r = swarm(dir.path(), port, &["ship"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let second = running_release(dir.path(), port);
+    assert_ne!(second["release"], first["release"]);
+    assert_eq!(second["update_state"], "completed");
+    assert!(body(port).contains("swarm two"));
+
+    let r = swarm(dir.path(), port, &["rollback"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(
+        running_release(dir.path(), port)["release"],
+        first["release"]
+    );
+    assert!(!body(port).contains("swarm two"));
+}
+
+#[test]
+fn an_update_that_swarm_rolls_back_is_exit_3() {
+    if !swarm_available() {
+        return;
+    }
+    let app = unique("dl-swarmrb");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let (dir, port) = hello(&app);
+    let r = swarm(dir.path(), port, &["ship"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let good = running_release(dir.path(), port)["release"].clone();
+
+    std::fs::remove_file(dir.path().join("www/healthz")).unwrap();
+    commit_all(dir.path(), "break health");
+    let r = swarm(dir.path(), port, &["release"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = swarm(dir.path(), port, &["deploy", "--timeout", "3m"]);
+    assert_eq!(r.code, 3, "{}", r.stderr);
+    assert!(r.stderr.contains("swarm rolled service"), "{}", r.stderr);
+    let now = running_release(dir.path(), port);
+    assert_eq!(now["release"], good);
+    assert!(body(port).contains("Hello from devloop"));
+}
