@@ -158,7 +158,7 @@ fn plan_sub_commands_and_env_selection() {
         doc["steps"][0]["details"]["settings"]["ports"],
         serde_json::json!(["9999:80"])
     );
-    assert_eq!(doc["steps"][0]["details"]["settings"]["replicas"], 2);
+    assert_eq!(doc["steps"][0]["details"]["settings"]["replicas"], 1);
 }
 
 #[test]

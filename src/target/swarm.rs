@@ -126,9 +126,11 @@ fn service_spec(project: &Project, record: &Record, ctx: &StepCtx) -> Result<Ser
         "rollback" => ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK,
         "pause" => ServiceSpecUpdateConfigFailureActionEnum::PAUSE,
         "continue" => ServiceSpecUpdateConfigFailureActionEnum::CONTINUE,
-        other => return Err(Error::usage(format!(
+        other => {
+            return Err(Error::usage(format!(
             "deploy.swarm.update.failure_action \"{other}\" must be rollback, pause or continue"
-        ))),
+        )))
+        }
     };
     let monitor = u.monitor.map(|d| d.get()).unwrap_or(Duration::from_secs(5));
     let rollback_order = if order == ServiceSpecUpdateConfigOrderEnum::STOP_FIRST {
@@ -244,17 +246,21 @@ async fn progress(
         .collect();
     // The latest reason a task of this release is failing or not running yet
     // (for example "no suitable node (host-mode port already in use on 1 node)").
-    let waiting = ours.iter().filter(|t| {
+    let mut waiting = ours.iter().filter(|t| {
         t.desired_state == Some(TaskState::RUNNING)
             && t.status.as_ref().and_then(|s| s.state) != Some(TaskState::RUNNING)
     });
-    let error = failed.last().copied().or(waiting.last()).and_then(|t| {
-        let s = t.status.as_ref()?;
-        s.err
-            .clone()
-            .or(s.message.clone())
-            .filter(|m| !m.is_empty())
-    });
+    let error = failed
+        .last()
+        .copied()
+        .or(waiting.next_back())
+        .and_then(|t| {
+            let s = t.status.as_ref()?;
+            s.err
+                .clone()
+                .or(s.message.clone())
+                .filter(|m| !m.is_empty())
+        });
     Ok((running, failed.len(), error))
 }
 
