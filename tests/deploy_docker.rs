@@ -13,15 +13,7 @@ use common::*;
 
 /// A copy of examples/hello with its own app name, port and git repository.
 fn hello(app: &str) -> (tempfile::TempDir, u16) {
-    let dir = example("hello");
-    let toml = std::fs::read_to_string(dir.path().join("devloop.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("devloop.toml"),
-        toml.replace("name = \"hello\"", &format!("name = \"{app}\"")),
-    )
-    .unwrap();
-    commit_all(dir.path(), "rename");
-    (dir, free_port())
+    (example_as("hello", app), free_port())
 }
 
 fn get(port: u16, path: &str) -> Option<(u16, String)> {

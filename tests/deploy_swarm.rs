@@ -10,15 +10,7 @@ use common::peers::free_port;
 use common::*;
 
 fn hello(app: &str) -> (tempfile::TempDir, u16) {
-    let dir = example("hello");
-    let toml = std::fs::read_to_string(dir.path().join("devloop.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("devloop.toml"),
-        toml.replace("name = \"hello\"", &format!("name = \"{app}\"")),
-    )
-    .unwrap();
-    commit_all(dir.path(), "rename");
-    (dir, free_port())
+    (example_as("hello", app), free_port())
 }
 
 fn body(port: u16) -> String {
@@ -111,5 +103,9 @@ fn an_update_that_swarm_rolls_back_is_exit_3() {
     assert!(r.stderr.contains("swarm rolled service"), "{}", r.stderr);
     let now = running_release(dir.path(), port);
     assert_eq!(now["release"], good);
+    assert_eq!(
+        now["healthy"], true,
+        "exit 3 means the previous release runs: {now}"
+    );
     assert!(body(port).contains("Hello from devloop"));
 }

@@ -152,7 +152,7 @@ pub fn ensure_available(project: &Project, stage: Stage) -> Result<()> {
         .map(|t| format!(" to {}", t.as_str()))
         .unwrap_or_default();
     Err(Error::not_available(&format!(
-        "devloop {} ({}{target} not implemented)",
+        "devloop {} (it needs {}{target}, which this version cannot do yet)",
         stage.as_str(),
         missing.join(", ")
     )))

@@ -13,7 +13,7 @@ use bollard::query_parameters::ListContainersOptionsBuilder;
 
 use super::health::{self, Gate, Verdict};
 use super::spec;
-use super::{image_of, LABEL_APP, LABEL_ENV, LABEL_RELEASE};
+use super::{image_of, LABEL_APP, LABEL_RELEASE};
 use crate::config::schema::DockerTarget;
 use crate::docker::connect::api_error;
 use crate::docker::container::Container;
@@ -38,11 +38,6 @@ pub fn container_name(project: &Project) -> String {
 
 /// The container body for a release.
 fn body(project: &Project, s: &DockerTarget, record: &Record) -> Result<ContainerCreateBody> {
-    let env_name = project
-        .config
-        .env
-        .clone()
-        .unwrap_or_else(|| "default".into());
     let mut exposed = Vec::new();
     let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
     for text in &s.ports {
@@ -67,11 +62,7 @@ fn body(project: &Project, s: &DockerTarget, record: &Record) -> Result<Containe
         }
         None => None,
     };
-    let labels = HashMap::from([
-        (LABEL_APP.to_string(), project.config.app().to_string()),
-        (LABEL_ENV.to_string(), env_name),
-        (LABEL_RELEASE.to_string(), record.id.clone()),
-    ]);
+    let labels = super::labels(project, record);
     Ok(ContainerCreateBody {
         image: Some(image_of(record)),
         env: Some(

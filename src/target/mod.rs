@@ -30,6 +30,22 @@ pub fn available(kind: TargetKind) -> bool {
     matches!(kind, TargetKind::Docker | TargetKind::Swarm)
 }
 
+/// The labels every deployed container or service carries: app, environment, release.
+pub fn labels(project: &Project, record: &Record) -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::from([
+        (LABEL_APP.to_string(), project.config.app().to_string()),
+        (
+            LABEL_ENV.to_string(),
+            project
+                .config
+                .env
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+        ),
+        (LABEL_RELEASE.to_string(), record.id.clone()),
+    ])
+}
+
 /// This app's releases from the local ledger, oldest first.
 pub fn releases(project: &Project) -> Result<Vec<Record>> {
     Ok(LocalLedger::new(&project.config.root)

@@ -21,7 +21,7 @@ use bollard::models::{
 use bollard::query_parameters::{ListTasksOptionsBuilder, UpdateServiceOptionsBuilder};
 
 use super::spec;
-use super::{LABEL_APP, LABEL_ENV, LABEL_RELEASE};
+use super::LABEL_RELEASE;
 use crate::config::schema::SwarmTarget;
 use crate::docker::connect::{api_error, is_not_found};
 use crate::docker::Daemon;
@@ -73,16 +73,7 @@ pub async fn ensure_manager(daemon: &Daemon) -> Result<()> {
 
 fn service_spec(project: &Project, record: &Record, ctx: &StepCtx) -> Result<ServiceSpec> {
     let s = settings(project);
-    let env_name = project
-        .config
-        .env
-        .clone()
-        .unwrap_or_else(|| "default".into());
-    let labels = HashMap::from([
-        (LABEL_APP.to_string(), project.config.app().to_string()),
-        (LABEL_ENV.to_string(), env_name),
-        (LABEL_RELEASE.to_string(), record.id.clone()),
-    ]);
+    let labels = super::labels(project, record);
     let mut ports = Vec::new();
     for text in &s.ports {
         let p = spec::parse_port(text)?;
@@ -339,10 +330,17 @@ pub async fn deploy(
                 )));
             }
             Some(ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED) => {
-                let why = error.map(|e| format!(": {e}")).unwrap_or_default();
-                return Err(Error::new(
-                    ExitKind::RolledBack,
-                    format!("swarm rolled service {name} back to {was}: {message}{why}"),
+                let why = error.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
+                // "Back on the previous release" must be true, not just reported: wait for its tasks.
+                let (back, _, _) = progress(&daemon, &name, &was).await?;
+                if back >= replicas {
+                    return Err(Error::new(
+                        ExitKind::RolledBack,
+                        format!("swarm rolled service {name} back to {was}: {message}{why}"),
+                    ));
+                }
+                ctx.progress(format!(
+                    "rolled back; waiting for {was}: {back}/{replicas} tasks running"
                 ));
             }
             Some(ServiceUpdateStatusStateEnum::PAUSED)

@@ -68,6 +68,26 @@ pub fn example(name: &str) -> tempfile::TempDir {
     dir
 }
 
+/// examples/<name> under its own app name (so parallel tests never share images or containers),
+/// committed to a fresh git repository.
+pub fn example_as(name: &str, app: &str) -> tempfile::TempDir {
+    let dir = example(name);
+    let path = dir.path().join("devloop.toml");
+    let toml = std::fs::read_to_string(&path).expect("read example config");
+    let renamed = toml.replacen(
+        &format!("name = \"{name}\""),
+        &format!("name = \"{app}\""),
+        1,
+    );
+    assert_ne!(
+        toml, renamed,
+        "examples/{name}/devloop.toml has no app name to replace"
+    );
+    std::fs::write(&path, renamed).expect("write config");
+    commit_all(dir.path(), "rename");
+    dir
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read example") {
         let entry = entry.expect("entry");
