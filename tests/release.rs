@@ -285,3 +285,50 @@ fn missing_aws_credentials_are_exit_5_and_say_what_was_tried() {
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("no AWS credentials"), "{}", r.stderr);
 }
+
+#[test]
+fn credentials_come_from_a_docker_credential_helper() {
+    if !ready() {
+        return;
+    }
+    let password = "helper-pw-5e6f7a8b";
+    let reg = Registry::start(Some(("helper-user", password)));
+    let app = unique("dl-helper");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = app_project(&app, &format!("registry = \"{}\"", reg.host()));
+
+    // A credential helper speaking the docker-credential-helpers protocol: `get`, host on stdin.
+    let tools = tempfile::tempdir().unwrap();
+    let helper = tools.path().join("docker-credential-devlooptest");
+    std::fs::write(
+        &helper,
+        format!(
+            "#!/bin/sh\nread host\nif [ \"$1\" = get ] && [ \"$host\" = \"{host}\" ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"helper-user\",\"Secret\":\"{password}\"}}' \"$host\"\nelse\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
+            host = reg.host()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&helper, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let config = tempfile::tempdir().unwrap();
+    std::fs::write(
+        config.path().join("config.json"),
+        format!("{{\"credHelpers\":{{\"{}\":\"devlooptest\"}}}}", reg.host()),
+    )
+    .unwrap();
+    let path = format!(
+        "{}:{}",
+        tools.path().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+
+    let r = run(devloop(dir.path())
+        .args(["release", "-v"])
+        .env("PATH", path)
+        .env("DOCKER_CONFIG", config.path()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_no_secret(&r, password);
+    assert_eq!(reg.tags(&app, Some(("helper-user", password))).len(), 1);
+}
