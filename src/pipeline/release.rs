@@ -55,9 +55,9 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
 }
 
 pub fn step(project: &Arc<Project>, opts: &Options) -> Step {
-    let (p, o) = (project.clone(), opts.clone());
+    let p = project.clone();
     Step::new(NAME, plan(project, opts), move |ctx| async move {
-        run(&p, &o, &ctx).await
+        run(&p, &ctx).await
     })
 }
 
@@ -112,7 +112,7 @@ async fn destination(project: &Project, ctx: &StepCtx, name: &str) -> Result<Des
     })
 }
 
-async fn run(project: &Project, _opts: &Options, ctx: &StepCtx) -> Result<Done> {
+async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
     let cfg = &project.config;
     let r = &cfg.doc.release;
     let local_ref = project
