@@ -350,12 +350,18 @@ impl TextRenderer {
                 } else {
                     short_duration(r.duration)
                 };
-                let msg = mask
+                let mut msg = mask
                     .apply(&r.outcome.message())
                     .lines()
                     .next()
                     .unwrap_or("")
                     .to_string();
+                // On a terminal the table fits the width; the full messages are in the lines above.
+                if self.multi.is_some() {
+                    let (_, cols) = console::Term::stderr().size();
+                    let room = (cols as usize).saturating_sub(width + 22).max(20);
+                    msg = console::truncate_str(&msg, room, "…").into_owned();
+                }
                 out.push(format!(
                     "  {:<width$}  {} {:>7}  {msg}",
                     r.name,
