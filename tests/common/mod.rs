@@ -91,6 +91,10 @@ pub fn example_as(name: &str, app: &str) -> tempfile::TempDir {
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read example") {
         let entry = entry.expect("entry");
+        // devloop's own state (left by running the example by hand) is not part of the example.
+        if entry.file_name() == ".devloop" {
+            continue;
+        }
         let dest = to.join(entry.file_name());
         if entry.file_type().expect("type").is_dir() {
             std::fs::create_dir_all(&dest).expect("mkdir");
