@@ -62,7 +62,7 @@ pub struct Scan {
 }
 
 /// What the stat cache compares: size, modification and change times, inode.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FileStamp {
     size: u64,
     mtime: i64,
@@ -85,15 +85,11 @@ impl FileStamp {
     }
 }
 
-/// Size, times and inode of a file when its hash was computed.
+/// A file's stamp when its hash was computed, and the hash.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
-    size: u64,
-    mtime: i64,
-    mtime_ns: i64,
-    ctime: i64,
-    ctime_ns: i64,
-    ino: u64,
+    #[serde(flatten)]
+    stamp: FileStamp,
     hash: String,
 }
 
@@ -130,13 +126,7 @@ impl StatCache {
 
     fn lookup(&self, rel: &str, st: &FileStamp) -> Option<[u8; 32]> {
         let s = self.files.get(rel)?;
-        let same = s.size == st.size
-            && s.mtime == st.mtime
-            && s.mtime_ns == st.mtime_ns
-            && s.ctime == st.ctime
-            && s.ctime_ns == st.ctime_ns
-            && s.ino == st.ino;
-        if !same {
+        if s.stamp != *st {
             return None;
         }
         let mut out = [0u8; 32];
@@ -148,12 +138,7 @@ impl StatCache {
         self.files.insert(
             rel.to_string(),
             Stamp {
-                size: st.size,
-                mtime: st.mtime,
-                mtime_ns: st.mtime_ns,
-                ctime: st.ctime,
-                ctime_ns: st.ctime_ns,
-                ino: st.ino,
+                stamp: *st,
                 hash: hex::encode(hash),
             },
         );

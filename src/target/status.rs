@@ -84,10 +84,8 @@ pub async fn swarm_status(project: &Project) -> Result<Status> {
     super::swarm::ensure_manager(&daemon).await?;
     let name = super::swarm::service_name(project);
     let mut status = Status::empty(project, "swarm", &name);
-    let svc = match daemon.client.inspect_service(&name, None).await {
-        Ok(s) => s,
-        Err(e) if crate::docker::connect::is_not_found(&e) => return Ok(status),
-        Err(e) => return Err(api_error(&format!("cannot inspect service {name}"), e)),
+    let Some(svc) = super::swarm::find_service(&daemon, &name).await? else {
+        return Ok(status);
     };
     let spec = svc.spec.clone().unwrap_or_default();
     status.release = spec

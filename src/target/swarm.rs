@@ -267,11 +267,7 @@ pub async fn deploy(
     let spec = service_spec(project, record, ctx)?;
     let replicas = settings(project).replicas.unwrap_or(1) as usize;
     let started = Instant::now();
-    let existing = match daemon.client.inspect_service(&name, None).await {
-        Ok(s) => Some(s),
-        Err(e) if is_not_found(&e) => None,
-        Err(e) => return Err(api_error(&format!("cannot inspect service {name}"), e)),
-    };
+    let existing = find_service(&daemon, &name).await?;
     let Some(svc) = existing else {
         daemon
             .client
@@ -424,14 +420,20 @@ async fn wait_created(
     }
 }
 
-/// The release the service is set to run.
-pub async fn current_release(daemon: &Daemon, name: &str) -> Result<Option<String>> {
+/// The service, or `None` when it does not exist.
+pub async fn find_service(daemon: &Daemon, name: &str) -> Result<Option<bollard::models::Service>> {
     match daemon.client.inspect_service(name, None).await {
-        Ok(s) => Ok(s
-            .spec
-            .and_then(|s| s.labels)
-            .and_then(|l| l.get(LABEL_RELEASE).cloned())),
+        Ok(s) => Ok(Some(s)),
         Err(e) if is_not_found(&e) => Ok(None),
         Err(e) => Err(api_error(&format!("cannot inspect service {name}"), e)),
     }
+}
+
+/// The release the service is set to run.
+pub async fn current_release(daemon: &Daemon, name: &str) -> Result<Option<String>> {
+    Ok(find_service(daemon, name)
+        .await?
+        .and_then(|s| s.spec)
+        .and_then(|s| s.labels)
+        .and_then(|l| l.get(LABEL_RELEASE).cloned()))
 }
