@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::output::Format;
@@ -70,7 +71,7 @@ pub struct Global {
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     /// Disable colors (also NO_COLOR)
-    #[arg(long, global = true, env = "DEVLOOP_NO_COLOR")]
+    #[arg(long, global = true, env = "DEVLOOP_NO_COLOR", value_parser = BoolishValueParser::new())]
     pub no_color: bool,
     /// AWS profile from the shared config files (overrides aws.profile)
     #[arg(long, global = true, env = "DEVLOOP_AWS_PROFILE", value_name = "NAME")]
@@ -147,10 +148,10 @@ pub struct PlanArgs {
 #[derive(Debug, Clone, Args, Default)]
 pub struct BuildArgs {
     /// Build even when an identical image exists, without the daemon's layer cache
-    #[arg(long, env = "DEVLOOP_NO_CACHE")]
+    #[arg(long, env = "DEVLOOP_NO_CACHE", value_parser = BoolishValueParser::new())]
     pub no_cache: bool,
     /// Use BuildKit (when the daemon supports it)
-    #[arg(long, env = "DEVLOOP_BUILDKIT")]
+    #[arg(long, env = "DEVLOOP_BUILDKIT", value_parser = BoolishValueParser::new())]
     pub buildkit: bool,
 }
 
@@ -169,7 +170,7 @@ pub struct TestArgs {
 #[derive(Debug, Clone, Args, Default)]
 pub struct ReleaseArgs {
     /// Release even when tracked files have uncommitted changes
-    #[arg(long, env = "DEVLOOP_ALLOW_DIRTY")]
+    #[arg(long, env = "DEVLOOP_ALLOW_DIRTY", value_parser = BoolishValueParser::new())]
     pub allow_dirty: bool,
     /// List recorded releases instead of releasing
     #[arg(long)]
@@ -220,7 +221,7 @@ pub struct ShipArgs {
     #[command(flatten)]
     pub build: BuildArgs,
     /// Release even when tracked files have uncommitted changes
-    #[arg(long, env = "DEVLOOP_ALLOW_DIRTY")]
+    #[arg(long, env = "DEVLOOP_ALLOW_DIRTY", value_parser = BoolishValueParser::new())]
     pub allow_dirty: bool,
     /// Write a JUnit XML report of the tests here
     #[arg(long, env = "DEVLOOP_JUNIT", value_name = "FILE")]

@@ -231,6 +231,40 @@ fn config_errors_in_json_mode_are_json() {
 }
 
 #[test]
+fn switch_variables_take_1_yes_on_and_their_opposites() {
+    let dir = tempfile::tempdir().unwrap();
+    for (value, ok) in [
+        ("1", true),
+        ("yes", true),
+        ("on", true),
+        ("true", true),
+        ("0", true),
+        ("off", true),
+        ("maybe", false),
+    ] {
+        let r = run(devloop(dir.path())
+            .arg("build")
+            .env("DEVLOOP_BUILDKIT", value)
+            .env("DEVLOOP_NO_CACHE", value)
+            .env("DEVLOOP_NO_COLOR", value));
+        assert_eq!(r.code, 2, "{value}: {}", r.stderr);
+        // Accepted values get as far as looking for the config.
+        assert_eq!(
+            r.stderr.contains("no devloop.toml in"),
+            ok,
+            "{value}: {}",
+            r.stderr
+        );
+        assert_eq!(
+            r.stderr.contains(&format!("invalid value '{value}'")),
+            !ok,
+            "{value}: {}",
+            r.stderr
+        );
+    }
+}
+
+#[test]
 fn missing_config_says_where_it_looked() {
     let dir = tempfile::tempdir().unwrap();
     let r = run(devloop(dir.path()).arg("plan"));
