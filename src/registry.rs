@@ -82,6 +82,18 @@ pub fn credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
         }
         (None, None) => {}
     }
+    config_credentials(ambient, host)
+}
+
+/// Credentials for `host` from the Docker config file alone (`credHelpers`, `auths`,
+/// `credsStore`), as the docker CLI resolves them; `None` when it has none.
+pub fn config_credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
+    // Docker Hub's entry is the v1 index URL, in helpers as in `auths`.
+    let server = if host == "index.docker.io" {
+        "https://index.docker.io/v1/"
+    } else {
+        host
+    };
     let Some(path) = docker_config_path(ambient) else {
         return Ok(None);
     };
@@ -93,7 +105,7 @@ pub fn credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
     let cfg: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::usage(format!("{} is not valid JSON: {e}", path.display())))?;
     if let Some(helper) = cfg["credHelpers"][host].as_str() {
-        return helper_get(helper, host);
+        return helper_get(helper, server);
     }
     if let Some(auths) = cfg["auths"].as_object() {
         let entry = auths
@@ -128,7 +140,7 @@ pub fn credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
         }
     }
     if let Some(store) = cfg["credsStore"].as_str().filter(|s| !s.is_empty()) {
-        return helper_get(store, host);
+        return helper_get(store, server);
     }
     Ok(None)
 }

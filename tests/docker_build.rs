@@ -126,12 +126,39 @@ fn a_broken_dockerfile_shows_the_failing_instruction_and_exits_1() {
     assert!(r.stderr.contains("about to fail"), "{}", r.stderr);
 }
 
+/// Every path in /ctx with its type, permissions and size.
+const LIST_CTX: &str =
+    "cd /ctx && find . | sort | while read -r p; do stat -c '%n %F %a %s' \"$p\"; done";
+
 #[test]
 fn dockerignore_matches_the_docker_cli() {
     if !docker_available() {
         return;
     }
-    let app = unique("dl-ignore");
+    context_matches_the_docker_cli(false);
+}
+
+#[test]
+fn buildkit_context_matches_the_docker_cli_with_buildkit() {
+    if !docker_available() {
+        return;
+    }
+    context_matches_the_docker_cli(true);
+}
+
+/// The docker CLI that speaks BuildKit without the buildx plugin (Debian's docker.io, 20.10).
+fn buildkit_cli() -> &'static str {
+    if std::path::Path::new("/usr/bin/docker").exists() {
+        "/usr/bin/docker"
+    } else {
+        "docker"
+    }
+}
+
+/// Build a context full of tricky `.dockerignore` cases with devloop and with the docker CLI (the
+/// same builder for both), and compare what each image holds.
+fn context_matches_the_docker_cli(buildkit: bool) {
+    let app = unique(if buildkit { "dl-bkignore" } else { "dl-ignore" });
     let oracle = format!("{app}-oracle:1");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -155,8 +182,9 @@ secret?.txt
 Dockerfile
 .dockerignore
 ";
+    let extra = if buildkit { "buildkit = true" } else { "" };
     let files = [
-        ("devloop.toml", config(&app, "")),
+        ("devloop.toml", config(&app, extra)),
         ("Dockerfile", "FROM busybox:1.36\nCOPY . /ctx\n".to_string()),
         (".dockerignore", ignore.to_string()),
         ("a.log", "x".into()),
@@ -189,9 +217,10 @@ Dockerfile
     commit_all(dir.path(), "links");
 
     // The docker CLI first: devloop's own .devloop/ state must not be in either context.
-    let status = std::process::Command::new("docker")
+    let cli = if buildkit { buildkit_cli() } else { "docker" };
+    let status = std::process::Command::new(cli)
         .args(["build", "-q", "-t", &oracle, "."])
-        .env("DOCKER_BUILDKIT", "0")
+        .env("DOCKER_BUILDKIT", if buildkit { "1" } else { "0" })
         .current_dir(dir.path())
         .output()
         .unwrap();
@@ -200,14 +229,7 @@ Dockerfile
         "{}",
         String::from_utf8_lossy(&status.stderr)
     );
-    let theirs = docker(&[
-        "run",
-        "--rm",
-        &oracle,
-        "sh",
-        "-c",
-        "cd /ctx && find . | sort",
-    ]);
+    let theirs = docker(&["run", "--rm", &oracle, "sh", "-c", LIST_CTX]);
 
     let r = run(devloop(dir.path()).arg("build"));
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -218,7 +240,7 @@ Dockerfile
         &format!("{app}:{}", &sha[..7]),
         "sh",
         "-c",
-        "cd /ctx && find . | sort",
+        LIST_CTX,
     ]);
     assert_eq!(
         ours, theirs,
@@ -344,4 +366,93 @@ fn buildkit_builds_with_labels_and_reports_the_failing_step() {
     );
     assert!(r.stderr.contains("exit code: 5"), "{}", r.stderr);
     assert!(r.stderr.contains("bk-about-to-fail"), "{}", r.stderr);
+}
+
+/// The largest "transferring context: N sent" BuildKit reported, in bytes.
+fn context_sent(output: &str) -> u64 {
+    output
+        .lines()
+        .filter_map(|l| l.split("transferring context: ").nth(1))
+        .filter_map(|rest| {
+            let mut parts = rest.split_whitespace();
+            let n: f64 = parts.next()?.parse().ok()?;
+            let unit = match parts.next()? {
+                "B" => 1.0,
+                "KiB" => 1024.0,
+                "MiB" => 1024.0 * 1024.0,
+                "GiB" => 1024.0 * 1024.0 * 1024.0,
+                _ => return None,
+            };
+            Some((n * unit) as u64)
+        })
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn buildkit_sends_only_what_changed_since_the_last_build() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-bkdiff");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let blob = |i: usize| format!("{i:04}").repeat(8 * 1024);
+    let mut files = vec![
+        ("devloop.toml".to_string(), config(&app, "buildkit = true")),
+        (
+            "Dockerfile".to_string(),
+            "FROM busybox:1.36\nCOPY . /ctx\n".to_string(),
+        ),
+    ];
+    for i in 0..40 {
+        files.push((format!("data/f{i:02}.bin"), blob(i)));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    let dir = project(&refs);
+    let image = format!("{app}:{}", &head_sha(dir.path())[..7]);
+
+    let r = run(devloop(dir.path()).args(["-v", "build"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let first = context_sent(&format!("{}{}", r.stdout, r.stderr));
+    assert!(
+        first > 1024 * 1024,
+        "first build sent {first} bytes:\n{}",
+        r.stderr
+    );
+
+    std::fs::write(dir.path().join("data/f07.bin"), "changed").unwrap();
+    let r = run(devloop(dir.path()).args(["-v", "build"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let second = context_sent(&format!("{}{}", r.stdout, r.stderr));
+    assert!(
+        second > 0 && second < 64 * 1024,
+        "after one small change the build sent {second} bytes:\n{}",
+        r.stderr
+    );
+    assert_eq!(
+        docker(&["run", "--rm", &image, "cat", "/ctx/data/f07.bin"]),
+        "changed"
+    );
+    assert_eq!(
+        docker(&["run", "--rm", &image, "cat", "/ctx/data/f08.bin"]),
+        blob(8)
+    );
+    // devloop's own state never enters the context.
+    assert_eq!(
+        docker(&[
+            "run",
+            "--rm",
+            &image,
+            "sh",
+            "-c",
+            "test -e /ctx/.devloop && echo present || echo absent"
+        ]),
+        "absent"
+    );
 }

@@ -1,16 +1,25 @@
 //! Building an image through the daemon, with the classic builder or BuildKit, streaming its output
-//! into step events. Both receive the context devloop wrote as a tar stream.
+//! into step events. The classic builder receives the context devloop wrote as a tar stream;
+//! BuildKit reads it over devloop's own session when devloop can open one, else from the tar.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use std::collections::HashSet;
 
+use std::path::PathBuf;
+
 use bollard::moby::buildkit::v1::StatusResponse;
-use bollard::models::{BuildInfoAux, ImageId};
+use bollard::models::{BuildInfo, BuildInfoAux, ImageId};
 use bollard::query_parameters::{BuildImageOptionsBuilder, BuilderVersion, TagImageOptionsBuilder};
+use bytes::Bytes;
+use futures_util::stream::BoxStream;
 use futures_util::StreamExt;
+use http_body_util::BodyExt;
+use tokio::sync::mpsc;
 
 use super::connect::{api_error, describe, Daemon};
+use super::session::{self, Offer, Session, Shared};
+use crate::config::Ambient;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
 
@@ -18,8 +27,6 @@ use crate::error::{Error, Result};
 const FAILURE_TAIL: usize = 15;
 
 pub struct BuildRequest {
-    /// Dockerfile path inside the tar.
-    pub dockerfile: String,
     /// The first reference the daemon tags the result with (`repo:tag`).
     pub reference: String,
     pub args: BTreeMap<String, String>,
@@ -28,21 +35,44 @@ pub struct BuildRequest {
     pub platform: Option<String>,
     pub cache_from: Vec<String>,
     pub no_cache: bool,
-    /// Build with BuildKit (the daemon's `version=2` builder, with a bollard session).
-    pub buildkit: bool,
+    pub input: Input,
 }
 
-/// Run the build; returns the image ID. The context arrives as a stream of tar chunks.
-pub async fn build(
-    daemon: &Daemon,
-    ctx: &StepCtx,
-    req: BuildRequest,
-    tar: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
-) -> Result<String> {
+/// How the daemon gets the context and the Dockerfile.
+pub enum Input {
+    /// A tar stream devloop writes; `dockerfile` names the Dockerfile inside it. `buildkit` picks
+    /// the daemon's BuildKit builder (with bollard's session) over the classic one.
+    Tar {
+        dockerfile: String,
+        tar: mpsc::Receiver<std::io::Result<Bytes>>,
+        buildkit: bool,
+    },
+    /// BuildKit reads the context and the Dockerfile's directory over devloop's own session,
+    /// asking only for files that changed since its last build of the same directory.
+    Session {
+        context: PathBuf,
+        dockerfile: PathBuf,
+        /// Patterns excluded from the context beyond what the daemon asks to exclude.
+        context_excludes: Vec<String>,
+        ambient: Ambient,
+    },
+}
+
+/// Why the build stream ended early.
+enum StreamError {
+    /// The daemon reported a build error (`errorDetail`).
+    Build(String),
+    /// The conversation with the daemon failed.
+    Api(Error),
+}
+
+type InfoStream<'a> = BoxStream<'a, std::result::Result<BuildInfo, StreamError>>;
+
+/// Run the build; returns the image ID.
+pub async fn build(daemon: &Daemon, ctx: &StepCtx, req: BuildRequest) -> Result<String> {
     let args: HashMap<String, String> = req.args.into_iter().collect();
     let labels: HashMap<String, String> = req.labels.into_iter().collect();
     let mut opts = BuildImageOptionsBuilder::default()
-        .dockerfile(&req.dockerfile)
         .t(&req.reference)
         .rm(true)
         .forcerm(true)
@@ -58,15 +88,186 @@ pub async fn build(
     if !req.cache_from.is_empty() {
         opts = opts.cachefrom(&req.cache_from);
     }
-    let session = super::container::unique_name("devloop-build");
-    if req.buildkit {
-        opts = opts
-            .version(BuilderVersion::BuilderBuildKit)
-            .session(&session);
+    // Kept open until the build stream is done; the daemon reads files through it.
+    let mut session = None;
+    let stream: InfoStream<'_> = match req.input {
+        Input::Tar {
+            dockerfile,
+            tar,
+            buildkit,
+        } => {
+            opts = opts.dockerfile(&dockerfile);
+            if buildkit {
+                let id = super::container::unique_name("devloop-build");
+                opts = opts.version(BuilderVersion::BuilderBuildKit).session(&id);
+            }
+            let body = bollard::body_try_stream(tokio_stream_from(tar));
+            daemon
+                .client
+                .build_image(opts.build(), None, Some(body))
+                .map(|item| match item {
+                    Ok(info) => Ok(info),
+                    Err(bollard::errors::Error::DockerStreamError { error }) => {
+                        Err(StreamError::Build(error))
+                    }
+                    Err(e) => Err(StreamError::Api(api_error("build failed", e))),
+                })
+                .boxed()
+        }
+        Input::Session {
+            context,
+            dockerfile,
+            context_excludes,
+            ambient,
+        } => {
+            let (dir, name) = match (dockerfile.parent(), dockerfile.file_name()) {
+                (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
+                _ => {
+                    return Err(Error::usage(format!(
+                        "{} does not name a Dockerfile",
+                        dockerfile.display()
+                    )))
+                }
+            };
+            let offer = Offer {
+                shared_key: Offer::shared_key_for(&context),
+                name: context
+                    .file_name()
+                    .map(|n| n.to_string_lossy().into_owned())
+                    .unwrap_or_default(),
+                dirs: HashMap::from([
+                    (
+                        "context".to_string(),
+                        Shared {
+                            path: context,
+                            excludes: context_excludes,
+                        },
+                    ),
+                    (
+                        "dockerfile".into(),
+                        Shared {
+                            path: dir,
+                            excludes: Vec::new(),
+                        },
+                    ),
+                ]),
+                ambient,
+            };
+            let opened = Session::open(daemon, offer).await?;
+            opts = opts
+                .dockerfile(&name)
+                .version(BuilderVersion::BuilderBuildKit)
+                .session(&opened.id)
+                .remote("client-session");
+            session = Some(opened);
+            session_build(daemon, &opts.build()).await?
+        }
+    };
+    let mut result = follow(ctx, stream).await;
+    if let Some(s) = session {
+        // A session that broke explains a build that failed while reading the context.
+        if let (Err(e), Some(why)) = (&mut result, s.failure()) {
+            e.message = format!(
+                "{} (the build session with the daemon broke: {why})",
+                e.message
+            );
+        }
+        s.close().await;
     }
-    let body = bollard::body_try_stream(tokio_stream_from(tar));
-    let mut stream = daemon.client.build_image(opts.build(), None, Some(body));
+    match result? {
+        Some(id) => Ok(id),
+        // Old daemons do not send aux; the reference we asked for names the result.
+        None => daemon
+            .client
+            .inspect_image(&req.reference)
+            .await
+            .map_err(|e| {
+                Error::failed(format!(
+                    "the build finished but {} cannot be found: {}",
+                    req.reference,
+                    describe(&e)
+                ))
+            })?
+            .id
+            .ok_or_else(|| Error::failed("the daemon reported no image ID for the build")),
+    }
+}
 
+/// `POST /build` on devloop's own connection (bollard would open a second session of its own),
+/// returning the daemon's JSON messages as they arrive.
+async fn session_build(
+    daemon: &Daemon,
+    opts: &bollard::query_parameters::BuildImageOptions,
+) -> Result<InfoStream<'static>> {
+    let query = serde_urlencoded::to_string(opts)
+        .map_err(|e| Error::failed(format!("cannot encode the build options: {e}")))?;
+    let req = http::Request::post(format!("{}/build?{query}", session::api_prefix(daemon)))
+        .header(http::header::HOST, "docker")
+        .header(http::header::CONTENT_TYPE, "application/x-tar")
+        .body(http_body_util::Empty::new())
+        .map_err(|e| Error::failed(format!("cannot form the build request: {e}")))?;
+    let res = session::request(&daemon.endpoint, req).await?;
+    if !res.status().is_success() {
+        return Err(Error::failed(format!(
+            "the daemon refused the build: {}",
+            session::error_text(res).await
+        )));
+    }
+    let body = res.into_body();
+    let lines = futures_util::stream::unfold(
+        (body, Vec::<u8>::new(), false),
+        |(mut body, mut buf, mut done)| async move {
+            loop {
+                if let Some(end) = buf.iter().position(|b| *b == b'\n') {
+                    let line: Vec<u8> = buf.drain(..=end).collect();
+                    if line.iter().all(u8::is_ascii_whitespace) {
+                        continue;
+                    }
+                    return Some((decode_info(&line), (body, buf, done)));
+                }
+                if done {
+                    if buf.iter().all(u8::is_ascii_whitespace) {
+                        return None;
+                    }
+                    let line = std::mem::take(&mut buf);
+                    return Some((decode_info(&line), (body, buf, done)));
+                }
+                match body.frame().await {
+                    Some(Ok(frame)) => {
+                        if let Some(data) = frame.data_ref() {
+                            buf.extend_from_slice(data);
+                        }
+                    }
+                    Some(Err(e)) => {
+                        let err = StreamError::Api(Error::unreachable(format!(
+                            "the build output stream broke: {e}"
+                        )));
+                        return Some((Err(err), (body, Vec::new(), true)));
+                    }
+                    None => done = true,
+                }
+            }
+        },
+    );
+    Ok(lines.boxed())
+}
+
+/// One JSON message of the build stream.
+fn decode_info(line: &[u8]) -> std::result::Result<BuildInfo, StreamError> {
+    let info: BuildInfo = serde_json::from_slice(line).map_err(|e| {
+        StreamError::Api(Error::failed(format!(
+            "the daemon sent a build message devloop cannot read ({e}): {}",
+            String::from_utf8_lossy(line).trim()
+        )))
+    })?;
+    match info.error_detail.as_ref().and_then(|d| d.message.clone()) {
+        Some(message) => Err(StreamError::Build(message)),
+        None => Ok(info),
+    }
+}
+
+/// Turn the daemon's messages into step events; the image ID when the daemon names it.
+async fn follow(ctx: &StepCtx, mut stream: InfoStream<'_>) -> Result<Option<String>> {
     let mut tail: VecDeque<String> = VecDeque::new();
     let mut current_step = String::new();
     let mut image_id: Option<String> = None;
@@ -121,7 +322,7 @@ pub async fn build(
                     _ => {}
                 }
             }
-            Err(bollard::errors::Error::DockerStreamError { error }) => {
+            Err(StreamError::Build(error)) => {
                 let at = if current_step.is_empty() {
                     String::new()
                 } else {
@@ -130,26 +331,10 @@ pub async fn build(
                 return Err(Error::failed(format!("build failed{at}: {}", error.trim()))
                     .with_detail(tail.into_iter().collect()));
             }
-            Err(e) => return Err(api_error("build failed", e)),
+            Err(StreamError::Api(e)) => return Err(e),
         }
     }
-    match image_id {
-        Some(id) => Ok(id),
-        // Old daemons do not send aux; the reference we asked for names the result.
-        None => daemon
-            .client
-            .inspect_image(&req.reference)
-            .await
-            .map_err(|e| {
-                Error::failed(format!(
-                    "the build finished but {} cannot be found: {}",
-                    req.reference,
-                    describe(&e)
-                ))
-            })?
-            .id
-            .ok_or_else(|| Error::failed("the daemon reported no image ID for the build")),
-    }
+    Ok(image_id)
 }
 
 /// What a BuildKit status message adds to the step's output.
@@ -165,6 +350,7 @@ enum VertexLine {
 struct Vertices {
     names: std::collections::HashMap<String, String>,
     announced: HashSet<String>,
+    transfers: HashSet<String>,
 }
 
 impl Vertices {
@@ -180,6 +366,21 @@ impl Vertices {
                 out.push(VertexLine::Output(format!("{}: {}", v.name, v.error)));
             }
         }
+        // How much of a local directory moved ("transferring context: 2.1 KiB"), once per transfer.
+        for st in status
+            .statuses
+            .iter()
+            .filter(|st| st.id.starts_with("transferring ") && st.completed.is_some())
+        {
+            if self.transfers.insert(format!("{} {}", st.vertex, st.id)) {
+                let what = st.id.trim_end_matches(':');
+                let bytes = u64::try_from(st.current).unwrap_or(0);
+                out.push(VertexLine::Output(format!(
+                    "{what}: {} sent",
+                    crate::output::human_bytes(bytes)
+                )));
+            }
+        }
         for log in &status.logs {
             let text = String::from_utf8_lossy(&log.msg);
             for line in text.lines().map(str::trim_end).filter(|l| !l.is_empty()) {
@@ -191,8 +392,8 @@ impl Vertices {
 }
 
 fn tokio_stream_from(
-    mut rx: tokio::sync::mpsc::Receiver<std::io::Result<bytes::Bytes>>,
-) -> impl futures_util::Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+    mut rx: mpsc::Receiver<std::io::Result<Bytes>>,
+) -> impl futures_util::Stream<Item = std::io::Result<Bytes>> + Send + 'static {
     futures_util::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
 

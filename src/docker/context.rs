@@ -243,14 +243,8 @@ fn scan_with(
         }
     }
 
-    if let Some(rel) = canonical(context)
-        .ok()
-        .and_then(|ctx| state_dir.strip_prefix(&ctx).ok().map(Path::to_path_buf))
-        .filter(|r| !r.as_os_str().is_empty())
-    {
-        ignore
-            .push(&format!("/{}", rel.to_string_lossy()))
-            .map_err(Error::usage)?;
+    if let Some(pattern) = state_exclude(context, state_dir) {
+        ignore.push(&pattern).map_err(Error::usage)?;
     }
 
     let mut entries = Vec::new();
@@ -305,6 +299,15 @@ fn scan_with(
         hashed,
     };
     Ok((scan, cache))
+}
+
+/// The exclude pattern that keeps devloop's state directory out of a context it lies inside.
+pub fn state_exclude(context: &Path, state_dir: &Path) -> Option<String> {
+    canonical(context)
+        .ok()
+        .and_then(|ctx| state_dir.strip_prefix(&ctx).ok().map(Path::to_path_buf))
+        .filter(|r| !r.as_os_str().is_empty())
+        .map(|rel| format!("/{}", rel.to_string_lossy()))
 }
 
 fn canonical(p: &Path) -> io::Result<PathBuf> {

@@ -133,8 +133,15 @@ impl Pattern {
     }
 }
 
+/// Whether `name` matches one glob (`*`, `?`, `[...]`, `\`), as Go's `filepath.Match` does for
+/// the patterns BuildKit sends as includes. A malformed pattern matches nothing.
+pub fn glob(pattern: &str, name: &str) -> bool {
+    let chars: Vec<char> = name.chars().collect();
+    compile(pattern).is_ok_and(|tokens| match_tokens(&tokens, &chars))
+}
+
 /// Go's `filepath.Clean` on a `/`-separated path.
-fn clean(path: &str) -> String {
+pub fn clean(path: &str) -> String {
     let rooted = path.starts_with('/');
     let mut parts: Vec<&str> = Vec::new();
     for part in path.split('/') {

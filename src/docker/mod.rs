@@ -5,7 +5,9 @@ pub mod build;
 pub mod connect;
 pub mod container;
 pub mod context;
+pub mod filesync;
 pub mod ignore;
 pub mod push;
+pub mod session;
 
 pub use connect::Daemon;

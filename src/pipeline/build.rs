@@ -8,9 +8,9 @@ use sha2::{Digest, Sha256};
 use serde_json::json;
 
 use super::{Options, Project};
-use crate::docker::build::{self as docker_build, BuildRequest};
-use crate::docker::context;
+use crate::docker::build::{self as docker_build, BuildRequest, Input};
 use crate::docker::Daemon;
+use crate::docker::{context, session};
 use crate::engine::{Done, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
 
@@ -135,6 +135,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     let state_dir = std::fs::canonicalize(&cfg.root)
         .unwrap_or_else(|_| cfg.root.clone())
         .join(".devloop");
+    let state_exclude = context::state_exclude(&context_dir, &state_dir);
     let scan = tokio::task::spawn_blocking(move || {
         context::scan(&context_dir, &dockerfile, &state_dir, &cache_file)
     })
@@ -154,7 +155,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     let summary = format!(
         "{} files, {} (read {} new or changed)",
         scan.files,
-        human_bytes(scan.bytes),
+        crate::output::human_bytes(scan.bytes),
         scan.hashed
     );
 
@@ -192,9 +193,27 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
             labels.insert("org.opencontainers.image.source".into(), remote.clone());
         }
     }
-    ctx.progress(format!("sending context: {summary}"));
+    // BuildKit reads the context over devloop's session when it can (only changed files move);
+    // otherwise the context goes as a tar.
+    let input = if buildkit && session::can_serve(&daemon.endpoint) {
+        ctx.progress(format!("BuildKit is reading the context: {summary}"));
+        Input::Session {
+            context: std::fs::canonicalize(cfg.context_dir()).unwrap_or_else(|_| cfg.context_dir()),
+            dockerfile: std::fs::canonicalize(cfg.dockerfile())
+                .unwrap_or_else(|_| cfg.dockerfile()),
+            // devloop's own state is never part of the context, as with the tar.
+            context_excludes: state_exclude.into_iter().collect(),
+            ambient: project.ambient.clone(),
+        }
+    } else {
+        ctx.progress(format!("sending context: {summary}"));
+        Input::Tar {
+            dockerfile: scan.dockerfile.clone(),
+            tar: context::tar_stream(scan),
+            buildkit,
+        }
+    };
     let request = BuildRequest {
-        dockerfile: scan.dockerfile.clone(),
         reference: first.clone(),
         args,
         labels,
@@ -202,10 +221,9 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         platform: cfg.doc.build.platform.clone(),
         cache_from: cfg.doc.build.cache_from.clone(),
         no_cache: opts.build.no_cache,
-        buildkit,
+        input,
     };
-    let tar = context::tar_stream(scan);
-    let id = docker_build::build(&daemon, ctx, request, tar).await?;
+    let id = docker_build::build(&daemon, ctx, request).await?;
     for r in refs.iter().skip(1).chain(std::iter::once(&digest_ref)) {
         docker_build::tag(&daemon, &id, r).await?;
     }
@@ -223,19 +241,4 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     )))
-}
-
-pub fn human_bytes(n: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut v = n as f64;
-    let mut unit = 0;
-    while v >= 1024.0 && unit < UNITS.len() - 1 {
-        v /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{n} B")
-    } else {
-        format!("{v:.1} {}", UNITS[unit])
-    }
 }

@@ -98,7 +98,6 @@ impl Project {
     }
 }
 
-pub use build::human_bytes;
 pub use deploy::timeout as deploy_timeout;
 
 /// Options from the command line that shape the steps.

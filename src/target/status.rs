@@ -297,11 +297,11 @@ pub fn render(s: &Status) -> String {
     if let Some(m) = s.memory_bytes {
         let limit = s
             .memory_limit_bytes
-            .map(|l| format!(" of {}", crate::pipeline::human_bytes(l)))
+            .map(|l| format!(" of {}", crate::output::human_bytes(l)))
             .unwrap_or_default();
         out.push_str(&format!(
             "  memory    {}{limit}\n",
-            crate::pipeline::human_bytes(m)
+            crate::output::human_bytes(m)
         ));
     }
     out
