@@ -48,6 +48,9 @@ where
     I: IntoIterator<Item = T>,
     T: Into<OsString> + Clone,
 {
+    // Two TLS providers are linked (ring for the Docker connection, aws-lc-rs from the AWS SDK);
+    // rustls needs the process default named or TLS to the daemon panics.
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let cli = match Cli::try_parse_from(args) {
         Ok(cli) => cli,
         Err(e) => {

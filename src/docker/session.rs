@@ -7,8 +7,7 @@
 //! session's shared key, derived from the context directory) and asks only for what changed.
 //!
 //! The upgrade needs a raw connection, which bollard does not expose, so this module speaks
-//! HTTP/1.1 to the daemon itself (hyper) over the unix socket or plain TCP. TLS endpoints keep
-//! using the tar upload.
+//! HTTP/1.1 to the daemon itself (hyper) over the unix socket, TCP, or TCP with TLS.
 
 use std::collections::HashMap;
 use std::io;
@@ -41,7 +40,7 @@ use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::sync::{mpsc, oneshot};
 use tonic::{Request, Response, Status, Streaming};
 
-use super::connect::{Daemon, Endpoint};
+use super::connect::{Daemon, Endpoint, TlsFiles};
 use super::filesync;
 use crate::config::Ambient;
 use crate::error::{Error, Result};
@@ -59,12 +58,11 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
-/// Whether devloop can open its own connections to this endpoint (unix socket or plain TCP).
+/// Whether devloop can open its own connections to this endpoint (unix socket, TCP, TLS).
 pub fn can_serve(endpoint: &Endpoint) -> bool {
-    endpoint.tls.is_none()
-        && ["unix://", "tcp://", "http://"]
-            .iter()
-            .any(|s| endpoint.host.starts_with(s))
+    ["unix://", "tcp://", "http://", "https://"]
+        .iter()
+        .any(|s| endpoint.host.starts_with(s))
 }
 
 async fn dial(endpoint: &Endpoint) -> io::Result<Box<dyn Io>> {
@@ -72,11 +70,10 @@ async fn dial(endpoint: &Endpoint) -> io::Result<Box<dyn Io>> {
     if let Some(path) = host.strip_prefix("unix://") {
         return Ok(Box::new(tokio::net::UnixStream::connect(path).await?));
     }
-    let addr = host
-        .strip_prefix("tcp://")
-        .or_else(|| host.strip_prefix("http://"))
+    let addr = ["tcp://", "http://", "https://"]
+        .iter()
+        .find_map(|s| host.strip_prefix(s))
         .map(|a| a.trim_end_matches('/'))
-        .filter(|_| endpoint.tls.is_none())
         .ok_or_else(|| {
             io::Error::new(
                 io::ErrorKind::Unsupported,
@@ -85,7 +82,51 @@ async fn dial(endpoint: &Endpoint) -> io::Result<Box<dyn Io>> {
         })?;
     let stream = tokio::net::TcpStream::connect(addr).await?;
     stream.set_nodelay(true)?;
-    Ok(Box::new(stream))
+    let Some(files) = &endpoint.tls else {
+        return Ok(Box::new(stream));
+    };
+    // As the docker CLI with DOCKER_TLS_VERIFY: the daemon's certificate must chain to the CA
+    // and name the host; devloop presents the client certificate.
+    let config = tls_config(files)?;
+    let name = addr
+        .rsplit_once(':')
+        .map(|(h, _)| h)
+        .unwrap_or(addr)
+        .trim_start_matches('[')
+        .trim_end_matches(']');
+    let name = rustls_pki_types::ServerName::try_from(name.to_string())
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidInput, format!("{name}: {e}")))?;
+    let tls = tokio_rustls::TlsConnector::from(Arc::new(config))
+        .connect(name, stream)
+        .await?;
+    Ok(Box::new(tls))
+}
+
+/// The TLS client configuration from `ca.pem`, `cert.pem` and `key.pem`.
+fn tls_config(files: &TlsFiles) -> io::Result<rustls::ClientConfig> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+    let bad = |path: &std::path::Path, e: &dyn std::fmt::Display| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("{}: {e}", path.display()),
+        )
+    };
+    let mut roots = rustls::RootCertStore::empty();
+    for cert in CertificateDer::pem_file_iter(&files.ca).map_err(|e| bad(&files.ca, &e))? {
+        roots
+            .add(cert.map_err(|e| bad(&files.ca, &e))?)
+            .map_err(|e| bad(&files.ca, &e))?;
+    }
+    let chain = CertificateDer::pem_file_iter(&files.cert)
+        .map_err(|e| bad(&files.cert, &e))?
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map_err(|e| bad(&files.cert, &e))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| bad(&files.key, &e))?;
+    rustls::ClientConfig::builder()
+        .with_root_certificates(roots)
+        .with_client_auth_cert(chain, key)
+        .map_err(|e| bad(&files.cert, &e))
 }
 
 /// The API path prefix for the negotiated version (`/v1.41`).

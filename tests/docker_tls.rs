@@ -1,0 +1,69 @@
+//! A daemon reached over TLS with client certificates (`DOCKER_HOST=tcp://…`,
+//! `DOCKER_TLS_VERIFY=1`, `DOCKER_CERT_PATH`): bollard's connection and devloop's own BuildKit
+//! session both go through it.
+
+mod common;
+
+use common::peers::{have, tls_certs, TlsDaemon};
+use common::*;
+
+fn config(app: &str, extra: &str) -> String {
+    format!("[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n{extra}\n")
+}
+
+#[test]
+fn builds_through_a_tls_daemon_with_client_certificates() {
+    if !docker_available() || !have("openssl") {
+        return;
+    }
+    let certs = tempfile::tempdir().unwrap();
+    tls_certs(certs.path(), "devloop-test");
+    let daemon = TlsDaemon::start(certs.path());
+
+    let app = unique("dl-tls");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = project(&[
+        ("devloop.toml", &config(&app, "buildkit = true")),
+        ("Dockerfile", "FROM busybox:1.36\nCOPY msg /msg\n"),
+        ("msg", "over tls"),
+    ]);
+    let tls_env = |cmd: &mut std::process::Command, cert_path: &std::path::Path| {
+        cmd.env("DOCKER_HOST", format!("tcp://127.0.0.1:{}", daemon.port))
+            .env("DOCKER_TLS_VERIFY", "1")
+            .env("DOCKER_CERT_PATH", cert_path);
+    };
+
+    let mut cmd = devloop(dir.path());
+    cmd.arg("build");
+    tls_env(&mut cmd, certs.path());
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("with BuildKit"), "{}", r.stderr);
+    let image = format!("{app}:{}", &head_sha(dir.path())[..7]);
+    assert_eq!(docker(&["run", "--rm", &image, "cat", "/msg"]), "over tls");
+    // bollard's requests, the session and the build each came over an authenticated connection.
+    assert!(
+        daemon.accepted() >= 3,
+        "{} TLS connections",
+        daemon.accepted()
+    );
+
+    // Certificates from another CA: the daemon cannot be reached, exit 5, nothing built.
+    let strangers = tempfile::tempdir().unwrap();
+    tls_certs(strangers.path(), "stranger");
+    std::fs::write(dir.path().join("msg"), "changed").unwrap();
+    let mut cmd = devloop(dir.path());
+    cmd.arg("build");
+    tls_env(&mut cmd, strangers.path());
+    let r = run(&mut cmd);
+    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains(&format!("tcp://127.0.0.1:{}", daemon.port)),
+        "{}",
+        r.stderr
+    );
+}
