@@ -410,6 +410,9 @@ fn buildkit_sends_only_what_changed_since_the_last_build() {
     for i in 0..40 {
         files.push((format!("data/f{i:02}.bin"), blob(i)));
     }
+    // BuildKit reads the Dockerfile's own ignore file in preference to .dockerignore.
+    files.push(("Dockerfile.dockerignore".into(), "notes.txt\n".into()));
+    files.push(("notes.txt".into(), "not part of the image".into()));
     let refs: Vec<(&str, &str)> = files
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
@@ -443,16 +446,24 @@ fn buildkit_sends_only_what_changed_since_the_last_build() {
         docker(&["run", "--rm", &image, "cat", "/ctx/data/f08.bin"]),
         blob(8)
     );
-    // devloop's own state never enters the context.
-    assert_eq!(
-        docker(&[
-            "run",
-            "--rm",
-            &image,
-            "sh",
-            "-c",
-            "test -e /ctx/.devloop && echo present || echo absent"
-        ]),
-        "absent"
-    );
+    // devloop's own state never enters the context, nor what Dockerfile.dockerignore excludes.
+    for path in ["/ctx/.devloop", "/ctx/notes.txt"] {
+        assert_eq!(
+            docker(&[
+                "run",
+                "--rm",
+                &image,
+                "sh",
+                "-c",
+                &format!("test -e {path} && echo present || echo absent"),
+            ]),
+            "absent",
+            "{path}"
+        );
+    }
+    // So changing an excluded file changes nothing: the build is skipped.
+    std::fs::write(dir.path().join("notes.txt"), "edited").unwrap();
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(outcome(&r.stdout, "build"), "skipped", "{}", r.stdout);
 }

@@ -167,18 +167,20 @@ fn hash_file(path: &Path) -> io::Result<[u8; 32]> {
     Ok(hasher.finalize().into())
 }
 
-/// Walk `context` and decide what goes to the daemon. `dockerfile` may lie outside the context.
+/// Walk `context` and decide what goes to the daemon. `dockerfile` may lie outside the context;
+/// `ignore_file` holds the exclude rules (a missing file excludes nothing).
 /// `state_dir` (devloop's own `.devloop/`) is never sent: its cache changes on every run.
 /// The stat cache in `cache_file` is read while the walk runs and written back when it changed.
 pub fn scan(
     context: &Path,
     dockerfile: &Path,
+    ignore_file: &Path,
     state_dir: &Path,
     cache_file: &Path,
 ) -> Result<Scan> {
     let cache_path = cache_file.to_path_buf();
     let loader = std::thread::spawn(move || StatCache::load(&cache_path));
-    let result = scan_with(context, dockerfile, state_dir, || {
+    let result = scan_with(context, dockerfile, ignore_file, state_dir, || {
         loader.join().unwrap_or_default()
     });
     if let Ok((_, cache)) = &result {
@@ -188,9 +190,23 @@ pub fn scan(
     result.map(|(scan, _)| scan)
 }
 
+/// The ignore file a builder reads: BuildKit prefers `<Dockerfile>.dockerignore` next to the
+/// Dockerfile; otherwise (and for the classic builder) `.dockerignore` at the context root.
+pub fn ignore_file(context: &Path, dockerfile: &Path, buildkit: bool) -> PathBuf {
+    let mut specific = dockerfile.as_os_str().to_owned();
+    specific.push(".dockerignore");
+    let specific = PathBuf::from(specific);
+    if buildkit && specific.is_file() {
+        specific
+    } else {
+        context.join(".dockerignore")
+    }
+}
+
 fn scan_with(
     context: &Path,
     dockerfile: &Path,
+    ignore_file: &Path,
     state_dir: &Path,
     cache: impl FnOnce() -> StatCache,
 ) -> Result<(Scan, StatCache)> {
@@ -208,17 +224,18 @@ fn scan_with(
             dockerfile.display()
         ))
     })?;
-    let ignore_text = match std::fs::read_to_string(context.join(".dockerignore")) {
+    let ignore_text = match std::fs::read_to_string(ignore_file) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
         Err(e) => {
             return Err(Error::usage(format!(
-                "cannot read {}/.dockerignore: {e}",
-                context.display()
+                "cannot read {}: {e}",
+                ignore_file.display()
             )))
         }
     };
-    let mut ignore = Ignore::parse(&ignore_text).map_err(Error::usage)?;
+    let mut ignore = Ignore::parse(&ignore_text)
+        .map_err(|why| Error::usage(format!("{}: {why}", ignore_file.display())))?;
 
     // Where the Dockerfile is in the tar: its path inside the context, or a fixed name when outside.
     let inside = canonical(dockerfile).ok().and_then(|df| {

@@ -58,7 +58,7 @@ impl Ignore {
             }
             ignore
                 .push(line)
-                .map_err(|why| format!(".dockerignore line {}: {why}", i + 1))?;
+                .map_err(|why| format!("line {}: {why}", i + 1))?;
         }
         Ok(ignore)
     }

@@ -136,8 +136,15 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         .unwrap_or_else(|_| cfg.root.clone())
         .join(".devloop");
     let state_exclude = context::state_exclude(&context_dir, &state_dir);
+    let ignore_file = context::ignore_file(&context_dir, &dockerfile, buildkit);
     let scan = tokio::task::spawn_blocking(move || {
-        context::scan(&context_dir, &dockerfile, &state_dir, &cache_file)
+        context::scan(
+            &context_dir,
+            &dockerfile,
+            &ignore_file,
+            &state_dir,
+            &cache_file,
+        )
     })
     .await
     .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;
