@@ -467,3 +467,80 @@ fn buildkit_sends_only_what_changed_since_the_last_build() {
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(outcome(&r.stdout, "build"), "skipped", "{}", r.stdout);
 }
+
+#[test]
+fn buildkit_mounts_secrets_and_never_shows_them() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-secret");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let token = "tok-5f1e2d3c9a";
+    let password = "s3cr3t-netrc-pw";
+    let toml = format!(
+        "{}\n[build.secrets]\napi_token = {{ env = \"DL_TEST_TOKEN\" }}\nnetrc = {{ file = \"creds/netrc\" }}\n\n[env.classic]\nbuild.buildkit = false\n",
+        config(&app, "buildkit = true")
+    );
+    let dir = project(&[
+        ("devloop.toml", &toml),
+        (
+            "Dockerfile",
+            "FROM busybox:1.36\n\
+             RUN --mount=type=secret,id=api_token --mount=type=secret,id=netrc \\\n\
+             echo \"token=$(cat /run/secrets/api_token)\" && cat /run/secrets/netrc && \\\n\
+             wc -c < /run/secrets/api_token > /token-length\n",
+        ),
+        (
+            "creds/netrc",
+            &format!("machine example.com login bob password {password}\n"),
+        ),
+        (".dockerignore", "creds\n"),
+    ]);
+
+    let r = run(devloop(dir.path())
+        .args(["-v", "build"])
+        .env("DL_TEST_TOKEN", token));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let all = format!("{}{}", r.stdout, r.stderr);
+    // The step printed both secrets; devloop showed neither.
+    assert!(all.contains("token=***"), "{all}");
+    assert!(!all.contains(token), "{all}");
+    assert!(!all.contains(password), "{all}");
+    let image = format!("{app}:{}", &head_sha(dir.path())[..7]);
+    assert_eq!(
+        docker(&["run", "--rm", &image, "cat", "/token-length"]),
+        token.len().to_string()
+    );
+    let history = docker(&["history", "--no-trunc", &image]);
+    assert!(
+        !history.contains(token) && !history.contains(password),
+        "{history}"
+    );
+    let inspect = docker(&["image", "inspect", &image]);
+    assert!(!inspect.contains(token) && !inspect.contains(password));
+
+    // A secret that cannot be read stops the build before it starts: exit 2, named.
+    let r = run(devloop(dir.path())
+        .args(["build", "--no-cache"])
+        .env_remove("DL_TEST_TOKEN"));
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("build secret \"api_token\": environment variable DL_TEST_TOKEN is not set"),
+        "{}",
+        r.stderr
+    );
+    // The classic builder cannot mount secrets.
+    let r = run(devloop(dir.path())
+        .args(["-e", "classic", "build", "--no-cache"])
+        .env("DL_TEST_TOKEN", token));
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("mounted by BuildKit only"),
+        "{}",
+        r.stderr
+    );
+}

@@ -103,7 +103,21 @@ pub struct Build {
     /// Use BuildKit when the daemon supports it.
     #[serde(default)]
     pub buildkit: bool,
+    /// Secrets for `RUN --mount=type=secret,id=<key>` (BuildKit), read when the build runs.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, Spanned<BuildSecret>>,
     pub timeout: Option<Duration>,
+}
+
+/// Where a build secret's value comes from: exactly one of `env` or `file`. Only the source is
+/// configured, never the value, so devloop.toml stays safe to commit.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct BuildSecret {
+    /// An environment variable of the build.
+    pub env: Option<String>,
+    /// A file, relative to devloop.toml (`~/` is the home directory).
+    pub file: Option<String>,
 }
 
 impl Default for Build {
@@ -119,6 +133,7 @@ impl Default for Build {
             tags: default_tags(),
             cache_from: Vec::new(),
             buildkit: false,
+            secrets: BTreeMap::new(),
             timeout: None,
         }
     }

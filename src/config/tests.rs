@@ -198,3 +198,40 @@ fn discovery_walks_up_and_reports_where_it_looked() {
     std::fs::write(dir.path().join("devloop.toml"), "[app]\nname=\"a\"\n").unwrap();
     assert_eq!(discover(&opts).unwrap(), dir.path().join("devloop.toml"));
 }
+
+#[test]
+fn build_secrets_need_exactly_one_source() {
+    let ok = load(
+        "[app]\nname = \"a\"\n[build.secrets]\ntoken = { env = \"TOKEN\" }\nnetrc = { file = \"~/.netrc\" }\n",
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(ok.doc.build.secrets.len(), 2);
+
+    let e = load(
+        "[app]\nname = \"a\"\n[build.secrets]\ntoken = { env = \"T\", file = \"f\" }\n",
+        None,
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        e.message
+            .starts_with("devloop.toml:4:9: build secret \"token\" needs exactly one source"),
+        "{}",
+        e.message
+    );
+    let e = load(
+        "[app]\nname = \"a\"\n[build.secrets]\ntoken = { evn = \"T\" }\n",
+        None,
+        &[],
+    )
+    .unwrap_err();
+    assert!(
+        e.message
+            .starts_with("devloop.toml:4:11: unknown key \"evn\"")
+            && e.message.contains("\"env\""),
+        "{}",
+        e.message
+    );
+}

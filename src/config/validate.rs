@@ -50,6 +50,28 @@ pub fn check(config: &Config) -> Result<()> {
         ));
     }
 
+    for (id, secret) in &doc.build.secrets {
+        let source = secret.get_ref();
+        if source.env.is_some() == source.file.is_some() {
+            return Err(src.error(
+                Some(secret.span()),
+                format!(
+                    "build secret \"{id}\" needs exactly one source: {{ env = \"VAR\" }} or {{ file = \"path\" }}"
+                ),
+            ));
+        }
+        if id.is_empty()
+            || id
+                .chars()
+                .any(|c| c.is_whitespace() || c == ',' || c == '=')
+        {
+            return Err(src.error(
+                Some(secret.span()),
+                format!("build secret id \"{id}\" cannot be used in RUN --mount=type=secret,id=…"),
+            ));
+        }
+    }
+
     let mut seen = BTreeSet::new();
     for test in &doc.tests {
         let tname = test.name.get_ref();

@@ -55,6 +55,8 @@ pub enum Input {
         /// Patterns excluded from the context beyond what the daemon asks to exclude.
         context_excludes: Vec<String>,
         ambient: Ambient,
+        /// Build secrets by id.
+        secrets: HashMap<String, Vec<u8>>,
     },
 }
 
@@ -119,6 +121,7 @@ pub async fn build(daemon: &Daemon, ctx: &StepCtx, req: BuildRequest) -> Result<
             dockerfile,
             context_excludes,
             ambient,
+            secrets,
         } => {
             let (dir, name) = match (dockerfile.parent(), dockerfile.file_name()) {
                 (Some(d), Some(n)) => (d.to_path_buf(), n.to_string_lossy().into_owned()),
@@ -152,6 +155,7 @@ pub async fn build(daemon: &Daemon, ctx: &StepCtx, req: BuildRequest) -> Result<
                     ),
                 ]),
                 ambient,
+                secrets,
             };
             let opened = Session::open(daemon, offer).await?;
             opts = opts

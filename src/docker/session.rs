@@ -1,6 +1,6 @@
 //! A BuildKit session served by devloop, as the docker CLI serves one: `POST /session` is upgraded
 //! to HTTP/2 and the daemon calls back into devloop over it for the build context and Dockerfile
-//! (FileSync), registry credentials (Auth) and liveness (Health).
+//! (FileSync), registry credentials (Auth), build secrets (Secrets) and liveness (Health).
 //!
 //! bollard's own session has no FileSync, so with it every build uploads the whole context as a
 //! tar. With this one the daemon keeps its copy of the context between builds (keyed by the
@@ -22,6 +22,10 @@ use bollard::health::health_server::{Health, HealthServer};
 use bollard::health::{
     HealthCheckRequest, HealthCheckResponse, HealthListRequest, HealthListResponse,
 };
+use bollard::moby::buildkit::secrets::v1::secrets_server::{
+    Secrets as SecretsService, SecretsServer,
+};
+use bollard::moby::buildkit::secrets::v1::{GetSecretRequest, GetSecretResponse};
 use bollard::moby::filesync::packet::file_sync_server::{FileSync, FileSyncServer};
 use bollard::moby::filesync::v1::auth_server::{Auth, AuthServer};
 use bollard::moby::filesync::v1::{
@@ -46,10 +50,11 @@ use crate::config::Ambient;
 use crate::error::{Error, Result};
 
 /// The gRPC methods devloop serves, announced to the daemon when the session opens.
-const METHODS: [&str; 3] = [
+const METHODS: [&str; 4] = [
     "/grpc.health.v1.Health/Check",
     "/moby.filesync.v1.FileSync/DiffCopy",
     "/moby.filesync.v1.Auth/Credentials",
+    "/moby.buildkit.secrets.v1.Secrets/GetSecret",
 ];
 /// How long a closing session may take to say goodbye before it is cut.
 const CLOSE_GRACE: Duration = Duration::from_secs(2);
@@ -196,6 +201,8 @@ pub struct Offer {
     pub name: String,
     /// For registry credentials when the build pulls a base image.
     pub ambient: Ambient,
+    /// Build secrets by id, for `RUN --mount=type=secret`.
+    pub secrets: HashMap<String, Vec<u8>>,
 }
 
 impl Offer {
@@ -246,6 +253,9 @@ impl Session {
             .add_service(FileSyncServer::new(Files { dirs: offer.dirs }))
             .add_service(AuthServer::new(Credentials {
                 ambient: offer.ambient,
+            }))
+            .add_service(SecretsServer::new(Secrets {
+                values: offer.secrets,
             }))
             .prepare();
         // The daemon is the HTTP/2 client on this connection; devloop serves.
@@ -444,6 +454,28 @@ impl Auth for Credentials {
         _: Request<VerifyTokenAuthorityRequest>,
     ) -> std::result::Result<Response<VerifyTokenAuthorityResponse>, Status> {
         Err(Status::unimplemented("no token authority"))
+    }
+}
+
+/// Build secrets, handed to the daemon only when a `RUN --mount=type=secret` step asks.
+struct Secrets {
+    values: HashMap<String, Vec<u8>>,
+}
+
+#[tonic::async_trait]
+impl SecretsService for Secrets {
+    async fn get_secret(
+        &self,
+        request: Request<GetSecretRequest>,
+    ) -> std::result::Result<Response<GetSecretResponse>, Status> {
+        let id = request.into_inner().id;
+        match self.values.get(&id) {
+            Some(data) => Ok(Response::new(GetSecretResponse { data: data.clone() })),
+            // NotFound is what BuildKit expects for a missing secret (`required=false` mounts).
+            None => Err(Status::not_found(format!(
+                "secret \"{id}\" is not in [build.secrets]"
+            ))),
+        }
     }
 }
 

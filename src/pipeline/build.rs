@@ -1,6 +1,6 @@
 //! The build step: what it would build (for `plan`) and the build itself.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -59,6 +59,7 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
             "labels": b.labels,
             "cache_from": b.cache_from,
             "buildkit": b.buildkit || opts.build.buildkit,
+            "secrets": b.secrets.keys().collect::<Vec<_>>(),
             "no_cache": opts.build.no_cache,
         }),
     }
@@ -104,6 +105,10 @@ fn build_digest(
         "target {:?}\nplatform {:?}\n",
         b.target, b.platform
     ));
+    // Which secrets are offered, not their values (BuildKit does not rebuild when a value changes).
+    for id in b.secrets.keys() {
+        h.update(format!("secret {id}\n"));
+    }
     hex::encode(h.finalize())
 }
 
@@ -128,6 +133,12 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
             }
             supported
         };
+
+    if !cfg.doc.build.secrets.is_empty() && !buildkit {
+        return Err(Error::usage(
+            "build.secrets are mounted by BuildKit only: set build.buildkit = true (or --buildkit) on a daemon that supports it",
+        ));
+    }
 
     ctx.progress("scanning the build context");
     let (context_dir, dockerfile, cache_file) =
@@ -202,6 +213,12 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     }
     // BuildKit reads the context over devloop's session when it can (only changed files move);
     // otherwise the context goes as a tar.
+    if !cfg.doc.build.secrets.is_empty() && !session::can_serve(&daemon.endpoint) {
+        return Err(Error::usage(format!(
+            "build.secrets need devloop's BuildKit session, which it cannot open to {}",
+            daemon.endpoint.host
+        )));
+    }
     let input = if buildkit && session::can_serve(&daemon.endpoint) {
         ctx.progress(format!("BuildKit is reading the context: {summary}"));
         Input::Session {
@@ -211,6 +228,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
             // devloop's own state is never part of the context, as with the tar.
             context_excludes: state_exclude.into_iter().collect(),
             ambient: project.ambient.clone(),
+            secrets: read_secrets(project, ctx)?,
         }
     } else {
         ctx.progress(format!("sending context: {summary}"));
@@ -248,4 +266,48 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     )))
+}
+
+/// Read `[build.secrets]` for this build; every value is masked in all output from here on.
+fn read_secrets(project: &Project, ctx: &StepCtx) -> Result<HashMap<String, Vec<u8>>> {
+    let mut out = HashMap::new();
+    for (id, secret) in &project.config.doc.build.secrets {
+        let source = secret.get_ref();
+        let value = match (&source.env, &source.file) {
+            (Some(var), None) => project
+                .ambient
+                .var(var)
+                .ok_or_else(|| {
+                    Error::usage(format!(
+                        "build secret \"{id}\": environment variable {var} is not set"
+                    ))
+                })?
+                .into_bytes(),
+            (None, Some(file)) => {
+                let path = match (file.strip_prefix("~/"), project.ambient.home()) {
+                    (Some(rest), Some(home)) => home.join(rest),
+                    _ => project.config.root.join(file),
+                };
+                std::fs::read(&path).map_err(|e| {
+                    Error::usage(format!(
+                        "build secret \"{id}\": cannot read {}: {e}",
+                        path.display()
+                    ))
+                })?
+            }
+            _ => {
+                return Err(Error::usage(format!(
+                    "build secret \"{id}\" needs exactly one of env or file"
+                )))
+            }
+        };
+        if let Ok(text) = std::str::from_utf8(&value) {
+            // The whole value and each of its lines, in case a step prints part of a file.
+            let lines = text.lines().map(|l| l.trim().to_string());
+            ctx.printer
+                .add_secrets(std::iter::once(text.trim().to_string()).chain(lines));
+        }
+        out.insert(id.clone(), value);
+    }
+    Ok(out)
 }
