@@ -500,8 +500,9 @@ fn buildkit_mounts_secrets_and_never_shows_them() {
         (".dockerignore", "creds\n"),
     ]);
 
+    // --no-cache: BuildKit would otherwise reuse the RUN step of an earlier run of this test.
     let r = run(devloop(dir.path())
-        .args(["-v", "build"])
+        .args(["-v", "build", "--no-cache"])
         .env("DL_TEST_TOKEN", token));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let all = format!("{}{}", r.stdout, r.stderr);

@@ -4,7 +4,7 @@
 //! The digest covers exactly what the daemon receives, so an identical digest means an identical
 //! build input. Memory stays flat: the tar is produced on a blocking thread into a bounded channel.
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
@@ -85,30 +85,41 @@ impl FileStamp {
     }
 }
 
-/// A file's stamp when its hash was computed, and the hash.
+/// A file's stamp when its hash was computed, and the hash (short names: the file has an entry
+/// per file of the context).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 struct Stamp {
-    #[serde(flatten)]
+    #[serde(rename = "s")]
     stamp: FileStamp,
+    #[serde(rename = "h")]
     hash: String,
 }
+
+/// The cache file's format; another version is read as an empty cache.
+const STAT_CACHE_VERSION: u32 = 2;
 
 /// Path → stamp, kept under `.devloop/cache/` between runs.
 #[derive(Debug, Default, Serialize, Deserialize)]
 pub struct StatCache {
     #[serde(default)]
-    files: BTreeMap<String, Stamp>,
+    version: u32,
+    #[serde(default)]
+    files: HashMap<String, Stamp>,
     #[serde(skip)]
     dirty: bool,
 }
 
 impl StatCache {
-    /// Load a cache file; a missing or unreadable cache is an empty one.
+    /// Load a cache file; a missing, unreadable or older cache is an empty one.
     pub fn load(path: &Path) -> StatCache {
         std::fs::read(path)
             .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default()
+            .and_then(|b| serde_json::from_slice::<StatCache>(&b).ok())
+            .filter(|c| c.version == STAT_CACHE_VERSION)
+            .unwrap_or_else(|| StatCache {
+                version: STAT_CACHE_VERSION,
+                ..StatCache::default()
+            })
     }
 
     /// Write atomically (temp file + rename) when anything changed.
@@ -145,11 +156,15 @@ impl StatCache {
         self.dirty = true;
     }
 
-    /// Forget files that no longer exist, so the cache does not grow forever.
-    fn retain(&mut self, live: &std::collections::BTreeSet<&str>) {
-        let before = self.files.len();
+    /// Forget files that no longer exist, so the cache does not grow forever. Every live file was
+    /// looked up or stored, so the cache holds stale entries exactly when it is larger.
+    fn retain<'a>(&mut self, live: impl Iterator<Item = &'a str>, live_count: usize) {
+        if self.files.len() == live_count {
+            return;
+        }
+        let live: std::collections::HashSet<&str> = live.collect();
         self.files.retain(|k, _| live.contains(k.as_str()));
-        self.dirty |= self.files.len() != before;
+        self.dirty = true;
     }
 }
 
@@ -288,8 +303,11 @@ fn scan_with(
             bytes += *size;
         }
     }
-    let live: std::collections::BTreeSet<&str> = entries.iter().map(|e| e.rel.as_str()).collect();
-    cache.retain(&live);
+    let live = entries
+        .iter()
+        .filter(|e| matches!(e.kind, Kind::File { .. }))
+        .map(|e| e.rel.as_str());
+    cache.retain(live, files);
 
     let mut hasher = Sha256::new();
     hasher.update(b"devloop-context-v1\n");
@@ -297,11 +315,22 @@ fn scan_with(
         "dockerfile {dockerfile_name} {}\n",
         hex::encode(Sha256::digest(&dockerfile_bytes))
     ));
+    // One reused line buffer: this runs once per file of the context.
+    let mut line = String::with_capacity(256);
+    let mut hex_buf = [0u8; 64];
     for e in &entries {
-        let line = match &e.kind {
-            Kind::File { hash, .. } => format!("f {:o} {} {}\n", e.mode, hex::encode(hash), e.rel),
-            Kind::Dir => format!("d {:o} {}\n", e.mode, e.rel),
-            Kind::Symlink { target } => format!("l {} -> {}\n", e.rel, target.display()),
+        use std::fmt::Write as _;
+        line.clear();
+        let _ = match &e.kind {
+            Kind::File { hash, .. } => {
+                let hex = hex::encode_to_slice(hash, &mut hex_buf)
+                    .ok()
+                    .and_then(|_| std::str::from_utf8(&hex_buf).ok())
+                    .unwrap_or_default();
+                writeln!(line, "f {:o} {hex} {}", e.mode, e.rel)
+            }
+            Kind::Dir => writeln!(line, "d {:o} {}", e.mode, e.rel),
+            Kind::Symlink { target } => writeln!(line, "l {} -> {}", e.rel, target.display()),
             Kind::Excluded => continue,
         };
         hasher.update(line.as_bytes());

@@ -95,13 +95,17 @@ impl Ignore {
 
     /// Whether a path (relative, `/`-separated) is excluded from the context.
     pub fn excludes(&self, rel: &str) -> bool {
+        if self.patterns.is_empty() {
+            return false;
+        }
+        let chars: Vec<char> = rel.chars().collect();
         let mut excluded = false;
         for p in &self.patterns {
             // Inclusions cannot change an excluded path, nor exceptions an included one.
             if p.exception != excluded {
                 continue;
             }
-            if p.matches_self_or_parent(rel) {
+            if p.matches_self_or_parent(&chars) {
                 excluded = !p.exception;
             }
         }
@@ -119,9 +123,8 @@ impl Ignore {
 }
 
 impl Pattern {
-    fn matches_self_or_parent(&self, rel: &str) -> bool {
-        let chars: Vec<char> = rel.chars().collect();
-        if match_tokens(&self.tokens, &chars) {
+    fn matches_self_or_parent(&self, chars: &[char]) -> bool {
+        if match_tokens(&self.tokens, chars) {
             return true;
         }
         // Parent directories, shortest first.

@@ -121,8 +121,35 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         .first()
         .cloned()
         .ok_or_else(|| Error::usage("build.tags is empty"))?;
+    // The context scan (the slow part on a large context) runs while the daemon is contacted.
+    let requested = opts.build.buildkit || cfg.doc.build.buildkit;
+    let (context_dir, dockerfile) = (cfg.context_dir(), cfg.dockerfile());
+    let state_dir = std::fs::canonicalize(&cfg.root)
+        .unwrap_or_else(|_| cfg.root.clone())
+        .join(".devloop");
+    let state_exclude = context::state_exclude(&context_dir, &state_dir);
+    let start_scan = |buildkit: bool| {
+        let ignore_file = context::ignore_file(&context_dir, &dockerfile, buildkit);
+        let (context_dir, dockerfile, state_dir, cache_file) = (
+            context_dir.clone(),
+            dockerfile.clone(),
+            state_dir.clone(),
+            cache_path(project),
+        );
+        tokio::task::spawn_blocking(move || {
+            context::scan(
+                &context_dir,
+                &dockerfile,
+                &ignore_file,
+                &state_dir,
+                &cache_file,
+            )
+        })
+    };
+    ctx.progress("scanning the build context");
+    let mut scanning = start_scan(requested);
     let daemon = Daemon::connect(&project.ambient).await?;
-    let buildkit = (opts.build.buildkit || cfg.doc.build.buildkit)
+    let buildkit = requested
         && {
             let supported = daemon.supports_buildkit();
             if !supported {
@@ -133,32 +160,22 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
             }
             supported
         };
-
     if !cfg.doc.build.secrets.is_empty() && !buildkit {
         return Err(Error::usage(
             "build.secrets are mounted by BuildKit only: set build.buildkit = true (or --buildkit) on a daemon that supports it",
         ));
     }
-
-    ctx.progress("scanning the build context");
-    let (context_dir, dockerfile, cache_file) =
-        (cfg.context_dir(), cfg.dockerfile(), cache_path(project));
-    let state_dir = std::fs::canonicalize(&cfg.root)
-        .unwrap_or_else(|_| cfg.root.clone())
-        .join(".devloop");
-    let state_exclude = context::state_exclude(&context_dir, &state_dir);
-    let ignore_file = context::ignore_file(&context_dir, &dockerfile, buildkit);
-    let scan = tokio::task::spawn_blocking(move || {
-        context::scan(
-            &context_dir,
-            &dockerfile,
-            &ignore_file,
-            &state_dir,
-            &cache_file,
-        )
-    })
-    .await
-    .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;
+    // The classic builder reads another ignore file than BuildKit would have: scan again.
+    if buildkit != requested
+        && context::ignore_file(&context_dir, &dockerfile, buildkit)
+            != context::ignore_file(&context_dir, &dockerfile, requested)
+    {
+        let _ = scanning.await;
+        scanning = start_scan(buildkit);
+    }
+    let scan = scanning
+        .await
+        .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;
     ctx.check_cancelled()?;
 
     let args: BTreeMap<String, String> = cfg
@@ -186,7 +203,8 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
                 .and_then(|l| l.get(DIGEST_LABEL))
                 .is_some_and(|d| *d == digest);
             if let (true, Some(id)) = (same, existing.id) {
-                for r in &refs {
+                let tagged = existing.repo_tags.unwrap_or_default();
+                for r in refs.iter().filter(|r| !tagged.contains(r)) {
                     docker_build::tag(&daemon, &id, r).await?;
                 }
                 return Ok(Done::Skipped(format!(
