@@ -192,17 +192,30 @@ pub fn scan(
     ignore_file: &Path,
     state_dir: &Path,
     cache_file: &Path,
-) -> Result<Scan> {
+) -> Result<(Scan, CacheWrite)> {
     let cache_path = cache_file.to_path_buf();
     let loader = std::thread::spawn(move || StatCache::load(&cache_path));
-    let result = scan_with(context, dockerfile, ignore_file, state_dir, || {
+    let (scan, cache) = scan_with(context, dockerfile, ignore_file, state_dir, || {
         loader.join().unwrap_or_default()
-    });
-    if let Ok((_, cache)) = &result {
-        // The cache only saves work; failing to write it must not fail the build.
-        let _ = cache.save(cache_file);
+    })?;
+    // Written while the build runs; the cache only saves work, so failing to write it is ignored.
+    let file = cache_file.to_path_buf();
+    let saving = cache
+        .dirty
+        .then(|| std::thread::spawn(move || drop(cache.save(&file))));
+    Ok((scan, CacheWrite(saving)))
+}
+
+/// The stat cache being written in the background; [`CacheWrite::finish`] waits for it.
+#[must_use = "wait for the stat cache to be written before the process exits"]
+pub struct CacheWrite(Option<std::thread::JoinHandle<()>>);
+
+impl CacheWrite {
+    pub fn finish(self) {
+        if let Some(t) = self.0 {
+            let _ = t.join();
+        }
     }
-    result.map(|(scan, _)| scan)
 }
 
 /// The ignore file a builder reads: BuildKit prefers `<Dockerfile>.dockerignore` next to the

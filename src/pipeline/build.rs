@@ -112,15 +112,21 @@ fn build_digest(
     hex::encode(h.finalize())
 }
 
-async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
-    let cfg = &project.config;
+/// The image references to build, or why the image cannot be named.
+fn refs(project: &Project) -> Result<Vec<String>> {
     let refs = project
         .image_refs()
         .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
-    let first = refs
-        .first()
-        .cloned()
-        .ok_or_else(|| Error::usage("build.tags is empty"))?;
+    if refs.is_empty() {
+        return Err(Error::usage("build.tags is empty"));
+    }
+    Ok(refs)
+}
+
+async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
+    let cfg = &project.config;
+    // Fail on a bad tag before any work.
+    refs(project)?;
     // The context scan (the slow part on a large context) runs while the daemon is contacted.
     let requested = opts.build.buildkit || cfg.doc.build.buildkit;
     let (context_dir, dockerfile) = (cfg.context_dir(), cfg.dockerfile());
@@ -173,9 +179,28 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         let _ = scanning.await;
         scanning = start_scan(buildkit);
     }
-    let scan = scanning
+    let (scan, cache_write) = scanning
         .await
         .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;
+    let result = build_scanned(project, opts, ctx, &daemon, scan, buildkit, state_exclude).await;
+    // The stat cache was written while the daemon worked.
+    let _ = tokio::task::spawn_blocking(move || cache_write.finish()).await;
+    result
+}
+
+/// Skip or build, once the context is scanned.
+async fn build_scanned(
+    project: &Project,
+    opts: &Options,
+    ctx: &StepCtx,
+    daemon: &Daemon,
+    scan: context::Scan,
+    buildkit: bool,
+    state_exclude: Option<String>,
+) -> Result<Done> {
+    let cfg = &project.config;
+    let refs = refs(project)?;
+    let first = refs.first().cloned().unwrap_or_default();
     ctx.check_cancelled()?;
 
     let args: BTreeMap<String, String> = cfg
@@ -205,7 +230,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
             if let (true, Some(id)) = (same, existing.id) {
                 let tagged = existing.repo_tags.unwrap_or_default();
                 for r in refs.iter().filter(|r| !tagged.contains(r)) {
-                    docker_build::tag(&daemon, &id, r).await?;
+                    docker_build::tag(daemon, &id, r).await?;
                 }
                 return Ok(Done::Skipped(format!(
                     "{} is up to date: identical inputs already built (digest {}; {summary})",
@@ -266,9 +291,9 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         no_cache: opts.build.no_cache,
         input,
     };
-    let id = docker_build::build(&daemon, ctx, request).await?;
+    let id = docker_build::build(daemon, ctx, request).await?;
     for r in refs.iter().skip(1).chain(std::iter::once(&digest_ref)) {
-        docker_build::tag(&daemon, &id, r).await?;
+        docker_build::tag(daemon, &id, r).await?;
     }
     let short_id = id
         .trim_start_matches("sha256:")
