@@ -26,10 +26,12 @@ DEVLOOP="$PWD/target/release/devloop"
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 
-# time_cmd DIR CMD... → prints seconds; fails loudly if the command fails.
+# time_cmd DIR CMD... → prints seconds; fails loudly if the command fails. Dirty pages are flushed
+# first, so no build pays for the previous one's writeback.
 time_cmd() {
   local dir=$1; shift
   local t0 t1
+  sync
   t0=$(now)
   (cd "$dir" && "$@" >/dev/null 2>"$WORK/last.err") || { cat "$WORK/last.err" >&2; exit 1; }
   t1=$(now)
@@ -95,14 +97,22 @@ bench_fixture() {
   b_same=$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)
   peak_same=$(devloop_peak "$dir")
 
-  # One file changed: RUNS rounds, the four builders taking turns, each after a fresh change.
+  # One file changed: RUNS rounds, the four builders taking turns (in reverse order every other
+  # round, so none always follows the same one), each after a fresh change.
   local -a t_d=() t_k=() t_c=() t_b=() p_d=() p_k=()
-  local _
-  for _ in $(seq "$RUNS"); do
-    touch_one "$dir"; t_d+=("$(time_cmd "$dir" "$DEVLOOP" -q build)")
-    touch_one "$dir"; t_k+=("$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit)")
-    touch_one "$dir"; t_c+=("$(time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" .)")
-    touch_one "$dir"; t_b+=("$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)")
+  local round order builder
+  for round in $(seq "$RUNS"); do
+    order="d k c b"
+    [ $((round % 2)) = 0 ] && order="b c k d"
+    for builder in $order; do
+      touch_one "$dir"
+      case $builder in
+        d) t_d+=("$(time_cmd "$dir" "$DEVLOOP" -q build)") ;;
+        k) t_k+=("$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit)") ;;
+        c) t_c+=("$(time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" .)") ;;
+        b) t_b+=("$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)") ;;
+      esac
+    done
   done
   touch_one "$dir"; p_d=("$(devloop_peak "$dir")")
   touch_one "$dir"; p_k=("$(devloop_peak "$dir" --buildkit)")
