@@ -290,6 +290,20 @@ fn a_dockerfile_outside_the_context_works() {
         "ls -A /ctx",
     ]);
     assert!(listing.contains("main.txt"), "{listing}");
+
+    // With BuildKit the Dockerfile's directory is offered on its own: the context holds only the app.
+    let r = run(devloop(dir.path()).args(["build", "--buildkit", "--no-cache"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("with BuildKit"), "{}", r.stderr);
+    let listing = docker(&[
+        "run",
+        "--rm",
+        &format!("{app}:{}", &sha[..7]),
+        "sh",
+        "-c",
+        "ls -A /ctx",
+    ]);
+    assert_eq!(listing, "main.txt");
 }
 
 #[test]
@@ -544,4 +558,42 @@ fn buildkit_mounts_secrets_and_never_shows_them() {
         "{}",
         r.stderr
     );
+}
+
+#[test]
+fn only_the_most_recent_build_tags_are_kept() {
+    if !docker_available() {
+        return;
+    }
+    let app = unique("dl-prune");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = project(&[
+        ("devloop.toml", &config(&app, "")),
+        ("Dockerfile", "FROM busybox:1.36\nCOPY n /n\n"),
+        ("n", "0"),
+    ]);
+    let build_tags = || {
+        let out = docker(&[
+            "images",
+            "--format",
+            "{{.Tag}}",
+            "--filter",
+            &format!("reference={app}:devloop-*"),
+        ]);
+        out.lines().filter(|l| !l.is_empty()).count()
+    };
+    for i in 1..=7 {
+        std::fs::write(dir.path().join("n"), i.to_string()).unwrap();
+        let r = run(devloop(dir.path()).arg("build"));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+    }
+    assert_eq!(build_tags(), 5);
+    // The newest build is among them: building it again is a skip.
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(outcome(&r.stdout, "build"), "skipped", "{}", r.stdout);
+    let image = format!("{app}:{}", &head_sha(dir.path())[..7]);
+    assert_eq!(docker(&["run", "--rm", &image, "cat", "/n"]), "7");
 }

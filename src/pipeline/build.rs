@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveImageOptions};
 use serde_json::json;
 
 use super::{Options, Project};
@@ -305,10 +306,52 @@ async fn build_scanned(
     } else {
         "classic builder"
     };
+    let pruned = prune_build_tags(daemon, cfg.image_name(), &digest_ref).await;
+    if pruned > 0 {
+        ctx.log(format!(
+            "untagged {pruned} older devloop build tag(s); the {KEEP_BUILD_TAGS} most recent builds are kept"
+        ));
+    }
     Ok(Done::Done(format!(
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     )))
+}
+
+/// Build tags kept per image: enough to skip rebuilding recent states (a branch switched back
+/// and forth), few enough that devloop does not pin every image it ever built.
+pub const KEEP_BUILD_TAGS: usize = 5;
+
+/// Untag `<image>:devloop-*` beyond the most recent [`KEEP_BUILD_TAGS`] images. Docker reclaims
+/// an image once nothing else holds it (another tag, a container); failures only mean less is
+/// reclaimed, so they are ignored. Returns how many tags were removed.
+async fn prune_build_tags(daemon: &Daemon, image: &str, keep: &str) -> usize {
+    let prefix = format!("{image}:devloop-");
+    let filters = HashMap::from([("reference".to_string(), vec![format!("{prefix}*")])]);
+    let opts = ListImagesOptionsBuilder::default()
+        .filters(&filters)
+        .build();
+    let Ok(mut images) = daemon.client.list_images(Some(opts)).await else {
+        return 0;
+    };
+    images.sort_by_key(|i| std::cmp::Reverse(i.created));
+    let mut removed = 0;
+    for image in images.iter().skip(KEEP_BUILD_TAGS) {
+        for tag in image
+            .repo_tags
+            .iter()
+            .filter(|t| t.starts_with(&prefix) && t.as_str() != keep)
+        {
+            let untag = daemon
+                .client
+                .remove_image(tag, None::<RemoveImageOptions>, None)
+                .await;
+            if untag.is_ok() {
+                removed += 1;
+            }
+        }
+    }
+    removed
 }
 
 /// Read `[build.secrets]` for this build; every value is masked in all output from here on.
