@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use bollard::query_parameters::{ListImagesOptionsBuilder, RemoveImageOptions};
+use bollard::query_parameters::ListImagesOptionsBuilder;
 use serde_json::json;
 
 use super::{Options, Project};
@@ -212,7 +212,6 @@ async fn build_scanned(
         .map(|(k, v)| (k.clone(), v.value().to_string()))
         .collect();
     let digest = build_digest(&scan.digest, project, &args);
-    let digest_ref = format!("{}:devloop-{}", cfg.image_name(), &digest[..24]);
     let summary = format!(
         "{} files, {} (read {} new or changed)",
         scan.files,
@@ -221,24 +220,15 @@ async fn build_scanned(
     );
 
     if !opts.build.no_cache {
-        if let Ok(existing) = daemon.client.inspect_image(&digest_ref).await {
-            let same = existing
-                .config
-                .as_ref()
-                .and_then(|c| c.labels.as_ref())
-                .and_then(|l| l.get(DIGEST_LABEL))
-                .is_some_and(|d| *d == digest);
-            if let (true, Some(id)) = (same, existing.id) {
-                let tagged = existing.repo_tags.unwrap_or_default();
-                for r in refs.iter().filter(|r| !tagged.contains(r)) {
-                    docker_build::tag(daemon, &id, r).await?;
-                }
-                return Ok(Done::Skipped(format!(
-                    "{} is up to date: identical inputs already built (digest {}; {summary})",
-                    refs.join(", "),
-                    &digest[..12]
-                )));
+        if let Some((id, tagged)) = built_with_digest(daemon, &digest).await {
+            for r in refs.iter().filter(|r| !tagged.contains(r)) {
+                docker_build::tag(daemon, &id, r).await?;
             }
+            return Ok(Done::Skipped(format!(
+                "{} is up to date: identical inputs already built (digest {}; {summary})",
+                refs.join(", "),
+                &digest[..12]
+            )));
         }
     }
 
@@ -293,7 +283,7 @@ async fn build_scanned(
         input,
     };
     let id = docker_build::build(daemon, ctx, request).await?;
-    for r in refs.iter().skip(1).chain(std::iter::once(&digest_ref)) {
+    for r in refs.iter().skip(1) {
         docker_build::tag(daemon, &id, r).await?;
     }
     let short_id = id
@@ -306,52 +296,29 @@ async fn build_scanned(
     } else {
         "classic builder"
     };
-    let pruned = prune_build_tags(daemon, cfg.image_name(), &digest_ref).await;
-    if pruned > 0 {
-        ctx.log(format!(
-            "untagged {pruned} older devloop build tag(s); the {KEEP_BUILD_TAGS} most recent builds are kept"
-        ));
-    }
     Ok(Done::Done(format!(
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     )))
 }
 
-/// Build tags kept per image: enough to skip rebuilding recent states (a branch switched back
-/// and forth), few enough that devloop does not pin every image it ever built.
-pub const KEEP_BUILD_TAGS: usize = 5;
-
-/// Untag `<image>:devloop-*` beyond the most recent [`KEEP_BUILD_TAGS`] images. Docker reclaims
-/// an image once nothing else holds it (another tag, a container); failures only mean less is
-/// reclaimed, so they are ignored. Returns how many tags were removed.
-async fn prune_build_tags(daemon: &Daemon, image: &str, keep: &str) -> usize {
-    let prefix = format!("{image}:devloop-");
-    let filters = HashMap::from([("reference".to_string(), vec![format!("{prefix}*")])]);
+/// The newest image labelled with this build digest, and its tags. Found by label, so an image
+/// whose tags have moved on (dangling, as the docker CLI leaves it) still counts until it is
+/// pruned; devloop adds no tag of its own that would pin images.
+async fn built_with_digest(daemon: &Daemon, digest: &str) -> Option<(String, Vec<String>)> {
+    let filters = HashMap::from([(
+        "label".to_string(),
+        vec![format!("{DIGEST_LABEL}={digest}")],
+    )]);
     let opts = ListImagesOptionsBuilder::default()
         .filters(&filters)
         .build();
-    let Ok(mut images) = daemon.client.list_images(Some(opts)).await else {
-        return 0;
-    };
+    let mut images = daemon.client.list_images(Some(opts)).await.ok()?;
     images.sort_by_key(|i| std::cmp::Reverse(i.created));
-    let mut removed = 0;
-    for image in images.iter().skip(KEEP_BUILD_TAGS) {
-        for tag in image
-            .repo_tags
-            .iter()
-            .filter(|t| t.starts_with(&prefix) && t.as_str() != keep)
-        {
-            let untag = daemon
-                .client
-                .remove_image(tag, None::<RemoveImageOptions>, None)
-                .await;
-            if untag.is_ok() {
-                removed += 1;
-            }
-        }
-    }
-    removed
+    images
+        .into_iter()
+        .find(|i| i.labels.get(DIGEST_LABEL).is_some_and(|d| d == digest))
+        .map(|i| (i.id, i.repo_tags))
 }
 
 /// Read `[build.secrets]` for this build; every value is masked in all output from here on.

@@ -267,7 +267,18 @@ impl Drop for DockerCleanup {
             "{{.Repository}}:{{.Tag}}",
             &self.image,
         ]);
-        let mut all: Vec<&str> = refs.lines().collect();
+        // Builds whose tags moved on are dangling: find them by devloop's label.
+        let dangling = docker(&[
+            "image",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=devloop.app={}", self.image),
+        ]);
+        let mut all: Vec<&str> = refs.lines().chain(dangling.lines()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all.retain(|r| !r.is_empty());
         all.extend(self.extra_images.iter().map(String::as_str));
         if !all.is_empty() {
             let mut args = vec!["rmi", "-f"];
