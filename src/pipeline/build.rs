@@ -220,7 +220,7 @@ async fn build_scanned(
     );
 
     if !opts.build.no_cache {
-        if let Some((id, tagged)) = built_with_digest(daemon, &digest).await {
+        if let Some((id, tagged)) = built_with_digest(daemon, &first, &digest).await {
             for r in refs.iter().filter(|r| !tagged.contains(r)) {
                 docker_build::tag(daemon, &id, r).await?;
             }
@@ -305,7 +305,23 @@ async fn build_scanned(
 /// The newest image labelled with this build digest, and its tags. Found by label, so an image
 /// whose tags have moved on (dangling, as the docker CLI leaves it) still counts until it is
 /// pruned; devloop adds no tag of its own that would pin images.
-async fn built_with_digest(daemon: &Daemon, digest: &str) -> Option<(String, Vec<String>)> {
+async fn built_with_digest(
+    daemon: &Daemon,
+    first: &str,
+    digest: &str,
+) -> Option<(String, Vec<String>)> {
+    // Usually nothing changed and the first tag already names the image: one inspect.
+    if let Ok(image) = daemon.client.inspect_image(first).await {
+        let labels = image.config.as_ref().and_then(|c| c.labels.as_ref());
+        if labels
+            .and_then(|l| l.get(DIGEST_LABEL))
+            .is_some_and(|d| d == digest)
+        {
+            if let Some(id) = image.id {
+                return Some((id, image.repo_tags.unwrap_or_default()));
+            }
+        }
+    }
     let filters = HashMap::from([(
         "label".to_string(),
         vec![format!("{DIGEST_LABEL}={digest}")],
