@@ -1,6 +1,6 @@
 //! Building an image through the daemon, with the classic builder or BuildKit, streaming its output
 //! into step events. The classic builder receives the context devloop wrote as a tar stream;
-//! BuildKit reads it over devloop's own session when devloop can open one, else from the tar.
+//! BuildKit reads it over devloop's own session.
 
 use std::collections::{BTreeMap, HashMap, VecDeque};
 
@@ -40,12 +40,11 @@ pub struct BuildRequest {
 
 /// How the daemon gets the context and the Dockerfile.
 pub enum Input {
-    /// A tar stream devloop writes; `dockerfile` names the Dockerfile inside it. `buildkit` picks
-    /// the daemon's BuildKit builder (with bollard's session) over the classic one.
+    /// For the classic builder: a tar stream devloop writes; `dockerfile` names the Dockerfile
+    /// inside it.
     Tar {
         dockerfile: String,
         tar: mpsc::Receiver<std::io::Result<Bytes>>,
-        buildkit: bool,
     },
     /// BuildKit reads the context and the Dockerfile's directory over devloop's own session,
     /// asking only for files that changed since its last build of the same directory.
@@ -93,16 +92,8 @@ pub async fn build(daemon: &Daemon, ctx: &StepCtx, req: BuildRequest) -> Result<
     // Kept open until the build stream is done; the daemon reads files through it.
     let mut session = None;
     let stream: InfoStream<'_> = match req.input {
-        Input::Tar {
-            dockerfile,
-            tar,
-            buildkit,
-        } => {
+        Input::Tar { dockerfile, tar } => {
             opts = opts.dockerfile(&dockerfile);
-            if buildkit {
-                let id = super::container::unique_name("devloop-build");
-                opts = opts.version(BuilderVersion::BuilderBuildKit).session(&id);
-            }
             let body = bollard::body_try_stream(tokio_stream_from(tar));
             daemon
                 .client

@@ -9,5 +9,6 @@ pub mod filesync;
 pub mod ignore;
 pub mod push;
 pub mod session;
+pub mod statcache;
 
 pub use connect::Daemon;

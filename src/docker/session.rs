@@ -63,13 +63,6 @@ const CLOSE_GRACE: Duration = Duration::from_secs(2);
 trait Io: AsyncRead + AsyncWrite + Send + Unpin + 'static {}
 impl<T: AsyncRead + AsyncWrite + Send + Unpin + 'static> Io for T {}
 
-/// Whether devloop can open its own connections to this endpoint (unix socket, TCP, TLS).
-pub fn can_serve(endpoint: &Endpoint) -> bool {
-    ["unix://", "tcp://", "http://", "https://"]
-        .iter()
-        .any(|s| endpoint.host.starts_with(s))
-}
-
 async fn dial(endpoint: &Endpoint) -> io::Result<Box<dyn Io>> {
     let host = endpoint.host.as_str();
     if let Some(path) = host.strip_prefix("unix://") {

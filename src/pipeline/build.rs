@@ -10,8 +10,8 @@ use serde_json::json;
 
 use super::{Options, Project};
 use crate::docker::build::{self as docker_build, BuildRequest, Input};
+use crate::docker::context;
 use crate::docker::Daemon;
-use crate::docker::{context, session};
 use crate::engine::{Done, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
 
@@ -127,7 +127,7 @@ fn refs(project: &Project) -> Result<Vec<String>> {
 async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     let cfg = &project.config;
     // Fail on a bad tag before any work.
-    refs(project)?;
+    let refs = refs(project)?;
     // The context scan (the slow part on a large context) runs while the daemon is contacted.
     let requested = opts.build.buildkit || cfg.doc.build.buildkit;
     let (context_dir, dockerfile) = (cfg.context_dir(), cfg.dockerfile());
@@ -183,10 +183,27 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     let (scan, cache_write) = scanning
         .await
         .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;
-    let result = build_scanned(project, opts, ctx, &daemon, scan, buildkit, state_exclude).await;
+    let scanned = Scanned {
+        daemon,
+        scan,
+        buildkit,
+        state_exclude,
+        refs,
+    };
+    let result = build_scanned(project, opts, ctx, scanned).await;
     // The stat cache was written while the daemon worked.
     let _ = tokio::task::spawn_blocking(move || cache_write.finish()).await;
     result
+}
+
+/// What the build step knows once the context is scanned and the daemon answered.
+struct Scanned {
+    daemon: Daemon,
+    scan: context::Scan,
+    buildkit: bool,
+    /// The pattern that keeps devloop's state out of the context, when it lies inside it.
+    state_exclude: Option<String>,
+    refs: Vec<String>,
 }
 
 /// Skip or build, once the context is scanned.
@@ -194,13 +211,17 @@ async fn build_scanned(
     project: &Project,
     opts: &Options,
     ctx: &StepCtx,
-    daemon: &Daemon,
-    scan: context::Scan,
-    buildkit: bool,
-    state_exclude: Option<String>,
+    scanned: Scanned,
 ) -> Result<Done> {
+    let Scanned {
+        daemon,
+        scan,
+        buildkit,
+        state_exclude,
+        refs,
+    } = scanned;
+    let daemon = &daemon;
     let cfg = &project.config;
-    let refs = refs(project)?;
     let first = refs.first().cloned().unwrap_or_default();
     ctx.check_cancelled()?;
 
@@ -245,15 +266,9 @@ async fn build_scanned(
             labels.insert("org.opencontainers.image.source".into(), remote.clone());
         }
     }
-    // BuildKit reads the context over devloop's session when it can (only changed files move);
-    // otherwise the context goes as a tar.
-    if !cfg.doc.build.secrets.is_empty() && !session::can_serve(&daemon.endpoint) {
-        return Err(Error::usage(format!(
-            "build.secrets need devloop's BuildKit session, which it cannot open to {}",
-            daemon.endpoint.host
-        )));
-    }
-    let input = if buildkit && session::can_serve(&daemon.endpoint) {
+    // BuildKit reads the context over devloop's session (only changed files move); the classic
+    // builder gets it as a tar.
+    let input = if buildkit {
         ctx.progress(format!("BuildKit is reading the context: {summary}"));
         Input::Session {
             context: std::fs::canonicalize(cfg.context_dir()).unwrap_or_else(|_| cfg.context_dir()),
@@ -269,7 +284,6 @@ async fn build_scanned(
         Input::Tar {
             dockerfile: scan.dockerfile.clone(),
             tar: context::tar_stream(scan),
-            buildkit,
         }
     };
     let request = BuildRequest {
