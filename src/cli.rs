@@ -201,6 +201,9 @@ pub struct MonitorArgs {
     /// Last N log lines
     #[arg(long, value_name = "N")]
     pub tail: Option<usize>,
+    /// Only log lines containing this text
+    #[arg(long, value_name = "TEXT", requires = "logs")]
+    pub filter: Option<String>,
     /// Refresh the view until interrupted
     #[arg(long, short = 'w')]
     pub watch: bool,

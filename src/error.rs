@@ -46,6 +46,8 @@ pub struct Error {
     pub hint: Option<String>,
     /// Supporting lines (for example the last lines of a failing build), printed below the message.
     pub detail: Vec<String>,
+    /// A failed step's structured result (what was deployed, the verdict), for JSON output.
+    pub result: Option<serde_json::Value>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -57,6 +59,7 @@ impl Error {
             message: message.into(),
             hint: None,
             detail: Vec::new(),
+            result: None,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -100,8 +103,3 @@ impl fmt::Display for Error {
 }
 
 impl std::error::Error for Error {}
-
-/// Map an I/O error on a path to a step failure with the path in the message.
-pub fn io_error(path: &std::path::Path, action: &str, err: std::io::Error) -> Error {
-    Error::failed(format!("cannot {action} {}: {err}", path.display()))
-}

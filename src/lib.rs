@@ -14,24 +14,25 @@
 //! - [`docker`]: the Docker daemon through bollard (context, build, push, test containers).
 //! - [`aws`]: the one AWS context, ECR logins, the S3 side of the ledger.
 //! - [`registry`]: registry credentials; [`release`]: release records and the ledger.
-//! - [`target`]: deploy targets (docker now; swarm, ECS, Beanstalk behind the same calls).
+//! - [`deploy`]: deploy targets behind one trait ([`deploy::Target`]), opened in one place; their
+//!   typed outcomes become exit codes in one place.
 //! - [`git`], [`template`]: repository state and the tag templates built from it.
 //! - [`error`]: typed errors; their kind is the exit code.
 
-pub mod aws;
-pub mod cli;
-pub mod cmd;
-pub mod config;
-pub mod docker;
-pub mod engine;
-pub mod error;
-pub mod git;
-pub mod output;
-pub mod pipeline;
-pub mod registry;
-pub mod release;
-pub mod target;
-pub mod template;
+mod aws;
+mod cli;
+mod cmd;
+mod config;
+mod deploy;
+mod docker;
+mod engine;
+mod error;
+mod git;
+mod output;
+mod pipeline;
+mod registry;
+mod release;
+mod template;
 
 use std::ffi::OsString;
 use std::io::IsTerminal;

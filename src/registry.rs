@@ -4,9 +4,8 @@
 //! config file (`credHelpers`, `auths`, `credsStore` through the `docker-credential-*` helpers), as the
 //! docker CLI resolves them. They are handed to the daemon per push and never written anywhere.
 
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 
 use base64::Engine;
 
@@ -60,7 +59,7 @@ fn docker_config_path(ambient: &Ambient) -> Option<PathBuf> {
 }
 
 /// Credentials for `host`, or `None` to push anonymously.
-pub fn credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
+pub async fn credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
     let user = ambient
         .var("DEVLOOP_REGISTRY_USERNAME")
         .filter(|v| !v.is_empty());
@@ -82,12 +81,12 @@ pub fn credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
         }
         (None, None) => {}
     }
-    config_credentials(ambient, host)
+    config_credentials(ambient, host).await
 }
 
 /// Credentials for `host` from the Docker config file alone (`credHelpers`, `auths`,
 /// `credsStore`), as the docker CLI resolves them; `None` when it has none.
-pub fn config_credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
+pub async fn config_credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>> {
     // Docker Hub's entry is the v1 index URL, in helpers as in `auths`.
     let server = if host == "index.docker.io" {
         "https://index.docker.io/v1/"
@@ -105,7 +104,7 @@ pub fn config_credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>>
     let cfg: serde_json::Value = serde_json::from_str(&text)
         .map_err(|e| Error::usage(format!("{} is not valid JSON: {e}", path.display())))?;
     if let Some(helper) = cfg["credHelpers"][host].as_str() {
-        return helper_get(helper, server);
+        return helper_get(helper, server).await;
     }
     if let Some(auths) = cfg["auths"].as_object() {
         let entry = auths
@@ -140,7 +139,7 @@ pub fn config_credentials(ambient: &Ambient, host: &str) -> Result<Option<Auth>>
         }
     }
     if let Some(store) = cfg["credsStore"].as_str().filter(|s| !s.is_empty()) {
-        return helper_get(store, server);
+        return helper_get(store, server).await;
     }
     Ok(None)
 }
@@ -153,14 +152,20 @@ fn same_host(key: &str, host: &str) -> bool {
     k.split('/').next() == Some(host)
 }
 
-/// Ask `docker-credential-<helper> get` for a host's credentials.
-fn helper_get(helper: &str, host: &str) -> Result<Option<Auth>> {
+/// How long a credential helper may take (a keychain prompt waits for a person).
+const HELPER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Ask `docker-credential-<helper> get` for a host's credentials, off the async runtime's threads
+/// and bounded in time.
+async fn helper_get(helper: &str, host: &str) -> Result<Option<Auth>> {
+    use tokio::io::AsyncWriteExt;
     let program = format!("docker-credential-{helper}");
-    let mut child = Command::new(&program)
+    let mut child = tokio::process::Command::new(&program)
         .arg("get")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
+        .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
             Error::usage(format!(
@@ -168,11 +173,18 @@ fn helper_get(helper: &str, host: &str) -> Result<Option<Auth>> {
             ))
         })?;
     if let Some(mut stdin) = child.stdin.take() {
-        let _ = stdin.write_all(host.as_bytes());
+        let _ = stdin.write_all(host.as_bytes()).await;
     }
-    let out = child
-        .wait_with_output()
-        .map_err(|e| Error::usage(format!("{program} failed: {e}")))?;
+    let out = match tokio::time::timeout(HELPER_TIMEOUT, child.wait_with_output()).await {
+        Ok(out) => out.map_err(|e| Error::usage(format!("{program} failed: {e}")))?,
+        Err(_) => {
+            return Err(Error::unreachable(format!(
+                "{program} get did not answer for {host} within {}s (is it waiting for a keychain prompt?)",
+                HELPER_TIMEOUT.as_secs()
+            ))
+            .with_hint("unlock the keychain, or set DEVLOOP_REGISTRY_USERNAME and DEVLOOP_REGISTRY_PASSWORD"))
+        }
+    };
     let stdout = String::from_utf8_lossy(&out.stdout);
     if !out.status.success() {
         // Helpers print "credentials not found in native keychain" when they have none.
@@ -211,8 +223,8 @@ mod tests {
         assert_eq!(split_registry("ghcr.io"), ("ghcr.io", ""));
     }
 
-    #[test]
-    fn credentials_from_env_then_docker_config() {
+    #[tokio::test]
+    async fn credentials_from_env_then_docker_config() {
         let dir = tempfile::tempdir().unwrap();
         let auth = base64::engine::general_purpose::STANDARD.encode("alice:s3cret");
         std::fs::write(
@@ -221,13 +233,13 @@ mod tests {
         )
         .unwrap();
         let a = Ambient::from_pairs([("DOCKER_CONFIG", dir.path().to_str().unwrap())]);
-        let c = credentials(&a, "reg.example:5000").unwrap().unwrap();
+        let c = credentials(&a, "reg.example:5000").await.unwrap().unwrap();
         assert_eq!(
             (c.username.as_str(), c.password.as_str()),
             ("alice", "s3cret")
         );
         assert!(!format!("{c:?}").contains("s3cret"));
-        assert!(credentials(&a, "other:5000").unwrap().is_none());
+        assert!(credentials(&a, "other:5000").await.unwrap().is_none());
         let env = Ambient::from_pairs([
             ("DOCKER_CONFIG", dir.path().to_str().unwrap()),
             ("DEVLOOP_REGISTRY_USERNAME", "bob"),
@@ -235,12 +247,14 @@ mod tests {
         ]);
         assert_eq!(
             credentials(&env, "reg.example:5000")
+                .await
                 .unwrap()
                 .unwrap()
                 .username,
             "bob"
         );
+
         let half = Ambient::from_pairs([("DEVLOOP_REGISTRY_USERNAME", "bob")]);
-        assert!(credentials(&half, "x").is_err());
+        assert!(credentials(&half, "x").await.is_err());
     }
 }

@@ -57,6 +57,7 @@ impl LocalLedger {
         }
     }
 
+    #[cfg(test)]
     pub fn dir(&self) -> &Path {
         &self.dir
     }
@@ -125,6 +126,69 @@ pub fn sort(records: &mut [Record]) {
     records.sort_by(|a, b| {
         (a.created_at.as_str(), a.id.as_str()).cmp(&(b.created_at.as_str(), b.id.as_str()))
     });
+}
+
+/// Every release of the project's app, oldest first: the local ledger merged with the S3 one when
+/// `release.ledger` is set. Release, deploy, rollback and monitor all read this.
+pub async fn history(project: &crate::pipeline::Project) -> Result<Vec<Record>> {
+    let cfg = &project.config;
+    let local: Vec<Record> = LocalLedger::new(&cfg.root)
+        .list()?
+        .into_iter()
+        .filter(|r| r.app == cfg.app())
+        .collect();
+    let Some((bucket, prefix)) = s3_location(cfg)? else {
+        return Ok(local);
+    };
+    let sdk = project.aws().await?;
+    let remote = crate::aws::s3::read_all(sdk, &bucket, &prefix)
+        .await?
+        .iter()
+        .map(|b| parse(b))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(merge(
+        local,
+        remote.into_iter().filter(|r| r.app == cfg.app()).collect(),
+    ))
+}
+
+/// The S3 bucket and key prefix of this app's records, when `release.ledger` is set.
+pub fn s3_location(cfg: &crate::config::Config) -> Result<Option<(String, String)>> {
+    let Some(ledger) = &cfg.doc.release.ledger else {
+        return Ok(None);
+    };
+    let (bucket, prefix) = crate::aws::s3::parse_location(ledger.get_ref())?;
+    let prefix = if prefix.is_empty() {
+        cfg.app().to_string()
+    } else {
+        format!("{prefix}/{}", cfg.app())
+    };
+    Ok(Some((bucket, prefix)))
+}
+
+/// The release to deploy: by id or tag, else the latest.
+pub fn choose<'a>(records: &'a [Record], wanted: Option<&str>) -> Result<&'a Record> {
+    match wanted {
+        None => records.last().ok_or_else(|| {
+            Error::usage("no release recorded yet")
+                .with_hint("run `devloop release` (or `devloop ship`) first")
+        }),
+        Some(w) => records
+            .iter()
+            .rev()
+            .find(|r| r.id == w || r.tags.iter().any(|t| t == w) || r.image == w)
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "no release \"{w}\" in the ledger (see `devloop release --list`)"
+                ))
+            }),
+    }
+}
+
+/// The release recorded before `current`.
+pub fn previous<'a>(records: &'a [Record], current: &str) -> Option<&'a Record> {
+    let i = records.iter().position(|r| r.id == current)?;
+    i.checked_sub(1).map(|j| &records[j])
 }
 
 /// Merge records from several places, one per id.

@@ -15,6 +15,7 @@ pub const PLACEHOLDERS: &[&str] = &[
     "timestamp",
     "app",
     "env",
+    "digest",
 ];
 
 /// Placeholders whose value comes from git.
@@ -58,11 +59,6 @@ pub fn validate(template: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Whether rendering this template needs a git repository.
-pub fn needs_git(template: &str) -> bool {
-    placeholders(template).is_ok_and(|ps| ps.iter().any(|p| GIT_PLACEHOLDERS.contains(p)))
-}
-
 /// Values for placeholders; `None` means "not available here" with the reason.
 #[derive(Debug, Clone, Default)]
 pub struct Vars {
@@ -89,9 +85,14 @@ pub fn render(template: &str, vars: &Vars) -> Result<String, String> {
         match vars.values.get(name) {
             Some(Ok(v)) => out.push_str(v),
             Some(Err(why)) => {
+                let fix = if GIT_PLACEHOLDERS.contains(&name) {
+                    " — use \"{digest}\" (the build's content digest, which always resolves) in build.tags, or commit first"
+                } else {
+                    ""
+                };
                 return Err(format!(
-                    "tag template \"{template}\" needs {{{name}}}, but {why}"
-                ))
+                    "tag template \"{template}\" needs {{{name}}}, but {why}{fix}"
+                ));
             }
             None => {
                 return Err(format!(
@@ -164,7 +165,5 @@ mod tests {
         assert_eq!(render("{branch}", &vars).unwrap(), "feature-login");
         let err = render("{short_sha}", &vars).unwrap_err();
         assert!(err.contains("not inside a git repository"), "{err}");
-        assert!(needs_git("{branch}-x"));
-        assert!(!needs_git("{timestamp}"));
     }
 }

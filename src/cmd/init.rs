@@ -18,7 +18,13 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
         None => detect_name(&ctx.cwd),
     };
     let dockerfile = ctx.cwd.join("Dockerfile").is_file();
-    let text = render(&name, dockerfile);
+    // `{short_sha}` needs a commit; outside a repository (or before its first commit) the build's
+    // content digest names the image instead, so the first `devloop build` works where it stands.
+    let tag = match crate::git::inspect(&ctx.cwd, None) {
+        Ok(_) => "{short_sha}",
+        Err(_) => "{digest}",
+    };
+    let text = render(&name, dockerfile, tag);
     // What we write must load: check it before touching the disk.
     let source = Source::new(&path, text.clone(), &ctx.cwd);
     config::load_source(source, None, &|_| None).map_err(|e| {
@@ -81,7 +87,7 @@ fn sanitize_name(raw: &str) -> String {
     }
 }
 
-fn render(name: &str, has_dockerfile: bool) -> String {
+fn render(name: &str, has_dockerfile: bool, tag: &str) -> String {
     let dockerfile_note = if has_dockerfile {
         "# Found ./Dockerfile."
     } else {
@@ -98,8 +104,9 @@ default_env = "local"
 [build]
 {dockerfile_note}
 context = "."
-# Tags for the image; placeholders: {{sha}} {{short_sha}} {{branch}} {{tag}} {{timestamp}} {{app}} {{env}}.
-tags = ["{{short_sha}}"]
+# Tags for the image; placeholders: {{sha}} {{short_sha}} {{branch}} {{tag}} (from git),
+# {{digest}} (the build's content digest), {{timestamp}} {{app}} {{env}}.
+tags = ["{tag}"]
 
 # Tests run after the build. kind = "host" (a shell command here), "image" (a command inside the
 # built image) or "service" (the image started and probed, then `run` checks it).

@@ -22,6 +22,7 @@ impl Ambient {
     }
 
     /// An environment with just these variables (tests).
+    #[cfg(test)]
     pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> Self {
         Ambient {
             vars: pairs

@@ -10,6 +10,7 @@ mod interpolate;
 pub mod schema;
 mod source;
 mod validate;
+pub mod values;
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};

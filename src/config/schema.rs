@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use toml::Spanned;
 
 use super::duration::Duration;
+use super::values::{Cpus, MemorySize, PortMap, Restart, StopSignal};
 
 /// The whole file, after the selected `[env.<name>]` table has been merged over it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -279,16 +280,23 @@ pub struct DockerTarget {
     /// Container name; defaults to `<app>-<env>`.
     pub name: Option<String>,
     #[serde(default)]
-    pub ports: Vec<String>,
+    pub ports: Vec<PortMap>,
     #[serde(default)]
     pub env: BTreeMap<String, MaybeSecret>,
     #[serde(default)]
     pub volumes: Vec<String>,
-    pub restart: Option<String>,
+    pub restart: Option<Restart>,
     /// Memory limit such as `256m` or `1g`.
-    pub memory: Option<String>,
-    pub cpus: Option<f64>,
+    pub memory: Option<MemorySize>,
+    pub cpus: Option<Cpus>,
     pub network: Option<String>,
+    /// Signal that asks the app to stop; defaults to the image's STOPSIGNAL, else SIGTERM.
+    pub stop_signal: Option<StopSignal>,
+    /// How long the app gets to stop before it is killed (default 10s).
+    pub stop_grace_period: Option<Duration>,
+    /// Run an init process as PID 1 that forwards signals and reaps children (`docker run --init`).
+    #[serde(default)]
+    pub init: bool,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
@@ -298,13 +306,32 @@ pub struct SwarmTarget {
     pub service: Option<String>,
     pub replicas: Option<u64>,
     #[serde(default)]
-    pub ports: Vec<String>,
+    pub ports: Vec<PortMap>,
     #[serde(default)]
     pub env: BTreeMap<String, MaybeSecret>,
-    pub memory: Option<String>,
-    pub cpus: Option<f64>,
+    pub memory: Option<MemorySize>,
+    pub cpus: Option<Cpus>,
+    /// Signal that asks a task to stop; defaults to the image's STOPSIGNAL, else SIGTERM.
+    pub stop_signal: Option<StopSignal>,
+    /// How long a task gets to stop before it is killed (default 10s).
+    pub stop_grace_period: Option<Duration>,
     #[serde(default)]
     pub update: SwarmUpdate,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum UpdateOrder {
+    StartFirst,
+    StopFirst,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum FailureAction {
+    Rollback,
+    Pause,
+    Continue,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize, Default)]
@@ -312,10 +339,8 @@ pub struct SwarmTarget {
 pub struct SwarmUpdate {
     pub parallelism: Option<u64>,
     pub delay: Option<Duration>,
-    /// `start-first` or `stop-first`.
-    pub order: Option<String>,
-    /// `rollback`, `pause` or `continue`.
-    pub failure_action: Option<String>,
+    pub order: Option<UpdateOrder>,
+    pub failure_action: Option<FailureAction>,
     pub monitor: Option<Duration>,
 }
 

@@ -47,7 +47,7 @@ fn default_env_is_selected_and_merged() {
     let c = load(BASE, None, &[]).unwrap();
     assert_eq!(c.env.as_deref(), Some("staging"));
     assert_eq!(c.envs, vec!["prod", "staging"]);
-    assert_eq!(c.doc.deploy.docker.as_ref().unwrap().ports, vec!["9090:80"]);
+    assert_eq!(ports(&c), ["9090:80"]);
     assert_eq!(c.doc.deploy.timeout.unwrap().get().as_secs(), 90);
 }
 
@@ -60,7 +60,7 @@ fn env_overrides_deep_keys_and_keeps_the_rest() {
     assert_eq!(c.doc.deploy.swarm.as_ref().unwrap().replicas, Some(3));
     assert_eq!(c.doc.deploy.timeout.unwrap().get().as_secs(), 900);
     // Shared settings not overridden are inherited.
-    assert_eq!(c.doc.deploy.docker.as_ref().unwrap().ports, vec!["8080:80"]);
+    assert_eq!(ports(&c), ["8080:80"]);
 }
 
 #[test]
@@ -234,4 +234,37 @@ fn build_secrets_need_exactly_one_source() {
         "{}",
         e.message
     );
+}
+
+fn ports(c: &Config) -> Vec<String> {
+    c.doc
+        .deploy
+        .docker
+        .as_ref()
+        .unwrap()
+        .ports
+        .iter()
+        .map(|p| p.to_string())
+        .collect()
+}
+
+#[test]
+fn target_settings_are_typed_when_the_config_loads() {
+    let text = "[app]\nname = \"a\"\n\n[env.local]\ndeploy.target = \"docker\"\ndeploy.docker.ports = [\"80:http\"]\n";
+    let err = load(text, Some("local"), &[]).unwrap_err();
+    assert_eq!(err.kind, crate::error::ExitKind::Usage);
+    assert!(err.message.starts_with("devloop.toml:6:23:"), "{}", err.message);
+    assert!(err.message.contains("\"http\" is not a port number"), "{}", err.message);
+    // The same mistake in an environment that is not selected is found too.
+    let err = load(text, None, &[]).unwrap_err();
+    assert!(err.message.contains("not a port number"), "{}", err.message);
+    let text = "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"swarm\"\nswarm.memory = \"lots\"\nswarm.update.order = \"sideways\"\n";
+    let err = load(text, None, &[]).unwrap_err();
+    assert!(err.message.contains("memory \"lots\""), "{}", err.message);
+    let text = "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"swarm\"\nswarm.update.order = \"sideways\"\n";
+    let err = load(text, None, &[]).unwrap_err();
+    assert!(err.message.contains("devloop.toml:6:22"), "{}", err.message);
+    assert!(err.message.contains("start-first"), "{}", err.message);
+    let text = "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"docker\"\ndocker.stop_signal = \"SIGNOPE\"\n";
+    assert!(load(text, None, &[]).unwrap_err().message.contains("stop_signal"));
 }

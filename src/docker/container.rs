@@ -22,6 +22,19 @@ use crate::error::{Error, Result};
 /// Label put on every container devloop creates for tests, so leftovers can be found.
 pub const TEST_LABEL: &str = "devloop.test";
 
+/// A container's state, as the deploy gate and the tests read it.
+#[derive(Debug, Clone)]
+pub struct State {
+    pub running: bool,
+    /// The image HEALTHCHECK status (`starting`, `healthy`, `unhealthy`), when it has one.
+    pub health: Option<String>,
+    /// The exit code, once stopped.
+    pub exit_code: Option<i64>,
+    pub oom_killed: bool,
+    /// RFC 3339 time of the last start.
+    pub started_at: Option<String>,
+}
+
 pub struct Container {
     daemon: Daemon,
     pub id: String,
@@ -97,9 +110,12 @@ impl Container {
         })
     }
 
-    pub async fn stop(&self, grace: Duration) -> Result<()> {
+    /// Stop with the container's stop signal, killing it after `grace`. Returns `true` when it had
+    /// to be killed: it did not exit on the signal within the grace period.
+    pub async fn stop(&self, grace: Duration) -> Result<bool> {
+        let started = std::time::Instant::now();
         let opts = bollard::query_parameters::StopContainerOptionsBuilder::default()
-            .t(grace.as_secs() as i32)
+            .t(grace.as_secs().min(i32::MAX as u64) as i32)
             .build();
         match self
             .daemon
@@ -107,16 +123,22 @@ impl Container {
             .stop_container(&self.id, Some(opts))
             .await
         {
-            Ok(()) => Ok(()),
+            Ok(()) => {}
             // 304: already stopped.
             Err(bollard::errors::Error::DockerResponseServerError {
                 status_code: 304, ..
-            }) => Ok(()),
-            Err(e) => Err(api_error(
-                &format!("cannot stop container {}", self.name),
-                e,
-            )),
+            }) => return Ok(false),
+            Err(e) => {
+                return Err(api_error(
+                    &format!("cannot stop container {}", self.name),
+                    e,
+                ))
+            }
         }
+        let st = self.state().await?;
+        Ok(st.exit_code == Some(137)
+            && !st.oom_killed
+            && started.elapsed() + Duration::from_millis(500) >= grace)
     }
 
     pub async fn rename(&mut self, name: &str) -> Result<()> {
@@ -299,17 +321,22 @@ impl Container {
             .and_then(|ip| ip.parse().ok()))
     }
 
-    /// (running, health status if the image has a HEALTHCHECK, exit code when stopped).
-    pub async fn state(&self) -> Result<(bool, Option<String>, Option<i64>)> {
+    /// What the daemon says of the container's state now.
+    pub async fn state(&self) -> Result<State> {
         let info = self.inspect().await?;
         let state = info.state.unwrap_or_default();
         let running = state.running.unwrap_or(false);
-        let health = state.health.and_then(|h| h.status).map(|s| s.to_string());
-        Ok((
+        Ok(State {
             running,
-            health,
-            if running { None } else { state.exit_code },
-        ))
+            health: state
+                .health
+                .and_then(|h| h.status)
+                .map(|s| s.to_string())
+                .filter(|s| !s.is_empty() && s != "none"),
+            exit_code: if running { None } else { state.exit_code },
+            oom_killed: state.oom_killed.unwrap_or(false),
+            started_at: state.started_at,
+        })
     }
 
     /// Remove the container (and its anonymous volumes), whatever state it is in.

@@ -85,10 +85,6 @@ impl Ignore {
         Ok(())
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.patterns.is_empty()
-    }
-
     pub fn has_exceptions(&self) -> bool {
         self.patterns.iter().any(|p| p.exception)
     }

@@ -106,43 +106,55 @@ fn mib(bytes: i64) -> String {
     format!("{:.1} MiB", bytes as f64 / 1_048_576.0)
 }
 
+/// Whether `phrase` occurs in `text` as whole words: `500` matches "HTTP status: 500 Internal" but
+/// not a digest whose hex happens to contain 500.
+fn has_words(text: &str, phrase: &str) -> bool {
+    let is_word = |c: Option<char>| c.is_some_and(|c| c.is_ascii_alphanumeric());
+    text.match_indices(phrase).any(|(i, m)| {
+        !is_word(text[..i].chars().next_back()) && !is_word(text[i + m.len()..].chars().next())
+    })
+}
+
 /// Sort a push error into "refused" (exit 5, final), "unreachable" (retried, then exit 5), or other.
+/// The daemon's own HTTP status decides when there is one; otherwise the registry's error, read as
+/// whole words.
 fn classify(reference: &str, e: bollard::errors::Error) -> Failure {
+    use bollard::errors::Error as B;
     let text = describe(&e);
     let lower = text.to_lowercase();
-    let refused = [
-        "unauthorized",
-        "authentication required",
-        "denied",
-        "forbidden",
-        "401",
-        "403",
-    ];
-    let missing = [
-        "name unknown",
-        "repository does not exist",
-        "not found",
-        "404",
-    ];
-    let transient = [
-        "connection refused",
-        "connection reset",
-        "no such host",
-        "timeout",
-        "i/o timeout",
-        "eof",
-        "500",
-        "502",
-        "503",
-        "504",
-        "temporarily",
-    ];
-    if refused.iter().any(|p| lower.contains(p)) {
+    let status = match &e {
+        B::DockerResponseServerError { status_code, .. } => Some(*status_code),
+        _ => None,
+    };
+    let transport = matches!(
+        e,
+        B::HyperResponseError { .. } | B::IOError { .. } | B::RequestTimeoutError
+    );
+    let any = |words: &[&str]| words.iter().any(|w| has_words(&lower, w));
+    let refused = matches!(status, Some(401 | 403))
+        || any(&["unauthorized", "authentication required", "denied", "forbidden", "401", "403"]);
+    let missing = status == Some(404)
+        || any(&["name unknown", "repository does not exist", "not found", "404"]);
+    let transient = transport
+        || any(&[
+            "connection refused",
+            "connection reset",
+            "no such host",
+            "timeout",
+            "i/o timeout",
+            "eof",
+            "500",
+            "502",
+            "503",
+            "504",
+            "temporarily",
+        ]);
+    if refused {
         Failure::Final(
             Error::unreachable(format!("the registry refused the push of {reference}: {text}"))
                 .with_hint("check the registry credentials (DEVLOOP_REGISTRY_USERNAME/PASSWORD, `docker login`, or the AWS identity for ECR)"),
         )
-    } else if missing.iter().any(|p| lower.contains(p)) {
+    } else if missing {
         Failure::Final(
             Error::unreachable(format!(
                 "the registry has no repository for {reference}: {text}"
@@ -151,10 +163,77 @@ fn classify(reference: &str, e: bollard::errors::Error) -> Failure {
                 "create the repository, or for ECR set release.ecr.create_repository = true",
             ),
         )
-    } else if transient.iter().any(|p| lower.contains(p)) {
+    } else if transient {
         Failure::Transient(text)
     } else {
         Failure::Final(Error::failed(format!("push of {reference} failed: {text}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(error: &str) -> bollard::errors::Error {
+        bollard::errors::Error::DockerStreamError {
+            error: error.to_string(),
+        }
+    }
+
+    #[test]
+    fn push_errors_are_classified_by_whole_words() {
+        let digest = "blob upload invalid: sha256:5005a1e8d3c500bb";
+        assert!(matches!(classify("r:t", stream(digest)), Failure::Final(e) if e.kind == crate::error::ExitKind::StepFailed));
+        assert!(matches!(
+            classify("r:t", stream("received unexpected HTTP status: 500 Internal Server Error")),
+            Failure::Transient(_)
+        ));
+        assert!(matches!(
+            classify("r:t", stream("unauthorized: authentication required")),
+            Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable
+        ));
+        let denied = bollard::errors::Error::DockerResponseServerError {
+            status_code: 403,
+            message: "no".into(),
+        };
+        assert!(matches!(classify("r:t", denied), Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable));
+    }
+}
+
+/// Pull a release's pinned image into the daemon (a deploy from a machine that did not build it).
+pub async fn pull(
+    daemon: &Daemon,
+    ctx: &StepCtx,
+    image: &str,
+    auth: Option<&Auth>,
+) -> Result<()> {
+    let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
+        .from_image(image)
+        .build();
+    let mut stream = daemon
+        .client
+        .create_image(Some(opts), None, auth.map(Auth::to_docker));
+    loop {
+        let item = tokio::select! {
+            item = stream.next() => item,
+            _ = ctx.cancel.cancelled() => return Err(Error::interrupted()),
+        };
+        match item {
+            None => return Ok(()),
+            Some(Ok(info)) => {
+                if let Some(status) = info.status {
+                    ctx.progress(format!("pulling {image}: {status}"));
+                }
+            }
+            Some(Err(e)) => {
+                return Err(match classify(image, e) {
+                    Failure::Final(e) => e.context("pull"),
+                    Failure::Transient(why) => {
+                        Error::unreachable(format!("cannot pull {image}: {why}"))
+                    }
+                })
+            }
+        }
     }
 }
 

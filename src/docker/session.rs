@@ -411,12 +411,9 @@ impl Auth for Credentials {
     ) -> std::result::Result<Response<CredentialsResponse>, Status> {
         let host = request.into_inner().host;
         let ambient = self.ambient.clone();
-        let found = tokio::task::spawn_blocking(move || {
-            crate::registry::config_credentials(&ambient, docker_config_key(&host))
-        })
-        .await
-        .map_err(|e| Status::internal(format!("credential lookup crashed: {e}")))?
-        .map_err(|e| Status::unavailable(e.message))?;
+        let found = crate::registry::config_credentials(&ambient, docker_config_key(&host))
+            .await
+            .map_err(|e| Status::unavailable(e.message))?;
         Ok(Response::new(match found {
             Some(a) => CredentialsResponse {
                 username: a.username,

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::step::{Done, Outcome, Step, StepCtx};
+use super::step::{Outcome, Step, StepCtx};
 use crate::error::{Error, ExitKind, Result};
 use crate::output::Printer;
 
@@ -18,6 +18,19 @@ pub struct StepResult {
     pub name: String,
     pub outcome: Outcome,
     pub duration: Duration,
+    /// The step's structured result (see [`Done::result`]); `null` when it has none.
+    pub result: serde_json::Value,
+}
+
+impl StepResult {
+    fn not_run(name: String, outcome: Outcome) -> StepResult {
+        StepResult {
+            name,
+            outcome,
+            duration: Duration::ZERO,
+            result: serde_json::Value::Null,
+        }
+    }
 }
 
 /// The end of a run: each step's outcome, in pipeline order.
@@ -137,7 +150,7 @@ impl Runner {
                 if let Some(b) = blocker {
                     let step = pending.remove(i);
                     let outcome = Outcome::NotRun(format!("{b} did not succeed"));
-                    self.finish(&mut done, step.name, outcome, Duration::ZERO);
+                    self.finish(&mut done, StepResult::not_run(step.name, outcome));
                 } else {
                     i += 1;
                 }
@@ -166,9 +179,7 @@ impl Runner {
                     };
                     self.finish(
                         &mut done,
-                        step.name,
-                        Outcome::NotRun(why.into()),
-                        Duration::ZERO,
+                        StepResult::not_run(step.name, Outcome::NotRun(why.into())),
                     );
                 }
                 break;
@@ -181,10 +192,11 @@ impl Runner {
                             name: names.get(&e.id()).cloned().unwrap_or_default(),
                             outcome: Outcome::Failed(Error::failed(format!("step crashed: {e}"))),
                             duration: Duration::ZERO,
+                            result: serde_json::Value::Null,
                         },
                         None => continue,
                     };
-                    self.finish(&mut done, result.name, result.outcome, result.duration);
+                    self.finish(&mut done, result);
                 }
                 _ = signals.recv(), if !interrupted => {
                     interrupted = true;
@@ -195,7 +207,7 @@ impl Runner {
                     loop {
                         tokio::select! {
                             joined = running.join_next() => match joined {
-                                Some(Ok(r)) => self.finish(&mut done, r.name, r.outcome, r.duration),
+                                Some(Ok(r)) => self.finish(&mut done, r),
                                 Some(Err(_)) => {}
                                 None => break,
                             },
@@ -253,36 +265,27 @@ impl Runner {
                     }
                 }
             };
-            let outcome = match result {
-                Ok(Done::Done(m)) => Outcome::Done(m),
-                Ok(Done::Skipped(m)) => Outcome::Skipped(m),
-                Err(e) => Outcome::Failed(e),
+            let (outcome, result) = match result {
+                Ok(d) if d.skipped => (Outcome::Skipped(d.message), d.result),
+                Ok(d) => (Outcome::Done(d.message), d.result),
+                Err(mut e) => {
+                    let result = e.result.take().unwrap_or_default();
+                    (Outcome::Failed(e), result)
+                }
             };
             StepResult {
                 name,
                 outcome,
                 duration: started.elapsed(),
+                result,
             }
         });
         handle.id()
     }
 
-    fn finish(
-        &self,
-        done: &mut BTreeMap<String, StepResult>,
-        name: String,
-        outcome: Outcome,
-        duration: Duration,
-    ) {
-        self.printer.step_finished(&name, &outcome, duration);
-        done.insert(
-            name.clone(),
-            StepResult {
-                name,
-                outcome,
-                duration,
-            },
-        );
+    fn finish(&self, done: &mut BTreeMap<String, StepResult>, r: StepResult) {
+        self.printer.step_finished(&r);
+        done.insert(r.name.clone(), r);
     }
 }
 

@@ -17,11 +17,33 @@ pub struct StepPlan {
     pub details: serde_json::Value,
 }
 
-/// A successful end: either the work was done, or there was nothing to do (with the reason).
+/// A successful end: the work was done, or there was nothing to do (with the reason), plus the
+/// step's structured result (image, tags, release id, deployed target…) for `--output json`.
 #[derive(Debug, Clone)]
-pub enum Done {
-    Done(String),
-    Skipped(String),
+pub struct Done {
+    pub skipped: bool,
+    pub message: String,
+    pub result: serde_json::Value,
+}
+
+impl Done {
+    pub fn done(message: impl Into<String>) -> Done {
+        Done {
+            skipped: false,
+            message: message.into(),
+            result: serde_json::Value::Object(Default::default()),
+        }
+    }
+    pub fn skipped(message: impl Into<String>) -> Done {
+        Done {
+            skipped: true,
+            ..Done::done(message)
+        }
+    }
+    pub fn with_result(mut self, result: serde_json::Value) -> Done {
+        self.result = result;
+        self
+    }
 }
 
 /// How a step ended.
@@ -74,6 +96,10 @@ impl StepCtx {
     /// A line of output from the work (build output, test output).
     pub fn log(&self, line: impl Into<String>) {
         self.printer.log(&self.name, &line.into());
+    }
+    /// Something the user should act on, though the step goes on (a warning line; JSON `warning`).
+    pub fn warn(&self, message: impl Into<String>) {
+        self.printer.warn(&format!("{}: {}", self.name, message.into()));
     }
     /// A line of output that also says where the work is (a Dockerfile step): shown once.
     pub fn log_status(&self, line: impl Into<String>) {

@@ -32,7 +32,7 @@ fn recording(name: &str, log: &Arc<Mutex<Vec<String>>>, fail: bool) -> Step {
         if fail {
             Err(Error::failed(format!("{n} broke")))
         } else {
-            Ok(Done::Done(format!("{n} ok")))
+            Ok(Done::done(format!("{n} ok")))
         }
     })
 }
@@ -72,7 +72,7 @@ async fn concurrency_is_bounded() {
                 peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(30)).await;
                 running.fetch_sub(1, Ordering::SeqCst);
-                Ok(Done::Done(String::new()))
+                Ok(Done::done(String::new()))
             })
         })
         .collect();
@@ -106,7 +106,7 @@ async fn a_timed_out_step_is_cancelled_and_cleans_up() {
 async fn skipped_steps_satisfy_dependents() {
     let log = Arc::new(Mutex::new(Vec::new()));
     let skip = Step::new("build", plan(), |_ctx| async {
-        Ok(Done::Skipped("image exists".into()))
+        Ok(Done::skipped("image exists"))
     });
     let steps = vec![
         skip,
@@ -120,14 +120,14 @@ async fn skipped_steps_satisfy_dependents() {
 
 #[test]
 fn cycles_and_unknown_dependencies_are_usage_errors() {
-    let a = Step::new("a", plan(), |_| async { Ok(Done::Done(String::new())) })
+    let a = Step::new("a", plan(), |_| async { Ok(Done::done(String::new())) })
         .needs(["b".to_string()]);
-    let b = Step::new("b", plan(), |_| async { Ok(Done::Done(String::new())) })
+    let b = Step::new("b", plan(), |_| async { Ok(Done::done(String::new())) })
         .needs(["a".to_string()]);
     let e = Runner::validate(&[a, b]).unwrap_err();
     assert_eq!(e.kind, ExitKind::Usage);
     assert!(e.message.contains("cycle"));
-    let c = Step::new("c", plan(), |_| async { Ok(Done::Done(String::new())) })
+    let c = Step::new("c", plan(), |_| async { Ok(Done::done(String::new())) })
         .needs(["zz".to_string()]);
     assert!(Runner::validate(&[c])
         .unwrap_err()

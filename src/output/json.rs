@@ -16,8 +16,11 @@ impl JsonRenderer {
         self.document(mask, body);
     }
 
-    pub fn document(&mut self, mask: &Mask, value: serde_json::Value) {
-        let line = mask.apply(&value.to_string());
+    /// Masking happens on every string of the value before it is encoded, so JSON escaping
+    /// (quotes, backslashes) can never hide a secret from the mask.
+    pub fn document(&mut self, mask: &Mask, mut value: serde_json::Value) {
+        mask.apply_value(&mut value);
+        let line = value.to_string();
         let mut out = std::io::stdout().lock();
         let _ = writeln!(out, "{line}");
         let _ = out.flush();

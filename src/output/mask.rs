@@ -35,9 +35,44 @@ impl Mask {
     }
 }
 
+impl Mask {
+    /// Mask every string (keys included) inside a JSON value, before it is encoded.
+    pub fn apply_value(&self, value: &mut serde_json::Value) {
+        use serde_json::Value;
+        match value {
+            Value::String(s) => {
+                let masked = self.apply(s);
+                if masked != *s {
+                    *s = masked;
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|v| self.apply_value(v)),
+            Value::Object(map) => {
+                let entries = std::mem::take(map);
+                for (k, mut v) in entries {
+                    self.apply_value(&mut v);
+                    map.insert(self.apply(&k), v);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masks_before_json_encoding() {
+        let m = Mask::default();
+        m.add(["ab\"c\\d-s3cr3t".to_string()]);
+        let mut v = serde_json::json!({ "line": "echo ab\"c\\d-s3cr3t done", "list": ["ab\"c\\d-s3cr3t"] });
+        m.apply_value(&mut v);
+        let text = v.to_string();
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert_eq!(v["line"], "echo *** done");
+    }
 
     #[test]
     fn masks_longest_first() {

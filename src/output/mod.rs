@@ -13,9 +13,8 @@ mod text;
 use std::io::Write;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
-use crate::engine::{Outcome, Report};
+use crate::engine::{Outcome, Report, StepResult};
 use crate::error::Error;
 
 pub use mask::Mask;
@@ -71,10 +70,6 @@ impl Printer {
                 state: Mutex::new(renderer),
             }),
         }
-    }
-
-    pub fn options(&self) -> &Options {
-        &self.inner.opts
     }
 
     pub fn is_json(&self) -> bool {
@@ -148,15 +143,17 @@ impl Printer {
         })
     }
 
-    pub fn step_finished(&self, step: &str, outcome: &Outcome, duration: Duration) {
+    pub fn step_finished(&self, step: &StepResult) {
+        let (name, outcome) = (step.name.as_str(), &step.outcome);
         self.with(|r, m, o| match r {
-            Renderer::Text(t) => t.step_finished(step, outcome, duration, m, o),
+            Renderer::Text(t) => t.step_finished(name, outcome, step.duration, m, o),
             Renderer::Json(j) => {
                 let mut ev = serde_json::json!({
-                    "step": step,
+                    "step": name,
                     "outcome": outcome.label(),
                     "message": outcome.message(),
-                    "duration_ms": duration.as_millis() as u64,
+                    "duration_ms": step.duration.as_millis() as u64,
+                    "result": step.result,
                 });
                 if let Outcome::Failed(e) = outcome {
                     ev["exit_code"] = e.kind.code().into();
@@ -185,7 +182,7 @@ impl Printer {
                 Renderer::Json(j) => j.emit(m, "summary", summary::json(command, report)),
             }
             if let (true, Some(path)) = (o.github, &o.step_summary) {
-                let md = m.apply(&summary::markdown(command, report));
+                let md = summary::markdown(command, report, m);
                 // The step summary is a courtesy; failing to write it must not fail the run.
                 if let Ok(mut f) = std::fs::OpenOptions::new()
                     .create(true)

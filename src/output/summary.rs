@@ -12,6 +12,7 @@ pub fn json(command: &str, report: &Report) -> serde_json::Value {
                 "outcome": r.outcome.label(),
                 "message": r.outcome.message(),
                 "duration_ms": r.duration.as_millis() as u64,
+                "result": r.result,
             })
         })
         .collect();
@@ -25,7 +26,8 @@ pub fn json(command: &str, report: &Report) -> serde_json::Value {
     })
 }
 
-pub fn markdown(command: &str, report: &Report) -> String {
+/// The step summary in Markdown; each value is masked before Markdown escaping can split a secret.
+pub fn markdown(command: &str, report: &Report, mask: &super::Mask) -> String {
     let mut md = format!(
         "### devloop {command}\n\n| step | outcome | duration | detail |\n|---|---|---|---|\n"
     );
@@ -41,7 +43,9 @@ pub fn markdown(command: &str, report: &Report) -> String {
             r.name,
             r.outcome.label(),
             super::text::short_duration(r.duration),
-            r.outcome.message().replace('|', "\\|").replace('\n', " ")
+            mask.apply(&r.outcome.message())
+                .replace('|', "\\|")
+                .replace('\n', " ")
         ));
     }
     md.push_str(&format!("\nexit code {}\n\n", report.exit_code()));

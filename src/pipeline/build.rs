@@ -126,8 +126,10 @@ fn refs(project: &Project) -> Result<Vec<String>> {
 
 async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     let cfg = &project.config;
-    // Fail on a bad tag before any work.
-    let refs = refs(project)?;
+    // Fail on a tag that cannot be rendered here before any work.
+    project
+        .check_build_tags()
+        .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
     // The context scan (the slow part on a large context) runs while the daemon is contacted.
     let requested = opts.build.buildkit || cfg.doc.build.buildkit;
     let (context_dir, dockerfile) = (cfg.context_dir(), cfg.dockerfile());
@@ -155,7 +157,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     };
     ctx.progress("scanning the build context");
     let mut scanning = start_scan(requested);
-    let daemon = Daemon::connect(&project.ambient).await?;
+    let daemon = project.daemon().await?.clone();
     let buildkit = requested
         && {
             let supported = daemon.supports_buildkit();
@@ -188,7 +190,6 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         scan,
         buildkit,
         state_exclude,
-        refs,
     };
     let result = build_scanned(project, opts, ctx, scanned).await;
     // The stat cache was written while the daemon worked.
@@ -203,7 +204,6 @@ struct Scanned {
     buildkit: bool,
     /// The pattern that keeps devloop's state out of the context, when it lies inside it.
     state_exclude: Option<String>,
-    refs: Vec<String>,
 }
 
 /// Skip or build, once the context is scanned.
@@ -218,11 +218,9 @@ async fn build_scanned(
         scan,
         buildkit,
         state_exclude,
-        refs,
     } = scanned;
     let daemon = &daemon;
     let cfg = &project.config;
-    let first = refs.first().cloned().unwrap_or_default();
     ctx.check_cancelled()?;
 
     let args: BTreeMap<String, String> = cfg
@@ -233,6 +231,11 @@ async fn build_scanned(
         .map(|(k, v)| (k.clone(), v.value().to_string()))
         .collect();
     let digest = build_digest(&scan.digest, project, &args);
+    if let Ok(mut d) = project.build_digest.lock() {
+        *d = Some(digest[..12].to_string());
+    }
+    let refs = refs(project)?;
+    let first = refs.first().cloned().unwrap_or_default();
     let summary = format!(
         "{} files, {} (read {} new or changed)",
         scan.files,
@@ -245,7 +248,7 @@ async fn build_scanned(
             for r in refs.iter().filter(|r| !tagged.contains(r)) {
                 docker_build::tag(daemon, &id, r).await?;
             }
-            return Ok(Done::Skipped(format!(
+            return Ok(Done::skipped(format!(
                 "{} is up to date: identical inputs already built (digest {}; {summary})",
                 refs.join(", "),
                 &digest[..12]
@@ -310,7 +313,7 @@ async fn build_scanned(
     } else {
         "classic builder"
     };
-    Ok(Done::Done(format!(
+    Ok(Done::done(format!(
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     )))

@@ -6,51 +6,40 @@ use serde_json::json;
 
 use super::{Options, Project};
 use crate::config::TargetKind;
+use crate::deploy;
 use crate::engine::{Done, Step, StepCtx, StepPlan};
 use crate::error::Result;
-use crate::target;
+use crate::release;
 
 pub const NAME: &str = "deploy";
 
-pub fn plan(project: &Project, opts: &Options) -> Result<StepPlan> {
+pub fn plan(project: &Arc<Project>, opts: &Options) -> Result<StepPlan> {
     let cfg = &project.config;
     let env = cfg.require_env()?;
     let d = &cfg.doc.deploy;
-    let Some(target) = cfg.target() else {
-        return Err(cfg.source.error(
-            None,
-            format!("environment \"{env}\" has no deploy target: set deploy.target (docker, swarm, ecs or beanstalk)"),
-        ));
-    };
+    let target = cfg.target();
     let settings = match target {
-        TargetKind::Docker => serde_json::to_value(d.docker.clone().unwrap_or_default()),
-        TargetKind::Swarm => serde_json::to_value(d.swarm.clone().unwrap_or_default()),
-        TargetKind::Ecs => serde_json::to_value(&d.ecs),
-        TargetKind::Beanstalk => serde_json::to_value(&d.beanstalk),
+        Some(TargetKind::Docker) => serde_json::to_value(d.docker.clone().unwrap_or_default()),
+        Some(TargetKind::Swarm) => serde_json::to_value(d.swarm.clone().unwrap_or_default()),
+        Some(TargetKind::Ecs) => serde_json::to_value(&d.ecs),
+        Some(TargetKind::Beanstalk) => serde_json::to_value(&d.beanstalk),
+        None => Ok(json!(null)),
     }
     .unwrap_or(json!(null));
-    let timeout = opts.deploy.timeout.or(d.timeout.map(|t| t.get()));
-    let name = cfg.deployment_name();
-    let what = match target {
-        TargetKind::Docker => {
-            format!("replace container {name} with the new release after it is healthy")
-        }
-        TargetKind::Swarm => format!("update swarm service {name} and watch the rollout"),
-        TargetKind::Ecs => {
-            "register a task definition revision and update the ECS service".to_string()
-        }
-        TargetKind::Beanstalk => {
-            "create an application version and update the Beanstalk environment".to_string()
-        }
+    let what = match deploy::open(project) {
+        Ok(t) => t.describe(),
+        Err(e) if target.is_some() => e.message,
+        Err(e) => return Err(e),
     };
+    let kind = target.map(TargetKind::as_str).unwrap_or("none");
     Ok(StepPlan {
-        action: format!("deploy to {env} ({}): {what}", target.as_str()),
+        action: format!("deploy to {env} ({kind}): {what}"),
         details: json!({
             "env": env,
-            "target": target.as_str(),
-            "name": name,
+            "target": kind,
+            "name": cfg.deployment_name(),
             "release": opts.deploy.release.clone().unwrap_or_else(|| "latest".into()),
-            "timeout": timeout.map(|t| humantime::format_duration(t).to_string()),
+            "timeout": humantime::format_duration(timeout(project, opts)).to_string(),
             "health": d.health,
             "settings": settings,
         }),
@@ -71,12 +60,20 @@ pub fn timeout(project: &Project, opts: &Options) -> std::time::Duration {
     opts.deploy
         .timeout
         .or(project.config.doc.deploy.timeout.map(|t| t.get()))
-        .unwrap_or(target::DEFAULT_TIMEOUT)
+        .unwrap_or(deploy::DEFAULT_TIMEOUT)
 }
 
-async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
-    project.config.require_env()?;
-    let records = target::releases(project)?;
-    let record = target::choose(&records, opts.deploy.release.as_deref())?;
-    target::deploy(project, record, ctx, timeout(project, opts)).await
+async fn run(project: &Arc<Project>, opts: &Options, ctx: &StepCtx) -> Result<Done> {
+    let target = deploy::open(project)?;
+    let records = release::history(project).await?;
+    let record = release::choose(&records, opts.deploy.release.as_deref())?;
+    deploy::deploy_step(
+        target.as_ref(),
+        project,
+        record,
+        ctx,
+        timeout(project, opts),
+        false,
+    )
+    .await
 }

@@ -12,14 +12,19 @@ mod test;
 use std::sync::Arc;
 use std::time::SystemTime;
 
+use aws_config::SdkConfig;
+use tokio::sync::OnceCell;
+
 use crate::cli::{BuildArgs, DeployArgs, Stage};
 use crate::config::{Ambient, Config};
+use crate::docker::Daemon;
 use crate::engine::Step;
 use crate::error::{Error, Result};
 use crate::git::{self, GitInfo};
 use crate::template::{self, Vars};
 
-/// What every step may read: the loaded config, git state and the moment the run started.
+/// What every step may read: the loaded config, git state and the moment the run started, plus the
+/// run's one Docker connection and one AWS configuration, each made when first needed.
 pub struct Project {
     pub config: Config,
     /// Git state, or why there is none (not a repository, no commits).
@@ -28,6 +33,10 @@ pub struct Project {
     pub ambient: Ambient,
     /// Output of each test (by test name), kept for the JUnit report.
     pub test_output: std::sync::Mutex<std::collections::BTreeMap<String, Vec<String>>>,
+    /// The content digest of this run's build, once the build step has computed it (`{digest}`).
+    pub build_digest: std::sync::Mutex<Option<String>>,
+    daemon: OnceCell<Daemon>,
+    aws: OnceCell<SdkConfig>,
 }
 
 impl Project {
@@ -39,7 +48,24 @@ impl Project {
             started: SystemTime::now(),
             ambient,
             test_output: Default::default(),
+            build_digest: Default::default(),
+            daemon: OnceCell::new(),
+            aws: OnceCell::new(),
         }
+    }
+
+    /// The Docker daemon, dialled and version-negotiated once per run.
+    pub async fn daemon(&self) -> Result<&Daemon> {
+        self.daemon
+            .get_or_try_init(|| Daemon::connect(&self.ambient))
+            .await
+    }
+
+    /// The AWS configuration (region, credentials proven), resolved once per run.
+    pub async fn aws(&self) -> Result<&SdkConfig> {
+        self.aws
+            .get_or_try_init(|| crate::aws::sdk_config(&self.config.doc.aws, &self.ambient))
+            .await
     }
 
     pub fn template_vars(&self) -> Vars {
@@ -66,6 +92,14 @@ impl Project {
         let stamp = humantime::format_rfc3339_seconds(self.started).to_string();
         let compact: String = stamp.chars().filter(char::is_ascii_digit).collect();
         vars.set("timestamp", Ok(compact));
+        vars.set(
+            "digest",
+            self.build_digest
+                .lock()
+                .ok()
+                .and_then(|d| d.clone())
+                .ok_or_else(|| "it is the build's content digest, known once the build has read the context".to_string()),
+        );
         vars.set("app", Ok(self.config.app().to_string()));
         vars.set(
             "env",
@@ -85,6 +119,16 @@ impl Project {
             }
         }
         Ok(tags)
+    }
+
+    /// Check that the build tags render here, before any work (`{digest}` is known only later).
+    pub fn check_build_tags(&self) -> Result<(), String> {
+        let mut vars = self.template_vars();
+        vars.set("digest", Ok("0".into()));
+        for t in &self.config.doc.build.tags {
+            template::render(t.get_ref(), &vars)?;
+        }
+        Ok(())
     }
 
     /// `image:tag` references the build produces.
@@ -126,7 +170,7 @@ fn parts(stage: Stage) -> (bool, bool, bool, bool) {
 /// The parts of this stage that this version of devloop cannot run yet.
 pub fn unavailable(project: &Project, stage: Stage) -> Vec<&'static str> {
     let (b, t, r, d) = parts(stage);
-    let deploy_ok = project.config.target().is_none_or(crate::target::available);
+    let deploy_ok = project.config.target().is_none_or(crate::deploy::available);
     [
         (b, "build", build::AVAILABLE),
         (t, "test", test::AVAILABLE),

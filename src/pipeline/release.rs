@@ -10,7 +10,6 @@ use super::{Options, Project};
 use crate::aws::{self, ecr};
 use crate::docker::build::tag as tag_image;
 use crate::docker::push;
-use crate::docker::Daemon;
 use crate::engine::{Done, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
 use crate::registry::{self, Auth};
@@ -80,11 +79,11 @@ async fn destination(project: &Project, ctx: &StepCtx, name: &str) -> Result<Des
         return Ok(Destination::Local);
     };
     if registry == "ecr" {
-        let sdk = aws::sdk_config(&project.config.doc.aws, &project.ambient).await?;
-        if ecr::ensure_repository(&sdk, name, &r.ecr).await? {
+        let sdk = project.aws().await?;
+        if ecr::ensure_repository(sdk, name, &r.ecr).await? {
             ctx.log(format!("created ECR repository {name}"));
         }
-        let login = ecr::login(&sdk, &r.ecr).await?;
+        let login = ecr::login(sdk, &r.ecr).await?;
         ctx.printer
             .add_secrets([login.token.clone(), login.auth.password.clone()]);
         return Ok(Destination::Registry {
@@ -95,7 +94,7 @@ async fn destination(project: &Project, ctx: &StepCtx, name: &str) -> Result<Des
         });
     }
     let (host, namespace) = registry::split_registry(&registry);
-    let auth = registry::credentials(&project.ambient, host)?;
+    let auth = registry::credentials(&project.ambient, host).await?;
     if let Some(a) = &auth {
         ctx.printer.add_secrets([a.password.clone()]);
     }
@@ -129,7 +128,7 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
         .clone()
         .unwrap_or_else(|| cfg.image_name().to_string());
 
-    let daemon = Daemon::connect(&project.ambient).await?;
+    let daemon = project.daemon().await?;
     let local = daemon.client.inspect_image(&local_ref).await.map_err(|e| {
         Error::failed(format!(
             "image {local_ref} is not in the daemon ({}); build it first",
@@ -152,7 +151,7 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
     let (repository, registry_label, pinned, pushed) = match &mut dest {
         Destination::Local => {
             for t in tags.iter().chain(moving.iter()) {
-                tag_image(&daemon, &image_id, &format!("{name}:{t}")).await?;
+                tag_image(daemon, &image_id, &format!("{name}:{t}")).await?;
             }
             (name.clone(), None, format!("{name}@{image_id}"), 0)
         }
@@ -166,11 +165,10 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
             let mut pushed = 0;
             for t in tags.iter().chain(moving.iter()) {
                 let reference = format!("{repository}:{t}");
-                tag_image(&daemon, &image_id, &reference).await?;
+                tag_image(daemon, &image_id, &reference).await?;
                 if login.as_ref().is_some_and(|l| l.expiring()) {
                     ctx.progress("renewing the ECR login");
-                    let sdk = aws::sdk_config(&cfg.doc.aws, &project.ambient).await?;
-                    let fresh = ecr::login(&sdk, &r.ecr).await?;
+                    let fresh = ecr::login(project.aws().await?, &r.ecr).await?;
                     ctx.printer
                         .add_secrets([fresh.token.clone(), fresh.auth.password.clone()]);
                     *auth = Some(fresh.auth.clone());
@@ -183,7 +181,7 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
                     .ok()
                     .and_then(|i| i.repo_digests)
                     .unwrap_or_default();
-                let remote = push::remote_digest(&daemon, &reference, auth.as_ref()).await;
+                let remote = push::remote_digest(daemon, &reference, auth.as_ref()).await;
                 let present = remote
                     .as_ref()
                     .is_some_and(|d| local_digests.contains(&format!("{repository}@{d}")));
@@ -195,7 +193,7 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
                     continue;
                 }
                 ctx.log_status(format!("pushing {reference}"));
-                let d = push::push(&daemon, ctx, &reference, auth.as_ref()).await?;
+                let d = push::push(daemon, ctx, &reference, auth.as_ref()).await?;
                 pushed += 1;
                 digest = Some(d);
             }
@@ -210,10 +208,10 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
     };
 
     // The same image with the same tags already released: nothing new to record.
-    let history = ledger.list()?;
+    let history = crate::release::history(project).await?;
     if let Some(last) = history.iter().rev().find(|h| h.app == cfg.app()) {
         if last.image == pinned && last.tags == tags && pushed == 0 {
-            return Ok(Done::Skipped(format!(
+            return Ok(Done::skipped(format!(
                 "{pinned} is already released as {} with tags {}; nothing pushed",
                 last.id,
                 tags.join(", ")
@@ -258,22 +256,16 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
         devloop_version: env!("CARGO_PKG_VERSION").to_string(),
     };
     let body = serde_json::to_vec_pretty(&record).map_err(|e| Error::failed(e.to_string()))?;
-    if let Some(ledger_url) = &r.ledger {
-        let (bucket, prefix) = aws::s3::parse_location(ledger_url.get_ref())?;
-        let sdk = aws::sdk_config(&cfg.doc.aws, &project.ambient).await?;
-        let prefix = if prefix.is_empty() {
-            cfg.app().to_string()
-        } else {
-            format!("{prefix}/{}", cfg.app())
-        };
-        aws::s3::put_new(&sdk, &bucket, &prefix, &format!("{}.json", record.id), body).await?;
+    if let Some((bucket, prefix)) = crate::release::s3_location(cfg)? {
+        let sdk = project.aws().await?;
+        aws::s3::put_new(sdk, &bucket, &prefix, &format!("{}.json", record.id), body).await?;
     }
     let path = ledger.write(&record)?;
     let what = match registry_label {
         Some(reg) => format!("pushed {pushed} tag(s) to {reg}"),
         None => "tagged in the local daemon".to_string(),
     };
-    Ok(Done::Done(format!(
+    Ok(Done::done(format!(
         "released {pinned} as {} ({what}; record {})",
         record.id,
         path.strip_prefix(&cfg.root).unwrap_or(&path).display()

@@ -14,7 +14,6 @@ use super::{Options, Project};
 use crate::config::did_you_mean;
 use crate::config::schema::{Test, TestKind};
 use crate::docker::container::{self, Container, Spec, TEST_LABEL};
-use crate::docker::Daemon;
 use crate::engine::{Done, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
 
@@ -129,7 +128,7 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
             exit_result(code.into(), &run_cmd, "")
         }
         TestKind::Image => {
-            let daemon = Daemon::connect(&project.ambient).await?;
+            let daemon = project.daemon().await?.clone();
             let image = image_ref(project)?;
             let c = Container::create(
                 &daemon,
@@ -153,7 +152,7 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
             exit_result(result?, &run_cmd, &format!(" inside {image}"))
         }
         TestKind::Service => {
-            let daemon = Daemon::connect(&project.ambient).await?;
+            let daemon = project.daemon().await?.clone();
             let image = image_ref(project)?;
             let port = test.port.unwrap_or(80);
             let c = Container::create(&daemon, spec(project, name, &image, None, &env, Some(port)))
@@ -178,7 +177,7 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
 
 fn exit_result(code: i64, cmd: &str, where_: &str) -> Result<Done> {
     if code == 0 {
-        Ok(Done::Done(format!("`{cmd}` passed{where_}")))
+        Ok(Done::done(format!("`{cmd}` passed{where_}")))
     } else {
         Err(Error::failed(format!(
             "`{cmd}` exited with code {code}{where_}"
@@ -229,7 +228,7 @@ async fn service(
     let host_port = match c.host_port(port).await {
         Ok(p) => p,
         Err(e) => match c.state().await? {
-            (false, _, exit) => return Err(exited_early(exit)),
+            st if !st.running => return Err(exited_early(st.exit_code)),
             _ => return Err(e),
         },
     };
@@ -242,10 +241,11 @@ async fn service(
     ctx.progress(format!("waiting for {what}"));
     loop {
         ctx.check_cancelled()?;
-        let (running, health, exit) = c.state().await?;
-        if !running {
-            return Err(exited_early(exit));
+        let st = c.state().await?;
+        if !st.running {
+            return Err(exited_early(st.exit_code));
         }
+        let health = st.health;
         let ready = match (&test.http, health.as_deref()) {
             (Some(path), _) => container::http_status(host_port, path, Duration::from_secs(2))
                 .await
@@ -280,7 +280,7 @@ async fn service(
     }
     let ready_in = started.elapsed();
     let Some(cmd) = test.run.as_deref().filter(|c| !c.trim().is_empty()) else {
-        return Ok(Done::Done(format!(
+        return Ok(Done::done(format!(
             "ready in {:.1}s",
             ready_in.as_secs_f64()
         )));
@@ -290,16 +290,17 @@ async fn service(
     env.push(("DEVLOOP_SERVICE_URL".into(), url.clone()));
     env.push(("DEVLOOP_SERVICE_PORT".into(), host_port.to_string()));
     let code = host_command(project, ctx, name, cmd, &env, workdir).await?;
-    let (still_running, _, exit) = c.state().await?;
+    let st = c.state().await?;
+    let (still_running, exit) = (st.running, st.exit_code);
     if code == 0 && !still_running {
         return Err(Error::failed(format!(
             "the checks passed but the service exited (code {}) while they ran",
             exit.map(|e| e.to_string()).unwrap_or_else(|| "?".into())
         )));
     }
-    exit_result(code.into(), cmd, &format!(" against {url}")).map(|d| match d {
-        Done::Done(m) => Done::Done(format!("{m} (ready in {:.1}s)", ready_in.as_secs_f64())),
-        other => other,
+    exit_result(code.into(), cmd, &format!(" against {url}")).map(|mut d| {
+        d.message = format!("{} (ready in {:.1}s)", d.message, ready_in.as_secs_f64());
+        d
     })
 }
 

@@ -1,0 +1,431 @@
+//! `target = "docker"`: the release as one container on the local daemon, replaced safely.
+//!
+//! The new container starts as `<name>-next` next to the old one and must pass the health gate
+//! before it takes the name and the old one is stopped. When both cannot hold the same host port,
+//! devloop says so and stops the old one first, restarting it if the new one fails. Every path ends
+//! with one healthy release serving, or says plainly that nothing serves and what to run.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bollard::models::{
+    ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
+};
+
+use super::health::{self, Gate, Health};
+use super::{
+    labels, logs, status, Failure, LogLine, LogQuery, Outcome, Status, Target,
+    LABEL_RELEASE, LABEL_SPEC,
+};
+use crate::config::schema::DockerTarget;
+use crate::docker::connect::{api_error, is_not_found};
+use crate::docker::container::Container;
+use crate::engine::StepCtx;
+use crate::error::{Error, Result};
+use crate::pipeline::Project;
+use crate::release::Record;
+
+/// How long a container gets to stop before it is killed, unless configured.
+const STOP_GRACE: Duration = Duration::from_secs(10);
+/// How long a previous release restarted after a failure gets to prove it serves again.
+const RESTORE_BUDGET: Duration = Duration::from_secs(30);
+
+pub struct Docker {
+    project: Arc<Project>,
+    settings: DockerTarget,
+    gate: Gate,
+}
+
+/// The deployed container as found on the daemon.
+struct Deployed {
+    container: Container,
+    release: Option<String>,
+    running: bool,
+    image_id: String,
+    spec: Option<String>,
+}
+
+impl Docker {
+    pub fn new(project: Arc<Project>) -> Docker {
+        let settings = project.config.doc.deploy.docker.clone().unwrap_or_default();
+        let gate = Gate::new(&project.config.doc.deploy.health);
+        Docker {
+            project,
+            settings,
+            gate,
+        }
+    }
+
+    fn grace(&self) -> Duration {
+        self.settings
+            .stop_grace_period
+            .map(|d| d.get())
+            .unwrap_or(STOP_GRACE)
+    }
+
+    /// The container body for a release, and the digest of everything in it but the release.
+    fn body(&self, record: &Record) -> (ContainerCreateBody, String) {
+        let s = &self.settings;
+        let mut exposed = Vec::new();
+        let mut bindings: HashMap<String, Option<Vec<PortBinding>>> = HashMap::new();
+        for p in &s.ports {
+            exposed.push(p.key());
+            bindings
+                .entry(p.key())
+                .or_insert_with(|| Some(Vec::new()))
+                .get_or_insert_with(Vec::new)
+                .push(PortBinding {
+                    host_ip: p.host_ip.clone(),
+                    host_port: p.host_port.map(|h| h.to_string()),
+                });
+        }
+        let restart = s.restart.as_ref().map(|r| RestartPolicy {
+            name: Some(match r.name.as_str() {
+                "always" => RestartPolicyNameEnum::ALWAYS,
+                "unless-stopped" => RestartPolicyNameEnum::UNLESS_STOPPED,
+                "on-failure" => RestartPolicyNameEnum::ON_FAILURE,
+                _ => RestartPolicyNameEnum::NO,
+            }),
+            maximum_retry_count: r.max_retries,
+        });
+        let mut body = ContainerCreateBody {
+            image: Some(image_of(record)),
+            env: Some(
+                s.env
+                    .iter()
+                    .map(|(k, v)| format!("{k}={}", v.value()))
+                    .collect(),
+            ),
+            exposed_ports: (!exposed.is_empty()).then_some(exposed),
+            stop_signal: s.stop_signal.as_ref().map(|v| v.as_str().to_string()),
+            stop_timeout: Some(self.grace().as_secs() as i64),
+            host_config: Some(HostConfig {
+                port_bindings: (!bindings.is_empty()).then_some(bindings),
+                binds: (!s.volumes.is_empty()).then(|| s.volumes.clone()),
+                restart_policy: restart,
+                memory: s.memory.as_ref().map(|m| m.bytes),
+                nano_cpus: s.cpus.map(|c| c.nano()),
+                network_mode: s.network.clone(),
+                init: s.init.then_some(true),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        // The spec covers the settings and the health probe, not the image or the release.
+        let spec = super::spec_digest(&(
+            &body.env,
+            &body.exposed_ports,
+            &body.host_config,
+            &body.stop_signal,
+            &body.stop_timeout,
+            format!("{:?}", self.gate),
+        ));
+        let mut l = labels(&self.project, record);
+        l.insert(LABEL_SPEC.into(), spec.clone());
+        body.labels = Some(l);
+        (body, spec)
+    }
+
+    fn holds_host_ports(&self) -> bool {
+        self.settings.ports.iter().any(|p| p.host_port.is_some())
+    }
+
+    /// Stop a container, saying so when it ignored its stop signal and had to be killed.
+    async fn stop(&self, c: &Container, ctx: &StepCtx) -> Result<()> {
+        if c.stop(self.grace()).await? {
+            let signal = self
+                .settings
+                .stop_signal
+                .as_ref()
+                .map(|s| s.as_str().to_string())
+                .unwrap_or_else(|| "its stop signal".into());
+            ctx.warn(format!(
+                "container {} did not exit within {} of {signal} and was killed: make its main process handle the signal (exec it from the entrypoint, or set STOPSIGNAL), or set deploy.docker.init = true, deploy.docker.stop_signal or deploy.docker.stop_grace_period",
+                c.name,
+                humantime::format_duration(self.grace())
+            ));
+        }
+        Ok(())
+    }
+
+    /// Put the previous release back after the new one failed, and prove it serves again.
+    /// Returns the failure to report: rolled back, or "nothing serves" with what to run.
+    async fn restore(
+        &self,
+        old: &Deployed,
+        stopped: bool,
+        why: String,
+        detail: Vec<String>,
+        ctx: &StepCtx,
+    ) -> Outcome {
+        let name = self.name();
+        let was = old.release.clone().unwrap_or_else(|| "the previous release".into());
+        if stopped {
+            if let Err(e) = old.container.start().await {
+                return Outcome::Failed(
+                    Failure::new(format!(
+                        "{why}; the previous container {name} ({was}) could not be restarted ({}): nothing is serving",
+                        e.message
+                    ))
+                    .hint(format!("start it with `docker start {name}`, then check `devloop monitor`"))
+                    .detail(detail),
+                );
+            }
+        }
+        let deadline = Instant::now() + RESTORE_BUDGET.max(self.gate.start_period * 2);
+        match health::judge(&old.container, &self.gate, deadline, None).await {
+            Ok(Health::Healthy(_)) => {
+                let _ = ctx;
+                Outcome::RolledBack(Failure::new(format!("{why}; {name} is back on {was}")).detail(detail))
+            }
+            Ok(h) => Outcome::Failed(
+                Failure::new(format!(
+                    "{why}; the previous release {was} runs again in {name} but is {}: {}",
+                    h.label(),
+                    h.reason()
+                ))
+                .hint("check it with `devloop monitor`")
+                .detail(detail),
+            ),
+            Err(e) => Outcome::Failed(
+                Failure::new(format!(
+                    "{why}; whether the previous release {was} serves again is unknown: {}",
+                    e.message
+                ))
+                .hint("check it with `devloop monitor`")
+                .detail(detail),
+            ),
+        }
+    }
+
+    /// The new container is healthy: give it the name and retire the old one.
+    async fn switch_over(
+        &self,
+        new: &mut Container,
+        old: Option<Deployed>,
+        ctx: &StepCtx,
+    ) -> std::result::Result<(), Failure> {
+        let name = self.name();
+        let prev = format!("{name}-prev");
+        if let Some(old) = old {
+            let mut c = old.container;
+            if let Err(e) = c.rename(&prev).await {
+                return Err(Failure::new(format!(
+                    "the new release is healthy as {name}-next, but the previous container could not be renamed to make way: {}",
+                    e.message
+                ))
+                .hint(format!("it still serves; run `docker rm -f {name}-next` or deploy again")));
+            }
+            if let Err(e) = new.rename(&name).await {
+                let back = c.rename(&name).await;
+                return Err(Failure::new(format!(
+                    "the new release is healthy and serving as {name}-next, but could not be renamed to {name}: {}{}",
+                    e.message,
+                    if back.is_err() { format!("; the previous container is left as {prev}") } else { String::new() }
+                ))
+                .hint(format!("run `docker rename {name}-next {name}` (and `docker rm -f {prev}` if it exists)")));
+            }
+            self.stop(&c, ctx)
+                .await
+                .map_err(|e| Failure::new(format!("the new release serves as {name}, but the previous container {prev} could not be stopped: {}", e.message)))?;
+            if let Err(e) = c.remove().await {
+                ctx.warn(format!(
+                    "the previous container {prev} is stopped but could not be removed ({}); the next deploy removes it",
+                    e.message
+                ));
+            }
+        } else if let Err(e) = new.rename(&name).await {
+            return Err(Failure::new(format!(
+                "the new release is healthy and serving as {name}-next, but could not be renamed to {name}: {}",
+                e.message
+            ))
+            .hint(format!("run `docker rename {name}-next {name}`")));
+        }
+        Ok(())
+    }
+
+    /// The container deployed under `name`.
+    async fn find(&self, name: &str) -> Result<Option<Deployed>> {
+        let daemon = self.project.daemon().await?;
+        match daemon.client.inspect_container(name, None).await {
+            Ok(info) => {
+                let labels = info.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
+                Ok(Some(Deployed {
+                    container: Container::existing(daemon, info.id.as_deref().unwrap_or(name), name),
+                    release: labels.get(LABEL_RELEASE).cloned(),
+                    running: info.state.as_ref().and_then(|s| s.running).unwrap_or(false),
+                    image_id: info.image.clone().unwrap_or_default(),
+                    spec: labels.get(LABEL_SPEC).cloned(),
+                }))
+            }
+            Err(e) if is_not_found(&e) => Ok(None),
+            Err(e) => Err(api_error(&format!("cannot inspect container {name}"), e)),
+        }
+    }
+
+    /// Remove what an interrupted deploy left (`<name>-next`, `<name>-prev`).
+    async fn clear_leftovers(&self) -> Result<()> {
+        let name = self.name();
+        for leftover in [format!("{name}-next"), format!("{name}-prev")] {
+            if let Some(d) = self.find(&leftover).await? {
+                d.container.remove().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// What to run: the pinned registry image, or the local image ID for a local release.
+fn image_of(record: &Record) -> String {
+    if record.registry.is_none() {
+        record.image_id.clone()
+    } else {
+        record.image.clone()
+    }
+}
+
+#[async_trait]
+impl Target for Docker {
+    fn name(&self) -> String {
+        self.settings
+            .name
+            .clone()
+            .unwrap_or_else(|| self.project.config.deployment_name())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "replace container {} once the new release is healthy by {}",
+            self.name(),
+            self.gate.describe()
+        )
+    }
+
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+        let name = self.name();
+        let daemon = self.project.daemon().await?;
+        self.clear_leftovers().await?;
+        let (body, spec) = self.body(record);
+        let old = self.find(&name).await?;
+        super::ensure_image(&self.project, record, ctx).await?;
+
+        // The same image with the same settings, running and healthy: nothing to change.
+        if let Some(o) = old.as_ref().filter(|o| o.running && o.spec.as_deref() == Some(spec.as_str())) {
+            if o.image_id == record.image_id {
+                let check = Instant::now() + self.gate.monitor_budget();
+                if let Health::Healthy(how) = health::judge(&o.container, &self.gate, check, Some(ctx)).await? {
+                    let same = match &o.release {
+                        Some(r) if *r == record.id => format!("release {r}"),
+                        Some(r) => format!("release {r}, the same image as {}", record.id),
+                        None => "this image".into(),
+                    };
+                    return Ok(Outcome::Unchanged(format!(
+                        "container {name} already runs {same} with the same settings, healthy by {how}; nothing changed"
+                    )));
+                }
+            }
+        }
+
+        let mut new = Container::create_with(daemon, &format!("{name}-next"), body).await?;
+        let old_running = old.as_ref().is_some_and(|o| o.running);
+        let stop_first = old_running && self.holds_host_ports();
+        if stop_first {
+            let ports: Vec<String> = self.settings.ports.iter().map(|p| p.to_string()).collect();
+            ctx.log(format!(
+                "host port(s) {} are held by the running release, and two containers cannot hold them at once: replacing it with a short stop-then-start",
+                ports.join(", ")
+            ));
+            if let Some(o) = &old {
+                ctx.progress(format!(
+                    "stopping {name} ({})",
+                    o.release.as_deref().unwrap_or("unknown release")
+                ));
+                self.stop(&o.container, ctx).await?;
+            }
+        }
+        ctx.progress(format!("starting release {}", record.id));
+        let judged = match new.start().await {
+            Ok(()) if ctx.cancel.is_cancelled() => Err(Error::interrupted()),
+            Ok(()) => health::judge(&new, &self.gate, deadline, Some(ctx)).await,
+            Err(e) => Ok(Health::Unhealthy(e.message)),
+        };
+        let health = match judged {
+            Ok(h) => h,
+            Err(e) => {
+                // Interrupted, or the daemon went away mid-wait: put the previous release back.
+                let _ = new.remove().await;
+                if let (true, Some(o)) = (stop_first, &old) {
+                    if let Err(restart) = o.container.start().await {
+                        return Err(e.context(format!(
+                            "the previous container {name} could not be restarted ({}), so nothing is serving; run `docker start {name}`",
+                            restart.message
+                        )));
+                    }
+                }
+                return Err(e);
+            }
+        };
+        let why = match health {
+            Health::Healthy(how) => {
+                let before = old
+                    .as_ref()
+                    .and_then(|o| o.release.clone())
+                    .map(|r| format!(", replacing {r}"))
+                    .unwrap_or_default();
+                let switched = self.switch_over(&mut new, old, ctx).await;
+                let _serving = new.keep();
+                if let Err(f) = switched {
+                    return Ok(Outcome::Failed(f));
+                }
+                return Ok(Outcome::Deployed(format!(
+                    "release {} runs as container {name}, healthy by {how}{before}",
+                    record.id
+                )));
+            }
+            Health::Unhealthy(why) => format!("release {} never became healthy ({why})", record.id),
+            Health::Starting(why) => format!(
+                "release {} was not healthy within the deploy timeout ({why})",
+                record.id
+            ),
+        };
+        let tail = new.tail(15).await;
+        let mut detail = vec![format!("last lines of release {}:", record.id)];
+        detail.extend(tail.into_iter().map(|l| format!("  {l}")));
+        if let Err(e) = new.remove().await {
+            ctx.warn(format!("the failed container {name}-next could not be removed: {}", e.message));
+        }
+        match old {
+            Some(o) if old_running => Ok(self.restore(&o, stop_first, why, detail, ctx).await),
+            _ => Ok(Outcome::Failed(
+                Failure::new(format!("{why}; nothing ran before it, so nothing runs now"))
+                    .detail(detail),
+            )),
+        }
+    }
+
+    async fn running(&self) -> Result<Option<String>> {
+        Ok(self.find(&self.name()).await?.and_then(|d| d.release))
+    }
+
+    async fn status(&self, stats: bool) -> Result<Status> {
+        let name = self.name();
+        let mut st = Status::empty(&self.project, "docker", &name);
+        let Some(d) = self.find(&name).await? else {
+            return Ok(st);
+        };
+        let daemon = self.project.daemon().await?;
+        status::fill_container(&mut st, daemon, &name, stats).await?;
+        st.release = d.release;
+        let budget = Instant::now() + self.gate.monitor_budget();
+        st.set_health(health::judge(&d.container, &self.gate, budget, None).await?);
+        Ok(st)
+    }
+
+    async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
+        let daemon = self.project.daemon().await?;
+        logs::stream(daemon, &self.name(), false, q, out).await
+    }
+}
+

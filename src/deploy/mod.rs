@@ -1,0 +1,254 @@
+//! Deploy targets behind one trait, so a new target is one module plus one line in [`open`].
+//!
+//! A target rolls a release out and says, as a typed [`Outcome`], whether it now runs that release
+//! healthily; it reports what it runs now, its status with the same health verdict the deploy gate
+//! uses, and its logs. Outcomes become exit codes in one place ([`Outcome::into_done`]).
+
+mod docker;
+mod health;
+mod logs;
+mod status;
+mod swarm;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use serde_json::json;
+
+pub use health::Health;
+pub use status::{render as render_status, Status};
+
+use crate::config::TargetKind;
+use crate::engine::{Done, StepCtx};
+use crate::error::{Error, ExitKind, Result};
+use crate::pipeline::Project;
+use crate::release::Record;
+
+pub const LABEL_APP: &str = "devloop.app";
+pub const LABEL_ENV: &str = "devloop.env";
+pub const LABEL_RELEASE: &str = "devloop.release";
+/// A digest of what the deployment was made from besides the image (settings, health probe).
+pub const LABEL_SPEC: &str = "devloop.spec";
+
+/// How long a deploy may take to become healthy when nothing says otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// How a rollout ended. Every path of every target ends in exactly one of these.
+#[derive(Debug)]
+pub enum Outcome {
+    /// The target runs this release and it is healthy.
+    Deployed(String),
+    /// The target already ran this image with the same settings: nothing was changed.
+    Unchanged(String),
+    /// The release failed and the target is back on the previous release, verified running.
+    RolledBack(Failure),
+    /// The release failed; the message says what runs now and what to do.
+    Failed(Failure),
+    /// No verdict within the deadline; the target may still be changing.
+    TimedOut(Failure),
+}
+
+/// Why a rollout did not succeed, with what to do and supporting lines (the new release's logs).
+#[derive(Debug, Default)]
+pub struct Failure {
+    pub message: String,
+    pub hint: Option<String>,
+    pub detail: Vec<String>,
+}
+
+impl Failure {
+    pub fn new(message: impl Into<String>) -> Failure {
+        Failure {
+            message: message.into(),
+            ..Default::default()
+        }
+    }
+    pub fn hint(mut self, hint: impl Into<String>) -> Failure {
+        self.hint = Some(hint.into());
+        self
+    }
+    pub fn detail(mut self, detail: Vec<String>) -> Failure {
+        self.detail = detail;
+        self
+    }
+}
+
+impl Outcome {
+    /// The verdict's name in JSON results.
+    pub fn verdict(&self) -> &'static str {
+        match self {
+            Outcome::Deployed(_) => "deployed",
+            Outcome::Unchanged(_) => "unchanged",
+            Outcome::RolledBack(_) => "rolled_back",
+            Outcome::Failed(_) => "failed",
+            Outcome::TimedOut(_) => "timed_out",
+        }
+    }
+
+    /// The one mapping from verdicts to step results and exit codes (0, 0, 3, 1, 4).
+    pub fn into_done(self, result: serde_json::Value) -> Result<Done> {
+        let mut result = result;
+        result["verdict"] = self.verdict().into();
+        let (kind, f) = match self {
+            Outcome::Deployed(m) => return Ok(Done::done(m).with_result(result)),
+            Outcome::Unchanged(m) => return Ok(Done::skipped(m).with_result(result)),
+            Outcome::RolledBack(f) => (ExitKind::RolledBack, f),
+            Outcome::Failed(f) => (ExitKind::StepFailed, f),
+            Outcome::TimedOut(f) => (ExitKind::Timeout, f),
+        };
+        let mut err = Error::new(kind, f.message).with_detail(f.detail);
+        err.hint = f.hint;
+        err.result = Some(result);
+        Err(err)
+    }
+}
+
+/// What `monitor --logs` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct LogQuery {
+    pub follow: bool,
+    pub since: Option<Duration>,
+    pub tail: Option<usize>,
+    /// Only lines containing this text.
+    pub filter: Option<String>,
+}
+
+/// One log line of the deployed app.
+#[derive(Debug, Clone)]
+pub struct LogLine {
+    /// RFC 3339 time the line was written, as the source reports it.
+    pub time: String,
+    /// Which container or task wrote it.
+    pub source: String,
+    pub stderr: bool,
+    pub line: String,
+}
+
+/// One deploy target. Opened once per command by [`open`].
+#[async_trait]
+pub trait Target: Send + Sync {
+    /// The name the deployment has on the target (container or service).
+    fn name(&self) -> String;
+    /// What a deploy does, in one line, for `plan`.
+    fn describe(&self) -> String;
+    /// Roll `record` out and wait, at most until `deadline`, for a verdict.
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome>;
+    /// Put `record` (an earlier release) back. Local targets deploy it through the same gate.
+    async fn rollback(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+        self.deploy(record, ctx, deadline).await
+    }
+    /// The release the target runs now, if devloop deployed it.
+    async fn running(&self) -> Result<Option<String>>;
+    /// What runs now, with the deploy gate's health verdict; `stats` adds CPU and memory.
+    async fn status(&self, stats: bool) -> Result<Status>;
+    /// The app's logs, each line handed to `out`, until the source ends (or forever with `follow`).
+    async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()>;
+}
+
+/// Open the environment's target. The only place that matches on the kind of target.
+pub fn open(project: &Arc<Project>) -> Result<Box<dyn Target>> {
+    let cfg = &project.config;
+    let env = cfg.require_env()?;
+    match cfg.target() {
+        Some(TargetKind::Docker) => Ok(Box::new(docker::Docker::new(project.clone()))),
+        Some(TargetKind::Swarm) => Ok(Box::new(swarm::Swarm::new(project.clone()))),
+        Some(other @ (TargetKind::Ecs | TargetKind::Beanstalk)) => Err(Error::not_available(
+            &format!("deploying, rolling back and monitoring on {}", other.as_str()),
+        )),
+        None => Err(cfg.source.error(
+            None,
+            format!("environment \"{env}\" has no deploy target: set deploy.target (docker, swarm, ecs or beanstalk)"),
+        )),
+    }
+}
+
+/// Whether this version can deploy to a target.
+pub fn available(kind: TargetKind) -> bool {
+    matches!(kind, TargetKind::Docker | TargetKind::Swarm)
+}
+
+/// The labels every deployed container or service carries: app, environment, release.
+pub fn labels(project: &Project, record: &Record) -> std::collections::HashMap<String, String> {
+    std::collections::HashMap::from([
+        (LABEL_APP.to_string(), project.config.app().to_string()),
+        (
+            LABEL_ENV.to_string(),
+            project
+                .config
+                .env
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+        ),
+        (LABEL_RELEASE.to_string(), record.id.clone()),
+    ])
+}
+
+/// A short digest of a deployment's settings, to tell "same image, same settings" from a change.
+pub fn spec_digest(value: &impl serde::Serialize) -> String {
+    use sha2::Digest;
+    let text = serde_json::to_string(value).unwrap_or_default();
+    hex::encode(&sha2::Sha256::digest(text.as_bytes())[..8])
+}
+
+/// Deploy `record` through the target and turn the outcome into the step's result.
+pub async fn deploy_step(
+    target: &dyn Target,
+    project: &Project,
+    record: &Record,
+    ctx: &StepCtx,
+    timeout: Duration,
+    rollback: bool,
+) -> Result<Done> {
+    let deadline = Instant::now() + timeout;
+    let outcome = if rollback {
+        target.rollback(record, ctx, deadline).await?
+    } else {
+        target.deploy(record, ctx, deadline).await?
+    };
+    outcome.into_done(json!({
+        "env": project.config.env.clone().unwrap_or_else(|| "default".into()),
+        "target": project.config.target().map(TargetKind::as_str),
+        "name": target.name(),
+        "release": record.id,
+        "image": record.image,
+    }))
+}
+
+/// Time left until `deadline` (zero once past it).
+pub fn remaining(deadline: Instant) -> Duration {
+    deadline.saturating_duration_since(Instant::now())
+}
+
+/// Make sure the daemon has the release's image, pulling it from its registry when this machine
+/// did not build it (a CI job deploying what another job released). A release that exists only
+/// in another machine's daemon is refused with what to do.
+pub async fn ensure_image(project: &Project, record: &Record, ctx: &StepCtx) -> Result<()> {
+    let daemon = project.daemon().await?;
+    if daemon.client.inspect_image(&record.image_id).await.is_ok() {
+        return Ok(());
+    }
+    let Some(registry) = &record.registry else {
+        return Err(Error::usage(format!(
+            "release {} was only tagged in the Docker daemon of the machine that made it, and this daemon does not have its image {}",
+            record.id, record.image_id
+        ))
+        .with_hint("set release.registry so releases are pushed where any machine can pull them, or deploy from the machine that released it"));
+    };
+    let host = record.repository.split('/').next().unwrap_or_default();
+    let auth = if registry.starts_with("ECR") {
+        let sdk = project.aws().await?;
+        let login = crate::aws::ecr::login(sdk, &project.config.doc.release.ecr).await?;
+        ctx.printer
+            .add_secrets([login.token.clone(), login.auth.password.clone()]);
+        Some(login.auth)
+    } else {
+        let auth = crate::registry::credentials(&project.ambient, host).await?;
+        if let Some(a) = &auth {
+            ctx.printer.add_secrets([a.password.clone()]);
+        }
+        auth
+    };
+    ctx.log(format!("pulling {} from {registry}", record.image));
+    crate::docker::push::pull(daemon, ctx, &record.image, auth.as_ref()).await
+}

@@ -1,0 +1,245 @@
+//! What a target runs now, in one shape for every target: release, the deploy gate's health
+//! verdict, uptime, restarts, ports, CPU and memory; and its rendering for `monitor`.
+
+use std::time::{Duration, SystemTime};
+
+use bollard::query_parameters::StatsOptionsBuilder;
+use futures_util::StreamExt;
+use serde::Serialize;
+
+use super::Health;
+use crate::docker::connect::api_error;
+use crate::docker::Daemon;
+use crate::error::Result;
+use crate::pipeline::Project;
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Status {
+    pub env: String,
+    pub target: String,
+    pub name: String,
+    /// `running`, `exited`, `restarting`, … or `missing` when nothing is deployed.
+    pub state: String,
+    pub release: Option<String>,
+    pub image: Option<String>,
+    /// The container's own HEALTHCHECK status, when the image has one.
+    pub healthcheck: Option<String>,
+    /// The deploy gate's verdict on what runs: `healthy`, `starting`, `unhealthy`, or `missing`.
+    pub verdict: String,
+    /// Why: the probe that passed, or what is failing.
+    pub reason: String,
+    pub started_at: Option<String>,
+    pub uptime_secs: Option<u64>,
+    pub restarts: Option<i64>,
+    pub ports: Vec<String>,
+    pub cpu_percent: Option<f64>,
+    pub memory_bytes: Option<u64>,
+    pub memory_limit_bytes: Option<u64>,
+    /// Swarm: tasks running the current release, and how many are wanted.
+    pub replicas_running: Option<usize>,
+    pub replicas_desired: Option<usize>,
+    /// Swarm: `slot: state (message)` for each task swarm wants running.
+    pub tasks: Vec<String>,
+    /// Swarm: the state of the last update (`completed`, `rollback_completed`, …).
+    pub update_state: Option<String>,
+    /// The verdict is `healthy`.
+    pub healthy: bool,
+}
+
+impl Status {
+    pub fn empty(project: &Project, target: &str, name: &str) -> Status {
+        Status {
+            env: project
+                .config
+                .env
+                .clone()
+                .unwrap_or_else(|| "default".into()),
+            target: target.into(),
+            name: name.into(),
+            state: "missing".into(),
+            release: None,
+            image: None,
+            healthcheck: None,
+            verdict: "missing".into(),
+            reason: "nothing is deployed".into(),
+            started_at: None,
+            uptime_secs: None,
+            restarts: None,
+            ports: Vec::new(),
+            cpu_percent: None,
+            memory_bytes: None,
+            memory_limit_bytes: None,
+            replicas_running: None,
+            replicas_desired: None,
+            tasks: Vec::new(),
+            update_state: None,
+            healthy: false,
+        }
+    }
+
+    pub fn set_health(&mut self, h: Health) {
+        self.healthy = matches!(h, Health::Healthy(_));
+        self.verdict = h.label().into();
+        self.reason = h.reason().into();
+    }
+
+    /// For `monitor --check`: unhealthy or missing fails; starting is reported, not failed.
+    pub fn failing(&self) -> bool {
+        matches!(self.verdict.as_str(), "unhealthy" | "missing")
+    }
+}
+
+/// Fill in what the daemon says of a container: state, image, uptime, restarts, ports, and with
+/// `stats` its CPU and memory.
+pub async fn fill_container(
+    status: &mut Status,
+    daemon: &Daemon,
+    name: &str,
+    with_stats: bool,
+) -> Result<()> {
+    let info = match daemon.client.inspect_container(name, None).await {
+        Ok(i) => i,
+        Err(e) if crate::docker::connect::is_not_found(&e) => return Ok(()),
+        Err(e) => return Err(api_error(&format!("cannot inspect {name}"), e)),
+    };
+    let state = info.state.clone().unwrap_or_default();
+    let running = state.running.unwrap_or(false);
+    status.state = state
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "unknown".into());
+    status.image = info.config.as_ref().and_then(|c| c.image.clone());
+    status.healthcheck = state
+        .health
+        .and_then(|h| h.status)
+        .map(|s| s.to_string())
+        .filter(|s| s != "none" && !s.is_empty());
+    status.started_at = state.started_at.clone();
+    status.uptime_secs = state
+        .started_at
+        .as_deref()
+        .filter(|_| running)
+        .and_then(|t| humantime::parse_rfc3339_weak(t.split('.').next().unwrap_or(t)).ok())
+        .and_then(|t| SystemTime::now().duration_since(t).ok())
+        .map(|d| d.as_secs());
+    status.restarts = info.restart_count;
+    if let Some(ports) = info.network_settings.and_then(|n| n.ports) {
+        let mut list: Vec<String> = ports
+            .into_iter()
+            .flat_map(|(k, v)| {
+                v.unwrap_or_default().into_iter().map(move |b| {
+                    format!(
+                        "{}:{}->{k}",
+                        b.host_ip.unwrap_or_default(),
+                        b.host_port.unwrap_or_default()
+                    )
+                })
+            })
+            .collect();
+        list.sort();
+        status.ports = list;
+    }
+    if with_stats && running {
+        if let Some((cpu, mem, limit)) = stats(daemon, name).await {
+            status.cpu_percent = cpu;
+            status.memory_bytes = mem;
+            status.memory_limit_bytes = limit;
+        }
+    }
+    Ok(())
+}
+
+/// CPU share and memory use of a running container (the daemon samples twice for the CPU share).
+pub async fn stats(daemon: &Daemon, name: &str) -> Option<(Option<f64>, Option<u64>, Option<u64>)> {
+    let opts = StatsOptionsBuilder::default().stream(false).build();
+    let mut stats = daemon.client.stats(name, Some(opts));
+    let Ok(Some(Ok(s))) = tokio::time::timeout(Duration::from_secs(5), stats.next()).await else {
+        return None;
+    };
+    let (cpu, pre) = (
+        s.cpu_stats.unwrap_or_default(),
+        s.precpu_stats.unwrap_or_default(),
+    );
+    let total = |c: &bollard::models::ContainerCpuStats| {
+        c.cpu_usage
+            .as_ref()
+            .and_then(|u| u.total_usage)
+            .unwrap_or(0)
+    };
+    let cpu_delta = total(&cpu).saturating_sub(total(&pre)) as f64;
+    let sys_delta = cpu
+        .system_cpu_usage
+        .unwrap_or(0)
+        .saturating_sub(pre.system_cpu_usage.unwrap_or(0)) as f64;
+    let cpus = cpu.online_cpus.unwrap_or(1).max(1) as f64;
+    let cpu_percent =
+        (sys_delta > 0.0).then(|| (cpu_delta / sys_delta * cpus * 100.0 * 100.0).round() / 100.0);
+    let (mem, limit) = match s.memory_stats {
+        Some(m) => {
+            let cache = m
+                .stats
+                .as_ref()
+                .and_then(|st| st.get("inactive_file").or(st.get("cache")).copied())
+                .unwrap_or(0);
+            (m.usage.map(|u| u.saturating_sub(cache)), m.limit)
+        }
+        None => (None, None),
+    };
+    Some((cpu_percent, mem, limit))
+}
+
+pub fn render(s: &Status) -> String {
+    let mut out = format!("{} ({} target, env {})\n", s.name, s.target, s.env);
+    if s.state == "missing" {
+        out.push_str("  nothing deployed\n");
+        return out;
+    }
+    let uptime = s
+        .uptime_secs
+        .map(|u| humantime::format_duration(Duration::from_secs(u)).to_string())
+        .unwrap_or_else(|| "-".into());
+    out.push_str(&format!(
+        "  release   {}\n",
+        s.release.as_deref().unwrap_or("(not deployed by devloop)")
+    ));
+    out.push_str(&format!(
+        "  state     {}{}\n",
+        s.state,
+        s.healthcheck
+            .as_ref()
+            .map(|h| format!(", HEALTHCHECK {h}"))
+            .unwrap_or_default()
+    ));
+    let verdict = match s.verdict.as_str() {
+        "unhealthy" => "UNHEALTHY",
+        other => other,
+    };
+    out.push_str(&format!("  verdict   {verdict} ({})\n", s.reason));
+    if s.uptime_secs.is_some() {
+        out.push_str(&format!("  uptime    {uptime}\n"));
+    }
+    if let Some(r) = s.restarts {
+        out.push_str(&format!("  restarts  {r}\n"));
+    }
+    out.push_str(&format!(
+        "  image     {}\n",
+        s.image.as_deref().unwrap_or("-")
+    ));
+    if !s.ports.is_empty() {
+        out.push_str(&format!("  ports     {}\n", s.ports.join(", ")));
+    }
+    if let Some(cpu) = s.cpu_percent {
+        out.push_str(&format!("  cpu       {cpu:.2}%\n"));
+    }
+    if let Some(m) = s.memory_bytes {
+        let limit = s
+            .memory_limit_bytes
+            .map(|l| format!(" of {}", crate::output::human_bytes(l)))
+            .unwrap_or_default();
+        out.push_str(&format!(
+            "  memory    {}{limit}\n",
+            crate::output::human_bytes(m)
+        ));
+    }
+    out
+}

@@ -1,0 +1,709 @@
+//! `target = "swarm"`: the release as a Docker Swarm service, rolled out by swarm's own update
+//! machinery, watched through the service's UpdateStatus and its tasks, then held to the same
+//! health gate as the docker target.
+//!
+//! `[deploy.health].command` runs inside each task as swarm's health check, so swarm itself rolls a
+//! failing update back. `http` and `tcp` probes are run by devloop against each task of the new
+//! release once swarm reports the update done; a task that fails them makes devloop ask swarm to
+//! roll back. Either rollback is exit 3, reported only once the previous release runs again. An
+//! update that has not settled by the deadline is exit 4. Ports are published in host mode: the
+//! ingress routing mesh needs IPVS, which some kernels lack; two tasks cannot hold the same host
+//! port on one node, so with published ports updates are stop-first.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use bollard::models::{
+    EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
+    EndpointSpec, HealthConfig, Limit, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
+    ServiceSpecRollbackConfig, ServiceSpecRollbackConfigFailureActionEnum,
+    ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
+    ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum,
+    ServiceUpdateStatusStateEnum, TaskSpec, TaskSpecContainerSpec, TaskSpecResources,
+    TaskSpecRestartPolicy, TaskSpecRestartPolicyConditionEnum, TaskState,
+};
+use bollard::query_parameters::{ListTasksOptionsBuilder, UpdateServiceOptionsBuilder};
+
+use super::health::{self, Gate, Health};
+use super::{
+    labels, logs, remaining, status, Failure, LogLine, LogQuery, Outcome, Status, Target,
+    LABEL_RELEASE, LABEL_SPEC,
+};
+use crate::config::schema::{FailureAction, SwarmTarget, UpdateOrder};
+use crate::docker::connect::{api_error, is_not_found};
+use crate::docker::container::Container;
+use crate::docker::Daemon;
+use crate::engine::StepCtx;
+use crate::error::{Error, Result};
+use crate::pipeline::Project;
+use crate::release::Record;
+
+/// The image ID a service was deployed from (a new release of the same image changes nothing).
+const LABEL_IMAGE_ID: &str = "devloop.image-id";
+const POLL: Duration = Duration::from_millis(250);
+
+pub struct Swarm {
+    project: Arc<Project>,
+    settings: SwarmTarget,
+    gate: Gate,
+}
+
+/// Tasks of one release: how many run, how many failed, the latest reason one is not running.
+struct Progress {
+    running: usize,
+    failed: usize,
+    error: Option<String>,
+}
+
+fn nanos(d: Duration) -> i64 {
+    d.as_nanos().min(i64::MAX as u128) as i64
+}
+
+/// The image reference a swarm task runs: the pinned registry image, or the release tag locally.
+fn image(record: &Record) -> String {
+    match (&record.registry, record.tags.first()) {
+        (None, Some(tag)) => format!("{}:{tag}", record.repository),
+        _ => record.image.clone(),
+    }
+}
+
+fn task_release(t: &bollard::models::Task) -> Option<&str> {
+    t.spec
+        .as_ref()?
+        .container_spec
+        .as_ref()?
+        .labels
+        .as_ref()?
+        .get(LABEL_RELEASE)
+        .map(String::as_str)
+}
+
+fn running(t: &bollard::models::Task) -> bool {
+    t.status.as_ref().and_then(|s| s.state) == Some(TaskState::RUNNING)
+}
+
+impl Swarm {
+    pub fn new(project: Arc<Project>) -> Swarm {
+        let settings = project.config.doc.deploy.swarm.clone().unwrap_or_default();
+        let gate = Gate::new(&project.config.doc.deploy.health);
+        Swarm {
+            project,
+            settings,
+            gate,
+        }
+    }
+
+    fn replicas(&self) -> usize {
+        self.settings.replicas.unwrap_or(1) as usize
+    }
+
+    /// Whether devloop probes the tasks itself (HTTP or TCP); a command runs inside them as
+    /// swarm's own health check.
+    fn probes_tasks(&self) -> bool {
+        self.gate.http.is_some() || self.gate.port.is_some()
+    }
+
+    async fn daemon(&self) -> Result<&Daemon> {
+        let daemon = self.project.daemon().await?;
+        ensure_manager(daemon).await?;
+        Ok(daemon)
+    }
+
+    fn service_spec(&self, record: &Record, ctx: &StepCtx) -> (ServiceSpec, String) {
+        let s = &self.settings;
+        let mut labels = labels(&self.project, record);
+        let ports: Vec<EndpointPortConfig> = s
+            .ports
+            .iter()
+            .map(|p| EndpointPortConfig {
+                protocol: Some(if p.protocol == "udp" {
+                    EndpointPortConfigProtocolEnum::UDP
+                } else {
+                    EndpointPortConfigProtocolEnum::TCP
+                }),
+                target_port: Some(p.container_port.into()),
+                published_port: p.host_port.map(i64::from),
+                publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
+                ..Default::default()
+            })
+            .collect();
+        let health = &self.project.config.doc.deploy.health;
+        let health_check = health.command.as_ref().map(|cmd| HealthConfig {
+            test: Some(vec!["CMD-SHELL".into(), cmd.clone()]),
+            interval: Some(nanos(self.gate.interval)),
+            retries: Some(i64::from(self.gate.retries)),
+            start_period: Some(nanos(self.gate.start_period)),
+            ..Default::default()
+        });
+        let u = &s.update;
+        let order = match u.order {
+            None if !ports.is_empty() => ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
+            None => ServiceSpecUpdateConfigOrderEnum::START_FIRST,
+            Some(UpdateOrder::StartFirst) if !ports.is_empty() => {
+                ctx.warn("update.order = \"start-first\" with host-mode ports: a new task cannot bind a port the old one holds on the same node; using stop-first");
+                ServiceSpecUpdateConfigOrderEnum::STOP_FIRST
+            }
+            Some(UpdateOrder::StartFirst) => ServiceSpecUpdateConfigOrderEnum::START_FIRST,
+            Some(UpdateOrder::StopFirst) => ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
+        };
+        let failure_action = match u.failure_action.unwrap_or(FailureAction::Rollback) {
+            FailureAction::Rollback => ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK,
+            FailureAction::Pause => ServiceSpecUpdateConfigFailureActionEnum::PAUSE,
+            FailureAction::Continue => ServiceSpecUpdateConfigFailureActionEnum::CONTINUE,
+        };
+        let monitor = u.monitor.map(|d| d.get()).unwrap_or(Duration::from_secs(5));
+        let rollback_order = if order == ServiceSpecUpdateConfigOrderEnum::STOP_FIRST {
+            ServiceSpecRollbackConfigOrderEnum::STOP_FIRST
+        } else {
+            ServiceSpecRollbackConfigOrderEnum::START_FIRST
+        };
+        let mut spec = ServiceSpec {
+            name: Some(self.name()),
+            task_template: Some(TaskSpec {
+                container_spec: Some(TaskSpecContainerSpec {
+                    image: Some(image(record)),
+                    labels: Some(labels.clone()),
+                    env: Some(
+                        s.env
+                            .iter()
+                            .map(|(k, v)| format!("{k}={}", v.value()))
+                            .collect(),
+                    ),
+                    health_check,
+                    stop_signal: s.stop_signal.as_ref().map(|v| v.as_str().to_string()),
+                    stop_grace_period: s.stop_grace_period.map(|d| nanos(d.get())),
+                    ..Default::default()
+                }),
+                resources: Some(TaskSpecResources {
+                    limits: Some(Limit {
+                        nano_cpus: s.cpus.map(|c| c.nano()),
+                        memory_bytes: s.memory.as_ref().map(|m| m.bytes),
+                        ..Default::default()
+                    }),
+                    ..Default::default()
+                }),
+                restart_policy: Some(TaskSpecRestartPolicy {
+                    condition: Some(TaskSpecRestartPolicyConditionEnum::ANY),
+                    delay: Some(nanos(Duration::from_secs(1))),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            mode: Some(ServiceSpecMode {
+                replicated: Some(ServiceSpecModeReplicated {
+                    replicas: Some(self.replicas() as i64),
+                }),
+                ..Default::default()
+            }),
+            update_config: Some(ServiceSpecUpdateConfig {
+                parallelism: Some(u.parallelism.unwrap_or(1) as i64),
+                delay: u.delay.map(|d| nanos(d.get())),
+                failure_action: Some(failure_action),
+                monitor: Some(nanos(monitor)),
+                max_failure_ratio: Some(0.0),
+                order: Some(order),
+            }),
+            rollback_config: Some(ServiceSpecRollbackConfig {
+                parallelism: Some(0),
+                failure_action: Some(ServiceSpecRollbackConfigFailureActionEnum::PAUSE),
+                monitor: Some(nanos(monitor)),
+                order: Some(rollback_order),
+                ..Default::default()
+            }),
+            endpoint_spec: Some(EndpointSpec {
+                ports: (!ports.is_empty()).then_some(ports),
+                ..Default::default()
+            }),
+            ..Default::default()
+        };
+        // Everything but the image and the release: settings, probe, update policy.
+        let mut without_image = spec.clone();
+        if let Some(c) = without_image
+            .task_template
+            .as_mut()
+            .and_then(|t| t.container_spec.as_mut())
+        {
+            c.image = None;
+            c.labels = None;
+        }
+        let digest = super::spec_digest(&(without_image, format!("{:?}", self.gate)));
+        labels.insert(LABEL_SPEC.into(), digest.clone());
+        labels.insert(LABEL_IMAGE_ID.into(), record.image_id.clone());
+        spec.labels = Some(labels);
+        (spec, digest)
+    }
+
+    async fn progress(&self, release: &str) -> Result<Progress> {
+        let daemon = self.daemon().await?;
+        let all = tasks(daemon, &self.name()).await?;
+        let ours: Vec<_> = all
+            .iter()
+            .filter(|t| task_release(t) == Some(release))
+            .collect();
+        let failed: Vec<_> = ours
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.status.as_ref().and_then(|s| s.state),
+                    Some(TaskState::FAILED | TaskState::REJECTED)
+                )
+            })
+            .collect();
+        // The latest reason a task of this release is failing or not running yet
+        // (for example "no suitable node (host-mode port already in use on 1 node)").
+        let mut waiting = ours
+            .iter()
+            .filter(|t| t.desired_state == Some(TaskState::RUNNING) && !running(t));
+        let error = failed
+            .last()
+            .copied()
+            .or(waiting.next_back())
+            .and_then(|t| {
+                let s = t.status.as_ref()?;
+                s.err
+                    .clone()
+                    .or(s.message.clone())
+                    .filter(|m| !m.is_empty())
+            });
+        Ok(Progress {
+            running: ours
+                .iter()
+                .filter(|t| running(t) && t.desired_state == Some(TaskState::RUNNING))
+                .count(),
+            failed: failed.len(),
+            error,
+        })
+    }
+
+    /// The containers of the running tasks of `release`, on the daemon devloop talks to.
+    async fn task_containers(&self, release: &str) -> Result<Vec<Container>> {
+        let daemon = self.daemon().await?;
+        let mut out = Vec::new();
+        for t in tasks(daemon, &self.name()).await? {
+            if task_release(&t) != Some(release)
+                || !running(&t)
+                || t.desired_state != Some(TaskState::RUNNING)
+            {
+                continue;
+            }
+            let id = t
+                .status
+                .as_ref()
+                .and_then(|s| s.container_status.as_ref())
+                .and_then(|c| c.container_id.clone())
+                .unwrap_or_default();
+            match daemon.client.inspect_container(&id, None).await {
+                Ok(_) => out.push(Container::existing(daemon, &id, &format!("{}.{}", self.name(), t.slot.unwrap_or(0)))),
+                Err(e) if is_not_found(&e) => {
+                    return Err(Error::usage(format!(
+                        "task {}.{} runs on node {}, which devloop cannot reach to probe it over HTTP or TCP",
+                        self.name(),
+                        t.slot.unwrap_or(0),
+                        t.node_id.clone().unwrap_or_default()
+                    ))
+                    .with_hint("point devloop at a daemon that runs the tasks, or use [deploy.health].command, which swarm runs inside every task"))
+                }
+                Err(e) => return Err(api_error("cannot inspect a task's container", e)),
+            }
+        }
+        Ok(out)
+    }
+
+    /// The gate's verdict on every running task of `release` (worst wins; no task is unhealthy).
+    async fn judge(&self, release: &str, deadline: Instant, ctx: Option<&StepCtx>) -> Result<Health> {
+        let containers = self.task_containers(release).await?;
+        if containers.is_empty() {
+            return Ok(Health::Unhealthy(format!("no task of {release} is running")));
+        }
+        let mut healthy = None;
+        for c in &containers {
+            match health::judge(c, &self.gate, deadline, ctx).await? {
+                Health::Healthy(how) => healthy = Some(how),
+                other => {
+                    return Ok(match other {
+                        Health::Unhealthy(why) => Health::Unhealthy(format!("task {}: {why}", c.name)),
+                        Health::Starting(why) => Health::Starting(format!("task {}: {why}", c.name)),
+                        h => h,
+                    })
+                }
+            }
+        }
+        Ok(Health::Healthy(healthy.unwrap_or_default()))
+    }
+
+    /// Ask swarm to put the previous spec back, and wait until the previous release runs again.
+    async fn roll_back(&self, was: &str, why: String, deadline: Instant, ctx: &StepCtx) -> Result<Outcome> {
+        let daemon = self.daemon().await?;
+        let name = self.name();
+        let Some(svc) = find_service(daemon, &name).await? else {
+            return Ok(Outcome::Failed(Failure::new(format!("{why}; service {name} disappeared"))));
+        };
+        let spec = svc.spec.clone().unwrap_or_default();
+        let version = svc.version.and_then(|v| v.index).unwrap_or(0);
+        let opts = UpdateServiceOptionsBuilder::default()
+            .version(version as i32)
+            .rollback("previous")
+            .build();
+        ctx.progress(format!("{why}; rolling service {name} back to {was}"));
+        daemon
+            .client
+            .update_service(&name, spec, opts, None)
+            .await
+            .map_err(|e| api_error(&format!("cannot roll service {name} back"), e))?;
+        let deadline = deadline.max(Instant::now() + Duration::from_secs(60));
+        loop {
+            ctx.check_cancelled()?;
+            let p = self.progress(was).await?;
+            if p.running >= self.replicas() {
+                return Ok(Outcome::RolledBack(Failure::new(format!("{why}; devloop rolled service {name} back to {was}"))));
+            }
+            if Instant::now() >= deadline {
+                return Ok(Outcome::Failed(Failure::new(format!(
+                    "{why}; devloop asked swarm to roll service {name} back to {was}, but only {}/{} of its tasks run",
+                    p.running,
+                    self.replicas()
+                )).hint(format!("check `docker service ps {name}`"))));
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    /// Swarm reports the update done: hold the new tasks to the gate.
+    async fn gate_update(&self, record: &Record, was: Option<&str>, deadline: Instant, ctx: &StepCtx, done: String) -> Result<Outcome> {
+        if !self.probes_tasks() {
+            return Ok(Outcome::Deployed(done));
+        }
+        match self.judge(&record.id, deadline, Some(ctx)).await? {
+            Health::Healthy(how) => Ok(Outcome::Deployed(format!("{done}, healthy by {how}"))),
+            bad => {
+                let why = format!("release {} is {} ({})", record.id, bad.label(), bad.reason());
+                match was {
+                    Some(was) => self.roll_back(was, why, deadline, ctx).await,
+                    None => Ok(Outcome::Failed(Failure::new(format!("{why}; there is no previous release, so service {} runs an unhealthy release", self.name())))
+                        .map_failure(|f| f.hint(format!("fix the release and deploy again, or remove the service with `docker service rm {}`", self.name())))),
+                }
+            }
+        }
+    }
+
+    async fn wait_created(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+        let name = self.name();
+        let replicas = self.replicas();
+        loop {
+            ctx.check_cancelled()?;
+            let p = self.progress(&record.id).await?;
+            if p.running >= replicas {
+                let done = format!("service {name} created with release {} on {}/{replicas} tasks", record.id, p.running);
+                return self.gate_update(record, None, deadline, ctx, done).await;
+            }
+            if p.failed >= replicas * 3 {
+                return Ok(Outcome::Failed(Failure::new(format!(
+                    "the tasks of new service {name} keep failing ({} failed): {}",
+                    p.failed,
+                    p.error.unwrap_or_default()
+                ))
+                .hint("there is no previous release to go back to; fix the release or remove the service")));
+            }
+            if Instant::now() >= deadline {
+                return Ok(Outcome::TimedOut(Failure::new(format!(
+                    "service {name} did not reach {replicas} running tasks before the deadline ({} running{}); swarm may still be trying",
+                    p.running,
+                    p.error.as_ref().map(|e| format!("; latest task: {e}")).unwrap_or_default()
+                ))));
+            }
+            ctx.progress(format!(
+                "starting: {}/{replicas} tasks running{}",
+                p.running,
+                p.error.map(|e| format!(" ({e})")).unwrap_or_default()
+            ));
+            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+        }
+    }
+}
+
+impl Outcome {
+    fn map_failure(self, f: impl FnOnce(Failure) -> Failure) -> Outcome {
+        match self {
+            Outcome::Failed(x) => Outcome::Failed(f(x)),
+            Outcome::RolledBack(x) => Outcome::RolledBack(f(x)),
+            Outcome::TimedOut(x) => Outcome::TimedOut(f(x)),
+            other => other,
+        }
+    }
+}
+
+#[async_trait]
+impl Target for Swarm {
+    fn name(&self) -> String {
+        self.settings
+            .service
+            .clone()
+            .unwrap_or_else(|| self.project.config.deployment_name())
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "update swarm service {} and watch the rollout, healthy by {}",
+            self.name(),
+            self.gate.describe()
+        )
+    }
+
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+        let daemon = self.daemon().await?;
+        let name = self.name();
+        super::ensure_image(&self.project, record, ctx).await?;
+        let (spec, digest) = self.service_spec(record, ctx);
+        let replicas = self.replicas();
+        let Some(svc) = find_service(daemon, &name).await? else {
+            daemon
+                .client
+                .create_service(spec, None)
+                .await
+                .map_err(|e| api_error(&format!("cannot create service {name}"), e))?;
+            return self.wait_created(record, ctx, deadline).await;
+        };
+        let current = svc.spec.as_ref().and_then(|s| s.labels.clone()).unwrap_or_default();
+        let current_release = current.get(LABEL_RELEASE).cloned();
+        let same = current.get(LABEL_SPEC) == Some(&digest)
+            && current.get(LABEL_IMAGE_ID) == Some(&record.image_id);
+        if same {
+            if let Some(r) = &current_release {
+                let p = self.progress(r).await?;
+                if p.running >= replicas {
+                    let check = Instant::now() + self.gate.monitor_budget();
+                    if let Health::Healthy(how) = self.judge(r, check, Some(ctx)).await? {
+                        let same = if *r == record.id { format!("release {r}") } else { format!("release {r}, the same image as {}", record.id) };
+                        return Ok(Outcome::Unchanged(format!(
+                            "service {name} already runs {same} with the same settings on {}/{replicas} tasks, healthy by {how}; nothing changed",
+                            p.running
+                        )));
+                    }
+                }
+            }
+        }
+        let before = format!("{:?}", svc.update_status);
+        let version = svc.version.and_then(|v| v.index).unwrap_or(0);
+        let opts = UpdateServiceOptionsBuilder::default()
+            .version(version as i32)
+            .build();
+        daemon
+            .client
+            .update_service(&name, spec, opts, None)
+            .await
+            .map_err(|e| api_error(&format!("cannot update service {name}"), e))?;
+        let was = current_release.unwrap_or_else(|| "the previous release".into());
+        loop {
+            ctx.check_cancelled()?;
+            let svc = daemon
+                .client
+                .inspect_service(&name, None)
+                .await
+                .map_err(|e| api_error(&format!("cannot inspect service {name}"), e))?;
+            let status = svc.update_status.clone();
+            // Until swarm reports on this update, the status is the previous update's.
+            let fresh = format!("{status:?}") != before;
+            let state = status.as_ref().and_then(|s| s.state).filter(|_| fresh);
+            let message = status
+                .as_ref()
+                .and_then(|s| s.message.clone())
+                .unwrap_or_default();
+            let p = self.progress(&record.id).await?;
+            match state {
+                Some(ServiceUpdateStatusStateEnum::COMPLETED) if p.running >= replicas => {
+                    let done = format!(
+                        "service {name} runs release {} on {}/{replicas} tasks (was {was})",
+                        record.id, p.running
+                    );
+                    return self.gate_update(record, Some(&was), deadline, ctx, done).await;
+                }
+                Some(ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED) => {
+                    let why = p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
+                    // "Back on the previous release" must be true, not just reported: wait for its tasks.
+                    let back = self.progress(&was).await?;
+                    if back.running >= replicas {
+                        return Ok(Outcome::RolledBack(Failure::new(format!(
+                            "swarm rolled service {name} back to {was}: {message}{why}"
+                        ))));
+                    }
+                    ctx.progress(format!(
+                        "rolled back; waiting for {was}: {}/{replicas} tasks running",
+                        back.running
+                    ));
+                }
+                Some(ServiceUpdateStatusStateEnum::PAUSED)
+                | Some(ServiceUpdateStatusStateEnum::ROLLBACK_PAUSED) => {
+                    return Ok(Outcome::Failed(Failure::new(format!(
+                        "the update of service {name} is paused: {message}{}",
+                        p.error.map(|e| format!(" (task error: {e})")).unwrap_or_default()
+                    ))
+                    .hint("inspect it with `docker service ps`; `devloop rollback` puts the previous release back")));
+                }
+                Some(ServiceUpdateStatusStateEnum::ROLLBACK_STARTED) => {
+                    ctx.progress(format!("swarm is rolling back: {message}"))
+                }
+                _ => ctx.progress(format!(
+                    "updating: {}/{replicas} tasks of {} running{}",
+                    p.running,
+                    record.id,
+                    if p.failed > 0 {
+                        format!(", {} failed", p.failed)
+                    } else {
+                        String::new()
+                    }
+                )),
+            }
+            if Instant::now() >= deadline {
+                return Ok(Outcome::TimedOut(Failure::new(format!(
+                    "the update of service {name} did not settle before the deadline ({}/{replicas} tasks of {} running{}); swarm may still be changing it",
+                    p.running,
+                    record.id,
+                    p.error.map(|e| format!("; latest task: {e}")).unwrap_or_default()
+                ))));
+            }
+            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+        }
+    }
+
+    async fn running(&self) -> Result<Option<String>> {
+        let daemon = self.daemon().await?;
+        Ok(find_service(daemon, &self.name())
+            .await?
+            .and_then(|s| s.spec)
+            .and_then(|s| s.labels)
+            .and_then(|l| l.get(LABEL_RELEASE).cloned()))
+    }
+
+    async fn status(&self, stats: bool) -> Result<Status> {
+        let daemon = self.daemon().await?;
+        let name = self.name();
+        let mut status = Status::empty(&self.project, "swarm", &name);
+        let Some(svc) = find_service(daemon, &name).await? else {
+            return Ok(status);
+        };
+        let spec = svc.spec.clone().unwrap_or_default();
+        status.release = spec
+            .labels
+            .as_ref()
+            .and_then(|l| l.get(LABEL_RELEASE))
+            .cloned();
+        status.image = spec
+            .task_template
+            .as_ref()
+            .and_then(|t| t.container_spec.as_ref())
+            .and_then(|c| c.image.clone());
+        let desired = spec
+            .mode
+            .as_ref()
+            .and_then(|m| m.replicated.as_ref())
+            .and_then(|r| r.replicas)
+            .unwrap_or(0) as usize;
+        status.update_state = svc
+            .update_status
+            .as_ref()
+            .and_then(|u| u.state)
+            .map(|s| s.to_string())
+            .filter(|s| !s.is_empty());
+        let all = tasks(daemon, &name).await?;
+        let release = status.release.clone().unwrap_or_default();
+        let mut running_ours = 0;
+        for t in all
+            .iter()
+            .filter(|t| t.desired_state == Some(TaskState::RUNNING))
+        {
+            let st = t.status.clone().unwrap_or_default();
+            let state = st.state.map(|s| s.to_string()).unwrap_or_default();
+            let r = task_release(t).unwrap_or_default();
+            if running(t) && r == release {
+                running_ours += 1;
+            }
+            let detail = st.err.or(st.message).unwrap_or_default();
+            status
+                .tasks
+                .push(format!("{name}.{}: {state} ({detail}) {r}", t.slot.unwrap_or(0)));
+        }
+        status.tasks.sort();
+        status.state = if running_ours > 0 { "running" } else { "not running" }.into();
+        status.replicas_running = Some(running_ours);
+        status.replicas_desired = Some(desired);
+        if let Some(ports) = svc.endpoint.and_then(|e| e.ports) {
+            status.ports = ports
+                .into_iter()
+                .map(|p| format!("{}->{}", p.published_port.unwrap_or(0), p.target_port.unwrap_or(0)))
+                .collect();
+        }
+        let containers = self.task_containers(&release).await.unwrap_or_default();
+        if stats {
+            let (mut cpu, mut mem) = (None::<f64>, None::<u64>);
+            for c in &containers {
+                if let Some((c_cpu, c_mem, _)) = status::stats(daemon, &c.id).await {
+                    cpu = Some(cpu.unwrap_or(0.0) + c_cpu.unwrap_or(0.0));
+                    mem = Some(mem.unwrap_or(0) + c_mem.unwrap_or(0));
+                }
+            }
+            status.cpu_percent = cpu;
+            status.memory_bytes = mem;
+        }
+        let health = if desired == 0 {
+            Health::Unhealthy("the service is scaled to 0 replicas".into())
+        } else if running_ours < desired {
+            match status.update_state.as_deref() {
+                Some("updating" | "rollback_started") => Health::Starting(format!("{running_ours}/{desired} tasks of {release} running; swarm is updating")),
+                _ => Health::Unhealthy(format!("{running_ours}/{desired} tasks of {release} running")),
+            }
+        } else if self.probes_tasks() || self.gate.command.is_some() {
+            let budget = Instant::now() + self.gate.monitor_budget();
+            self.judge(&release, budget, None).await?
+        } else {
+            Health::Healthy(format!("{running_ours}/{desired} tasks running"))
+        };
+        status.set_health(health);
+        Ok(status)
+    }
+
+    async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
+        let daemon = self.daemon().await?;
+        logs::stream(daemon, &self.name(), true, q, out).await
+    }
+}
+
+/// Tasks of the service, with their states.
+async fn tasks(daemon: &Daemon, service: &str) -> Result<Vec<bollard::models::Task>> {
+    let filters = HashMap::from([("service".to_string(), vec![service.to_string()])]);
+    let opts = ListTasksOptionsBuilder::default().filters(&filters).build();
+    daemon
+        .client
+        .list_tasks(Some(opts))
+        .await
+        .map_err(|e| api_error("cannot list the service's tasks", e))
+}
+
+/// The service, or `None` when it does not exist.
+async fn find_service(daemon: &Daemon, name: &str) -> Result<Option<bollard::models::Service>> {
+    match daemon.client.inspect_service(name, None).await {
+        Ok(s) => Ok(Some(s)),
+        Err(e) if is_not_found(&e) => Ok(None),
+        Err(e) => Err(api_error(&format!("cannot inspect service {name}"), e)),
+    }
+}
+
+/// Whether the daemon is a swarm manager; the error says how to make it one.
+pub async fn ensure_manager(daemon: &Daemon) -> Result<()> {
+    daemon
+        .client
+        .inspect_swarm()
+        .await
+        .map(|_| ())
+        .map_err(|e| {
+            Error::unreachable(format!(
+                "the Docker daemon at {} is not a swarm manager ({})",
+                daemon.endpoint.host,
+                crate::docker::connect::describe(&e)
+            ))
+            .with_hint(
+                "make it one with `docker swarm init --advertise-addr 127.0.0.1` (single node)",
+            )
+        })
+}
