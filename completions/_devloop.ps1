@@ -100,6 +100,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;build' {
+            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
@@ -112,7 +113,6 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build even when an identical image exists, without the daemon''s layer cache')
-            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Use BuildKit (when the daemon supports it)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
@@ -124,6 +124,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
         }
         'devloop;test' {
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write a JUnit XML report here')
+            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
@@ -136,7 +137,6 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build even when an identical image exists, without the daemon''s layer cache')
-            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Use BuildKit (when the daemon supports it)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
@@ -195,6 +195,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
         'devloop;monitor' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Logs since this long ago, e.g. 15m')
             [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Last N log lines')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only log lines containing this text')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
@@ -244,6 +245,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;ship' {
+            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write a JUnit XML report of the tests here')
             [CompletionResult]::new('--release', '--release', [CompletionResultType]::ParameterName, 'Release to deploy (id or tag) [default: the latest]')
             [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long to wait for the deploy to settle, e.g. 10m')
@@ -259,7 +261,6 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
             [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
             [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build even when an identical image exists, without the daemon''s layer cache')
-            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Use BuildKit (when the daemon supports it)')
             [CompletionResult]::new('--allow-dirty', '--allow-dirty', [CompletionResultType]::ParameterName, 'Release even when tracked files have uncommitted changes')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')

@@ -159,6 +159,10 @@ _devloop() {
                 return 0
             fi
             case "${prev}" in
+                --buildkit)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --chdir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -637,7 +641,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__monitor)
-            opts="-f -w -C -c -e -o -q -v -j -h --logs --follow --since --tail --watch --check --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-f -w -C -c -e -o -q -v -j -h --logs --follow --since --tail --filter --watch --check --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -648,6 +652,10 @@ _devloop() {
                     return 0
                     ;;
                 --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --filter)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -887,6 +895,10 @@ _devloop() {
                 return 0
             fi
             case "${prev}" in
+                --buildkit)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
                 --junit)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -959,6 +971,10 @@ _devloop() {
             case "${prev}" in
                 --junit)
                     COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --buildkit)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
                 --chdir)

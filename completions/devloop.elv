@@ -94,6 +94,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --help 'Print help'
         }
         &'devloop;build'= {
+            cand --buildkit 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'
@@ -106,7 +107,6 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand -j 'How many steps may run at once [default: number of CPUs]'
             cand --jobs 'How many steps may run at once [default: number of CPUs]'
             cand --no-cache 'Build even when an identical image exists, without the daemon''s layer cache'
-            cand --buildkit 'Use BuildKit (when the daemon supports it)'
             cand -q 'Print only errors and the final verdict'
             cand --quiet 'Print only errors and the final verdict'
             cand -v 'Print more (repeat for even more)'
@@ -117,6 +117,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
         }
         &'devloop;test'= {
             cand --junit 'Write a JUnit XML report here'
+            cand --buildkit 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'
@@ -129,7 +130,6 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand -j 'How many steps may run at once [default: number of CPUs]'
             cand --jobs 'How many steps may run at once [default: number of CPUs]'
             cand --no-cache 'Build even when an identical image exists, without the daemon''s layer cache'
-            cand --buildkit 'Use BuildKit (when the daemon supports it)'
             cand -q 'Print only errors and the final verdict'
             cand --quiet 'Print only errors and the final verdict'
             cand -v 'Print more (repeat for even more)'
@@ -185,6 +185,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
         &'devloop;monitor'= {
             cand --since 'Logs since this long ago, e.g. 15m'
             cand --tail 'Last N log lines'
+            cand --filter 'Only log lines containing this text'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'
@@ -232,6 +233,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --help 'Print help'
         }
         &'devloop;ship'= {
+            cand --buildkit 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit'
             cand --junit 'Write a JUnit XML report of the tests here'
             cand --release 'Release to deploy (id or tag) [default: the latest]'
             cand --timeout 'How long to wait for the deploy to settle, e.g. 10m'
@@ -247,7 +249,6 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand -j 'How many steps may run at once [default: number of CPUs]'
             cand --jobs 'How many steps may run at once [default: number of CPUs]'
             cand --no-cache 'Build even when an identical image exists, without the daemon''s layer cache'
-            cand --buildkit 'Use BuildKit (when the daemon supports it)'
             cand --allow-dirty 'Release even when tracked files have uncommitted changes'
             cand -q 'Print only errors and the final verdict'
             cand --quiet 'Print only errors and the final verdict'

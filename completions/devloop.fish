@@ -72,6 +72,8 @@ complete -c devloop -n "__fish_devloop_using_subcommand plan" -s q -l quiet -d '
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand build" -l buildkit -d 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit' -r -f -a "true\t''
+false\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
@@ -80,12 +82,13 @@ json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand build" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand build" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
-complete -c devloop -n "__fish_devloop_using_subcommand build" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand build" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s h -l help -d 'Print help'
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l junit -d 'Write a JUnit XML report here' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand test" -l buildkit -d 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit' -r -f -a "true\t''
+false\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
@@ -94,7 +97,6 @@ json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
-complete -c devloop -n "__fish_devloop_using_subcommand test" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -127,6 +129,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-color -d '
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s h -l help -d 'Print help'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l since -d 'Logs since this long ago, e.g. 15m' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l tail -d 'Last N log lines' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l filter -d 'Only log lines containing this text' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
@@ -154,6 +157,8 @@ complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet 
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l buildkit -d 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit' -r -f -a "true\t''
+false\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l junit -d 'Write a JUnit XML report of the tests here' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l release -d 'Release to deploy (id or tag) [default: the latest]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l timeout -d 'How long to wait for the deploy to settle, e.g. 10m' -r
@@ -165,7 +170,6 @@ json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
-complete -c devloop -n "__fish_devloop_using_subcommand ship" -l buildkit -d 'Use BuildKit (when the daemon supports it)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s v -l verbose -d 'Print more (repeat for even more)'

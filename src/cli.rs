@@ -150,9 +150,10 @@ pub struct BuildArgs {
     /// Build even when an identical image exists, without the daemon's layer cache
     #[arg(long, env = "DEVLOOP_NO_CACHE", value_parser = BoolishValueParser::new())]
     pub no_cache: bool,
-    /// Use BuildKit (when the daemon supports it)
-    #[arg(long, env = "DEVLOOP_BUILDKIT", value_parser = BoolishValueParser::new())]
-    pub buildkit: bool,
+    /// Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false`
+    /// chooses the classic builder, `--buildkit` insists on BuildKit
+    #[arg(long, env = "DEVLOOP_BUILDKIT", value_name = "BOOL", num_args = 0..=1, require_equals = true, default_missing_value = "true", value_parser = BoolishValueParser::new())]
+    pub buildkit: Option<bool>,
 }
 
 #[derive(Debug, Clone, Args, Default)]

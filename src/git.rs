@@ -16,7 +16,10 @@ pub struct GitInfo {
     /// A tag pointing exactly at HEAD.
     pub tag: Option<String>,
     /// Tracked files differ from HEAD (untracked files do not count, as with `git describe --dirty`).
+    /// True as well when the status could not be read: an unknown tree never counts as clean.
     pub dirty: bool,
+    /// Why the working tree's status could not be read, when it could not.
+    pub status_error: Option<String>,
     pub workdir: PathBuf,
     /// The `origin` remote's URL without credentials, for the image's source label.
     pub remote: Option<String>,
@@ -49,10 +52,10 @@ pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, String>
     opts.include_untracked(false)
         .include_ignored(false)
         .exclude_submodules(true);
-    let dirty = repo
-        .statuses(Some(&mut opts))
-        .map(|s| !s.is_empty())
-        .unwrap_or(false);
+    let (dirty, status_error) = match repo.statuses(Some(&mut opts)) {
+        Ok(s) => (!s.is_empty(), None),
+        Err(e) => (true, Some(e.message().to_string())),
+    };
     let remote = repo
         .find_remote("origin")
         .ok()
@@ -64,6 +67,7 @@ pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, String>
         branch,
         tag,
         dirty,
+        status_error,
         workdir: repo.workdir().map(Path::to_path_buf).unwrap_or_default(),
     })
 }

@@ -65,11 +65,13 @@ fn change_page(dir: &std::path::Path, text: &str) {
     commit_all(dir, text);
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn ship_then_a_healthy_redeploy_under_load_then_rollback() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-ship");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -137,11 +139,13 @@ fn ship_then_a_healthy_redeploy_under_load_then_rollback() {
     assert!(!body.contains("second release"));
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn a_broken_release_is_rolled_back_with_exit_3_and_the_old_one_keeps_serving() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-broken");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -192,11 +196,13 @@ fn a_broken_release_is_rolled_back_with_exit_3_and_the_old_one_keeps_serving() {
     assert!(leftovers.is_empty(), "the failed container was not removed");
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn monitor_check_fails_when_the_release_is_down() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-mon");
     let _cleanup = DockerCleanup {
         image: app.clone(),

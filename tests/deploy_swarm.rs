@@ -38,11 +38,13 @@ fn running_release(dir: &std::path::Path, port: u16) -> serde_json::Value {
     serde_json::from_str(r.stdout.trim()).unwrap()
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_swarm),
+    ignore = "the Docker daemon is not a swarm manager: run scripts/services.sh"
+)]
 #[test]
 fn create_update_and_rollback_a_swarm_service() {
-    if !swarm_available() {
-        return;
-    }
+    require_swarm();
     let app = unique("dl-swarm");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -79,11 +81,13 @@ fn create_update_and_rollback_a_swarm_service() {
     assert!(!body(port).contains("swarm two"));
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_swarm),
+    ignore = "the Docker daemon is not a swarm manager: run scripts/services.sh"
+)]
 #[test]
 fn an_update_that_swarm_rolls_back_is_exit_3() {
-    if !swarm_available() {
-        return;
-    }
+    require_swarm();
     let app = unique("dl-swarmrb");
     let _cleanup = DockerCleanup {
         image: app.clone(),

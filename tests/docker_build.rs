@@ -23,11 +23,13 @@ fn outcome(stdout: &str, step: &str) -> String {
         .unwrap_or_default()
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn builds_labels_skips_unchanged_and_rebuilds_on_change() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-build");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -94,11 +96,13 @@ fn builds_labels_skips_unchanged_and_rebuilds_on_change() {
     assert_eq!(outcome(&r.stdout, "build"), "done");
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn a_broken_dockerfile_shows_the_failing_instruction_and_exits_1() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-broken");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -130,19 +134,23 @@ fn a_broken_dockerfile_shows_the_failing_instruction_and_exits_1() {
 const LIST_CTX: &str =
     "cd /ctx && find . | sort | while read -r p; do stat -c '%n %F %a %s' \"$p\"; done";
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn dockerignore_matches_the_docker_cli() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     context_matches_the_docker_cli(false);
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn buildkit_context_matches_the_docker_cli_with_buildkit() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     context_matches_the_docker_cli(true);
 }
 
@@ -182,7 +190,11 @@ secret?.txt
 Dockerfile
 .dockerignore
 ";
-    let extra = if buildkit { "buildkit = true" } else { "" };
+    let extra = if buildkit {
+        "buildkit = true"
+    } else {
+        "buildkit = false"
+    };
     let files = [
         ("devloop.toml", config(&app, extra)),
         ("Dockerfile", "FROM busybox:1.36\nCOPY . /ctx\n".to_string()),
@@ -257,11 +269,13 @@ Dockerfile
     assert_eq!(link, "/etc/passwd");
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn a_dockerfile_outside_the_context_works() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-outside");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -328,11 +342,13 @@ fn an_unreachable_daemon_is_exit_5_with_the_address() {
     assert_eq!(r.code, 5, "{}", r.stderr);
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn buildkit_builds_with_labels_and_reports_the_failing_step() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-bk");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -403,11 +419,13 @@ fn context_sent(output: &str) -> u64 {
         .unwrap_or(0)
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn buildkit_sends_only_what_changed_since_the_last_build() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-bkdiff");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -482,11 +500,13 @@ fn buildkit_sends_only_what_changed_since_the_last_build() {
     assert_eq!(outcome(&r.stdout, "build"), "skipped", "{}", r.stdout);
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn buildkit_mounts_secrets_and_never_shows_them() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-secret");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -560,11 +580,13 @@ fn buildkit_mounts_secrets_and_never_shows_them() {
     );
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn builds_are_found_by_label_and_pin_no_images() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-pin");
     let _cleanup = DockerCleanup {
         image: app.clone(),

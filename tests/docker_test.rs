@@ -6,11 +6,13 @@ use std::time::{Duration, Instant};
 
 use common::*;
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn the_example_passes_all_three_kinds_of_test() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let dir = example("hello");
     let app = unique("dl-hello");
     // Same example, own image name, so parallel tests never share images.
@@ -35,11 +37,13 @@ fn the_example_passes_all_three_kinds_of_test() {
     assert!(leftover_test_containers(&app).is_empty());
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn failing_tests_exit_1_with_their_output_and_a_junit_report() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-fail");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -108,11 +112,13 @@ ready_timeout = "20s"
     assert!(leftover_test_containers(&app).is_empty());
 }
 
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
 #[test]
 fn ctrl_c_during_an_image_test_removes_its_container_and_exits_130() {
-    if !docker_available() {
-        return;
-    }
+    require_docker();
     let app = unique("dl-int");
     let _cleanup = DockerCleanup {
         image: app.clone(),

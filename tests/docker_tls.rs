@@ -11,11 +11,14 @@ fn config(app: &str, extra: &str) -> String {
     format!("[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n{extra}\n")
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_openssl),
+    ignore = "needs Docker and openssl: run scripts/services.sh"
+)]
 #[test]
 fn builds_through_a_tls_daemon_with_client_certificates() {
-    if !docker_available() || !have("openssl") {
-        return;
-    }
+    require_docker();
+    assert!(have("openssl"));
     let certs = tempfile::tempdir().unwrap();
     tls_certs(certs.path(), "devloop-test");
     let daemon = TlsDaemon::start(certs.path());

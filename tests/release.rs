@@ -7,10 +7,6 @@ use base64::Engine;
 use common::peers::{aws_env, have, Moto, Registry};
 use common::*;
 
-fn ready() -> bool {
-    docker_available() && have("docker-registry") && have("htpasswd") && have("curl")
-}
-
 fn app_project(app: &str, release: &str) -> tempfile::TempDir {
     let toml = format!(
         "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\n{release}\n"
@@ -44,11 +40,13 @@ fn assert_no_secret(r: &Run, secret: &str) {
     );
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry),
+    ignore = "needs Docker and docker-registry, htpasswd, curl: run scripts/services.sh"
+)]
 #[test]
 fn push_records_and_a_second_release_pushes_nothing() {
-    if !ready() {
-        return;
-    }
+    require_registry();
     let reg = Registry::start(None);
     let app = unique("dl-rel");
     let _cleanup = DockerCleanup {
@@ -98,11 +96,13 @@ fn push_records_and_a_second_release_pushes_nothing() {
     );
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry),
+    ignore = "needs Docker and docker-registry, htpasswd, curl: run scripts/services.sh"
+)]
 #[test]
 fn htpasswd_registry_with_good_and_bad_passwords() {
-    if !ready() {
-        return;
-    }
+    require_registry();
     let password = "pw-7c1d9e2b4a";
     let reg = Registry::start(Some(("ci-user", password)));
     let app = unique("dl-auth");
@@ -134,11 +134,13 @@ fn htpasswd_registry_with_good_and_bad_passwords() {
     assert!(!cfg.contains(password));
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry),
+    ignore = "needs Docker and docker-registry, htpasswd, curl: run scripts/services.sh"
+)]
 #[test]
 fn an_unreachable_registry_is_exit_5() {
-    if !ready() {
-        return;
-    }
+    require_registry();
     let app = unique("dl-unreach");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -155,11 +157,13 @@ fn an_unreachable_registry_is_exit_5() {
     );
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry),
+    ignore = "needs Docker and docker-registry, htpasswd, curl: run scripts/services.sh"
+)]
 #[test]
 fn a_dirty_tree_is_refused_unless_allowed() {
-    if !ready() {
-        return;
-    }
+    require_registry();
     let app = unique("dl-dirty");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -197,11 +201,14 @@ fn a_dirty_tree_is_refused_unless_allowed() {
     assert_eq!(recs[0]["registry"], serde_json::Value::Null);
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry, devloop_no_moto),
+    ignore = "needs Docker, docker-registry and moto: run scripts/services.sh"
+)]
 #[test]
 fn ecr_token_flow_pushes_to_a_registry_with_the_token_credentials_and_records_in_s3() {
-    if !ready() || !have("moto_server") {
-        return;
-    }
+    require_registry();
+    assert!(have("moto_server"));
     let moto = Moto::start();
     // What moto's GetAuthorizationToken hands out, decoded: the registry accepts exactly that.
     let token = moto.ecr("GetAuthorizationToken", "{}")["authorizationData"][0]
@@ -263,11 +270,13 @@ fn ecr_token_flow_pushes_to_a_registry_with_the_token_credentials_and_records_in
     assert_eq!(list.as_array().unwrap().len(), 1);
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry),
+    ignore = "needs Docker and docker-registry, htpasswd, curl: run scripts/services.sh"
+)]
 #[test]
 fn missing_aws_credentials_are_exit_5_and_say_what_was_tried() {
-    if !ready() {
-        return;
-    }
+    require_registry();
     let app = unique("dl-nocreds");
     let _cleanup = DockerCleanup {
         image: app.clone(),
@@ -286,11 +295,13 @@ fn missing_aws_credentials_are_exit_5_and_say_what_was_tried() {
     assert!(r.stderr.contains("no AWS credentials"), "{}", r.stderr);
 }
 
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry),
+    ignore = "needs Docker and docker-registry, htpasswd, curl: run scripts/services.sh"
+)]
 #[test]
 fn credentials_come_from_a_docker_credential_helper() {
-    if !ready() {
-        return;
-    }
+    require_registry();
     let password = "helper-pw-5e6f7a8b";
     let reg = Registry::start(Some(("helper-user", password)));
     let app = unique("dl-helper");

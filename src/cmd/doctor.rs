@@ -76,11 +76,64 @@ pub fn run(ctx: &Context) -> Result<i32> {
         }
     }
 
+    // AWS, when the config uses it: an ECR registry, an S3 ledger, or an AWS target.
+    if let Ok(cfg) = &config {
+        if let Some(why) = uses_aws(cfg) {
+            let check = runtime.block_on(crate::aws::sdk_config(&cfg.doc.aws, &ctx.ambient));
+            match check {
+                Ok(sdk) => {
+                    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+                    lines.push(format!(
+                        "ok    aws        credentials resolve, region {region} (needed for {why})"
+                    ));
+                    report.insert(
+                        "aws".into(),
+                        serde_json::json!({ "ok": true, "region": region, "needed_for": why }),
+                    );
+                }
+                Err(e) => {
+                    problems += 1;
+                    lines.push(format!("FAIL  aws        {} (needed for {why})", e.message));
+                    if let Some(h) = &e.hint {
+                        lines.push(format!("                 {h}"));
+                    }
+                    report.insert(
+                        "aws".into(),
+                        serde_json::json!({ "ok": false, "error": e.message, "needed_for": why }),
+                    );
+                }
+            }
+        }
+    }
+
     ctx.printer.document(
         &(lines.join("\n") + "\n"),
         serde_json::Value::Object(report),
     );
     Ok(if problems > 0 { 1 } else { 0 })
+}
+
+/// What in the config needs AWS, if anything.
+fn uses_aws(cfg: &crate::config::Config) -> Option<String> {
+    let mut needs = Vec::new();
+    if cfg
+        .doc
+        .release
+        .registry
+        .as_ref()
+        .is_some_and(|r| r.get_ref() == "ecr")
+    {
+        needs.push("release.registry = \"ecr\"".to_string());
+    }
+    if cfg.doc.release.ledger.is_some() {
+        needs.push("release.ledger".to_string());
+    }
+    if let Some(t @ (crate::config::TargetKind::Ecs | crate::config::TargetKind::Beanstalk)) =
+        cfg.target()
+    {
+        needs.push(format!("deploy.target = \"{}\"", t.as_str()));
+    }
+    (!needs.is_empty()).then(|| needs.join(", "))
 }
 
 async fn docker_report(ambient: &crate::config::Ambient) -> Result<(String, serde_json::Value)> {

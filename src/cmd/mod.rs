@@ -19,7 +19,6 @@ use crate::error::{Error, Result};
 use crate::output::Printer;
 use crate::pipeline::{self, Project};
 
-
 /// What every command gets: where it runs, the environment, the printer and the global flags.
 pub struct Context {
     pub cwd: PathBuf,

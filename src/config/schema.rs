@@ -101,9 +101,8 @@ pub struct Build {
     pub tags: Vec<Spanned<String>>,
     #[serde(default)]
     pub cache_from: Vec<String>,
-    /// Use BuildKit when the daemon supports it.
-    #[serde(default)]
-    pub buildkit: bool,
+    /// `true`: BuildKit; `false`: the classic builder; unset: BuildKit where the daemon supports it.
+    pub buildkit: Option<bool>,
     /// Secrets for `RUN --mount=type=secret,id=<key>` (BuildKit), read when the build runs.
     #[serde(default)]
     pub secrets: BTreeMap<String, Spanned<BuildSecret>>,
@@ -133,7 +132,7 @@ impl Default for Build {
             labels: BTreeMap::new(),
             tags: default_tags(),
             cache_from: Vec::new(),
-            buildkit: false,
+            buildkit: None,
             secrets: BTreeMap::new(),
             timeout: None,
         }

@@ -253,18 +253,31 @@ fn target_settings_are_typed_when_the_config_loads() {
     let text = "[app]\nname = \"a\"\n\n[env.local]\ndeploy.target = \"docker\"\ndeploy.docker.ports = [\"80:http\"]\n";
     let err = load(text, Some("local"), &[]).unwrap_err();
     assert_eq!(err.kind, crate::error::ExitKind::Usage);
-    assert!(err.message.starts_with("devloop.toml:6:23:"), "{}", err.message);
-    assert!(err.message.contains("\"http\" is not a port number"), "{}", err.message);
+    assert!(
+        err.message.starts_with("devloop.toml:6:23:"),
+        "{}",
+        err.message
+    );
+    assert!(
+        err.message.contains("\"http\" is not a port number"),
+        "{}",
+        err.message
+    );
     // The same mistake in an environment that is not selected is found too.
     let err = load(text, None, &[]).unwrap_err();
     assert!(err.message.contains("not a port number"), "{}", err.message);
     let text = "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"swarm\"\nswarm.memory = \"lots\"\nswarm.update.order = \"sideways\"\n";
     let err = load(text, None, &[]).unwrap_err();
     assert!(err.message.contains("memory \"lots\""), "{}", err.message);
-    let text = "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"swarm\"\nswarm.update.order = \"sideways\"\n";
+    let text =
+        "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"swarm\"\nswarm.update.order = \"sideways\"\n";
     let err = load(text, None, &[]).unwrap_err();
     assert!(err.message.contains("devloop.toml:6:22"), "{}", err.message);
     assert!(err.message.contains("start-first"), "{}", err.message);
-    let text = "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"docker\"\ndocker.stop_signal = \"SIGNOPE\"\n";
-    assert!(load(text, None, &[]).unwrap_err().message.contains("stop_signal"));
+    let text =
+        "[app]\nname = \"a\"\n\n[deploy]\ntarget = \"docker\"\ndocker.stop_signal = \"SIGNOPE\"\n";
+    assert!(load(text, None, &[])
+        .unwrap_err()
+        .message
+        .contains("stop_signal"));
 }

@@ -25,10 +25,9 @@ impl PortMap {
 }
 
 fn port(text: &str, whole: &str) -> Result<u16, String> {
-    text.parse::<u16>()
-        .ok()
-        .filter(|p| *p > 0)
-        .ok_or_else(|| format!("port mapping \"{whole}\": \"{text}\" is not a port number (1-65535)"))
+    text.parse::<u16>().ok().filter(|p| *p > 0).ok_or_else(|| {
+        format!("port mapping \"{whole}\": \"{text}\" is not a port number (1-65535)")
+    })
 }
 
 impl TryFrom<String> for PortMap {
@@ -36,7 +35,11 @@ impl TryFrom<String> for PortMap {
     fn try_from(text: String) -> Result<Self, String> {
         let (spec, protocol) = match text.rsplit_once('/') {
             Some((s, p)) if p == "tcp" || p == "udp" => (s, p.to_string()),
-            Some(_) => return Err(format!("port mapping \"{text}\": protocol must be tcp or udp")),
+            Some(_) => {
+                return Err(format!(
+                    "port mapping \"{text}\": protocol must be tcp or udp"
+                ))
+            }
             None => (text.as_str(), "tcp".to_string()),
         };
         let parts: Vec<&str> = spec.split(':').collect();
@@ -52,7 +55,11 @@ impl TryFrom<String> for PortMap {
                 },
                 *c,
             ),
-            _ => return Err(format!("port mapping \"{text}\" must be [ip:]host:container[/proto]")),
+            _ => {
+                return Err(format!(
+                    "port mapping \"{text}\" must be [ip:]host:container[/proto]"
+                ))
+            }
         };
         Ok(PortMap {
             host_ip,
@@ -66,11 +73,7 @@ impl TryFrom<String> for PortMap {
 impl fmt::Display for PortMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.host_ip, self.host_port) {
-            (Some(ip), h) => write!(
-                f,
-                "{ip}:{}:",
-                h.map(|h| h.to_string()).unwrap_or_default()
-            )?,
+            (Some(ip), h) => write!(f, "{ip}:{}:", h.map(|h| h.to_string()).unwrap_or_default())?,
             (None, Some(h)) => write!(f, "{h}:")?,
             (None, None) => {}
         }
@@ -116,7 +119,9 @@ impl TryFrom<String> for MemorySize {
             .ok_or_else(|| format!("memory \"{text}\" is not a size like 256m or 1g"))?;
         // The daemon refuses limits under 6 MiB; say so now rather than mid-deploy.
         if bytes < 6 << 20 {
-            return Err(format!("memory \"{text}\" is below the 6m minimum Docker accepts"));
+            return Err(format!(
+                "memory \"{text}\" is below the 6m minimum Docker accepts"
+            ));
         }
         Ok(MemorySize { bytes, text })
     }
@@ -211,8 +216,8 @@ pub struct StopSignal(String);
 
 const SIGNALS: &[&str] = &[
     "HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1", "SEGV", "USR2",
-    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG", "XCPU",
-    "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
+    "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU", "URG",
+    "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS",
 ];
 
 impl StopSignal {
@@ -266,7 +271,9 @@ mod tests {
         assert_eq!(m.key(), "53/udp");
         assert_eq!(m.to_string(), "127.0.0.1:53:53/udp");
         assert_eq!(p("80").unwrap().host_port, None);
-        assert!(p("80:http").unwrap_err().contains("\"http\" is not a port number"));
+        assert!(p("80:http")
+            .unwrap_err()
+            .contains("\"http\" is not a port number"));
         assert!(p("1:2:3:4").is_err());
         assert!(p("80/sctp").is_err());
     }

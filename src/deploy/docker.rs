@@ -16,8 +16,8 @@ use bollard::models::{
 
 use super::health::{self, Gate, Health};
 use super::{
-    labels, logs, status, Failure, LogLine, LogQuery, Outcome, Status, Target,
-    LABEL_RELEASE, LABEL_SPEC,
+    labels, logs, status, Failure, LogLine, LogQuery, Outcome, Status, Target, LABEL_RELEASE,
+    LABEL_SPEC,
 };
 use crate::config::schema::DockerTarget;
 use crate::docker::connect::{api_error, is_not_found};
@@ -161,7 +161,10 @@ impl Docker {
         ctx: &StepCtx,
     ) -> Outcome {
         let name = self.name();
-        let was = old.release.clone().unwrap_or_else(|| "the previous release".into());
+        let was = old
+            .release
+            .clone()
+            .unwrap_or_else(|| "the previous release".into());
         if stopped {
             if let Err(e) = old.container.start().await {
                 return Outcome::Failed(
@@ -178,7 +181,9 @@ impl Docker {
         match health::judge(&old.container, &self.gate, deadline, None).await {
             Ok(Health::Healthy(_)) => {
                 let _ = ctx;
-                Outcome::RolledBack(Failure::new(format!("{why}; {name} is back on {was}")).detail(detail))
+                Outcome::RolledBack(
+                    Failure::new(format!("{why}; {name} is back on {was}")).detail(detail),
+                )
             }
             Ok(h) => Outcome::Failed(
                 Failure::new(format!(
@@ -251,9 +256,17 @@ impl Docker {
         let daemon = self.project.daemon().await?;
         match daemon.client.inspect_container(name, None).await {
             Ok(info) => {
-                let labels = info.config.as_ref().and_then(|c| c.labels.clone()).unwrap_or_default();
+                let labels = info
+                    .config
+                    .as_ref()
+                    .and_then(|c| c.labels.clone())
+                    .unwrap_or_default();
                 Ok(Some(Deployed {
-                    container: Container::existing(daemon, info.id.as_deref().unwrap_or(name), name),
+                    container: Container::existing(
+                        daemon,
+                        info.id.as_deref().unwrap_or(name),
+                        name,
+                    ),
                     release: labels.get(LABEL_RELEASE).cloned(),
                     running: info.state.as_ref().and_then(|s| s.running).unwrap_or(false),
                     image_id: info.image.clone().unwrap_or_default(),
@@ -312,10 +325,15 @@ impl Target for Docker {
         super::ensure_image(&self.project, record, ctx).await?;
 
         // The same image with the same settings, running and healthy: nothing to change.
-        if let Some(o) = old.as_ref().filter(|o| o.running && o.spec.as_deref() == Some(spec.as_str())) {
+        if let Some(o) = old
+            .as_ref()
+            .filter(|o| o.running && o.spec.as_deref() == Some(spec.as_str()))
+        {
             if o.image_id == record.image_id {
                 let check = Instant::now() + self.gate.monitor_budget();
-                if let Health::Healthy(how) = health::judge(&o.container, &self.gate, check, Some(ctx)).await? {
+                if let Health::Healthy(how) =
+                    health::judge(&o.container, &self.gate, check, Some(ctx)).await?
+                {
                     let same = match &o.release {
                         Some(r) if *r == record.id => format!("release {r}"),
                         Some(r) => format!("release {r}, the same image as {}", record.id),
@@ -394,7 +412,10 @@ impl Target for Docker {
         let mut detail = vec![format!("last lines of release {}:", record.id)];
         detail.extend(tail.into_iter().map(|l| format!("  {l}")));
         if let Err(e) = new.remove().await {
-            ctx.warn(format!("the failed container {name}-next could not be removed: {}", e.message));
+            ctx.warn(format!(
+                "the failed container {name}-next could not be removed: {}",
+                e.message
+            ));
         }
         match old {
             Some(o) if old_running => Ok(self.restore(&o, stop_first, why, detail, ctx).await),
@@ -428,4 +449,3 @@ impl Target for Docker {
         logs::stream(daemon, &self.name(), false, q, out).await
     }
 }
-

@@ -97,14 +97,21 @@ impl Gate {
 }
 
 /// One probe; `Err(why)` when it failed. Each probe is bounded in time.
-async fn probe(c: &Container, gate: &Gate, limit: Duration) -> Result<std::result::Result<(), String>> {
+async fn probe(
+    c: &Container,
+    gate: &Gate,
+    limit: Duration,
+) -> Result<std::result::Result<(), String>> {
     let limit = limit.clamp(Duration::from_millis(200), Duration::from_secs(5));
     if let Some(cmd) = &gate.command {
         return Ok(match tokio::time::timeout(limit, c.exec(cmd)).await {
             Ok(Ok(0)) => Ok(()),
             Ok(Ok(code)) => Err(format!("`{cmd}` exited with {code}")),
             Ok(Err(e)) => Err(e.message),
-            Err(_) => Err(format!("`{cmd}` did not finish within {}", humantime::format_duration(limit))),
+            Err(_) => Err(format!(
+                "`{cmd}` did not finish within {}",
+                humantime::format_duration(limit)
+            )),
         });
     }
     let port = gate.port.unwrap_or(80);
@@ -112,11 +119,13 @@ async fn probe(c: &Container, gate: &Gate, limit: Duration) -> Result<std::resul
         return Ok(Err("the container has no network address".into()));
     };
     if let Some(path) = &gate.http {
-        return Ok(match container::http_status_at(ip, port, path, limit).await {
-            Some(s) if (200..400).contains(&s) => Ok(()),
-            Some(s) => Err(format!("HTTP {path} answered {s}")),
-            None => Err(format!("HTTP {path} on {ip}:{port} did not answer")),
-        });
+        return Ok(
+            match container::http_status_at(ip, port, path, limit).await {
+                Some(s) if (200..400).contains(&s) => Ok(()),
+                Some(s) => Err(format!("HTTP {path} answered {s}")),
+                None => Err(format!("HTTP {path} on {ip}:{port} did not answer")),
+            },
+        );
     }
     let connected = tokio::time::timeout(limit, tokio::net::TcpStream::connect((ip, port)))
         .await
@@ -153,13 +162,23 @@ pub async fn judge(
         }
         let st = c.state().await?;
         if !st.running {
-            let code = st.exit_code.map(|e| e.to_string()).unwrap_or_else(|| "?".into());
-            let oom = if st.oom_killed { ", killed: out of memory" } else { "" };
-            return Ok(Health::Unhealthy(format!("the container exited (code {code}{oom})")));
+            let code = st
+                .exit_code
+                .map(|e| e.to_string())
+                .unwrap_or_else(|| "?".into());
+            let oom = if st.oom_killed {
+                ", killed: out of memory"
+            } else {
+                ""
+            };
+            return Ok(Health::Unhealthy(format!(
+                "the container exited (code {code}{oom})"
+            )));
         }
         let up = uptime(st.started_at.as_deref());
         let starting = if gate.has_probe() {
-            let limit = crate::deploy::remaining(deadline).min(gate.interval.max(Duration::from_secs(2)));
+            let limit =
+                crate::deploy::remaining(deadline).min(gate.interval.max(Duration::from_secs(2)));
             match probe(c, gate, limit).await? {
                 Ok(()) => return Ok(Health::Healthy(gate.describe())),
                 Err(why) if up < gate.start_period => why,
@@ -186,9 +205,15 @@ pub async fn judge(
                 }
                 Some(_) => "the image HEALTHCHECK has not passed yet".into(),
                 None if up >= STABLE => {
-                    return Ok(Health::Healthy("running (no health check configured)".into()))
+                    return Ok(Health::Healthy(
+                        "running (no health check configured)".into(),
+                    ))
                 }
-                None => format!("up {:.1}s of the {}s it must stay up", up.as_secs_f64(), STABLE.as_secs()),
+                None => format!(
+                    "up {:.1}s of the {}s it must stay up",
+                    up.as_secs_f64(),
+                    STABLE.as_secs()
+                ),
             }
         };
         if Instant::now() >= deadline {

@@ -37,7 +37,11 @@ pub async fn stream(
     let found = if service {
         daemon.client.inspect_service(name, None).await.map(|_| ())
     } else {
-        daemon.client.inspect_container(name, None).await.map(|_| ())
+        daemon
+            .client
+            .inspect_container(name, None)
+            .await
+            .map(|_| ())
     };
     if let Err(e) = found {
         return Err(if is_not_found(&e) {
@@ -59,7 +63,10 @@ pub async fn stream(
         while let Some(i) = pending.find('\n') {
             let raw: String = pending.drain(..=i).collect();
             if let Some(line) = parse(raw.trim_end_matches(['\n', '\r']), name, stderr) {
-                if q.filter.as_ref().is_none_or(|f| line.line.contains(f.as_str())) {
+                if q.filter
+                    .as_ref()
+                    .is_none_or(|f| line.line.contains(f.as_str()))
+                {
                     out(line);
                 }
             }

@@ -312,10 +312,17 @@ impl Swarm {
     }
 
     /// The gate's verdict on every running task of `release` (worst wins; no task is unhealthy).
-    async fn judge(&self, release: &str, deadline: Instant, ctx: Option<&StepCtx>) -> Result<Health> {
+    async fn judge(
+        &self,
+        release: &str,
+        deadline: Instant,
+        ctx: Option<&StepCtx>,
+    ) -> Result<Health> {
         let containers = self.task_containers(release).await?;
         if containers.is_empty() {
-            return Ok(Health::Unhealthy(format!("no task of {release} is running")));
+            return Ok(Health::Unhealthy(format!(
+                "no task of {release} is running"
+            )));
         }
         let mut healthy = None;
         for c in &containers {
@@ -323,8 +330,12 @@ impl Swarm {
                 Health::Healthy(how) => healthy = Some(how),
                 other => {
                     return Ok(match other {
-                        Health::Unhealthy(why) => Health::Unhealthy(format!("task {}: {why}", c.name)),
-                        Health::Starting(why) => Health::Starting(format!("task {}: {why}", c.name)),
+                        Health::Unhealthy(why) => {
+                            Health::Unhealthy(format!("task {}: {why}", c.name))
+                        }
+                        Health::Starting(why) => {
+                            Health::Starting(format!("task {}: {why}", c.name))
+                        }
                         h => h,
                     })
                 }
@@ -334,11 +345,19 @@ impl Swarm {
     }
 
     /// Ask swarm to put the previous spec back, and wait until the previous release runs again.
-    async fn roll_back(&self, was: &str, why: String, deadline: Instant, ctx: &StepCtx) -> Result<Outcome> {
+    async fn roll_back(
+        &self,
+        was: &str,
+        why: String,
+        deadline: Instant,
+        ctx: &StepCtx,
+    ) -> Result<Outcome> {
         let daemon = self.daemon().await?;
         let name = self.name();
         let Some(svc) = find_service(daemon, &name).await? else {
-            return Ok(Outcome::Failed(Failure::new(format!("{why}; service {name} disappeared"))));
+            return Ok(Outcome::Failed(Failure::new(format!(
+                "{why}; service {name} disappeared"
+            ))));
         };
         let spec = svc.spec.clone().unwrap_or_default();
         let version = svc.version.and_then(|v| v.index).unwrap_or(0);
@@ -357,7 +376,9 @@ impl Swarm {
             ctx.check_cancelled()?;
             let p = self.progress(was).await?;
             if p.running >= self.replicas() {
-                return Ok(Outcome::RolledBack(Failure::new(format!("{why}; devloop rolled service {name} back to {was}"))));
+                return Ok(Outcome::RolledBack(Failure::new(format!(
+                    "{why}; devloop rolled service {name} back to {was}"
+                ))));
             }
             if Instant::now() >= deadline {
                 return Ok(Outcome::Failed(Failure::new(format!(
@@ -371,14 +392,26 @@ impl Swarm {
     }
 
     /// Swarm reports the update done: hold the new tasks to the gate.
-    async fn gate_update(&self, record: &Record, was: Option<&str>, deadline: Instant, ctx: &StepCtx, done: String) -> Result<Outcome> {
+    async fn gate_update(
+        &self,
+        record: &Record,
+        was: Option<&str>,
+        deadline: Instant,
+        ctx: &StepCtx,
+        done: String,
+    ) -> Result<Outcome> {
         if !self.probes_tasks() {
             return Ok(Outcome::Deployed(done));
         }
         match self.judge(&record.id, deadline, Some(ctx)).await? {
             Health::Healthy(how) => Ok(Outcome::Deployed(format!("{done}, healthy by {how}"))),
             bad => {
-                let why = format!("release {} is {} ({})", record.id, bad.label(), bad.reason());
+                let why = format!(
+                    "release {} is {} ({})",
+                    record.id,
+                    bad.label(),
+                    bad.reason()
+                );
                 match was {
                     Some(was) => self.roll_back(was, why, deadline, ctx).await,
                     None => Ok(Outcome::Failed(Failure::new(format!("{why}; there is no previous release, so service {} runs an unhealthy release", self.name())))
@@ -388,14 +421,22 @@ impl Swarm {
         }
     }
 
-    async fn wait_created(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+    async fn wait_created(
+        &self,
+        record: &Record,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
         let name = self.name();
         let replicas = self.replicas();
         loop {
             ctx.check_cancelled()?;
             let p = self.progress(&record.id).await?;
             if p.running >= replicas {
-                let done = format!("service {name} created with release {} on {}/{replicas} tasks", record.id, p.running);
+                let done = format!(
+                    "service {name} created with release {} on {}/{replicas} tasks",
+                    record.id, p.running
+                );
                 return self.gate_update(record, None, deadline, ctx, done).await;
             }
             if p.failed >= replicas * 3 {
@@ -465,7 +506,11 @@ impl Target for Swarm {
                 .map_err(|e| api_error(&format!("cannot create service {name}"), e))?;
             return self.wait_created(record, ctx, deadline).await;
         };
-        let current = svc.spec.as_ref().and_then(|s| s.labels.clone()).unwrap_or_default();
+        let current = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.labels.clone())
+            .unwrap_or_default();
         let current_release = current.get(LABEL_RELEASE).cloned();
         let same = current.get(LABEL_SPEC) == Some(&digest)
             && current.get(LABEL_IMAGE_ID) == Some(&record.image_id);
@@ -475,7 +520,11 @@ impl Target for Swarm {
                 if p.running >= replicas {
                     let check = Instant::now() + self.gate.monitor_budget();
                     if let Health::Healthy(how) = self.judge(r, check, Some(ctx)).await? {
-                        let same = if *r == record.id { format!("release {r}") } else { format!("release {r}, the same image as {}", record.id) };
+                        let same = if *r == record.id {
+                            format!("release {r}")
+                        } else {
+                            format!("release {r}, the same image as {}", record.id)
+                        };
                         return Ok(Outcome::Unchanged(format!(
                             "service {name} already runs {same} with the same settings on {}/{replicas} tasks, healthy by {how}; nothing changed",
                             p.running
@@ -517,10 +566,16 @@ impl Target for Swarm {
                         "service {name} runs release {} on {}/{replicas} tasks (was {was})",
                         record.id, p.running
                     );
-                    return self.gate_update(record, Some(&was), deadline, ctx, done).await;
+                    return self
+                        .gate_update(record, Some(&was), deadline, ctx, done)
+                        .await;
                 }
                 Some(ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED) => {
-                    let why = p.error.as_ref().map(|e| format!(": {e}")).unwrap_or_default();
+                    let why = p
+                        .error
+                        .as_ref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
                     // "Back on the previous release" must be true, not just reported: wait for its tasks.
                     let back = self.progress(&was).await?;
                     if back.running >= replicas {
@@ -620,18 +675,30 @@ impl Target for Swarm {
                 running_ours += 1;
             }
             let detail = st.err.or(st.message).unwrap_or_default();
-            status
-                .tasks
-                .push(format!("{name}.{}: {state} ({detail}) {r}", t.slot.unwrap_or(0)));
+            status.tasks.push(format!(
+                "{name}.{}: {state} ({detail}) {r}",
+                t.slot.unwrap_or(0)
+            ));
         }
         status.tasks.sort();
-        status.state = if running_ours > 0 { "running" } else { "not running" }.into();
+        status.state = if running_ours > 0 {
+            "running"
+        } else {
+            "not running"
+        }
+        .into();
         status.replicas_running = Some(running_ours);
         status.replicas_desired = Some(desired);
         if let Some(ports) = svc.endpoint.and_then(|e| e.ports) {
             status.ports = ports
                 .into_iter()
-                .map(|p| format!("{}->{}", p.published_port.unwrap_or(0), p.target_port.unwrap_or(0)))
+                .map(|p| {
+                    format!(
+                        "{}->{}",
+                        p.published_port.unwrap_or(0),
+                        p.target_port.unwrap_or(0)
+                    )
+                })
                 .collect();
         }
         let containers = self.task_containers(&release).await.unwrap_or_default();
@@ -650,8 +717,12 @@ impl Target for Swarm {
             Health::Unhealthy("the service is scaled to 0 replicas".into())
         } else if running_ours < desired {
             match status.update_state.as_deref() {
-                Some("updating" | "rollback_started") => Health::Starting(format!("{running_ours}/{desired} tasks of {release} running; swarm is updating")),
-                _ => Health::Unhealthy(format!("{running_ours}/{desired} tasks of {release} running")),
+                Some("updating" | "rollback_started") => Health::Starting(format!(
+                    "{running_ours}/{desired} tasks of {release} running; swarm is updating"
+                )),
+                _ => Health::Unhealthy(format!(
+                    "{running_ours}/{desired} tasks of {release} running"
+                )),
             }
         } else if self.probes_tasks() || self.gate.command.is_some() {
             let budget = Instant::now() + self.gate.monitor_budget();

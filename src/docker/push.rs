@@ -132,9 +132,21 @@ fn classify(reference: &str, e: bollard::errors::Error) -> Failure {
     );
     let any = |words: &[&str]| words.iter().any(|w| has_words(&lower, w));
     let refused = matches!(status, Some(401 | 403))
-        || any(&["unauthorized", "authentication required", "denied", "forbidden", "401", "403"]);
+        || any(&[
+            "unauthorized",
+            "authentication required",
+            "denied",
+            "forbidden",
+            "401",
+            "403",
+        ]);
     let missing = status == Some(404)
-        || any(&["name unknown", "repository does not exist", "not found", "404"]);
+        || any(&[
+            "name unknown",
+            "repository does not exist",
+            "not found",
+            "404",
+        ]);
     let transient = transport
         || any(&[
             "connection refused",
@@ -183,9 +195,14 @@ mod tests {
     #[test]
     fn push_errors_are_classified_by_whole_words() {
         let digest = "blob upload invalid: sha256:5005a1e8d3c500bb";
-        assert!(matches!(classify("r:t", stream(digest)), Failure::Final(e) if e.kind == crate::error::ExitKind::StepFailed));
+        assert!(
+            matches!(classify("r:t", stream(digest)), Failure::Final(e) if e.kind == crate::error::ExitKind::StepFailed)
+        );
         assert!(matches!(
-            classify("r:t", stream("received unexpected HTTP status: 500 Internal Server Error")),
+            classify(
+                "r:t",
+                stream("received unexpected HTTP status: 500 Internal Server Error")
+            ),
             Failure::Transient(_)
         ));
         assert!(matches!(
@@ -196,17 +213,14 @@ mod tests {
             status_code: 403,
             message: "no".into(),
         };
-        assert!(matches!(classify("r:t", denied), Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable));
+        assert!(
+            matches!(classify("r:t", denied), Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable)
+        );
     }
 }
 
 /// Pull a release's pinned image into the daemon (a deploy from a machine that did not build it).
-pub async fn pull(
-    daemon: &Daemon,
-    ctx: &StepCtx,
-    image: &str,
-    auth: Option<&Auth>,
-) -> Result<()> {
+pub async fn pull(daemon: &Daemon, ctx: &StepCtx, image: &str, auth: Option<&Auth>) -> Result<()> {
     let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
         .from_image(image)
         .build();

@@ -67,7 +67,8 @@ mod tests {
     fn masks_before_json_encoding() {
         let m = Mask::default();
         m.add(["ab\"c\\d-s3cr3t".to_string()]);
-        let mut v = serde_json::json!({ "line": "echo ab\"c\\d-s3cr3t done", "list": ["ab\"c\\d-s3cr3t"] });
+        let mut v =
+            serde_json::json!({ "line": "echo ab\"c\\d-s3cr3t done", "list": ["ab\"c\\d-s3cr3t"] });
         m.apply_value(&mut v);
         let text = v.to_string();
         assert!(!text.contains("s3cr3t"), "{text}");

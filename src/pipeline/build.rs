@@ -59,7 +59,7 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
             "args": b.args,
             "labels": b.labels,
             "cache_from": b.cache_from,
-            "buildkit": b.buildkit || opts.build.buildkit,
+            "buildkit": opts.build.buildkit.or(b.buildkit),
             "secrets": b.secrets.keys().collect::<Vec<_>>(),
             "no_cache": opts.build.no_cache,
         }),
@@ -131,7 +131,9 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         .check_build_tags()
         .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
     // The context scan (the slow part on a large context) runs while the daemon is contacted.
-    let requested = opts.build.buildkit || cfg.doc.build.buildkit;
+    // BuildKit unless the classic builder is chosen; whether the daemon has it is known below.
+    let chosen = opts.build.buildkit.or(cfg.doc.build.buildkit);
+    let requested = chosen.unwrap_or(true);
     let (context_dir, dockerfile) = (cfg.context_dir(), cfg.dockerfile());
     let state_dir = std::fs::canonicalize(&cfg.root)
         .unwrap_or_else(|_| cfg.root.clone())
@@ -161,7 +163,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
     let buildkit = requested
         && {
             let supported = daemon.supports_buildkit();
-            if !supported {
+            if !supported && chosen == Some(true) {
                 ctx.printer.warn(&format!(
                 "BuildKit was requested but the daemon at {} does not support it (API 1.39+ on Linux); using the classic builder",
                 daemon.endpoint.host
@@ -171,7 +173,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         };
     if !cfg.doc.build.secrets.is_empty() && !buildkit {
         return Err(Error::usage(
-            "build.secrets are mounted by BuildKit only: set build.buildkit = true (or --buildkit) on a daemon that supports it",
+            "build.secrets are mounted by BuildKit only: use a daemon that supports it, and leave build.buildkit unset or true",
         ));
     }
     // The classic builder reads another ignore file than BuildKit would have: scan again.
@@ -252,7 +254,15 @@ async fn build_scanned(
                 "{} is up to date: identical inputs already built (digest {}; {summary})",
                 refs.join(", "),
                 &digest[..12]
-            )));
+            ))
+            .with_result(json!({
+                "image": cfg.image_name(),
+                "refs": refs,
+                "image_id": id,
+                "digest": digest,
+                "builder": null,
+                "built": false,
+            })));
         }
     }
 
@@ -316,7 +326,15 @@ async fn build_scanned(
     Ok(Done::done(format!(
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
-    )))
+    ))
+    .with_result(json!({
+        "image": cfg.image_name(),
+        "refs": refs,
+        "image_id": id,
+        "digest": digest,
+        "builder": if buildkit { "buildkit" } else { "classic" },
+        "built": true,
+    })))
 }
 
 /// The newest image labelled with this build digest, and its tags. Found by label, so an image

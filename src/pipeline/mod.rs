@@ -98,7 +98,10 @@ impl Project {
                 .lock()
                 .ok()
                 .and_then(|d| d.clone())
-                .ok_or_else(|| "it is the build's content digest, known once the build has read the context".to_string()),
+                .ok_or_else(|| {
+                    "it is the build's content digest, known once the build has read the context"
+                        .to_string()
+                }),
         );
         vars.set("app", Ok(self.config.app().to_string()));
         vars.set(
@@ -207,6 +210,13 @@ pub fn preflight(project: &Project, stage: Stage, opts: &Options) -> Result<()> 
     let allowed = opts.allow_dirty || project.config.doc.release.allow_dirty;
     if releases && !allowed {
         if let Ok(g) = &project.git {
+            if let Some(why) = &g.status_error {
+                return Err(Error::usage(format!(
+                    "refusing to release from {}: git cannot tell whether tracked files have uncommitted changes ({why})",
+                    g.workdir.display()
+                ))
+                .with_hint("fix the repository (`git status` shows the problem), or pass --allow-dirty (the release records dirty = true)"));
+            }
             if g.dirty {
                 return Err(Error::usage(format!(
                     "refusing to release from {}: tracked files have uncommitted changes",

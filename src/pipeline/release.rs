@@ -215,7 +215,17 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
                 "{pinned} is already released as {} with tags {}; nothing pushed",
                 last.id,
                 tags.join(", ")
-            )));
+            ))
+            .with_result(json!({
+                "release": last.id,
+                "image": pinned,
+                "registry": registry_label,
+                "repository": repository,
+                "tags": tags,
+                "moving_tags": moving,
+                "pushed": 0,
+                "recorded": false,
+            })));
         }
     }
 
@@ -269,5 +279,15 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
         "released {pinned} as {} ({what}; record {})",
         record.id,
         path.strip_prefix(&cfg.root).unwrap_or(&path).display()
-    )))
+    ))
+    .with_result(json!({
+        "release": record.id,
+        "image": record.image,
+        "registry": record.registry,
+        "repository": record.repository,
+        "tags": record.tags,
+        "moving_tags": record.moving_tags,
+        "pushed": pushed,
+        "recorded": true,
+    })))
 }

@@ -176,12 +176,13 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
 }
 
 fn exit_result(code: i64, cmd: &str, where_: &str) -> Result<Done> {
+    let result = serde_json::json!({ "command": cmd, "exit_code": code, "passed": code == 0 });
     if code == 0 {
-        Ok(Done::done(format!("`{cmd}` passed{where_}")))
+        Ok(Done::done(format!("`{cmd}` passed{where_}")).with_result(result))
     } else {
-        Err(Error::failed(format!(
-            "`{cmd}` exited with code {code}{where_}"
-        )))
+        let mut e = Error::failed(format!("`{cmd}` exited with code {code}{where_}"));
+        e.result = Some(result);
+        Err(e)
     }
 }
 

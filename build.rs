@@ -1,0 +1,62 @@
+//! Tells the integration tests which local services are missing, so a test that needs one is
+//! reported as ignored with the reason, never passed by returning early. Under CI (`CI` set) no
+//! service is ever marked missing: those tests run and fail loudly when their peer is absent.
+
+use std::process::{Command, Stdio};
+
+fn succeeds(program: &str, args: &[&str]) -> Option<String> {
+    let out = Command::new(program)
+        .args(args)
+        .stdin(Stdio::null())
+        .stderr(Stdio::null())
+        .output()
+        .ok()?;
+    out.status
+        .success()
+        .then(|| String::from_utf8_lossy(&out.stdout).trim().to_string())
+}
+
+fn installed(program: &str) -> bool {
+    succeeds("sh", &["-c", &format!("command -v {program}")]).is_some()
+}
+
+fn main() {
+    const MISSING: [&str; 5] = [
+        "devloop_no_docker",
+        "devloop_no_swarm",
+        "devloop_no_registry",
+        "devloop_no_moto",
+        "devloop_no_openssl",
+    ];
+    for cfg in MISSING {
+        println!("cargo:rustc-check-cfg=cfg({cfg})");
+    }
+    println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-env-changed=CI");
+    println!("cargo:rerun-if-env-changed=DOCKER_HOST");
+    println!("cargo:rerun-if-changed=/var/run/docker.sock");
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    if ci {
+        return;
+    }
+    let docker = succeeds("docker", &["info", "--format", "{{.Swarm.LocalNodeState}}"]);
+    let mut missing = Vec::new();
+    if docker.is_none() {
+        missing.push("devloop_no_docker");
+    }
+    if docker.as_deref() != Some("active") {
+        missing.push("devloop_no_swarm");
+    }
+    if !(installed("docker-registry") && installed("htpasswd") && installed("curl")) {
+        missing.push("devloop_no_registry");
+    }
+    if !installed("moto_server") {
+        missing.push("devloop_no_moto");
+    }
+    if !installed("openssl") {
+        missing.push("devloop_no_openssl");
+    }
+    for cfg in missing {
+        println!("cargo:rustc-cfg={cfg}");
+    }
+}
