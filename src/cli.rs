@@ -10,11 +10,11 @@ use crate::output::Format;
 pub const EXIT_CODES: &str = "\
 Exit codes:
   0    done, or nothing to do
-  1    a step failed: build error, failing test, push refused
+  1    a step failed: build error, failing test, a deploy that could not get back to the previous release
   2    usage or configuration error (nothing was changed)
   3    deploy failed and the target is back on the previous release (rolled back)
   4    deploy did not settle within its timeout; the target may still be changing
-  5    a service is unreachable or refused us: Docker daemon, registry, AWS
+  5    a service is unreachable or refused us: Docker daemon, registry (login or push), AWS
   130  interrupted (Ctrl-C); what had started was cleaned up or left as reported";
 
 #[derive(Debug, Parser)]

@@ -446,3 +446,51 @@ fn json_output_is_one_event_per_line_with_a_summary() {
     assert_eq!(steps, [("build", "failed"), ("test:hello", "done")]);
     assert!(!r.stdout.contains("s3cr3t-gh-42"));
 }
+
+#[test]
+fn bad_target_settings_are_refused_when_the_config_loads() {
+    // Refused before the build, the release or anything else runs: exit 2 with the location.
+    let toml = "[app]\nname = \"x\"\n\n[env.local]\ndeploy.target = \"docker\"\ndeploy.docker.ports = [\"80:http\"]\n";
+    let dir = project(&[
+        ("devloop.toml", toml),
+        ("Dockerfile", "FROM busybox:1.36\n"),
+    ]);
+    let before = listing(dir.path());
+    for cmd in [
+        &["plan"][..],
+        &["ship"],
+        &["-e", "local", "deploy"],
+        &["build"],
+    ] {
+        let r = run(devloop(dir.path()).args(cmd));
+        assert_eq!(r.code, 2, "{cmd:?}: {}", r.stderr);
+        assert!(
+            r.stderr.contains(
+                "devloop.toml:6:23: port mapping \"80:http\": \"http\" is not a port number"
+            ),
+            "{cmd:?}: {}",
+            r.stderr
+        );
+    }
+    assert_eq!(listing(dir.path()), before);
+}
+
+#[test]
+fn a_tree_whose_status_cannot_be_read_is_not_released_as_clean() {
+    let dir = project(&[
+        ("devloop.toml", "[app]\nname = \"x\"\n"),
+        ("Dockerfile", "FROM busybox:1.36\n"),
+    ]);
+    // A corrupt index: HEAD still resolves, but git cannot say what changed.
+    std::fs::write(dir.path().join(".git/index"), b"DIRC garbage").unwrap();
+    let before = listing(dir.path());
+    let r = run(devloop(dir.path()).arg("release"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr
+            .contains("git cannot tell whether tracked files have uncommitted changes"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(listing(dir.path()), before);
+}

@@ -113,3 +113,46 @@ fn an_update_that_swarm_rolls_back_is_exit_3() {
     );
     assert!(body(port).contains("Hello from devloop"));
 }
+
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_swarm),
+    ignore = "the Docker daemon is not a swarm manager: run scripts/services.sh"
+)]
+#[test]
+fn an_image_without_healthcheck_is_held_to_the_http_probe_and_rolled_back() {
+    require_swarm();
+    let app = unique("dl-swhttp");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let (dir, port) = hello(&app);
+    // No HEALTHCHECK in the image: only [deploy.health] (HTTP /healthz) can tell.
+    let dockerfile = dir.path().join("Dockerfile");
+    let text = std::fs::read_to_string(&dockerfile).unwrap();
+    let without: String = text
+        .lines()
+        .filter(|l| !l.starts_with("HEALTHCHECK") && !l.trim_start().starts_with("CMD wget"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    std::fs::write(&dockerfile, without).unwrap();
+    commit_all(dir.path(), "no healthcheck");
+    let r = swarm(dir.path(), port, &["ship"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let good = running_release(dir.path(), port)["release"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    std::fs::remove_file(dir.path().join("www/healthz")).unwrap();
+    commit_all(dir.path(), "break health");
+    let r = swarm(dir.path(), port, &["release"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = swarm(dir.path(), port, &["deploy", "--timeout", "60s"]);
+    assert_eq!(r.code, 3, "a failing /healthz must not pass: {}", r.stderr);
+    assert!(r.stderr.contains("answered 404"), "{}", r.stderr);
+    let s = running_release(dir.path(), port);
+    assert_eq!(s["release"].as_str().unwrap(), good, "{s}");
+    assert_eq!(s["verdict"], "healthy", "{s}");
+    assert!(body(port).contains("Hello from devloop"));
+}

@@ -620,3 +620,126 @@ fn builds_are_found_by_label_and_pin_no_images() {
         ids[0]
     );
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn a_secret_build_arg_with_quotes_and_backslashes_never_reaches_json_output() {
+    require_docker();
+    let app = unique("dl-jsonsecret");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let secret = r#"ab"c\d-s3cr3t"#;
+    let dir = project(&[
+        (
+            "devloop.toml",
+            &config(
+                &app,
+                "args = { TOKEN = { value = \"${DL_SECRET_ARG}\", secret = true } }",
+            ),
+        ),
+        (
+            "Dockerfile",
+            "FROM busybox:1.36\nARG TOKEN\nRUN echo \"token is $TOKEN\"\n",
+        ),
+    ]);
+    for builder in ["--buildkit=true", "--buildkit=false"] {
+        let r = run(devloop(dir.path())
+            .args(["build", "--no-cache", "-v", "-o", "json", builder])
+            .env("DL_SECRET_ARG", secret));
+        assert_eq!(r.code, 0, "{builder}: {}", r.stderr);
+        assert!(
+            r.stdout.contains("token is ***"),
+            "{builder}: the RUN output is there, masked: {}",
+            r.stdout
+        );
+        for (what, stream) in [("stdout", &r.stdout), ("stderr", &r.stderr)] {
+            assert!(!stream.contains("s3cr3t"), "{builder} {what}: {stream}");
+        }
+    }
+}
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn init_then_build_works_in_a_directory_without_git() {
+    require_docker();
+    let app = unique("dl-nogit");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("Dockerfile"),
+        "FROM busybox:1.36\nCOPY Dockerfile /\n",
+    )
+    .unwrap();
+    let r = run(devloop(dir.path()).args(["init", "--name", &app]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let toml = std::fs::read_to_string(dir.path().join("devloop.toml")).unwrap();
+    assert!(toml.contains("tags = [\"{digest}\"]"), "{toml}");
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let built = json_events(&r.stdout)
+        .into_iter()
+        .find(|e| e["event"] == "step_finished")
+        .unwrap();
+    let reference = built["result"]["refs"][0].as_str().unwrap().to_string();
+    let digest = built["result"]["digest"].as_str().unwrap();
+    assert_eq!(reference, format!("{app}:{}", &digest[..12]));
+    assert!(!docker(&["image", "inspect", "--format", "{{.Id}}", &reference]).is_empty());
+
+    // A template that needs git says so, and names the fix.
+    std::fs::write(
+        dir.path().join("devloop.toml"),
+        toml.replace("{digest}", "{short_sha}"),
+    )
+    .unwrap();
+    let r = run(devloop(dir.path()).arg("build"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("\"{digest}\""), "{}", r.stderr);
+}
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn the_classic_builder_adds_no_label_steps_and_equal_inputs_give_an_equal_image() {
+    require_docker();
+    let app = unique("dl-classic");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = project(&[
+        ("devloop.toml", &config(&app, "buildkit = false")),
+        ("Dockerfile", "FROM busybox:1.36\nCOPY data /data\n"),
+        ("data/a.txt", "one\n"),
+    ]);
+    let image = format!("{app}:{}", &head_sha(dir.path())[..7]);
+    let r = run(devloop(dir.path()).args(["build", "-v"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    // Only the Dockerfile's own steps: no LABEL steps added.
+    assert!(!r.stderr.contains("LABEL"), "{}", r.stderr);
+    let first = docker(&["image", "inspect", "--format", "{{.Id}}", &image]);
+    // Found again without a label: skipped.
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(outcome(&r.stdout, "build"), "skipped", "{}", r.stdout);
+    // Forget devloop's record: the daemon builds again from its layer cache, and equal inputs
+    // give the very same image (no label changes from one build to the next).
+    std::fs::remove_file(dir.path().join(".devloop/cache/classic-builds.json")).unwrap();
+    let r = run(devloop(dir.path()).args(["build", "-o", "json"]));
+    assert_eq!(outcome(&r.stdout, "build"), "done", "{}", r.stdout);
+    assert_eq!(
+        docker(&["image", "inspect", "--format", "{{.Id}}", &image]),
+        first
+    );
+}

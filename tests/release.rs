@@ -18,7 +18,7 @@ fn app_project(app: &str, release: &str) -> tempfile::TempDir {
 }
 
 fn records(dir: &std::path::Path) -> Vec<serde_json::Value> {
-    let r = run(devloop(dir).args(["release", "--list", "-o", "json"]));
+    let r = run(aws_env(&mut devloop(dir)).args(["release", "--list", "-o", "json"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
     serde_json::from_str::<serde_json::Value>(r.stdout.trim())
         .unwrap()
@@ -342,4 +342,66 @@ fn credentials_come_from_a_docker_credential_helper() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_no_secret(&r, password);
     assert_eq!(reg.tags(&app, Some(("helper-user", password))).len(), 1);
+}
+
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_registry, devloop_no_moto),
+    ignore = "needs Docker, docker-registry and moto: run scripts/services.sh"
+)]
+#[test]
+fn a_fresh_clone_deploys_what_another_job_released_to_the_s3_ledger() {
+    require_registry();
+    assert!(have("moto_server"));
+    let moto = Moto::start();
+    let reg = Registry::start(None);
+    let bucket = unique("dl-s3only").to_lowercase();
+    moto.s3("PUT", &format!("/{bucket}"));
+    let app = unique("dl-s3only");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![format!("{}/team/{app}", reg.host())],
+    };
+    let config = format!(
+        "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\nregistry = \"{}/team\"\nledger = \"s3://{bucket}/releases\"\n\n[aws]\nendpoint_url = \"{}\"\n\n[deploy]\ntarget = \"docker\"\n",
+        reg.host(),
+        moto.url()
+    );
+    let files = [
+        ("devloop.toml", config.as_str()),
+        (
+            "Dockerfile",
+            "FROM busybox:1.36\nCOPY devloop.toml /\nCMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; while :; do sleep 1; done\"]\n",
+        ),
+    ];
+    // The job that released.
+    let releaser = project(&files);
+    let r = run(aws_env(&mut devloop(releaser.path())).arg("release"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let id = records(releaser.path())[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let image_id = records(releaser.path())[0]["image_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    // A fresh runner: another clone, with no local ledger, and a daemon without the image.
+    let deployer = project(&files);
+    assert!(!deployer.path().join(".devloop").exists());
+    docker(&["rmi", "-f", &image_id]);
+    let r = run(aws_env(&mut devloop(deployer.path())).args(["deploy", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        docker(&[
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"devloop.release\"}}",
+            &format!("{app}-default"),
+        ]),
+        id
+    );
+    // Monitor and rollback read the same merged ledger.
+    let r = run(aws_env(&mut devloop(deployer.path())).args(["monitor", "-o", "json"]));
+    let s: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(s["release"], id.as_str(), "{s}");
 }

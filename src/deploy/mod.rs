@@ -91,7 +91,7 @@ impl Outcome {
         let mut result = result;
         result["verdict"] = self.verdict().into();
         let (kind, f) = match self {
-            Outcome::Deployed(m) => return Ok(Done::done(m).with_result(result)),
+            Outcome::Deployed(m) => return Ok(Done::new(m).with_result(result)),
             Outcome::Unchanged(m) => return Ok(Done::skipped(m).with_result(result)),
             Outcome::RolledBack(f) => (ExitKind::RolledBack, f),
             Outcome::Failed(f) => (ExitKind::StepFailed, f),

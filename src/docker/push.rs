@@ -182,43 +182,6 @@ fn classify(reference: &str, e: bollard::errors::Error) -> Failure {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn stream(error: &str) -> bollard::errors::Error {
-        bollard::errors::Error::DockerStreamError {
-            error: error.to_string(),
-        }
-    }
-
-    #[test]
-    fn push_errors_are_classified_by_whole_words() {
-        let digest = "blob upload invalid: sha256:5005a1e8d3c500bb";
-        assert!(
-            matches!(classify("r:t", stream(digest)), Failure::Final(e) if e.kind == crate::error::ExitKind::StepFailed)
-        );
-        assert!(matches!(
-            classify(
-                "r:t",
-                stream("received unexpected HTTP status: 500 Internal Server Error")
-            ),
-            Failure::Transient(_)
-        ));
-        assert!(matches!(
-            classify("r:t", stream("unauthorized: authentication required")),
-            Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable
-        ));
-        let denied = bollard::errors::Error::DockerResponseServerError {
-            status_code: 403,
-            message: "no".into(),
-        };
-        assert!(
-            matches!(classify("r:t", denied), Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable)
-        );
-    }
-}
-
 /// Pull a release's pinned image into the daemon (a deploy from a machine that did not build it).
 pub async fn pull(daemon: &Daemon, ctx: &StepCtx, image: &str, auth: Option<&Auth>) -> Result<()> {
     let opts = bollard::query_parameters::CreateImageOptionsBuilder::default()
@@ -263,4 +226,41 @@ pub async fn remote_digest(
         .await
         .ok()
         .and_then(|d| d.descriptor.digest)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stream(error: &str) -> bollard::errors::Error {
+        bollard::errors::Error::DockerStreamError {
+            error: error.to_string(),
+        }
+    }
+
+    #[test]
+    fn push_errors_are_classified_by_whole_words() {
+        let digest = "blob upload invalid: sha256:5005a1e8d3c500bb";
+        assert!(
+            matches!(classify("r:t", stream(digest)), Failure::Final(e) if e.kind == crate::error::ExitKind::StepFailed)
+        );
+        assert!(matches!(
+            classify(
+                "r:t",
+                stream("received unexpected HTTP status: 500 Internal Server Error")
+            ),
+            Failure::Transient(_)
+        ));
+        assert!(matches!(
+            classify("r:t", stream("unauthorized: authentication required")),
+            Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable
+        ));
+        let denied = bollard::errors::Error::DockerResponseServerError {
+            status_code: 403,
+            message: "no".into(),
+        };
+        assert!(
+            matches!(classify("r:t", denied), Failure::Final(e) if e.kind == crate::error::ExitKind::Unreachable)
+        );
+    }
 }

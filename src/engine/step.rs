@@ -27,7 +27,7 @@ pub struct Done {
 }
 
 impl Done {
-    pub fn done(message: impl Into<String>) -> Done {
+    pub fn new(message: impl Into<String>) -> Done {
         Done {
             skipped: false,
             message: message.into(),
@@ -37,7 +37,7 @@ impl Done {
     pub fn skipped(message: impl Into<String>) -> Done {
         Done {
             skipped: true,
-            ..Done::done(message)
+            ..Done::new(message)
         }
     }
     pub fn with_result(mut self, result: serde_json::Value) -> Done {

@@ -32,7 +32,7 @@ fn recording(name: &str, log: &Arc<Mutex<Vec<String>>>, fail: bool) -> Step {
         if fail {
             Err(Error::failed(format!("{n} broke")))
         } else {
-            Ok(Done::done(format!("{n} ok")))
+            Ok(Done::new(format!("{n} ok")))
         }
     })
 }
@@ -72,7 +72,7 @@ async fn concurrency_is_bounded() {
                 peak.fetch_max(now, Ordering::SeqCst);
                 tokio::time::sleep(Duration::from_millis(30)).await;
                 running.fetch_sub(1, Ordering::SeqCst);
-                Ok(Done::done(String::new()))
+                Ok(Done::new(String::new()))
             })
         })
         .collect();
@@ -120,14 +120,14 @@ async fn skipped_steps_satisfy_dependents() {
 
 #[test]
 fn cycles_and_unknown_dependencies_are_usage_errors() {
-    let a = Step::new("a", plan(), |_| async { Ok(Done::done(String::new())) })
-        .needs(["b".to_string()]);
-    let b = Step::new("b", plan(), |_| async { Ok(Done::done(String::new())) })
-        .needs(["a".to_string()]);
+    let a =
+        Step::new("a", plan(), |_| async { Ok(Done::new(String::new())) }).needs(["b".to_string()]);
+    let b =
+        Step::new("b", plan(), |_| async { Ok(Done::new(String::new())) }).needs(["a".to_string()]);
     let e = Runner::validate(&[a, b]).unwrap_err();
     assert_eq!(e.kind, ExitKind::Usage);
     assert!(e.message.contains("cycle"));
-    let c = Step::new("c", plan(), |_| async { Ok(Done::done(String::new())) })
+    let c = Step::new("c", plan(), |_| async { Ok(Done::new(String::new())) })
         .needs(["zz".to_string()]);
     assert!(Runner::validate(&[c])
         .unwrap_err()

@@ -246,7 +246,8 @@ async fn build_scanned(
     );
 
     if !opts.build.no_cache {
-        if let Some((id, tagged)) = built_with_digest(daemon, &first, &digest).await {
+        let indexed = ClassicIndex::load(project).get(&digest);
+        if let Some((id, tagged)) = built_with_digest(daemon, &first, &digest, indexed).await {
             for r in refs.iter().filter(|r| !tagged.contains(r)) {
                 docker_build::tag(daemon, &id, r).await?;
             }
@@ -266,14 +267,16 @@ async fn build_scanned(
         }
     }
 
+    // BuildKit writes labels into the image config for free. The classic builder turns each label
+    // into a step of its own (a container created and committed), so it gets only the user's
+    // labels, as `docker build --label` would, and devloop remembers its builds by digest in
+    // `.devloop/cache/` instead. No label varies between builds of the same inputs.
     let mut labels = cfg.doc.build.labels.clone();
-    labels.insert(DIGEST_LABEL.into(), digest.clone());
-    labels.insert("devloop.app".into(), cfg.app().to_string());
-    labels.insert(
-        "org.opencontainers.image.created".into(),
-        humantime::format_rfc3339_seconds(project.started).to_string(),
-    );
-    if let Ok(g) = &project.git {
+    if buildkit {
+        labels.insert(DIGEST_LABEL.into(), digest.clone());
+        labels.insert("devloop.app".into(), cfg.app().to_string());
+    }
+    if let (true, Ok(g)) = (buildkit, &project.git) {
         labels.insert("org.opencontainers.image.revision".into(), g.sha.clone());
         if let Some(remote) = &g.remote {
             labels.insert("org.opencontainers.image.source".into(), remote.clone());
@@ -310,6 +313,9 @@ async fn build_scanned(
         input,
     };
     let id = docker_build::build(daemon, ctx, request).await?;
+    if !buildkit {
+        ClassicIndex::load(project).insert(&digest, &id);
+    }
     for r in refs.iter().skip(1) {
         docker_build::tag(daemon, &id, r).await?;
     }
@@ -323,7 +329,7 @@ async fn build_scanned(
     } else {
         "classic builder"
     };
-    Ok(Done::done(format!(
+    Ok(Done::new(format!(
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     ))
@@ -344,17 +350,24 @@ async fn built_with_digest(
     daemon: &Daemon,
     first: &str,
     digest: &str,
+    indexed: Option<String>,
 ) -> Option<(String, Vec<String>)> {
     // Usually nothing changed and the first tag already names the image: one inspect.
     if let Ok(image) = daemon.client.inspect_image(first).await {
         let labels = image.config.as_ref().and_then(|c| c.labels.as_ref());
-        if labels
+        let labelled = labels
             .and_then(|l| l.get(DIGEST_LABEL))
-            .is_some_and(|d| d == digest)
-        {
+            .is_some_and(|d| d == digest);
+        if labelled || (indexed.is_some() && image.id == indexed) {
             if let Some(id) = image.id {
                 return Some((id, image.repo_tags.unwrap_or_default()));
             }
+        }
+    }
+    // A classic build devloop remembers, if the daemon still has it.
+    if let Some(id) = indexed {
+        if let Ok(image) = daemon.client.inspect_image(&id).await {
+            return Some((id, image.repo_tags.unwrap_or_default()));
         }
     }
     let filters = HashMap::from([(
@@ -370,6 +383,55 @@ async fn built_with_digest(
         .into_iter()
         .find(|i| i.labels.get(DIGEST_LABEL).is_some_and(|d| d == digest))
         .map(|i| (i.id, i.repo_tags))
+}
+
+/// The classic builder's images carry no devloop labels (each would cost a build step), so the
+/// digest → image ID of recent classic builds is kept in `.devloop/cache/classic-builds.json`.
+struct ClassicIndex {
+    path: std::path::PathBuf,
+    /// (digest, image ID), newest last.
+    entries: Vec<(String, String)>,
+}
+
+impl ClassicIndex {
+    /// How many builds are remembered.
+    const KEEP: usize = 64;
+
+    fn load(project: &Project) -> ClassicIndex {
+        let path = project
+            .config
+            .root
+            .join(".devloop/cache/classic-builds.json");
+        let entries = std::fs::read(&path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok())
+            .unwrap_or_default();
+        ClassicIndex { path, entries }
+    }
+
+    fn get(&self, digest: &str) -> Option<String> {
+        self.entries
+            .iter()
+            .rev()
+            .find(|(d, _)| d == digest)
+            .map(|(_, id)| id.clone())
+    }
+
+    /// Remember a build. A failure to write only costs a rebuild later, so it is not an error.
+    fn insert(mut self, digest: &str, id: &str) {
+        self.entries.retain(|(d, _)| d != digest);
+        self.entries.push((digest.to_string(), id.to_string()));
+        let excess = self.entries.len().saturating_sub(Self::KEEP);
+        self.entries.drain(..excess);
+        if let (Some(dir), Ok(body)) = (self.path.parent(), serde_json::to_vec(&self.entries)) {
+            let tmp = self
+                .path
+                .with_extension(format!("{}.tmp", std::process::id()));
+            let _ = std::fs::create_dir_all(dir)
+                .and_then(|()| std::fs::write(&tmp, body))
+                .and_then(|()| std::fs::rename(&tmp, &self.path));
+        }
+    }
 }
 
 /// Read `[build.secrets]` for this build; every value is masked in all output from here on.

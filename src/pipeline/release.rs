@@ -275,7 +275,7 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
         Some(reg) => format!("pushed {pushed} tag(s) to {reg}"),
         None => "tagged in the local daemon".to_string(),
     };
-    Ok(Done::done(format!(
+    Ok(Done::new(format!(
         "released {pinned} as {} ({what}; record {})",
         record.id,
         path.strip_prefix(&cfg.root).unwrap_or(&path).display()

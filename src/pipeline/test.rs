@@ -178,7 +178,7 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
 fn exit_result(code: i64, cmd: &str, where_: &str) -> Result<Done> {
     let result = serde_json::json!({ "command": cmd, "exit_code": code, "passed": code == 0 });
     if code == 0 {
-        Ok(Done::done(format!("`{cmd}` passed{where_}")).with_result(result))
+        Ok(Done::new(format!("`{cmd}` passed{where_}")).with_result(result))
     } else {
         let mut e = Error::failed(format!("`{cmd}` exited with code {code}{where_}"));
         e.result = Some(result);
@@ -281,7 +281,7 @@ async fn service(
     }
     let ready_in = started.elapsed();
     let Some(cmd) = test.run.as_deref().filter(|c| !c.trim().is_empty()) else {
-        return Ok(Done::done(format!(
+        return Ok(Done::new(format!(
             "ready in {:.1}s",
             ready_in.as_secs_f64()
         )));
