@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# Benchmark `devloop build` against `docker build` (classic and DOCKER_BUILDKIT=1) on the same
-# fixtures, and print a table: wall time per case, and devloop's peak memory.
+# Benchmark devloop against the docker CLI on the same fixtures, and print two tables:
+# - `devloop build` against `docker build` (classic and DOCKER_BUILDKIT=1): wall time per case, and
+#   devloop's peak memory;
+# - the deploy loop on examples/hello after a one-file change: `devloop release && devloop deploy`
+#   and `devloop ship` against a plain script (docker build, docker rm -f, docker run, poll /healthz).
 #
 #   scripts/bench.sh            # tiny context and 20,000 files / ~400 MB
 #   FILES=2000 scripts/bench.sh # a smaller large fixture
+#   ONLY_DEPLOY=1 scripts/bench.sh # only the deploy-loop table
 #   RUNS=5 scripts/bench.sh     # more rounds of the one-file-changed case (median shown)
 #
 # Needs a running Docker daemon (scripts/services.sh starts one) and GNU time.
@@ -83,7 +87,7 @@ bench_fixture() {
   size=$(du -sh "$dir" | cut -f1)
 
   # Warm every tool once so each case measures a rebuild, not a cold cache.
-  time_cmd "$dir" "$DEVLOOP" -q build >/dev/null
+  time_cmd "$dir" "$DEVLOOP" -q build --buildkit=false >/dev/null
   time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" . >/dev/null
   time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" . >/dev/null
 
@@ -91,11 +95,11 @@ bench_fixture() {
   time_cmd "$dir" "$DEVLOOP" -q build --buildkit >/dev/null
   k_same=$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit)
   kpeak_same=$(devloop_peak "$dir" --buildkit)
-  time_cmd "$dir" "$DEVLOOP" -q build >/dev/null
-  d_same=$(time_cmd "$dir" "$DEVLOOP" -q build)
+  time_cmd "$dir" "$DEVLOOP" -q build --buildkit=false >/dev/null
+  d_same=$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit=false)
   c_same=$(time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" .)
   b_same=$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)
-  peak_same=$(devloop_peak "$dir")
+  peak_same=$(devloop_peak "$dir" --buildkit=false)
 
   # One file changed: RUNS rounds, the four builders taking turns (in reverse order every other
   # round, so none always follows the same one), each after a fresh change.
@@ -107,25 +111,89 @@ bench_fixture() {
     for builder in $order; do
       touch_one "$dir"
       case $builder in
-        d) t_d+=("$(time_cmd "$dir" "$DEVLOOP" -q build)") ;;
+        d) t_d+=("$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit=false)") ;;
         k) t_k+=("$(time_cmd "$dir" "$DEVLOOP" -q build --buildkit)") ;;
         c) t_c+=("$(time_cmd "$dir" env DOCKER_BUILDKIT=0 "$DOCKER_BIN" build -q -t "bench-classic-$name" .)") ;;
         b) t_b+=("$(time_cmd "$dir" env DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t "bench-bk-$name" .)") ;;
       esac
     done
   done
-  touch_one "$dir"; p_d=("$(devloop_peak "$dir")")
+  touch_one "$dir"; p_d=("$(devloop_peak "$dir" --buildkit=false)")
   touch_one "$dir"; p_k=("$(devloop_peak "$dir" --buildkit)")
 
   rows+=("$name ($files files, $size)|nothing changed|$d_same s|$k_same s|$c_same s|$b_same s|$peak_same / $kpeak_same MiB")
   rows+=("$name ($files files, $size)|one file changed|$(median "${t_d[@]}") s|$(median "${t_k[@]}") s|$(median "${t_c[@]}") s|$(median "${t_b[@]}") s|${p_d[0]} / ${p_k[0]} MiB")
 }
 
-mkdir -p "$WORK"
-bench_fixture tiny 1
-bench_fixture large "$FILES"
+# The deploy loop on a copy of examples/hello: after a one-file change (committed, outside the timing),
+# `devloop release && devloop deploy`, `devloop ship` (with its three tests), and a plain script doing
+# what a careful shell user would: build, remove the old container, run the new one, poll /healthz.
+# Both use BuildKit. RUNS rounds, taking turns; the medians are shown.
+deploy_rows=()
+bench_deploy() {
+  local dir="$WORK/hello" port_d port_s
+  port_d=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port_s=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  echo "== deploy loop: examples/hello" >&2
+  docker rm -f bench-hello-local bench-hello-script >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  cp -r examples/hello "$dir"
+  rm -rf "$dir/.devloop"
+  sed -i 's/^name = "hello"/name = "bench-hello"/' "$dir/devloop.toml"
+  local git=(git -c user.name=bench -c user.email=bench@devloop.invalid)
+  (cd "$dir" && git init -q && git add -A && "${git[@]}" commit -qm init)
+  change() {
+    (cd "$dir" && sed -i "s|</body>|<p>$RANDOM</p></body>|" www/index.html && "${git[@]}" commit -qam change)
+  }
+  plain_script() {
+    DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t bench-hello-script:latest . >/dev/null &&
+      "$DOCKER_BIN" rm -f bench-hello-script >/dev/null 2>&1
+    "$DOCKER_BIN" run -d --name bench-hello-script -p "127.0.0.1:$port_s:80" bench-hello-script:latest >/dev/null &&
+      until curl -fsS -o /dev/null "http://127.0.0.1:$port_s/healthz" 2>/dev/null; do sleep 0.05; done
+  }
+  release_deploy() { "$DEVLOOP" -q release && "$DEVLOOP" -q deploy; }
+  export -f plain_script release_deploy
+  export DOCKER_BIN DEVLOOP port_s HELLO_PORT="$port_d"
+  # Warm-up: the first deploy of each.
+  time_cmd "$dir" bash -c release_deploy >/dev/null
+  time_cmd "$dir" bash -c plain_script >/dev/null
+  local -a t_rd=() t_ship=() t_plain=()
+  local round tool order
+  for round in $(seq "$RUNS"); do
+    order="rd ship plain"
+    [ $((round % 2)) = 0 ] && order="plain ship rd"
+    for tool in $order; do
+      change
+      case $tool in
+        rd) t_rd+=("$(time_cmd "$dir" bash -c release_deploy)") ;;
+        ship) t_ship+=("$(time_cmd "$dir" "$DEVLOOP" -q ship)") ;;
+        plain) t_plain+=("$(time_cmd "$dir" bash -c plain_script)") ;;
+      esac
+    done
+  done
+  local rd ship plain
+  rd=$(median "${t_rd[@]}"); ship=$(median "${t_ship[@]}"); plain=$(median "${t_plain[@]}")
+  deploy_rows+=("devloop release && devloop deploy|$rd s|$(awk -v a="$rd" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')×")
+  deploy_rows+=("devloop ship (three tests too)|$ship s|$(awk -v a="$ship" -v b="$plain" 'BEGIN { printf "%.2f", a / b }')×")
+  deploy_rows+=("plain script: docker build, rm -f, run, poll /healthz|$plain s|1.00×")
+  "$DOCKER_BIN" rm -f bench-hello-local bench-hello-script >/dev/null 2>&1 || true
+}
 
-printf '\n| fixture | case | devloop build | devloop build --buildkit | docker build (classic) | DOCKER_BUILDKIT=1 docker build | devloop peak RSS (classic / BuildKit) |\n'
+mkdir -p "$WORK"
+if [ -z "${ONLY_DEPLOY:-}" ]; then
+  bench_fixture tiny 1
+  bench_fixture large "$FILES"
+fi
+bench_deploy
+
+printf '\n| deploy loop, one file changed (examples/hello) | median of %s | against the plain script |\n|---|---|---|\n' "$RUNS"
+for r in "${deploy_rows[@]}"; do
+  IFS='|' read -r a b c <<<"$r"
+  printf '| %s | %s | %s |\n' "$a" "$b" "$c"
+done
+[ -n "${ONLY_DEPLOY:-}" ] && exit 0
+
+printf '\n| fixture | case | devloop build (classic) | devloop build (BuildKit) | docker build (classic) | DOCKER_BUILDKIT=1 docker build | devloop peak RSS (classic / BuildKit) |\n'
 printf '|---|---|---|---|---|---|---|\n'
 for r in "${rows[@]}"; do
   IFS='|' read -r a b c d e f g <<<"$r"

@@ -108,8 +108,9 @@ fn a_broken_dockerfile_shows_the_failing_instruction_and_exits_1() {
         image: app.clone(),
         extra_images: vec![],
     };
+    // The classic builder's report (BuildKit's is checked in buildkit_builds_with_labels…).
     let dir = project(&[
-        ("devloop.toml", &config(&app, "")),
+        ("devloop.toml", &config(&app, "buildkit = false")),
         (
             "Dockerfile",
             "FROM busybox:1.36\nRUN echo about to fail && exit 3\n",

@@ -19,6 +19,7 @@ use crate::error::Result;
 const STABLE: Duration = Duration::from_secs(2);
 /// The first polls come quickly, so a verdict is printed soon after the app is ready.
 const FIRST_POLL: Duration = Duration::from_millis(50);
+const STARTING_POLL: Duration = Duration::from_millis(250);
 
 #[derive(Debug, Clone)]
 pub struct Gate {
@@ -157,6 +158,7 @@ pub async fn judge(
     let mut failures = 0;
     let mut poll = FIRST_POLL;
     loop {
+        let mut spaced = false;
         if let Some(ctx) = ctx {
             ctx.check_cancelled()?;
         }
@@ -191,7 +193,7 @@ pub async fn judge(
                         )));
                     }
                     // Past the start period, probes are spaced by the interval, as Docker's are.
-                    poll = gate.interval;
+                    spaced = true;
                     why
                 }
             }
@@ -226,7 +228,14 @@ pub async fn judge(
                 started.elapsed().as_secs_f64()
             ));
         }
+        // Failures past the start period are spaced by the interval; while starting, look again
+        // soon (50 ms, doubling to at most STARTING_POLL) so the verdict follows the app closely.
+        if spaced {
+            poll = gate.interval;
+        }
         tokio::time::sleep(poll.min(crate::deploy::remaining(deadline))).await;
-        poll = (poll * 2).min(gate.interval);
+        if !spaced {
+            poll = (poll * 2).min(gate.interval).min(STARTING_POLL);
+        }
     }
 }
