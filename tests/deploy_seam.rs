@@ -9,6 +9,9 @@ use std::time::{Duration, Instant};
 use common::peers::free_port;
 use common::*;
 
+/// The example's health probe, as its devloop.toml writes it.
+const HEALTH: &str = "[deploy.health]\nhttp = \"/healthz\"\nport = 80\n";
+
 fn hello(app: &str) -> (tempfile::TempDir, u16) {
     (example_as("hello", app), free_port())
 }
@@ -69,21 +72,14 @@ fn starting_is_reported_as_starting_and_does_not_fail_the_check() {
     };
     let (dir, port) = hello(&app);
     // No [deploy.health]: the image HEALTHCHECK decides, and it starts slowly.
-    let cfg = dir.path().join("devloop.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(
-        &cfg,
-        text.replace("[deploy.health]\nhttp = \"/healthz\"\nport = 80\n", ""),
-    )
-    .unwrap();
-    let df = dir.path().join("Dockerfile");
-    let text = std::fs::read_to_string(&df).unwrap();
-    std::fs::write(
-        &df,
-        text.replace("--start-period=1s", "--start-period=60s")
-            .replace("--interval=2s", "--interval=30s"),
-    )
-    .unwrap();
+    replace_in(dir.path(), "devloop.toml", HEALTH, "");
+    replace_in(
+        dir.path(),
+        "Dockerfile",
+        "--start-period=1s",
+        "--start-period=60s",
+    );
+    replace_in(dir.path(), "Dockerfile", "--interval=2s", "--interval=30s");
     commit_all(dir.path(), "slow healthcheck");
     let r = dl(dir.path(), port, &["release"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
@@ -154,9 +150,7 @@ fn an_identical_redeploy_changes_nothing_and_a_changed_one_replaces_promptly() {
     assert_eq!(container_id(&app), before, "the container was replaced");
 
     // A real change replaces it, and the example stops at once (no 10 s grace wait).
-    let page = dir.path().join("www/index.html");
-    let html = std::fs::read_to_string(&page).unwrap();
-    std::fs::write(&page, html.replace("<h1>", "<h1>v2 ")).unwrap();
+    replace_in(dir.path(), "www/index.html", "<h1>", "<h1>v2 ");
     commit_all(dir.path(), "v2");
     let started = Instant::now();
     let r = dl(dir.path(), port, &["ship"]);
@@ -218,16 +212,12 @@ fn a_health_command_that_hangs_is_bounded_by_the_deploy_timeout() {
     };
     let (dir, port) = hello(&app);
     // A health command that hangs in the new release only (it has www/hang).
-    let cfg = dir.path().join("devloop.toml");
-    let text = std::fs::read_to_string(&cfg).unwrap();
-    std::fs::write(
-        &cfg,
-        text.replace(
-            "[deploy.health]\nhttp = \"/healthz\"\nport = 80\n",
-            "[deploy.health]\ncommand = \"if [ -f /www/hang ]; then sleep 600; fi\"\n",
-        ),
-    )
-    .unwrap();
+    replace_in(
+        dir.path(),
+        "devloop.toml",
+        HEALTH,
+        "[deploy.health]\ncommand = \"if [ -f /www/hang ]; then sleep 600; fi\"\n",
+    );
     commit_all(dir.path(), "health command");
     let r = dl(dir.path(), port, &["ship"]);
     assert_eq!(r.code, 0, "{}", r.stderr);

@@ -158,7 +158,6 @@ impl Docker {
         stopped: bool,
         why: String,
         detail: Vec<String>,
-        ctx: &StepCtx,
     ) -> Outcome {
         let name = self.name();
         let was = old
@@ -179,12 +178,9 @@ impl Docker {
         }
         let deadline = Instant::now() + RESTORE_BUDGET.max(self.gate.start_period * 2);
         match health::judge(&old.container, &self.gate, deadline, None).await {
-            Ok(Health::Healthy(_)) => {
-                let _ = ctx;
-                Outcome::RolledBack(
-                    Failure::new(format!("{why}; {name} is back on {was}")).detail(detail),
-                )
-            }
+            Ok(Health::Healthy(_)) => Outcome::RolledBack(
+                Failure::new(format!("{why}; {name} is back on {was}")).detail(detail),
+            ),
             Ok(h) => Outcome::Failed(
                 Failure::new(format!(
                     "{why}; the previous release {was} runs again in {name} but is {}: {}",
@@ -418,7 +414,7 @@ impl Target for Docker {
             ));
         }
         match old {
-            Some(o) if old_running => Ok(self.restore(&o, stop_first, why, detail, ctx).await),
+            Some(o) if old_running => Ok(self.restore(&o, stop_first, why, detail).await),
             _ => Ok(Outcome::Failed(
                 Failure::new(format!("{why}; nothing ran before it, so nothing runs now"))
                     .detail(detail),

@@ -163,11 +163,6 @@ pub fn open(project: &Arc<Project>) -> Result<Box<dyn Target>> {
     }
 }
 
-/// Whether this version can deploy to a target.
-pub fn available(kind: TargetKind) -> bool {
-    matches!(kind, TargetKind::Docker | TargetKind::Swarm)
-}
-
 /// The labels every deployed container or service carries: app, environment, release.
 pub fn labels(project: &Project, record: &Record) -> std::collections::HashMap<String, String> {
     std::collections::HashMap::from([

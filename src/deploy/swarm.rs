@@ -414,8 +414,17 @@ impl Swarm {
                 );
                 match was {
                     Some(was) => self.roll_back(was, why, deadline, ctx).await,
-                    None => Ok(Outcome::Failed(Failure::new(format!("{why}; there is no previous release, so service {} runs an unhealthy release", self.name())))
-                        .map_failure(|f| f.hint(format!("fix the release and deploy again, or remove the service with `docker service rm {}`", self.name())))),
+                    None => {
+                        let name = self.name();
+                        Ok(Outcome::Failed(
+                            Failure::new(format!(
+                                "{why}; there is no previous release, so service {name} runs an unhealthy release"
+                            ))
+                            .hint(format!(
+                                "fix the release and deploy again, or remove the service with `docker service rm {name}`"
+                            )),
+                        ))
+                    }
                 }
             }
         }
@@ -460,17 +469,6 @@ impl Swarm {
                 p.error.map(|e| format!(" ({e})")).unwrap_or_default()
             ));
             tokio::time::sleep(POLL.min(remaining(deadline))).await;
-        }
-    }
-}
-
-impl Outcome {
-    fn map_failure(self, f: impl FnOnce(Failure) -> Failure) -> Outcome {
-        match self {
-            Outcome::Failed(x) => Outcome::Failed(f(x)),
-            Outcome::RolledBack(x) => Outcome::RolledBack(f(x)),
-            Outcome::TimedOut(x) => Outcome::TimedOut(f(x)),
-            other => other,
         }
     }
 }

@@ -18,14 +18,14 @@ pub fn plan(project: &Arc<Project>, opts: &Options) -> Result<StepPlan> {
     let env = cfg.require_env()?;
     let d = &cfg.doc.deploy;
     let target = cfg.target();
-    let settings = match target {
-        Some(TargetKind::Docker) => serde_json::to_value(d.docker.clone().unwrap_or_default()),
-        Some(TargetKind::Swarm) => serde_json::to_value(d.swarm.clone().unwrap_or_default()),
-        Some(TargetKind::Ecs) => serde_json::to_value(&d.ecs),
-        Some(TargetKind::Beanstalk) => serde_json::to_value(&d.beanstalk),
-        None => Ok(json!(null)),
-    }
-    .unwrap_or(json!(null));
+    // The target's own table (`[deploy.<target>]`), as resolved.
+    let settings = target
+        .and_then(|t| {
+            serde_json::to_value(d)
+                .ok()
+                .and_then(|v| v.get(t.as_str()).cloned())
+        })
+        .unwrap_or(json!(null));
     let what = match deploy::open(project) {
         Ok(t) => t.describe(),
         Err(e) if target.is_some() => e.message,

@@ -171,9 +171,9 @@ fn parts(stage: Stage) -> (bool, bool, bool, bool) {
 }
 
 /// The parts of this stage that this version of devloop cannot run yet.
-pub fn unavailable(project: &Project, stage: Stage) -> Vec<&'static str> {
+pub fn unavailable(project: &Arc<Project>, stage: Stage) -> Vec<&'static str> {
     let (b, t, r, d) = parts(stage);
-    let deploy_ok = project.config.target().is_none_or(crate::deploy::available);
+    let deploy_ok = project.config.target().is_none() || crate::deploy::open(project).is_ok();
     [
         (b, "build", build::AVAILABLE),
         (t, "test", test::AVAILABLE),
@@ -187,7 +187,7 @@ pub fn unavailable(project: &Project, stage: Stage) -> Vec<&'static str> {
 }
 
 /// Refuse, before anything runs, a command that needs a part not available yet.
-pub fn ensure_available(project: &Project, stage: Stage) -> Result<()> {
+pub fn ensure_available(project: &Arc<Project>, stage: Stage) -> Result<()> {
     let missing = unavailable(project, stage);
     if missing.is_empty() {
         return Ok(());

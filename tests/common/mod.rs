@@ -88,6 +88,14 @@ pub fn example_as(name: &str, app: &str) -> tempfile::TempDir {
     dir
 }
 
+/// Replace `from` by `to` in `dir/file`; the text must be there, so a changed example fails loudly.
+pub fn replace_in(dir: &Path, file: &str, from: &str, to: &str) {
+    let path = dir.join(file);
+    let text = std::fs::read_to_string(&path).expect("read");
+    assert!(text.contains(from), "{file} has no {from:?}");
+    std::fs::write(&path, text.replace(from, to)).expect("write");
+}
+
 pub fn copy_dir(from: &Path, to: &Path) {
     for entry in std::fs::read_dir(from).expect("read example") {
         let entry = entry.expect("entry");
