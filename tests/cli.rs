@@ -494,3 +494,32 @@ fn a_tree_whose_status_cannot_be_read_is_not_released_as_clean() {
     );
     assert_eq!(listing(dir.path()), before);
 }
+
+#[test]
+fn doctor_checks_aws_when_the_config_uses_it() {
+    let dir = project(&[(
+        "devloop.toml",
+        "[app]\nname = \"x\"\n\n[release]\nregistry = \"ecr\"\n\n[aws]\nregion = \"us-east-1\"\n",
+    )]);
+    let r = run(devloop(dir.path())
+        .args(["doctor", "-o", "json"])
+        .env_remove("AWS_ACCESS_KEY_ID")
+        .env_remove("AWS_SECRET_ACCESS_KEY")
+        .env_remove("AWS_PROFILE")
+        .env("AWS_EC2_METADATA_DISABLED", "true")
+        .env("AWS_CONFIG_FILE", "/nonexistent/x")
+        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"));
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let report: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(report["aws"]["ok"], false, "{report}");
+    assert!(
+        report["aws"]["error"].as_str().unwrap().contains("no AWS credentials"),
+        "{report}"
+    );
+    assert_eq!(report["aws"]["needed_for"], "release.registry = \"ecr\"");
+    // Without anything that needs AWS, doctor does not look.
+    let plain = project(&[("devloop.toml", "[app]\nname = \"x\"\n")]);
+    let r = run(devloop(plain.path()).args(["doctor", "-o", "json"]));
+    let report: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert!(report.get("aws").is_none(), "{report}");
+}
