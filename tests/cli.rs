@@ -513,7 +513,10 @@ fn doctor_checks_aws_when_the_config_uses_it() {
     let report: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
     assert_eq!(report["aws"]["ok"], false, "{report}");
     assert!(
-        report["aws"]["error"].as_str().unwrap().contains("no AWS credentials"),
+        report["aws"]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no AWS credentials"),
         "{report}"
     );
     assert_eq!(report["aws"]["needed_for"], "release.registry = \"ecr\"");

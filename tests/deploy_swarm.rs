@@ -156,3 +156,32 @@ fn an_image_without_healthcheck_is_held_to_the_http_probe_and_rolled_back() {
     assert_eq!(s["verdict"], "healthy", "{s}");
     assert!(body(port).contains("Hello from devloop"));
 }
+
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_swarm),
+    ignore = "the Docker daemon is not a swarm manager: run scripts/services.sh"
+)]
+#[test]
+fn tasks_killed_after_the_grace_period_are_reported() {
+    require_swarm();
+    let app = unique("dl-swgrace");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let port = free_port();
+    let config = format!(
+        "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[deploy]\ntarget = \"swarm\"\nswarm.stop_grace_period = \"1s\"\nswarm.ports = [\"{port}:80\"]\n"
+    );
+    // busybox httpd as PID 1 ignores SIGTERM.
+    let dockerfile = "FROM busybox:1.36\nARG V=1\nRUN mkdir -p /www && echo $V > /www/index.html\nCMD [\"httpd\", \"-f\", \"-p\", \"80\", \"-h\", \"/www\"]\n";
+    let dir = project(&[("devloop.toml", &config), ("Dockerfile", dockerfile)]);
+    let r = run(devloop(dir.path()).arg("ship"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    replace_in(dir.path(), "Dockerfile", "V=1", "V=2");
+    commit_all(dir.path(), "v2");
+    let r = run(devloop(dir.path()).arg("ship"));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stderr.contains("were killed"), "{}", r.stderr);
+    assert!(r.stderr.contains("stop_grace_period"), "{}", r.stderr);
+}

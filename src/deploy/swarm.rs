@@ -430,6 +430,37 @@ impl Swarm {
         }
     }
 
+    /// Say so when tasks of the previous release ignored their stop signal and were killed after
+    /// the grace period (exit code 137 without running out of memory).
+    async fn warn_killed(&self, release: &str, ctx: &StepCtx) -> Result<()> {
+        let daemon = self.daemon().await?;
+        let killed = tasks(daemon, &self.name())
+            .await?
+            .iter()
+            .filter(|t| task_release(t) == Some(release))
+            .filter(|t| t.desired_state == Some(TaskState::SHUTDOWN))
+            .filter(|t| {
+                t.status
+                    .as_ref()
+                    .and_then(|s| s.container_status.as_ref())
+                    .and_then(|c| c.exit_code)
+                    == Some(137)
+            })
+            .count();
+        if killed > 0 {
+            let grace = self
+                .settings
+                .stop_grace_period
+                .map(|d| d.get())
+                .unwrap_or(Duration::from_secs(10));
+            ctx.warn(format!(
+                "{killed} task(s) of {release} did not exit within {} of their stop signal and were killed: make the app's main process handle the signal (exec it from the entrypoint, or set STOPSIGNAL), or set deploy.swarm.stop_signal or deploy.swarm.stop_grace_period",
+                humantime::format_duration(grace)
+            ));
+        }
+        Ok(())
+    }
+
     async fn wait_created(
         &self,
         record: &Record,
@@ -560,6 +591,7 @@ impl Target for Swarm {
             let p = self.progress(&record.id).await?;
             match state {
                 Some(ServiceUpdateStatusStateEnum::COMPLETED) if p.running >= replicas => {
+                    self.warn_killed(&was, ctx).await?;
                     let done = format!(
                         "service {name} runs release {} on {}/{replicas} tasks (was {was})",
                         record.id, p.running
