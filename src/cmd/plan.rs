@@ -22,7 +22,7 @@ pub fn run(ctx: &Context, stage: Stage) -> Result<i32> {
         }
         Err(why) => json!({ "error": why }),
     };
-    let image = match project.image_refs() {
+    let image = match project.planned_refs() {
         Ok(refs) => json!({ "name": cfg.image_name(), "refs": refs }),
         Err(why) => json!({ "name": cfg.image_name(), "refs": null, "error": why }),
     };
@@ -80,7 +80,7 @@ pub fn run(ctx: &Context, stage: Stage) -> Result<i32> {
         )),
         Err(why) => text.push_str(&format!("git:   none ({why})\n")),
     }
-    match project.image_refs() {
+    match project.planned_refs() {
         Ok(refs) => text.push_str(&format!("image: {}\n", refs.join(", "))),
         Err(why) => text.push_str(&format!(
             "image: {} (tags cannot be computed: {why})\n",

@@ -134,6 +134,27 @@ impl Project {
         Ok(())
     }
 
+    /// The references the build will produce, for `plan`: `{digest}` is shown as written until
+    /// the build has computed it.
+    pub fn planned_refs(&self) -> Result<Vec<String>, String> {
+        const MARK: &str = "devloop-digest-to-come";
+        let mut vars = self.template_vars();
+        let known = self.build_digest.lock().ok().is_some_and(|d| d.is_some());
+        if !known {
+            vars.set("digest", Ok(MARK.into()));
+        }
+        let image = self.config.image_name();
+        let mut refs = Vec::new();
+        for t in &self.config.doc.build.tags {
+            let tag = template::render(t.get_ref(), &vars)?.replace(MARK, "{digest}");
+            let r = format!("{image}:{tag}");
+            if !refs.contains(&r) {
+                refs.push(r);
+            }
+        }
+        Ok(refs)
+    }
+
     /// `image:tag` references the build produces.
     pub fn image_refs(&self) -> Result<Vec<String>, String> {
         let image = self.config.image_name();
