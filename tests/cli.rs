@@ -337,9 +337,9 @@ fn init_writes_a_loadable_config_and_refuses_to_overwrite() {
 
 #[test]
 fn unavailable_capabilities_exit_2_and_change_nothing() {
-    // ECS is configured but not available in this version: every command that would touch it
-    // refuses before anything runs (no build, no container, no record).
-    let toml = "[app]\nname = \"svc\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"c\"\nservice = \"s\"\n";
+    // Elastic Beanstalk is configured but not available in this version: every command that would
+    // touch it refuses before anything runs (no build, no container, no record).
+    let toml = "[app]\nname = \"svc\"\n[deploy]\ntarget = \"beanstalk\"\n[deploy.beanstalk]\napplication = \"a\"\nenvironment = \"e\"\nbucket = \"b\"\n";
     let dir = project(&[
         ("devloop.toml", toml),
         ("Dockerfile", "FROM busybox:1.36\n"),

@@ -359,6 +359,22 @@ pub struct EcsTarget {
     pub desired_count: Option<i32>,
     #[serde(default)]
     pub env: BTreeMap<String, MaybeSecret>,
+    /// Environment variables the tasks read from Secrets Manager or SSM Parameter Store:
+    /// `NAME = "arn:aws:secretsmanager:…"` (ECS `valueFrom`); the values never pass through devloop.
+    #[serde(default)]
+    pub secrets: BTreeMap<String, String>,
+    /// What happens when ECS does not get the new revision healthy: `auto` puts the previous
+    /// revision back (exit 3), `manual` leaves the service as it is (exit 1, with the command).
+    #[serde(default)]
+    pub rollback: RollbackMode,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RollbackMode {
+    #[default]
+    Auto,
+    Manual,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

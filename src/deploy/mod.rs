@@ -5,6 +5,7 @@
 //! uses, and its logs. Outcomes become exit codes in one place ([`Outcome::into_done`]).
 
 mod docker;
+mod ecs;
 mod health;
 mod logs;
 mod status;
@@ -153,8 +154,9 @@ pub fn open(project: &Arc<Project>) -> Result<Box<dyn Target>> {
     match cfg.target() {
         Some(TargetKind::Docker) => Ok(Box::new(docker::Docker::new(project.clone()))),
         Some(TargetKind::Swarm) => Ok(Box::new(swarm::Swarm::new(project.clone()))),
-        Some(other @ (TargetKind::Ecs | TargetKind::Beanstalk)) => Err(Error::not_available(
-            &format!("deploying, rolling back and monitoring on {}", other.as_str()),
+        Some(TargetKind::Ecs) => Ok(Box::new(ecs::Ecs::new(project.clone())?)),
+        Some(TargetKind::Beanstalk) => Err(Error::not_available(
+            "deploying, rolling back and monitoring on beanstalk",
         )),
         None => Err(cfg.source.error(
             None,

@@ -124,8 +124,14 @@ pub struct Moto {
 
 impl Moto {
     pub fn start() -> Moto {
+        Moto::start_with(&[])
+    }
+
+    /// moto with settings in its environment (e.g. `MOTO_ECS_SERVICE_RUNNING`).
+    pub fn start_with(env: &[(&str, &str)]) -> Moto {
         let port = free_port();
         let mut child = Command::new("moto_server")
+            .envs(env.iter().copied())
             .args(["-H", "127.0.0.1", "-p", &port.to_string()])
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -141,11 +147,26 @@ impl Moto {
 
     /// A JSON-protocol call (ECR) without signing; moto does not check signatures.
     pub fn ecr(&self, action: &str, body: &str) -> serde_json::Value {
+        self.json_call("AmazonEC2ContainerRegistry_V20150921", "ecr", action, body)
+    }
+
+    /// A JSON-protocol call to ECS.
+    pub fn ecs(&self, action: &str, body: &str) -> serde_json::Value {
+        self.json_call("AmazonEC2ContainerServiceV20141113", "ecs", action, body)
+    }
+
+    fn json_call(
+        &self,
+        prefix: &str,
+        service: &str,
+        action: &str,
+        body: &str,
+    ) -> serde_json::Value {
         let out = Command::new("curl")
             .args(["-fsS", "-X", "POST", &format!("{}/", self.url())])
-            .args(["-H", &format!("X-Amz-Target: AmazonEC2ContainerRegistry_V20150921.{action}")])
+            .args(["-H", &format!("X-Amz-Target: {prefix}.{action}")])
             .args(["-H", "Content-Type: application/x-amz-json-1.1"])
-            .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/ecr/aws4_request, SignedHeaders=host, Signature=x"])
+            .args(["-H", &format!("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x")])
             .args(["-d", body])
             .output()
             .expect("curl");

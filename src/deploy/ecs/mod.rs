@@ -1,0 +1,713 @@
+//! `target = "ecs"`: a new task definition revision derived from the live one, the service
+//! updated to it, and the deployment devloop started watched to a verdict.
+//!
+//! Before anything changes the cluster, the service and the container must exist and the release
+//! must be in a registry the tasks can pull; a failure registers nothing. The new revision keeps
+//! everything of the live one (containers, ports, logging, roles, sizes) but the image (pinned by
+//! digest), the environment and secrets, and what devloop.toml sets. The verdict is read from the
+//! service's `deployments[]`: success only when the deployment devloop started is PRIMARY, names
+//! the new revision, has completed and runs the desired count; ECS putting the previous revision
+//! back is exit 3; with `rollback = "auto"` devloop rolls back a failed deployment itself.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use aws_sdk_ecs::types::{
+    ContainerDefinition, Deployment, DeploymentRolloutState, DesiredStatus, KeyValuePair, Secret,
+    Service, Tag, TaskDefinition, TaskDefinitionField,
+};
+use aws_sdk_ecs::Client;
+
+use super::{remaining, Failure, Health, LogLine, LogQuery, Outcome, Status, Target};
+use crate::aws::sdk_error;
+use crate::config::schema::{EcsTarget, RollbackMode};
+use crate::engine::StepCtx;
+use crate::error::{Error, Result};
+use crate::pipeline::Project;
+use crate::release::Record;
+
+/// How often the service is read while a deployment runs: a verdict is printed within this of
+/// the service reaching it.
+const POLL: Duration = Duration::from_secs(1);
+
+pub struct Ecs {
+    project: Arc<Project>,
+    settings: EcsTarget,
+}
+
+/// What ECS runs now: the service and its task definition.
+struct Live {
+    service: Service,
+    task_def: TaskDefinition,
+}
+
+/// Where a deployment stands, read from the service.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Progress {
+    /// Our deployment is PRIMARY, completed, and runs the desired count.
+    Done,
+    /// ECS put the previous revision back and it runs again.
+    RolledBack(String),
+    /// Our deployment failed and ECS did not roll it back.
+    Failed(String),
+    /// Another deployment (not ours, not the previous revision) took over.
+    Superseded(String),
+    /// Still changing: what it is doing.
+    Changing(String),
+}
+
+fn revision(arn: &str) -> &str {
+    arn.rsplit('/').next().unwrap_or(arn)
+}
+
+fn steady(d: &Deployment) -> bool {
+    d.rollout_state() != Some(&DeploymentRolloutState::InProgress)
+        && d.running_count() == d.desired_count()
+}
+
+/// Judge the service against the deployment of `ours` (a task definition ARN) that replaced
+/// `previous`. `ours_id` remembers which deployment is ours once it has been seen, so a
+/// deployment someone else starts meanwhile is never taken for it.
+pub fn judge(svc: &Service, ours: &str, previous: &str, ours_id: &mut Option<String>) -> Progress {
+    let deps = svc.deployments();
+    let Some(primary) = deps.iter().find(|d| d.status() == Some("PRIMARY")) else {
+        return Progress::Changing("the service has no PRIMARY deployment yet".into());
+    };
+    if ours_id.is_none() && primary.task_definition() == Some(ours) {
+        *ours_id = primary.id().map(str::to_string);
+    }
+    let mine = ours_id
+        .as_deref()
+        .and_then(|id| deps.iter().find(|d| d.id() == Some(id)));
+    let counts = |d: &Deployment| {
+        format!(
+            "{} of {} running, {} pending, {} failed",
+            d.running_count(),
+            d.desired_count(),
+            d.pending_count(),
+            d.failed_tasks()
+        )
+    };
+    let reason = |d: Option<&Deployment>| {
+        d.and_then(|d| d.rollout_state_reason())
+            .unwrap_or("no reason given")
+            .to_string()
+    };
+    match mine {
+        Some(m) if m.id() == primary.id() => match m.rollout_state() {
+            Some(DeploymentRolloutState::Failed) => Progress::Failed(format!(
+                "the deployment of {} failed: {}",
+                revision(ours),
+                reason(Some(m))
+            )),
+            Some(DeploymentRolloutState::Completed) | None
+                if deps.len() == 1 && m.running_count() == m.desired_count() =>
+            {
+                Progress::Done
+            }
+            _ => Progress::Changing(format!(
+                "{}: {}{}",
+                revision(ours),
+                counts(m),
+                if deps.len() > 1 {
+                    format!("; {} older deployment(s) draining", deps.len() - 1)
+                } else {
+                    String::new()
+                }
+            )),
+        },
+        // Ours was seen and is no longer PRIMARY (or gone): who took over?
+        _ if ours_id.is_some() => {
+            if primary.task_definition() == Some(previous) {
+                if steady(primary) {
+                    Progress::RolledBack(format!(
+                        "ECS rolled the service back to {} ({})",
+                        revision(previous),
+                        reason(mine)
+                    ))
+                } else {
+                    Progress::Changing(format!(
+                        "ECS is rolling back to {}: {}",
+                        revision(previous),
+                        counts(primary)
+                    ))
+                }
+            } else {
+                Progress::Superseded(format!(
+                    "another deployment ({}) started while devloop's ran",
+                    primary.task_definition().map(revision).unwrap_or("unknown")
+                ))
+            }
+        }
+        _ => Progress::Changing(format!(
+            "ECS has not started a deployment of {} yet; the PRIMARY deployment runs {} ({})",
+            revision(ours),
+            primary.task_definition().map(revision).unwrap_or("unknown"),
+            counts(primary)
+        )),
+    }
+}
+
+/// Sort environment and secrets by name, so equal settings compare equal.
+fn normalized(mut defs: Vec<ContainerDefinition>) -> Vec<ContainerDefinition> {
+    for c in &mut defs {
+        if let Some(env) = c.environment.as_mut() {
+            env.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+        if let Some(secrets) = c.secrets.as_mut() {
+            secrets.sort_by(|a, b| a.name.cmp(&b.name));
+        }
+    }
+    defs
+}
+
+impl Ecs {
+    pub fn new(project: Arc<Project>) -> Result<Ecs> {
+        let settings = project.config.doc.deploy.ecs.clone().ok_or_else(|| {
+            Error::usage("target \"ecs\" needs [deploy.ecs] with cluster and service")
+        })?;
+        Ok(Ecs { project, settings })
+    }
+
+    fn container(&self) -> String {
+        self.settings
+            .container
+            .clone()
+            .unwrap_or_else(|| self.project.config.app().to_string())
+    }
+
+    async fn client(&self) -> Result<Client> {
+        Ok(Client::new(self.project.aws().await?))
+    }
+
+    async fn service(&self, client: &Client) -> Result<Service> {
+        let (cluster, name) = (&self.settings.cluster, &self.settings.service);
+        let out = client
+            .describe_services()
+            .cluster(cluster)
+            .services(name)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot describe ECS service {name}"), e))?;
+        match out.services().iter().find(|s| s.status() == Some("ACTIVE")) {
+            Some(s) => Ok(s.clone()),
+            None => Err(Error::usage(format!(
+                "ECS service \"{name}\" does not exist in cluster \"{cluster}\"{}",
+                out.failures()
+                    .first()
+                    .and_then(|f| f.reason())
+                    .map(|r| format!(" ({r})"))
+                    .unwrap_or_default()
+            ))
+            .with_hint("create the service first (devloop deploys to an existing service), or fix deploy.ecs.service")),
+        }
+    }
+
+    /// The cluster, the service and its task definition, each proven to exist, and the container
+    /// devloop deploys into found in it. Nothing is changed.
+    async fn live(&self, client: &Client) -> Result<Live> {
+        let cluster = &self.settings.cluster;
+        let out = client
+            .describe_clusters()
+            .clusters(cluster)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot describe ECS cluster {cluster}"), e))?;
+        if !out.clusters().iter().any(|c| c.status() == Some("ACTIVE")) {
+            return Err(Error::usage(format!(
+                "ECS cluster \"{cluster}\" does not exist (or is not ACTIVE)"
+            ))
+            .with_hint("fix deploy.ecs.cluster"));
+        }
+        let service = self.service(client).await?;
+        let arn = service.task_definition().unwrap_or_default().to_string();
+        let task_def = client
+            .describe_task_definition()
+            .task_definition(&arn)
+            .include(TaskDefinitionField::Tags)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot describe task definition {arn}"), e))?
+            .task_definition
+            .ok_or_else(|| Error::failed(format!("ECS returned no task definition for {arn}")))?;
+        let container = self.container();
+        if !task_def
+            .container_definitions()
+            .iter()
+            .any(|c| c.name() == Some(container.as_str()))
+        {
+            let names: Vec<&str> = task_def
+                .container_definitions()
+                .iter()
+                .filter_map(|c| c.name())
+                .collect();
+            return Err(Error::usage(format!(
+                "task definition {} has no container \"{container}\" (it has: {})",
+                revision(&arn),
+                names.join(", ")
+            ))
+            .with_hint("set deploy.ecs.container to the container that runs the image"));
+        }
+        Ok(Live { service, task_def })
+    }
+
+    /// The container definitions devloop would register: the live ones, with the image, the
+    /// environment and the secrets of devloop's container replaced.
+    fn containers(&self, live: &TaskDefinition, record: &Record) -> Vec<ContainerDefinition> {
+        let container = self.container();
+        let defs =
+            live.container_definitions()
+                .iter()
+                .cloned()
+                .map(|mut c| {
+                    if c.name() == Some(container.as_str()) {
+                        c.image = Some(record.image.clone());
+                        let mut env: Vec<KeyValuePair> = c
+                            .environment()
+                            .iter()
+                            .filter(|kv| {
+                                kv.name().is_none_or(|n| !self.settings.env.contains_key(n))
+                            })
+                            .cloned()
+                            .collect();
+                        env.extend(self.settings.env.iter().map(|(k, v)| {
+                            KeyValuePair::builder().name(k).value(v.value()).build()
+                        }));
+                        c.environment = Some(env);
+                        let mut secrets: Vec<Secret> = c
+                            .secrets()
+                            .iter()
+                            .filter(|s| !self.settings.secrets.contains_key(s.name()))
+                            .cloned()
+                            .collect();
+                        secrets.extend(self.settings.secrets.iter().filter_map(|(k, v)| {
+                            Secret::builder().name(k).value_from(v).build().ok()
+                        }));
+                        c.secrets = (!secrets.is_empty()).then_some(secrets);
+                    }
+                    c
+                })
+                .collect();
+        normalized(defs)
+    }
+
+    /// Whether registering would give a revision equal to the live one.
+    fn same_as_live(&self, live: &TaskDefinition, containers: &[ContainerDefinition]) -> bool {
+        let s = &self.settings;
+        let same = |want: &Option<String>, have: Option<&str>| {
+            want.as_deref().is_none_or(|w| Some(w) == have)
+        };
+        normalized(live.container_definitions().to_vec()) == containers
+            && same(&s.cpu, live.cpu())
+            && same(&s.memory, live.memory())
+            && same(&s.task_role_arn, live.task_role_arn())
+            && same(&s.execution_role_arn, live.execution_role_arn())
+            && s.task_family
+                .as_deref()
+                .is_none_or(|f| Some(f) == live.family())
+    }
+
+    /// Register the derived revision; returns its ARN.
+    async fn register(
+        &self,
+        client: &Client,
+        live: &TaskDefinition,
+        containers: Vec<ContainerDefinition>,
+        record: &Record,
+    ) -> Result<String> {
+        let s = &self.settings;
+        let family = s
+            .task_family
+            .clone()
+            .or(live.family().map(str::to_string))
+            .unwrap_or_else(|| s.service.clone());
+        let out = client
+            .register_task_definition()
+            .family(&family)
+            .set_container_definitions(Some(containers))
+            .set_task_role_arn(
+                s.task_role_arn
+                    .clone()
+                    .or(live.task_role_arn().map(str::to_string)),
+            )
+            .set_execution_role_arn(
+                s.execution_role_arn
+                    .clone()
+                    .or(live.execution_role_arn().map(str::to_string)),
+            )
+            .set_network_mode(live.network_mode().cloned())
+            .set_volumes(Some(live.volumes().to_vec()).filter(|v| !v.is_empty()))
+            .set_placement_constraints(
+                Some(live.placement_constraints().to_vec()).filter(|v| !v.is_empty()),
+            )
+            .set_requires_compatibilities(
+                Some(live.requires_compatibilities().to_vec()).filter(|v| !v.is_empty()),
+            )
+            .set_cpu(s.cpu.clone().or(live.cpu().map(str::to_string)))
+            .set_memory(s.memory.clone().or(live.memory().map(str::to_string)))
+            .set_pid_mode(live.pid_mode().cloned())
+            .set_ipc_mode(live.ipc_mode().cloned())
+            .set_proxy_configuration(live.proxy_configuration().cloned())
+            .set_ephemeral_storage(live.ephemeral_storage().cloned())
+            .set_runtime_platform(live.runtime_platform().cloned())
+            .tags(
+                Tag::builder()
+                    .key(super::LABEL_RELEASE)
+                    .value(&record.id)
+                    .build(),
+            )
+            .tags(
+                Tag::builder()
+                    .key(super::LABEL_APP)
+                    .value(self.project.config.app())
+                    .build(),
+            )
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot register a revision of {family}"), e))?;
+        out.task_definition()
+            .and_then(|t| t.task_definition_arn())
+            .map(str::to_string)
+            .ok_or_else(|| Error::failed("ECS registered the task definition but returned no ARN"))
+    }
+
+    async fn update(&self, client: &Client, task_def: &str) -> Result<()> {
+        let s = &self.settings;
+        client
+            .update_service()
+            .cluster(&s.cluster)
+            .service(&s.service)
+            .task_definition(task_def)
+            .set_desired_count(s.desired_count)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot update ECS service {}", s.service), e))?;
+        Ok(())
+    }
+
+    /// Print service events and stopped tasks of `ours` that were not printed before.
+    async fn report(
+        &self,
+        client: &Client,
+        svc: &Service,
+        ours: &str,
+        events: &mut HashSet<String>,
+        stopped: &mut HashSet<String>,
+        ctx: &StepCtx,
+    ) -> Result<()> {
+        let mut fresh: Vec<_> = svc
+            .events()
+            .iter()
+            .filter(|e| e.id().is_some_and(|id| events.insert(id.to_string())))
+            .collect();
+        fresh.sort_by_key(|e| e.created_at().map(|t| t.secs()));
+        for e in fresh {
+            ctx.log(format!("event: {}", e.message().unwrap_or_default()));
+        }
+        let s = &self.settings;
+        let arns = client
+            .list_tasks()
+            .cluster(&s.cluster)
+            .service_name(&s.service)
+            .desired_status(DesiredStatus::Stopped)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cannot list stopped tasks", e))?
+            .task_arns
+            .unwrap_or_default();
+        let new: Vec<String> = arns.into_iter().filter(|a| !stopped.contains(a)).collect();
+        if new.is_empty() {
+            return Ok(());
+        }
+        let tasks = client
+            .describe_tasks()
+            .cluster(&s.cluster)
+            .set_tasks(Some(new))
+            .send()
+            .await
+            .map_err(|e| sdk_error("cannot describe stopped tasks", e))?;
+        for t in tasks.tasks() {
+            let arn = t.task_arn().unwrap_or_default().to_string();
+            stopped.insert(arn.clone());
+            if t.task_definition_arn() != Some(ours) {
+                continue;
+            }
+            let exits: Vec<String> = t
+                .containers()
+                .iter()
+                .map(|c| {
+                    format!(
+                        "{} exit {}{}",
+                        c.name().unwrap_or("?"),
+                        c.exit_code()
+                            .map(|x| x.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        c.reason().map(|r| format!(" ({r})")).unwrap_or_default()
+                    )
+                })
+                .collect();
+            ctx.log(format!(
+                "task {} stopped: {}{}",
+                revision(&arn),
+                t.stopped_reason().unwrap_or("no reason given"),
+                if exits.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", exits.join(", "))
+                }
+            ));
+        }
+        Ok(())
+    }
+
+    /// Watch the deployment of `ours` (replacing `previous`) until a verdict or the deadline.
+    async fn watch(
+        &self,
+        client: &Client,
+        ours: &str,
+        previous: &str,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Progress> {
+        let mut ours_id = None;
+        let (mut events, mut stopped) = (HashSet::new(), HashSet::new());
+        let before = self.service(client).await?;
+        events.extend(
+            before
+                .events()
+                .iter()
+                .filter_map(|e| e.id().map(str::to_string)),
+        );
+        let mut first = true;
+        loop {
+            ctx.check_cancelled()?;
+            let svc = if first {
+                before.clone()
+            } else {
+                self.service(client).await?
+            };
+            first = false;
+            self.report(client, &svc, ours, &mut events, &mut stopped, ctx)
+                .await?;
+            match judge(&svc, ours, previous, &mut ours_id) {
+                Progress::Changing(what) => {
+                    if Instant::now() >= deadline {
+                        return Ok(Progress::Changing(what));
+                    }
+                    ctx.progress(what);
+                }
+                verdict => return Ok(verdict),
+            }
+            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+        }
+    }
+
+    /// The ledger's release whose image a task definition runs.
+    async fn release_of(&self, task_def: &TaskDefinition) -> Result<Option<String>> {
+        let container = self.container();
+        let image = task_def
+            .container_definitions()
+            .iter()
+            .find(|c| c.name() == Some(container.as_str()))
+            .and_then(|c| c.image());
+        let Some(image) = image else { return Ok(None) };
+        let records = crate::release::history(&self.project).await?;
+        Ok(records
+            .iter()
+            .rev()
+            .find(|r| r.image == image)
+            .map(|r| r.id.clone()))
+    }
+}
+
+#[async_trait]
+impl Target for Ecs {
+    fn name(&self) -> String {
+        format!("{}/{}", self.settings.cluster, self.settings.service)
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "register a task definition revision derived from the live one (image pinned by digest) and update ECS service {}, watched until its deployment completes",
+            self.name()
+        )
+    }
+
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+        if record.registry.is_none() {
+            return Err(Error::usage(format!(
+                "release {} is only tagged in a local Docker daemon, which ECS tasks cannot pull from",
+                record.id
+            ))
+            .with_hint("set release.registry (\"ecr\" or a registry host) and run `devloop release`"));
+        }
+        let client = self.client().await?;
+        let live = self.live(&client).await?;
+        let previous = live
+            .task_def
+            .task_definition_arn()
+            .unwrap_or_default()
+            .to_string();
+        let containers = self.containers(&live.task_def, record);
+        let name = self.name();
+        let ours = if self.same_as_live(&live.task_def, &containers) {
+            let mut probe = None;
+            let steady = judge(&live.service, &previous, &previous, &mut probe) == Progress::Done;
+            let count_ok = self
+                .settings
+                .desired_count
+                .is_none_or(|n| n == live.service.desired_count());
+            if steady && count_ok {
+                return Ok(Outcome::Unchanged(format!(
+                    "ECS service {name} already runs {} with this image and these settings; nothing registered, nothing updated",
+                    revision(&previous)
+                )));
+            }
+            ctx.log(format!(
+                "{} already has this image and these settings; updating the service to it",
+                revision(&previous)
+            ));
+            previous.clone()
+        } else {
+            let arn = self
+                .register(&client, &live.task_def, containers, record)
+                .await?;
+            ctx.log(format!("registered {}", revision(&arn)));
+            arn
+        };
+        let was = live
+            .service
+            .task_definition()
+            .unwrap_or_default()
+            .to_string();
+        self.update(&client, &ours).await?;
+        ctx.progress(format!("updated {name} to {}", revision(&ours)));
+        let verdict = self.watch(&client, &ours, &was, ctx, deadline).await?;
+        let rollback_hint = format!(
+            "roll back with `devloop rollback -e {}`",
+            self.project.config.env.as_deref().unwrap_or("default")
+        );
+        Ok(match verdict {
+            Progress::Done => Outcome::Deployed(format!(
+                "ECS service {name} runs {} (release {}) on every desired task",
+                revision(&ours),
+                record.id
+            )),
+            Progress::RolledBack(why) => Outcome::RolledBack(Failure::new(format!(
+                "release {} did not deploy: {why}",
+                record.id
+            ))),
+            Progress::Superseded(why) => Outcome::Failed(Failure::new(format!(
+                "release {}: {why}; devloop does not know what the service will run",
+                record.id
+            ))),
+            Progress::Failed(why) if self.settings.rollback == RollbackMode::Auto && ours != was => {
+                ctx.warn(format!("{why}; rolling back to {}", revision(&was)));
+                self.update(&client, &was).await?;
+                let back = deadline.max(Instant::now() + Duration::from_secs(300));
+                match self.watch(&client, &was, &ours, ctx, back).await? {
+                    Progress::Done => Outcome::RolledBack(Failure::new(format!(
+                        "{why}; devloop rolled ECS service {name} back to {}",
+                        revision(&was)
+                    ))),
+                    other => Outcome::Failed(
+                        Failure::new(format!(
+                            "{why}; devloop rolled ECS service {name} back to {}, but that deployment has not settled: {other:?}",
+                            revision(&was)
+                        ))
+                        .hint("check the service in the ECS console or with `devloop monitor`"),
+                    ),
+                }
+            }
+            Progress::Failed(why) => Outcome::Failed(Failure::new(why).hint(rollback_hint)),
+            Progress::Changing(state) => Outcome::TimedOut(
+                Failure::new(format!(
+                    "ECS service {name} did not settle on {} before the deadline: {state}; ECS may still be changing it",
+                    revision(&ours)
+                ))
+                .hint(rollback_hint),
+            ),
+        })
+    }
+
+    async fn running(&self) -> Result<Option<String>> {
+        let client = self.client().await?;
+        let live = self.live(&client).await?;
+        self.release_of(&live.task_def).await
+    }
+
+    async fn status(&self, _stats: bool) -> Result<Status> {
+        let client = self.client().await?;
+        let live = self.live(&client).await?;
+        let svc = &live.service;
+        let mut st = Status::empty(&self.project, "ecs", &self.name());
+        st.state = svc.status().unwrap_or("unknown").to_lowercase();
+        st.release = self.release_of(&live.task_def).await?;
+        st.image = live
+            .task_def
+            .container_definitions()
+            .iter()
+            .find(|c| c.name() == Some(self.container().as_str()))
+            .and_then(|c| c.image())
+            .map(str::to_string);
+        st.replicas_running = Some(svc.running_count().max(0) as usize);
+        st.replicas_desired = Some(svc.desired_count().max(0) as usize);
+        st.tasks = svc
+            .deployments()
+            .iter()
+            .map(|d| {
+                format!(
+                    "{} {}: {}/{} running, {} pending, {} failed{}",
+                    d.status().unwrap_or("?"),
+                    d.task_definition().map(revision).unwrap_or("?"),
+                    d.running_count(),
+                    d.desired_count(),
+                    d.pending_count(),
+                    d.failed_tasks(),
+                    d.rollout_state()
+                        .map(|r| format!(", rollout {}", r.as_str()))
+                        .unwrap_or_default()
+                )
+            })
+            .collect();
+        let primary = svc
+            .deployments()
+            .iter()
+            .find(|d| d.status() == Some("PRIMARY"));
+        st.update_state = primary
+            .and_then(|d| d.rollout_state())
+            .map(|r| r.as_str().to_lowercase());
+        let current = svc.task_definition().unwrap_or_default();
+        let mut probe = None;
+        let health = match judge(svc, current, current, &mut probe) {
+            Progress::Done => Health::Healthy(format!(
+                "{} runs {} of {} desired tasks",
+                revision(current),
+                svc.running_count(),
+                svc.desired_count()
+            )),
+            Progress::Failed(why) => Health::Unhealthy(why),
+            Progress::Changing(what)
+                if primary.is_some_and(|p| {
+                    p.rollout_state() == Some(&DeploymentRolloutState::InProgress)
+                }) =>
+            {
+                Health::Starting(what)
+            }
+            Progress::Changing(what) | Progress::RolledBack(what) | Progress::Superseded(what) => {
+                Health::Unhealthy(what)
+            }
+        };
+        st.set_health(health);
+        Ok(st)
+    }
+
+    async fn logs(&self, _q: &LogQuery, _out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
+        Err(Error::not_available("`devloop monitor --logs` on ECS"))
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,271 @@
+//! The `ecs` target against moto: what devloop checks before changing anything, the revision it
+//! derives from the live one, an identical redeploy that registers nothing, and moto's rollout
+//! picture (the PRIMARY deployment never moves), which must never be called a success. Rollouts
+//! that change over time are judged in the unit tests of src/deploy/ecs.
+
+mod common;
+
+use common::peers::{aws_env, have, Moto};
+use common::*;
+
+const CLUSTER: &str = "main";
+const SERVICE: &str = "web";
+
+fn config(app: &str, moto: &Moto, registry: Option<&str>, ecs_extra: &str) -> String {
+    let release = registry
+        .map(|r| format!("registry = \"{r}/team\"\n"))
+        .unwrap_or_default();
+    format!(
+        "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\n{release}\n[aws]\nendpoint_url = \"{}\"\n\n[deploy]\ntarget = \"ecs\"\n\n[deploy.ecs]\ncluster = \"{CLUSTER}\"\nservice = \"{SERVICE}\"\ncontainer = \"app\"\n{ecs_extra}\n",
+        moto.url()
+    )
+}
+
+/// A cluster, a task definition (revision 1) whose container `app` runs `image`, and a service.
+fn live_service(moto: &Moto, image: &str, env: &str) {
+    moto.ecs(
+        "CreateCluster",
+        &format!("{{\"clusterName\":\"{CLUSTER}\"}}"),
+    );
+    let td = moto.ecs(
+        "RegisterTaskDefinition",
+        &format!(
+            r#"{{"family":"web","executionRoleArn":"arn:aws:iam::123456789012:role/exec","networkMode":"bridge","containerDefinitions":[{{"name":"app","image":"{image}","memory":128,"essential":true,"portMappings":[{{"containerPort":80,"hostPort":0,"protocol":"tcp"}}],"environment":[{env}],"logConfiguration":{{"logDriver":"awslogs","options":{{"awslogs-group":"/ecs/web","awslogs-region":"us-east-1","awslogs-stream-prefix":"web"}}}}}},{{"name":"sidecar","image":"busybox:1.36","memory":32,"essential":false}}]}}"#
+        ),
+    );
+    assert!(td["taskDefinition"]["revision"] == 1, "{td}");
+    let svc = moto.ecs(
+        "CreateService",
+        &format!(
+            r#"{{"cluster":"{CLUSTER}","serviceName":"{SERVICE}","taskDefinition":"web:1","desiredCount":1}}"#
+        ),
+    );
+    assert_eq!(svc["service"]["status"], "ACTIVE", "{svc}");
+}
+
+fn revisions(moto: &Moto) -> Vec<String> {
+    moto.ecs("ListTaskDefinitions", "{\"familyPrefix\":\"web\"}")["taskDefinitionArns"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter_map(|v| v.as_str().map(str::to_string))
+        .collect()
+}
+
+fn service_td(moto: &Moto) -> String {
+    moto.ecs(
+        "DescribeServices",
+        &format!(r#"{{"cluster":"{CLUSTER}","services":["{SERVICE}"]}}"#),
+    )["services"][0]["taskDefinition"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// A release record as `devloop release` writes it, for tests that need no build.
+fn record(dir: &std::path::Path, app: &str, registry: Option<&str>) -> String {
+    let id = "20260101T000000Z-abc1234";
+    let (image, reg, repo) = match registry {
+        Some(r) => (
+            format!("{r}/team/{app}@sha256:{}", "a".repeat(64)),
+            format!("\"{r}\""),
+            format!("{r}/team/{app}"),
+        ),
+        None => (
+            format!("{app}@sha256:{}", "b".repeat(64)),
+            "null".to_string(),
+            app.to_string(),
+        ),
+    };
+    let body = format!(
+        r#"{{"format":1,"id":"{id}","app":"{app}","image":"{image}","image_id":"sha256:{}","registry":{reg},"repository":"{repo}","tags":["abc1234"],"moving_tags":[],"build_digest":null,"git":null,"created_at":"2026-01-01T00:00:00Z","created_by":"test","config_digest":"c","devloop_version":"0.1.0"}}"#,
+        "c".repeat(64)
+    );
+    let ledger = dir.join(".devloop/releases");
+    std::fs::create_dir_all(&ledger).unwrap();
+    std::fs::write(ledger.join(format!("{id}.json")), body).unwrap();
+    image
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn bad_names_and_unpullable_releases_are_refused_before_anything_is_registered() {
+    assert!(
+        have("moto_server"),
+        "moto_server is missing: scripts/services.sh installs it"
+    );
+    let moto = Moto::start();
+    live_service(&moto, "busybox:1.36", "");
+    let app = unique("dl-ecsbad");
+    let cases = [
+        (
+            "cluster = \"nope\"\n",
+            "ECS cluster \"nope\" does not exist",
+        ),
+        ("", "has no container \"api\" (it has: app, sidecar)"),
+    ];
+    for (i, (extra, expected)) in cases.iter().enumerate() {
+        let mut cfg = config(&app, &moto, Some("reg.example:5000"), "");
+        if i == 0 {
+            cfg = cfg.replace("cluster = \"main\"\n", extra);
+        } else {
+            cfg = cfg.replace("container = \"app\"", "container = \"api\"");
+        }
+        let dir = project(&[("devloop.toml", &cfg)]);
+        record(dir.path(), &app, Some("reg.example:5000"));
+        let r = run(aws_env(&mut devloop(dir.path())).arg("deploy"));
+        assert_eq!(r.code, 2, "{}", r.stderr);
+        assert!(r.stderr.contains(expected), "{}", r.stderr);
+    }
+    let cfg = config(&app, &moto, Some("reg.example:5000"), "")
+        .replace(&format!("service = \"{SERVICE}\""), "service = \"missing\"");
+    let dir = project(&[("devloop.toml", &cfg)]);
+    record(dir.path(), &app, Some("reg.example:5000"));
+    let r = run(aws_env(&mut devloop(dir.path())).arg("deploy"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("ECS service \"missing\" does not exist"),
+        "{}",
+        r.stderr
+    );
+    // A release tagged only in a local daemon: ECS tasks could never pull it.
+    let dir = project(&[("devloop.toml", &config(&app, &moto, None, ""))]);
+    record(dir.path(), &app, None);
+    let r = run(aws_env(&mut devloop(dir.path())).arg("deploy"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("ECS tasks cannot pull"), "{}", r.stderr);
+    assert_eq!(revisions(&moto).len(), 1, "something was registered");
+    assert!(service_td(&moto).ends_with("web:1"));
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_derived_revision_keeps_the_live_settings_and_moto_s_rollout_is_never_success() {
+    assert!(
+        have("moto_server"),
+        "moto_server is missing: scripts/services.sh installs it"
+    );
+    let moto = Moto::start();
+    live_service(
+        &moto,
+        "busybox:1.36",
+        r#"{"name":"KEEP","value":"1"},{"name":"MODE","value":"old"}"#,
+    );
+    let app = unique("dl-ecsderive");
+    let dir = project(&[(
+        "devloop.toml",
+        &config(
+            &app,
+            &moto,
+            Some("reg.example:5000"),
+            "env = { MODE = \"new\" }\nsecrets = { DB_PASSWORD = \"arn:aws:secretsmanager:us-east-1:123456789012:secret:db\" }\n",
+        ),
+    )]);
+    let image = record(dir.path(), &app, Some("reg.example:5000"));
+    let r =
+        run(aws_env(&mut devloop(dir.path())).args(["deploy", "--timeout", "3s", "-o", "json"]));
+    // moto never moves the PRIMARY deployment to the new revision: no success, a timeout.
+    assert_eq!(r.code, 4, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("has not started a deployment of web:2"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("\"verdict\":\"timed_out\""),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(revisions(&moto).len(), 2);
+    assert!(service_td(&moto).ends_with("web:2"));
+    let td = moto.ecs("DescribeTaskDefinition", "{\"taskDefinition\":\"web:2\"}")["taskDefinition"]
+        .clone();
+    let app_c = td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "app")
+        .unwrap()
+        .clone();
+    assert_eq!(app_c["image"], image.as_str(), "pinned by digest: {td}");
+    assert_eq!(app_c["portMappings"][0]["containerPort"], 80, "{td}");
+    assert_eq!(
+        app_c["logConfiguration"]["options"]["awslogs-group"], "/ecs/web",
+        "{td}"
+    );
+    assert_eq!(app_c["memory"], 128);
+    let env: Vec<(String, String)> = app_c["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kv| {
+            (
+                kv["name"].as_str().unwrap().into(),
+                kv["value"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        env,
+        [("KEEP".into(), "1".into()), ("MODE".into(), "new".into())]
+    );
+    assert_eq!(
+        app_c["secrets"][0]["valueFrom"],
+        "arn:aws:secretsmanager:us-east-1:123456789012:secret:db"
+    );
+    assert_eq!(
+        td["executionRoleArn"],
+        "arn:aws:iam::123456789012:role/exec"
+    );
+    let sidecar = td["containerDefinitions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["name"] == "sidecar")
+        .unwrap()
+        .clone();
+    assert_eq!(
+        sidecar["image"], "busybox:1.36",
+        "other containers are kept: {td}"
+    );
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn an_identical_redeploy_registers_nothing_and_updates_nothing() {
+    assert!(
+        have("moto_server"),
+        "moto_server is missing: scripts/services.sh installs it"
+    );
+    // With one task running, moto reports the service's deployment COMPLETED.
+    let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let app = unique("dl-ecssame");
+    let dir = project(&[(
+        "devloop.toml",
+        &config(
+            &app,
+            &moto,
+            Some("reg.example:5000"),
+            "env = { MODE = \"new\" }\n",
+        ),
+    )]);
+    let image = record(dir.path(), &app, Some("reg.example:5000"));
+    live_service(&moto, &image, r#"{"name":"MODE","value":"new"}"#);
+    let r = run(aws_env(&mut devloop(dir.path())).args(["deploy", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("\"verdict\":\"unchanged\""),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("nothing registered"), "{}", r.stdout);
+    assert_eq!(revisions(&moto).len(), 1);
+    assert!(service_td(&moto).ends_with("web:1"));
+    // monitor judges the same state the same way.
+    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor", "--check", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let s: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(s["verdict"], "healthy", "{s}");
+    assert_eq!(s["release"], "20260101T000000Z-abc1234", "{s}");
+}
