@@ -143,6 +143,10 @@ pub struct PlanArgs {
     /// The command to plan
     #[arg(value_enum, default_value_t = Stage::Ship)]
     pub command: Stage,
+    /// Exit 1 when deploying would change the target, 0 when not (for pull-request gates).
+    /// Targets without live state to compare (docker, swarm) always count as changed
+    #[arg(long)]
+    pub exit_code: bool,
 }
 
 #[derive(Debug, Clone, Args, Default)]

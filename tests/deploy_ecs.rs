@@ -163,6 +163,33 @@ fn a_derived_revision_keeps_the_live_settings_and_moto_s_rollout_is_never_succes
         ),
     )]);
     let image = record(dir.path(), &app, Some("reg.example:5000"));
+    // plan: read-only, a unified diff of the live revision against the derived one.
+    let r = run(aws_env(&mut devloop(dir.path())).args(["plan", "deploy", "--exit-code"]));
+    assert_eq!(r.code, 1, "changes exit 1: {}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("--- web:1 (live)"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("+      \"image\": \"{image}\"")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("-          \"value\": \"old\""),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("taskDefinition: web:1 -> the new revision"),
+        "{}",
+        r.stdout
+    );
+    let r = run(aws_env(&mut devloop(dir.path())).args(["plan", "deploy", "-o", "json"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let doc: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    assert_eq!(doc["changes"], true);
+    assert_eq!(doc["diff"]["details"]["register"], true);
+    assert_eq!(revisions(&moto).len(), 1, "plan registered something");
+
     let r =
         run(aws_env(&mut devloop(dir.path())).args(["deploy", "--timeout", "3s", "-o", "json"]));
     // moto never moves the PRIMARY deployment to the new revision: no success, a timeout.
@@ -252,6 +279,14 @@ fn an_identical_redeploy_registers_nothing_and_updates_nothing() {
     )]);
     let image = record(dir.path(), &app, Some("reg.example:5000"));
     live_service(&moto, &image, r#"{"name":"MODE","value":"new"}"#);
+    let r = run(aws_env(&mut devloop(dir.path())).args(["plan", "deploy", "--exit-code"]));
+    assert_eq!(r.code, 0, "no changes exit 0: {}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("no changes: ECS service main/web already runs web:1"),
+        "{}",
+        r.stdout
+    );
     let r = run(aws_env(&mut devloop(dir.path())).args(["deploy", "-o", "json"]));
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(

@@ -84,7 +84,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {
     let opts = pipeline::Options::default();
     match cli.command {
         Command::Init(args) => init::run(&ctx, &args),
-        Command::Plan(args) => plan::run(&ctx, args.command),
+        Command::Plan(args) => plan::run(&ctx, &args),
         Command::Completions(args) => completions::run(args.shell),
         Command::Doctor => doctor::run(&ctx),
         Command::Build(args) => run::stage(

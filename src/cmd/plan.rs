@@ -1,15 +1,40 @@
-//! `devloop plan`: the steps a command would run and what each would do, with no side effects and
-//! no network. `--output json` gives a stable document (`format: 1`) for CI and tests.
+//! `devloop plan`: the steps a command would run and what each would do, with no side effects.
+//! Targets with live state (ECS) are read with read-only calls and their changes shown as a diff;
+//! nothing else touches the network. `--output json` gives a stable document (`format: 1`).
 
 use serde_json::json;
 
 use super::Context;
-use crate::cli::Stage;
+use crate::cli::{PlanArgs, Stage};
+use crate::deploy::{self, Diff};
 use crate::engine::Runner;
 use crate::error::Result;
-use crate::pipeline::{self, Options};
+use crate::pipeline::{self, Options, Project};
+use crate::release;
 
-pub fn run(ctx: &Context, stage: Stage) -> Result<i32> {
+/// What the deploy would change on a target with live state: for `plan deploy` the release it
+/// would deploy (the latest), for `plan ship` the one being made.
+fn live_diff(project: &std::sync::Arc<Project>, stage: Stage) -> Result<Option<Diff>> {
+    if !matches!(stage, Stage::Deploy | Stage::Ship) || project.config.target().is_none() {
+        return Ok(None);
+    }
+    let Ok(target) = deploy::open(project) else {
+        return Ok(None);
+    };
+    super::run::runtime()?.block_on(async {
+        let records = if stage == Stage::Deploy {
+            release::history(project).await?
+        } else {
+            Vec::new()
+        };
+        // The release `deploy` would take: the latest (none yet: the one being made).
+        let record = records.last();
+        target.diff(record).await
+    })
+}
+
+pub fn run(ctx: &Context, args: &PlanArgs) -> Result<i32> {
+    let stage = args.command;
     let project = ctx.project()?;
     let steps = pipeline::steps(&project, stage, &Options::default())?;
     Runner::validate(&steps)?;
@@ -22,6 +47,7 @@ pub fn run(ctx: &Context, stage: Stage) -> Result<i32> {
         }
         Err(why) => json!({ "error": why }),
     };
+    let diff = live_diff(&project, stage)?;
     let image = match project.planned_refs() {
         Ok(refs) => json!({ "name": cfg.image_name(), "refs": refs }),
         Err(why) => json!({ "name": cfg.image_name(), "refs": null, "error": why }),
@@ -53,6 +79,8 @@ pub fn run(ctx: &Context, stage: Stage) -> Result<i32> {
         "image": image,
         "steps": step_docs,
         "resolved": cfg.doc,
+        "changes": diff.as_ref().map(|d| d.changes),
+        "diff": diff.as_ref().map(|d| json!({ "text": d.text, "details": d.details })),
     });
 
     let mut text = String::new();
@@ -109,6 +137,14 @@ pub fn run(ctx: &Context, stage: Stage) -> Result<i32> {
             stage.as_str()
         ));
     }
+    if let Some(d) = &diff {
+        text.push_str(&format!("\nchanges on the target:\n{}", d.text));
+    }
     ctx.printer.document(&text, doc);
-    Ok(0)
+    // --exit-code: 1 when the deploy would change the target; without a live diff it may.
+    Ok(match (args.exit_code, &diff) {
+        (false, _) => 0,
+        (true, Some(d)) => i32::from(d.changes),
+        (true, None) => i32::from(matches!(stage, Stage::Deploy | Stage::Ship)),
+    })
 }

@@ -20,6 +20,9 @@ use serde_json::json;
 pub use health::Health;
 pub use status::{render as render_status, Status};
 
+/// The image a plan shows for a release that does not exist yet (`plan ship`).
+pub const IMAGE_TO_COME: &str = "<the image this run releases>";
+
 use crate::config::TargetKind;
 use crate::engine::{Done, StepCtx};
 use crate::error::{Error, ExitKind, Result};
@@ -126,6 +129,17 @@ pub struct LogLine {
     pub line: String,
 }
 
+/// What a deploy would change on a target with live state, read with read-only calls (`plan`).
+#[derive(Debug, Clone)]
+pub struct Diff {
+    /// Whether deploying would change anything.
+    pub changes: bool,
+    /// A unified diff of the live configuration against what devloop would set, and the other
+    /// changes in words; empty when nothing would change.
+    pub text: String,
+    pub details: serde_json::Value,
+}
+
 /// One deploy target. Opened once per command by [`open`].
 #[async_trait]
 pub trait Target: Send + Sync {
@@ -138,6 +152,11 @@ pub trait Target: Send + Sync {
     /// Put `record` (an earlier release) back. Local targets deploy it through the same gate.
     async fn rollback(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
         self.deploy(record, ctx, deadline).await
+    }
+    /// What deploying `record` (or, with `None`, the release being made) would change, from
+    /// read-only calls. `None` for targets whose change `describe` says in full.
+    async fn diff(&self, _record: Option<&Record>) -> Result<Option<Diff>> {
+        Ok(None)
     }
     /// The release the target runs now, if devloop deployed it.
     async fn running(&self) -> Result<Option<String>>;

@@ -20,7 +20,9 @@ use aws_sdk_ecs::types::{
 };
 use aws_sdk_ecs::Client;
 
-use super::{remaining, Failure, Health, LogLine, LogQuery, Outcome, Status, Target};
+use serde_json::json;
+
+use super::{remaining, Diff, Failure, Health, LogLine, LogQuery, Outcome, Status, Target};
 use crate::aws::sdk_error;
 use crate::config::schema::{EcsTarget, RollbackMode};
 use crate::engine::StepCtx;
@@ -255,7 +257,7 @@ impl Ecs {
 
     /// The container definitions devloop would register: the live ones, with the image, the
     /// environment and the secrets of devloop's container replaced.
-    fn containers(&self, live: &TaskDefinition, record: &Record) -> Vec<ContainerDefinition> {
+    fn containers(&self, live: &TaskDefinition, image: &str) -> Vec<ContainerDefinition> {
         let container = self.container();
         let defs =
             live.container_definitions()
@@ -263,7 +265,7 @@ impl Ecs {
                 .cloned()
                 .map(|mut c| {
                     if c.name() == Some(container.as_str()) {
-                        c.image = Some(record.image.clone());
+                        c.image = Some(image.to_string());
                         let mut env: Vec<KeyValuePair> = c
                             .environment()
                             .iter()
@@ -307,6 +309,65 @@ impl Ecs {
             && s.task_family
                 .as_deref()
                 .is_none_or(|f| Some(f) == live.family())
+    }
+
+    /// The task definition as `plan` shows it: the fields a revision is made of, as JSON.
+    fn render(
+        &self,
+        live: &TaskDefinition,
+        containers: &[ContainerDefinition],
+        proposed: bool,
+    ) -> serde_json::Value {
+        let s = &self.settings;
+        let pick = |want: &Option<String>, have: Option<&str>| {
+            if proposed {
+                want.clone().or(have.map(str::to_string))
+            } else {
+                have.map(str::to_string)
+            }
+        };
+        let kv = |list: &[KeyValuePair]| -> serde_json::Value {
+            list.iter()
+                .map(|kv| json!({ "name": kv.name(), "value": kv.value() }))
+                .collect()
+        };
+        let containers: Vec<serde_json::Value> = containers
+            .iter()
+            .map(|c| {
+                json!({
+                    "name": c.name(),
+                    "image": c.image(),
+                    "essential": c.essential(),
+                    "cpu": c.cpu(),
+                    "memory": c.memory(),
+                    "memoryReservation": c.memory_reservation(),
+                    "command": c.command(),
+                    "entryPoint": c.entry_point(),
+                    "portMappings": c.port_mappings().iter().map(|p| json!({
+                        "containerPort": p.container_port(),
+                        "hostPort": p.host_port(),
+                        "protocol": p.protocol().map(|x| x.as_str()),
+                    })).collect::<Vec<_>>(),
+                    "environment": kv(c.environment()),
+                    "secrets": c.secrets().iter().map(|x| json!({ "name": x.name(), "valueFrom": x.value_from() })).collect::<Vec<_>>(),
+                    "logConfiguration": c.log_configuration().map(|l| json!({
+                        "logDriver": l.log_driver().as_str(),
+                        "options": l.options(),
+                    })),
+                    "healthCheck": c.health_check().map(|h| json!({ "command": h.command() })),
+                })
+            })
+            .collect();
+        json!({
+            "family": if proposed { s.task_family.clone().or(live.family().map(str::to_string)) } else { live.family().map(str::to_string) },
+            "taskRoleArn": pick(&s.task_role_arn, live.task_role_arn()),
+            "executionRoleArn": pick(&s.execution_role_arn, live.execution_role_arn()),
+            "networkMode": live.network_mode().map(|n| n.as_str()),
+            "requiresCompatibilities": live.requires_compatibilities().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            "cpu": pick(&s.cpu, live.cpu()),
+            "memory": pick(&s.memory, live.memory()),
+            "containerDefinitions": containers,
+        })
     }
 
     /// Register the derived revision; returns its ARN.
@@ -550,7 +611,7 @@ impl Target for Ecs {
             .task_definition_arn()
             .unwrap_or_default()
             .to_string();
-        let containers = self.containers(&live.task_def, record);
+        let containers = self.containers(&live.task_def, &record.image);
         let name = self.name();
         let ours = if self.same_as_live(&live.task_def, &containers) {
             let mut probe = None;
@@ -630,6 +691,85 @@ impl Target for Ecs {
                 .hint(rollback_hint),
             ),
         })
+    }
+
+    async fn diff(&self, record: Option<&Record>) -> Result<Option<Diff>> {
+        if let Some(r) = record.filter(|r| r.registry.is_none()) {
+            return Err(Error::usage(format!(
+                "release {} is only tagged in a local Docker daemon, which ECS tasks cannot pull from",
+                r.id
+            ))
+            .with_hint("set release.registry (\"ecr\" or a registry host) and run `devloop release`"));
+        }
+        let client = self.client().await?;
+        let live = self.live(&client).await?;
+        let image = record
+            .map(|r| r.image.as_str())
+            .unwrap_or(super::IMAGE_TO_COME);
+        let containers = self.containers(&live.task_def, image);
+        let same = self.same_as_live(&live.task_def, &containers);
+        let current = live.task_def.task_definition_arn().unwrap_or_default();
+        let before = self.render(
+            &live.task_def,
+            &normalized(live.task_def.container_definitions().to_vec()),
+            false,
+        );
+        let after = self.render(&live.task_def, &containers, true);
+        let pretty =
+            |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
+        let (before_text, after_text) = (pretty(&before), pretty(&after));
+        let mut text = String::new();
+        if !same {
+            text.push_str(
+                &similar::TextDiff::from_lines(&before_text, &after_text)
+                    .unified_diff()
+                    .context_radius(3)
+                    .header(
+                        &format!("{} (live)", revision(current)),
+                        "the revision devloop would register",
+                    )
+                    .to_string(),
+            );
+        }
+        let svc = &live.service;
+        let mut service_changes = Vec::new();
+        if !same {
+            service_changes.push(format!(
+                "taskDefinition: {} -> the new revision",
+                revision(current)
+            ));
+        } else if svc.task_definition() != Some(current) {
+            service_changes.push(format!("taskDefinition: -> {}", revision(current)));
+        }
+        if let Some(n) = self
+            .settings
+            .desired_count
+            .filter(|n| *n != svc.desired_count())
+        {
+            service_changes.push(format!("desiredCount: {} -> {n}", svc.desired_count()));
+        }
+        for c in &service_changes {
+            text.push_str(&format!("service {}: {c}\n", self.name()));
+        }
+        let changes = !service_changes.is_empty();
+        if !changes {
+            text.push_str(&format!(
+                "no changes: ECS service {} already runs {} with this image and these settings\n",
+                self.name(),
+                revision(current)
+            ));
+        }
+        Ok(Some(Diff {
+            changes,
+            text,
+            details: json!({
+                "live_task_definition": current,
+                "register": !same,
+                "service_changes": service_changes,
+                "live": before,
+                "proposed": after,
+            }),
+        }))
     }
 
     async fn running(&self) -> Result<Option<String>> {
