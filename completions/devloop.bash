@@ -273,7 +273,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__deploy)
-            opts="-C -c -e -o -q -v -j -h --release --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --release --timeout --force-unlock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -711,7 +711,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__plan)
-            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help build test release deploy ship"
+            opts="-C -c -e -o -q -v -j -h --exit-code --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help build test release deploy ship"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -827,7 +827,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__rollback)
-            opts="-C -c -e -o -q -v -j -h --to --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --to --force-unlock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -889,7 +889,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__ship)
-            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --allow-dirty --junit --release --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --allow-dirty --junit --release --timeout --force-unlock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

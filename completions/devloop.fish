@@ -68,6 +68,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand plan" -s o -l output -d 
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -l exit-code -d 'Exit 1 when deploying would change the target, 0 when not (for pull-request gates). Targets without live state to compare (docker, swarm) always count as changed'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -123,6 +124,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s o -l output -
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -153,6 +155,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s o -l output
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -171,6 +174,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand ship" -l profile -d 'AWS
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-color -d 'Disable colors (also NO_COLOR)'

@@ -190,6 +190,9 @@ pub struct DeployArgs {
     /// How long to wait for the deploy to settle, e.g. 10m
     #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
+    /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Args)]
@@ -222,6 +225,9 @@ pub struct RollbackArgs {
     /// Release to go back to [default: the one before the current]
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,
+    /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
+    #[arg(long)]
+    pub force_unlock: bool,
 }
 
 #[derive(Debug, Args)]

@@ -304,3 +304,77 @@ fn an_identical_redeploy_registers_nothing_and_updates_nothing() {
     assert_eq!(s["verdict"], "healthy", "{s}");
     assert_eq!(s["release"], "20260101T000000Z-abc1234", "{s}");
 }
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn one_deploy_at_a_time_the_lock_names_its_holder_and_is_always_released() {
+    assert!(
+        have("moto_server"),
+        "moto_server is missing: scripts/services.sh installs it"
+    );
+    let moto = Moto::start();
+    live_service(&moto, "busybox:1.36", "");
+    let arn = format!("arn:aws:ecs:us-east-1:123456789012:service/{CLUSTER}/{SERVICE}");
+    let lock = |value: &str| {
+        moto.ecs(
+            "TagResource",
+            &format!(
+                r#"{{"resourceArn":"{arn}","tags":[{{"key":"devloop.lock","value":"{value}"}}]}}"#
+            ),
+        );
+    };
+    let held = || {
+        moto.ecs(
+            "ListTagsForResource",
+            &format!(r#"{{"resourceArn":"{arn}"}}"#),
+        )["tags"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .find(|t| t["key"] == "devloop.lock")
+            .map(|t| t["value"].as_str().unwrap_or_default().to_string())
+    };
+    let app = unique("dl-ecslock");
+    let dir = project(&[(
+        "devloop.toml",
+        &config(
+            &app,
+            &moto,
+            Some("reg.example:5000"),
+            "env = { MODE = \"locked\" }\n",
+        ),
+    )]);
+    record(dir.path(), &app, Some("reg.example:5000"));
+
+    // Someone else's deploy holds it: refused, named, nothing registered.
+    lock("alice pid 42 1a2b since 2026-11-23T06:00:00Z until 2999-01-01T00:00:00Z");
+    let r = run(aws_env(&mut devloop(dir.path())).args(["deploy", "--timeout", "2s"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("another deploy holds the lock"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("alice pid 42"), "{}", r.stderr);
+    assert!(r.stderr.contains("--force-unlock"), "{}", r.stderr);
+    assert_eq!(revisions(&moto).len(), 1);
+    assert!(held().unwrap().starts_with("alice"));
+
+    // --force-unlock takes it; the deploy runs (and on moto times out); the lock is released.
+    let r = run(aws_env(&mut devloop(dir.path())).args([
+        "deploy",
+        "--timeout",
+        "2s",
+        "--force-unlock",
+    ]));
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(revisions(&moto).len(), 2);
+    assert_eq!(held(), None, "the lock was not released");
+
+    // An expired lock is taken over without --force-unlock.
+    lock("bob pid 7 3c4d since 2020-01-01T00:00:00Z until 2020-01-01T00:10:00Z");
+    let r = run(aws_env(&mut devloop(dir.path())).args(["deploy", "--timeout", "2s"]));
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert_eq!(held(), None);
+}

@@ -16,8 +16,8 @@ use bollard::models::{
 
 use super::health::{self, Gate, Health};
 use super::{
-    labels, logs, status, Failure, LogLine, LogQuery, Outcome, Status, Target, LABEL_RELEASE,
-    LABEL_SPEC,
+    labels, logs, status, Failure, LogLine, LogQuery, Outcome, Rollout, Status, Target,
+    LABEL_RELEASE, LABEL_SPEC,
 };
 use crate::config::schema::DockerTarget;
 use crate::docker::connect::{api_error, is_not_found};
@@ -312,7 +312,8 @@ impl Target for Docker {
         )
     }
 
-    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        let deadline = how.deadline;
         let name = self.name();
         let daemon = self.project.daemon().await?;
         self.clear_leftovers().await?;

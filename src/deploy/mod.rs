@@ -140,6 +140,13 @@ pub struct Diff {
     pub details: serde_json::Value,
 }
 
+/// How a rollout may proceed: until when, and whether to take a deploy lock someone else holds.
+#[derive(Debug, Clone, Copy)]
+pub struct Rollout {
+    pub deadline: Instant,
+    pub force_unlock: bool,
+}
+
 /// One deploy target. Opened once per command by [`open`].
 #[async_trait]
 pub trait Target: Send + Sync {
@@ -147,11 +154,11 @@ pub trait Target: Send + Sync {
     fn name(&self) -> String;
     /// What a deploy does, in one line, for `plan`.
     fn describe(&self) -> String;
-    /// Roll `record` out and wait, at most until `deadline`, for a verdict.
-    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome>;
-    /// Put `record` (an earlier release) back. Local targets deploy it through the same gate.
-    async fn rollback(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
-        self.deploy(record, ctx, deadline).await
+    /// Roll `record` out and wait, at most until the rollout's deadline, for a verdict.
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome>;
+    /// Put `record` (an earlier release) back through the same path and verdict.
+    async fn rollback(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        self.deploy(record, ctx, how).await
     }
     /// What deploying `record` (or, with `None`, the release being made) would change, from
     /// read-only calls. `None` for targets whose change `describe` says in full.
@@ -214,13 +221,17 @@ pub async fn deploy_step(
     record: &Record,
     ctx: &StepCtx,
     timeout: Duration,
+    force_unlock: bool,
     rollback: bool,
 ) -> Result<Done> {
-    let deadline = Instant::now() + timeout;
+    let how = Rollout {
+        deadline: Instant::now() + timeout,
+        force_unlock,
+    };
     let outcome = if rollback {
-        target.rollback(record, ctx, deadline).await?
+        target.rollback(record, ctx, &how).await?
     } else {
-        target.deploy(record, ctx, deadline).await?
+        target.deploy(record, ctx, &how).await?
     };
     outcome.into_done(json!({
         "env": project.config.env.clone().unwrap_or_else(|| "default".into()),

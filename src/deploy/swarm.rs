@@ -28,7 +28,7 @@ use bollard::query_parameters::{ListTasksOptionsBuilder, UpdateServiceOptionsBui
 
 use super::health::{self, Gate, Health};
 use super::{
-    labels, logs, remaining, status, Failure, LogLine, LogQuery, Outcome, Status, Target,
+    labels, logs, remaining, status, Failure, LogLine, LogQuery, Outcome, Rollout, Status, Target,
     LABEL_RELEASE, LABEL_SPEC,
 };
 use crate::config::schema::{FailureAction, SwarmTarget, UpdateOrder};
@@ -521,7 +521,8 @@ impl Target for Swarm {
         )
     }
 
-    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        let deadline = how.deadline;
         let daemon = self.daemon().await?;
         let name = self.name();
         super::ensure_image(&self.project, record, ctx).await?;

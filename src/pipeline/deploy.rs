@@ -73,6 +73,7 @@ async fn run(project: &Arc<Project>, opts: &Options, ctx: &StepCtx) -> Result<Do
         record,
         ctx,
         timeout(project, opts),
+        opts.deploy.force_unlock,
         false,
     )
     .await

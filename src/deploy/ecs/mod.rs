@@ -22,7 +22,9 @@ use aws_sdk_ecs::Client;
 
 use serde_json::json;
 
-use super::{remaining, Diff, Failure, Health, LogLine, LogQuery, Outcome, Status, Target};
+use super::{
+    remaining, Diff, Failure, Health, LogLine, LogQuery, Outcome, Rollout, Status, Target,
+};
 use crate::aws::sdk_error;
 use crate::config::schema::{EcsTarget, RollbackMode};
 use crate::engine::StepCtx;
@@ -565,6 +567,102 @@ impl Ecs {
         }
     }
 
+    /// Register (unless identical), update the service and watch the deployment to a verdict.
+    async fn rollout(
+        &self,
+        client: &Client,
+        live: Live,
+        record: &Record,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
+        let previous = live
+            .task_def
+            .task_definition_arn()
+            .unwrap_or_default()
+            .to_string();
+        let containers = self.containers(&live.task_def, &record.image);
+        let name = self.name();
+        let ours = if self.same_as_live(&live.task_def, &containers) {
+            let mut probe = None;
+            let steady = judge(&live.service, &previous, &previous, &mut probe) == Progress::Done;
+            let count_ok = self
+                .settings
+                .desired_count
+                .is_none_or(|n| n == live.service.desired_count());
+            if steady && count_ok {
+                return Ok(Outcome::Unchanged(format!(
+                    "ECS service {name} already runs {} with this image and these settings; nothing registered, nothing updated",
+                    revision(&previous)
+                )));
+            }
+            ctx.log(format!(
+                "{} already has this image and these settings; updating the service to it",
+                revision(&previous)
+            ));
+            previous.clone()
+        } else {
+            let arn = self
+                .register(client, &live.task_def, containers, record)
+                .await?;
+            ctx.log(format!("registered {}", revision(&arn)));
+            arn
+        };
+        let was = live
+            .service
+            .task_definition()
+            .unwrap_or_default()
+            .to_string();
+        self.update(client, &ours).await?;
+        ctx.progress(format!("updated {name} to {}", revision(&ours)));
+        let verdict = self.watch(client, &ours, &was, ctx, deadline).await?;
+        let rollback_hint = format!(
+            "roll back with `devloop rollback -e {}`",
+            self.project.config.env.as_deref().unwrap_or("default")
+        );
+        Ok(match verdict {
+            Progress::Done => Outcome::Deployed(format!(
+                "ECS service {name} runs {} (release {}) on every desired task",
+                revision(&ours),
+                record.id
+            )),
+            Progress::RolledBack(why) => Outcome::RolledBack(Failure::new(format!(
+                "release {} did not deploy: {why}",
+                record.id
+            ))),
+            Progress::Superseded(why) => Outcome::Failed(Failure::new(format!(
+                "release {}: {why}; devloop does not know what the service will run",
+                record.id
+            ))),
+            Progress::Failed(why) if self.settings.rollback == RollbackMode::Auto && ours != was => {
+                ctx.warn(format!("{why}; rolling back to {}", revision(&was)));
+                self.update(client, &was).await?;
+                let back = deadline.max(Instant::now() + Duration::from_secs(300));
+                match self.watch(client, &was, &ours, ctx, back).await? {
+                    Progress::Done => Outcome::RolledBack(Failure::new(format!(
+                        "{why}; devloop rolled ECS service {name} back to {}",
+                        revision(&was)
+                    ))),
+                    other => Outcome::Failed(
+                        Failure::new(format!(
+                            "{why}; devloop rolled ECS service {name} back to {}, but that deployment has not settled: {other:?}",
+                            revision(&was)
+                        ))
+                        .hint("check the service in the ECS console or with `devloop monitor`"),
+                    ),
+                }
+            }
+            Progress::Failed(why) => Outcome::Failed(Failure::new(why).hint(rollback_hint)),
+            Progress::Changing(state) => Outcome::TimedOut(
+                Failure::new(format!(
+                    "ECS service {name} did not settle on {} before the deadline: {state}; ECS may still be changing it",
+                    revision(&ours)
+                ))
+                .hint(rollback_hint),
+            ),
+        })
+    }
+
     /// The ledger's release whose image a task definition runs.
     async fn release_of(&self, task_def: &TaskDefinition) -> Result<Option<String>> {
         let container = self.container();
@@ -596,7 +694,7 @@ impl Target for Ecs {
         )
     }
 
-    async fn deploy(&self, record: &Record, ctx: &StepCtx, deadline: Instant) -> Result<Outcome> {
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
         if record.registry.is_none() {
             return Err(Error::usage(format!(
                 "release {} is only tagged in a local Docker daemon, which ECS tasks cannot pull from",
@@ -606,91 +704,19 @@ impl Target for Ecs {
         }
         let client = self.client().await?;
         let live = self.live(&client).await?;
-        let previous = live
-            .task_def
-            .task_definition_arn()
-            .unwrap_or_default()
-            .to_string();
-        let containers = self.containers(&live.task_def, &record.image);
-        let name = self.name();
-        let ours = if self.same_as_live(&live.task_def, &containers) {
-            let mut probe = None;
-            let steady = judge(&live.service, &previous, &previous, &mut probe) == Progress::Done;
-            let count_ok = self
-                .settings
-                .desired_count
-                .is_none_or(|n| n == live.service.desired_count());
-            if steady && count_ok {
-                return Ok(Outcome::Unchanged(format!(
-                    "ECS service {name} already runs {} with this image and these settings; nothing registered, nothing updated",
-                    revision(&previous)
-                )));
-            }
-            ctx.log(format!(
-                "{} already has this image and these settings; updating the service to it",
-                revision(&previous)
+        // One deploy at a time: held until the verdict, released on every path.
+        let arn = live.service.service_arn().unwrap_or_default().to_string();
+        let owner = format!("{} pid {}", self.project.ambient.user(), std::process::id());
+        let ttl = remaining(how.deadline) + Duration::from_secs(600);
+        let lock = lock::acquire(&client, &arn, &owner, ttl, how.force_unlock).await?;
+        let result = self.rollout(&client, live, record, ctx, how.deadline).await;
+        if let Err(e) = lock.release().await {
+            ctx.warn(format!(
+                "the deploy lock could not be released: {}",
+                e.message
             ));
-            previous.clone()
-        } else {
-            let arn = self
-                .register(&client, &live.task_def, containers, record)
-                .await?;
-            ctx.log(format!("registered {}", revision(&arn)));
-            arn
-        };
-        let was = live
-            .service
-            .task_definition()
-            .unwrap_or_default()
-            .to_string();
-        self.update(&client, &ours).await?;
-        ctx.progress(format!("updated {name} to {}", revision(&ours)));
-        let verdict = self.watch(&client, &ours, &was, ctx, deadline).await?;
-        let rollback_hint = format!(
-            "roll back with `devloop rollback -e {}`",
-            self.project.config.env.as_deref().unwrap_or("default")
-        );
-        Ok(match verdict {
-            Progress::Done => Outcome::Deployed(format!(
-                "ECS service {name} runs {} (release {}) on every desired task",
-                revision(&ours),
-                record.id
-            )),
-            Progress::RolledBack(why) => Outcome::RolledBack(Failure::new(format!(
-                "release {} did not deploy: {why}",
-                record.id
-            ))),
-            Progress::Superseded(why) => Outcome::Failed(Failure::new(format!(
-                "release {}: {why}; devloop does not know what the service will run",
-                record.id
-            ))),
-            Progress::Failed(why) if self.settings.rollback == RollbackMode::Auto && ours != was => {
-                ctx.warn(format!("{why}; rolling back to {}", revision(&was)));
-                self.update(&client, &was).await?;
-                let back = deadline.max(Instant::now() + Duration::from_secs(300));
-                match self.watch(&client, &was, &ours, ctx, back).await? {
-                    Progress::Done => Outcome::RolledBack(Failure::new(format!(
-                        "{why}; devloop rolled ECS service {name} back to {}",
-                        revision(&was)
-                    ))),
-                    other => Outcome::Failed(
-                        Failure::new(format!(
-                            "{why}; devloop rolled ECS service {name} back to {}, but that deployment has not settled: {other:?}",
-                            revision(&was)
-                        ))
-                        .hint("check the service in the ECS console or with `devloop monitor`"),
-                    ),
-                }
-            }
-            Progress::Failed(why) => Outcome::Failed(Failure::new(why).hint(rollback_hint)),
-            Progress::Changing(state) => Outcome::TimedOut(
-                Failure::new(format!(
-                    "ECS service {name} did not settle on {} before the deadline: {state}; ECS may still be changing it",
-                    revision(&ours)
-                ))
-                .hint(rollback_hint),
-            ),
-        })
+        }
+        result
     }
 
     async fn diff(&self, record: Option<&Record>) -> Result<Option<Diff>> {
@@ -848,6 +874,8 @@ impl Target for Ecs {
         Err(Error::not_available("`devloop monitor --logs` on ECS"))
     }
 }
+
+mod lock;
 
 #[cfg(test)]
 mod tests;
