@@ -47,7 +47,7 @@ pub struct Error {
     /// Supporting lines (for example the last lines of a failing build), printed below the message.
     pub detail: Vec<String>,
     /// A failed step's structured result (what was deployed, the verdict), for JSON output.
-    pub result: Option<serde_json::Value>,
+    pub result: Option<Box<serde_json::Value>>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -103,7 +103,7 @@ impl Outcome {
         };
         let mut err = Error::new(kind, f.message).with_detail(f.detail);
         err.hint = f.hint;
-        err.result = Some(result);
+        err.result = Some(Box::new(result));
         Err(err)
     }
 }

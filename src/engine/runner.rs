@@ -269,7 +269,7 @@ impl Runner {
                 Ok(d) if d.skipped => (Outcome::Skipped(d.message), d.result),
                 Ok(d) => (Outcome::Done(d.message), d.result),
                 Err(mut e) => {
-                    let result = e.result.take().unwrap_or_default();
+                    let result = e.result.take().map(|r| *r).unwrap_or_default();
                     (Outcome::Failed(e), result)
                 }
             };

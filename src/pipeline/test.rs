@@ -181,7 +181,7 @@ fn exit_result(code: i64, cmd: &str, where_: &str) -> Result<Done> {
         Ok(Done::new(format!("`{cmd}` passed{where_}")).with_result(result))
     } else {
         let mut e = Error::failed(format!("`{cmd}` exited with code {code}{where_}"));
-        e.result = Some(result);
+        e.result = Some(Box::new(result));
         Err(e)
     }
 }

@@ -450,7 +450,8 @@ impl Ecs {
         Ok(())
     }
 
-    /// Print service events and stopped tasks of `ours` that were not printed before.
+    /// Print service events and stopped tasks of `ours` that were not printed before; returns
+    /// the lines printed.
     async fn report(
         &self,
         client: &Client,
@@ -459,7 +460,8 @@ impl Ecs {
         events: &mut HashSet<String>,
         stopped: &mut HashSet<String>,
         ctx: &StepCtx,
-    ) -> Result<()> {
+    ) -> Result<Vec<String>> {
+        let mut said = Vec::new();
         let mut fresh: Vec<_> = svc
             .events()
             .iter()
@@ -467,7 +469,7 @@ impl Ecs {
             .collect();
         fresh.sort_by_key(|e| e.created_at().map(|t| t.secs()));
         for e in fresh {
-            ctx.log(format!("event: {}", e.message().unwrap_or_default()));
+            said.push(format!("event: {}", e.message().unwrap_or_default()));
         }
         let s = &self.settings;
         let arns = client
@@ -482,7 +484,8 @@ impl Ecs {
             .unwrap_or_default();
         let new: Vec<String> = arns.into_iter().filter(|a| !stopped.contains(a)).collect();
         if new.is_empty() {
-            return Ok(());
+            said.iter().for_each(|l| ctx.log(l.clone()));
+            return Ok(said);
         }
         let tasks = client
             .describe_tasks()
@@ -511,7 +514,7 @@ impl Ecs {
                     )
                 })
                 .collect();
-            ctx.log(format!(
+            said.push(format!(
                 "task {} stopped: {}{}",
                 revision(&arn),
                 t.stopped_reason().unwrap_or("no reason given"),
@@ -522,7 +525,8 @@ impl Ecs {
                 }
             ));
         }
-        Ok(())
+        said.iter().for_each(|l| ctx.log(l.clone()));
+        Ok(said)
     }
 
     /// Watch the deployment of `ours` (replacing `previous`) until a verdict or the deadline.
@@ -608,11 +612,8 @@ impl Ecs {
             ctx.log(format!("registered {}", revision(&arn)));
             arn
         };
-        let was = live
-            .service
-            .task_definition()
-            .unwrap_or_default()
-            .to_string();
+        // What the service ran before: the live revision read above, the one a rollback restores.
+        let was = previous.clone();
         self.update(client, &ours).await?;
         ctx.progress(format!("updated {name} to {}", revision(&ours)));
         let verdict = self.watch(client, &ours, &was, ctx, deadline).await?;
