@@ -289,6 +289,8 @@ fn chdir_and_config_flags() {
 #[test]
 fn the_example_config_loads_in_every_environment() {
     let root = repo_root();
+    // `plan build`: the whole config is loaded and checked for each environment, without the
+    // live ECS diff a full plan of prod makes (that needs AWS; tests/deploy_ecs.rs covers it).
     for env in ["staging", "prod"] {
         let r = run(devloop(&root).args([
             "-c",
@@ -296,6 +298,7 @@ fn the_example_config_loads_in_every_environment() {
             "-e",
             env,
             "plan",
+            "build",
             "-o",
             "json",
         ]));
