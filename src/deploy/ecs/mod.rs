@@ -11,14 +11,18 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::{
     ContainerDefinition, Deployment, DeploymentRolloutState, DesiredStatus, KeyValuePair, Secret,
     Service, Tag, TaskDefinition, TaskDefinitionField,
 };
+use aws_sdk_ecs::types::{
+    ServiceDeploymentBrief, ServiceDeploymentStatus, StopServiceDeploymentStopType,
+};
 use aws_sdk_ecs::Client;
+use aws_smithy_types::DateTime;
 
 use serde_json::json;
 
@@ -165,6 +169,28 @@ fn normalized(mut defs: Vec<ContainerDefinition>) -> Vec<ContainerDefinition> {
         }
     }
     defs
+}
+
+/// The newest service deployment created since `since`, or `Err` (with why) when the endpoint has
+/// no service deployments API (moto) or refuses it.
+async fn latest_service_deployment(
+    client: &Client,
+    s: &EcsTarget,
+    since: DateTime,
+) -> std::result::Result<Option<ServiceDeploymentBrief>, String> {
+    let out = client
+        .list_service_deployments()
+        .cluster(&s.cluster)
+        .service(&s.service)
+        .send()
+        .await
+        .map_err(|e| sdk_error("ListServiceDeployments", e).message)?;
+    Ok(out
+        .service_deployments()
+        .iter()
+        .filter(|d| d.created_at().is_none_or(|t| t.secs() >= since.secs() - 5))
+        .max_by_key(|d| d.created_at().map(|t| t.secs()))
+        .cloned())
 }
 
 impl Ecs {
@@ -535,31 +561,69 @@ impl Ecs {
         client: &Client,
         ours: &str,
         previous: &str,
+        since: DateTime,
         ctx: &StepCtx,
         deadline: Instant,
     ) -> Result<Progress> {
         let mut ours_id = None;
         let (mut events, mut stopped) = (HashSet::new(), HashSet::new());
-        let before = self.service(client).await?;
-        events.extend(
-            before
-                .events()
-                .iter()
-                .filter_map(|e| e.id().map(str::to_string)),
-        );
-        let mut first = true;
+        let mut api = true;
         loop {
             ctx.check_cancelled()?;
-            let svc = if first {
-                before.clone()
-            } else {
-                self.service(client).await?
-            };
-            first = false;
+            let svc = self.service(client).await?;
+            // Events from before the update were printed by nobody: they are not this deploy's.
+            let old: Vec<String> = svc
+                .events()
+                .iter()
+                .filter(|e| e.created_at().is_some_and(|t| t.secs() < since.secs()))
+                .filter_map(|e| e.id().map(str::to_string))
+                .collect();
+            events.extend(old);
             self.report(client, &svc, ours, &mut events, &mut stopped, ctx)
                 .await?;
+            // The service deployments API, where the endpoint has it, adds reasons and ends a
+            // deployment that failed outright; success still needs deployments[] to agree.
+            let sd = if api {
+                match latest_service_deployment(client, &self.settings, since).await {
+                    Ok(sd) => sd,
+                    Err(why) => {
+                        api = false;
+                        ctx.log(format!(
+                            "the service deployments API is not available here ({why}); judging by the service's deployments"
+                        ));
+                        None
+                    }
+                }
+            } else {
+                None
+            };
             match judge(&svc, ours, previous, &mut ours_id) {
                 Progress::Changing(what) => {
+                    let what = match &sd {
+                        Some(d)
+                            if matches!(
+                                d.status(),
+                                Some(
+                                    ServiceDeploymentStatus::RollbackFailed
+                                        | ServiceDeploymentStatus::Stopped
+                                )
+                            ) =>
+                        {
+                            return Ok(Progress::Failed(format!(
+                                "the service deployment ended {}: {}",
+                                d.status().map(|s| s.as_str()).unwrap_or("?"),
+                                d.status_reason().unwrap_or("no reason given")
+                            )))
+                        }
+                        Some(d) => format!(
+                            "{what} (service deployment {}{})",
+                            d.status().map(|s| s.as_str()).unwrap_or("?"),
+                            d.status_reason()
+                                .map(|r| format!(": {r}"))
+                                .unwrap_or_default()
+                        ),
+                        None => what,
+                    };
                     if Instant::now() >= deadline {
                         return Ok(Progress::Changing(what));
                     }
@@ -614,9 +678,12 @@ impl Ecs {
         };
         // What the service ran before: the live revision read above, the one a rollback restores.
         let was = previous.clone();
+        let since = DateTime::from(SystemTime::now());
         self.update(client, &ours).await?;
         ctx.progress(format!("updated {name} to {}", revision(&ours)));
-        let verdict = self.watch(client, &ours, &was, ctx, deadline).await?;
+        let verdict = self
+            .watch(client, &ours, &was, since, ctx, deadline)
+            .await?;
         let rollback_hint = format!(
             "roll back with `devloop rollback -e {}`",
             self.project.config.env.as_deref().unwrap_or("default")
@@ -637,9 +704,10 @@ impl Ecs {
             ))),
             Progress::Failed(why) if self.settings.rollback == RollbackMode::Auto && ours != was => {
                 ctx.warn(format!("{why}; rolling back to {}", revision(&was)));
+                let since = DateTime::from(SystemTime::now());
                 self.update(client, &was).await?;
                 let back = deadline.max(Instant::now() + Duration::from_secs(300));
-                match self.watch(client, &was, &ours, ctx, back).await? {
+                match self.watch(client, &was, &ours, since, ctx, back).await? {
                     Progress::Done => Outcome::RolledBack(Failure::new(format!(
                         "{why}; devloop rolled ECS service {name} back to {}",
                         revision(&was)
@@ -662,6 +730,64 @@ impl Ecs {
                 .hint(rollback_hint),
             ),
         })
+    }
+
+    /// Stop the in-progress service deployment `arn` with a rollback, and wait until the
+    /// service is steady again on one deployment.
+    async fn stop_with_rollback(
+        &self,
+        client: &Client,
+        arn: &str,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
+        let since = DateTime::from(SystemTime::now());
+        client
+            .stop_service_deployment()
+            .service_deployment_arn(arn)
+            .stop_type(StopServiceDeploymentStopType::Rollback)
+            .send()
+            .await
+            .map_err(|e| sdk_error("cannot stop the service deployment in progress", e))?;
+        ctx.log(format!(
+            "stopped the deployment in progress ({}) with a rollback",
+            revision(arn)
+        ));
+        let name = self.name();
+        loop {
+            ctx.check_cancelled()?;
+            let svc = self.service(client).await?;
+            let deps = svc.deployments();
+            if let [only] = deps {
+                if only.status() == Some("PRIMARY") && steady(only) {
+                    return Ok(Outcome::Deployed(format!(
+                        "stopped the deployment in progress; ECS rolled {name} back to {}, which runs {} of {} tasks",
+                        only.task_definition().map(revision).unwrap_or("?"),
+                        only.running_count(),
+                        only.desired_count()
+                    )));
+                }
+            }
+            if let Ok(Some(d)) = latest_service_deployment(client, &self.settings, since).await {
+                if d.status() == Some(&ServiceDeploymentStatus::RollbackFailed) {
+                    return Ok(Outcome::Failed(Failure::new(format!(
+                        "ECS could not roll {name} back: {}",
+                        d.status_reason().unwrap_or("no reason given")
+                    ))));
+                }
+            }
+            if Instant::now() >= deadline {
+                return Ok(Outcome::TimedOut(Failure::new(format!(
+                    "ECS service {name} did not settle after the rollback before the deadline ({} deployments)",
+                    deps.len()
+                ))));
+            }
+            ctx.progress(format!(
+                "rolling back: {} deployment(s) on the service",
+                deps.len()
+            ));
+            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+        }
     }
 
     /// The ledger's release whose image a task definition runs.
@@ -711,6 +837,44 @@ impl Target for Ecs {
         let ttl = remaining(how.deadline) + Duration::from_secs(600);
         let lock = lock::acquire(&client, &arn, &owner, ttl, how.force_unlock).await?;
         let result = self.rollout(&client, live, record, ctx, how.deadline).await;
+        if let Err(e) = lock.release().await {
+            ctx.warn(format!(
+                "the deploy lock could not be released: {}",
+                e.message
+            ));
+        }
+        result
+    }
+
+    /// A deployment still in progress is stopped with ECS's own rollback (where the endpoint has
+    /// the service deployments API); otherwise the release is deployed through the same path.
+    async fn rollback(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        let client = self.client().await?;
+        let live = self.live(&client).await?;
+        let running = client
+            .list_service_deployments()
+            .cluster(&self.settings.cluster)
+            .service(&self.settings.service)
+            .status(ServiceDeploymentStatus::InProgress)
+            .status(ServiceDeploymentStatus::Pending)
+            .send()
+            .await
+            .ok()
+            .and_then(|out| {
+                out.service_deployments()
+                    .iter()
+                    .find_map(|d| d.service_deployment_arn().map(str::to_string))
+            });
+        let Some(arn) = running else {
+            return self.deploy(record, ctx, how).await;
+        };
+        let service_arn = live.service.service_arn().unwrap_or_default().to_string();
+        let owner = format!("{} pid {}", self.project.ambient.user(), std::process::id());
+        let ttl = remaining(how.deadline) + Duration::from_secs(600);
+        let lock = lock::acquire(&client, &service_arn, &owner, ttl, how.force_unlock).await?;
+        let result = self
+            .stop_with_rollback(&client, &arn, ctx, how.deadline)
+            .await;
         if let Err(e) = lock.release().await {
             ctx.warn(format!(
                 "the deploy lock could not be released: {}",

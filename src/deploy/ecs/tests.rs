@@ -141,14 +141,19 @@ mod rollout {
     use std::time::{Duration, Instant};
 
     use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
+    use aws_sdk_ecs::operation::list_service_deployments::{
+        ListServiceDeploymentsError, ListServiceDeploymentsOutput,
+    };
     use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
     use aws_sdk_ecs::operation::register_task_definition::RegisterTaskDefinitionOutput;
     use aws_sdk_ecs::operation::update_service::UpdateServiceOutput;
     use aws_sdk_ecs::types::{
         ContainerDefinition, DeploymentRolloutState, Service, ServiceEvent, TaskDefinition,
     };
+    use aws_sdk_ecs::types::{ServiceDeploymentBrief, ServiceDeploymentStatus};
     use aws_sdk_ecs::Client;
     use aws_smithy_mocks::{mock, mock_client, RuleMode};
+    use aws_smithy_types::error::ErrorMetadata;
 
     use super::{dep, service, NEW, OLD};
     use crate::deploy::ecs::{Ecs, Live};
@@ -228,6 +233,17 @@ mod rollout {
     /// Run a rollout whose DescribeServices answers are `states`, in order (the last repeats).
     /// Returns the outcome and how many times UpdateService was called.
     async fn rollout(rollback: &str, states: Vec<Service>, timeout: Duration) -> (Outcome, usize) {
+        rollout_with(rollback, states, None, timeout).await
+    }
+
+    /// As `rollout`, with `api` the answers of ListServiceDeployments (in order); `None`: the
+    /// endpoint has no such operation, as with moto.
+    async fn rollout_with(
+        rollback: &str,
+        states: Vec<Service>,
+        api: Option<Vec<ServiceDeploymentBrief>>,
+        timeout: Duration,
+    ) -> (Outcome, usize) {
         let register = mock!(Client::register_task_definition).then_output(|| {
             RegisterTaskDefinitionOutput::builder()
                 .task_definition(TaskDefinition::builder().task_definition_arn(NEW).build())
@@ -245,10 +261,33 @@ mod rollout {
             });
         }
         let describe = seq.repeatedly().build();
+        let deployments = match api {
+            None => mock!(Client::list_service_deployments).then_error(|| {
+                ListServiceDeploymentsError::generic(
+                    ErrorMetadata::builder()
+                        .code("UnknownOperationException")
+                        .message(
+                            "The action ListServiceDeployments is not valid for this web service.",
+                        )
+                        .build(),
+                )
+            }),
+            Some(briefs) => {
+                let mut seq = mock!(Client::list_service_deployments).sequence();
+                for b in briefs {
+                    seq = seq.output(move || {
+                        ListServiceDeploymentsOutput::builder()
+                            .service_deployments(b.clone())
+                            .build()
+                    });
+                }
+                seq.repeatedly().build()
+            }
+        };
         let client = mock_client!(
             aws_sdk_ecs,
             RuleMode::MatchAny,
-            [&register, &update, &list, &describe]
+            [&register, &update, &list, &describe, &deployments]
         );
         let ecs = Ecs::new(project(rollback)).unwrap();
         let ctx = StepCtx {
@@ -521,5 +560,122 @@ mod rollout {
             .unwrap();
         assert!(second.is_empty(), "{second:?}");
         assert_eq!(tasks.num_calls(), 1);
+    }
+
+    fn brief(status: ServiceDeploymentStatus, reason: &str) -> ServiceDeploymentBrief {
+        ServiceDeploymentBrief::builder()
+            .service_deployment_arn(
+                "arn:aws:ecs:us-east-1:123456789012:service-deployment/main/web/abc",
+            )
+            .status(status)
+            .status_reason(reason)
+            .build()
+    }
+
+    #[tokio::test]
+    async fn the_service_deployments_api_ends_a_deployment_whose_rollback_failed() {
+        let states = vec![
+            old_steady(),
+            service(vec![
+                dep("ecs-svc/2", "PRIMARY", NEW, (2, 0), Some(InProgress)),
+                dep("ecs-svc/1", "ACTIVE", OLD, (2, 2), Some(Completed)),
+            ]),
+        ];
+        let api = vec![
+            brief(ServiceDeploymentStatus::InProgress, "tasks are starting"),
+            brief(
+                ServiceDeploymentStatus::RollbackFailed,
+                "the rollback to revision 1 failed: CannotPullContainerError",
+            ),
+        ];
+        let (out, _) = rollout_with("manual", states, Some(api), Duration::from_secs(30)).await;
+        match out {
+            Outcome::Failed(f) => {
+                assert!(f.message.contains("ROLLBACK_FAILED"), "{}", f.message);
+                assert!(
+                    f.message.contains("CannotPullContainerError"),
+                    "{}",
+                    f.message
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_successful_service_deployment_alone_is_not_success() {
+        // The API says SUCCESSFUL, but deployments[] has not caught up: keep waiting, then
+        // succeed only when the PRIMARY deployment has completed.
+        let states = vec![
+            old_steady(),
+            service(vec![
+                dep("ecs-svc/2", "PRIMARY", NEW, (2, 1), Some(InProgress)),
+                dep("ecs-svc/1", "ACTIVE", OLD, (2, 1), Some(Completed)),
+            ]),
+            service(vec![dep(
+                "ecs-svc/2",
+                "PRIMARY",
+                NEW,
+                (2, 2),
+                Some(Completed),
+            )]),
+        ];
+        let api = vec![brief(ServiceDeploymentStatus::Successful, "done")];
+        let (out, _) = rollout_with("auto", states, Some(api), Duration::from_secs(30)).await;
+        assert!(matches!(out, Outcome::Deployed(_)), "{out:?}");
+    }
+
+    #[tokio::test]
+    async fn rollback_stops_a_deployment_in_progress_with_ecs_s_rollback() {
+        let stop = mock!(Client::stop_service_deployment).then_output(|| {
+            aws_sdk_ecs::operation::stop_service_deployment::StopServiceDeploymentOutput::builder()
+                .build()
+        });
+        let list = mock!(Client::list_service_deployments).then_output(|| {
+            ListServiceDeploymentsOutput::builder()
+                .service_deployments(brief(
+                    ServiceDeploymentStatus::RollbackInProgress,
+                    "stopped",
+                ))
+                .build()
+        });
+        let describe = mock!(Client::describe_services)
+            .sequence()
+            .output(|| {
+                DescribeServicesOutput::builder()
+                    .services(service(vec![
+                        dep("ecs-svc/1", "PRIMARY", OLD, (2, 1), Some(InProgress)),
+                        dep("ecs-svc/2", "ACTIVE", NEW, (0, 1), Some(InProgress)),
+                    ]))
+                    .build()
+            })
+            .output(|| {
+                DescribeServicesOutput::builder()
+                    .services(old_steady())
+                    .build()
+            })
+            .repeatedly()
+            .build();
+        let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&stop, &list, &describe]);
+        let ecs = Ecs::new(project("auto")).unwrap();
+        let ctx = StepCtx {
+            name: "rollback".into(),
+            printer: Printer::new(Options::default()),
+            cancel: tokio_util::sync::CancellationToken::new(),
+        };
+        let out = ecs
+            .stop_with_rollback(
+                &client,
+                "arn:aws:ecs:us-east-1:123456789012:service-deployment/main/web/abc",
+                &ctx,
+                Instant::now() + Duration::from_secs(30),
+            )
+            .await
+            .unwrap();
+        assert!(
+            matches!(out, Outcome::Deployed(ref m) if m.contains("back to web:1")),
+            "{out:?}"
+        );
+        assert_eq!(stop.num_calls(), 1);
     }
 }
