@@ -378,3 +378,87 @@ fn one_deploy_at_a_time_the_lock_names_its_holder_and_is_always_released() {
     assert_eq!(r.code, 4, "{}", r.stderr);
     assert_eq!(held(), None);
 }
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_task_definition_template_is_registered_with_the_image_and_environment_filled_in() {
+    assert!(
+        have("moto_server"),
+        "moto_server is missing: scripts/services.sh installs it"
+    );
+    let moto = Moto::start();
+    live_service(&moto, "busybox:1.36", "");
+    let app = unique("dl-ecstpl");
+    let template = r#"{
+  "family": "web",
+  "networkMode": "bridge",
+  "volumes": [{ "name": "data", "host": { "sourcePath": "/srv/data" } }],
+  "containerDefinitions": [
+    {
+      "name": "app",
+      "memory": 256,
+      "essential": true,
+      "portMappings": [{ "containerPort": 8080, "protocol": "tcp" }],
+      "environment": [{ "name": "FROM_TEMPLATE", "value": "yes" }],
+      "mountPoints": [{ "sourceVolume": "data", "containerPath": "/data" }]
+    }
+  ]
+}
+"#;
+    let dir = project(&[
+        (
+            "devloop.toml",
+            &config(
+                &app,
+                &moto,
+                Some("reg.example:5000"),
+                "task_definition = \"ecs/taskdef.json\"\nenv = { MODE = \"tpl\" }\n",
+            ),
+        ),
+        ("ecs/taskdef.json", template),
+    ]);
+    let image = record(dir.path(), &app, Some("reg.example:5000"));
+    let r = run(aws_env(&mut devloop(dir.path())).args(["deploy", "--timeout", "2s"]));
+    assert_eq!(r.code, 4, "moto never rolls out: {}", r.stderr);
+    assert_eq!(revisions(&moto).len(), 2);
+    let td = moto.ecs("DescribeTaskDefinition", "{\"taskDefinition\":\"web:2\"}")["taskDefinition"]
+        .clone();
+    let containers = td["containerDefinitions"].as_array().unwrap();
+    assert_eq!(
+        containers.len(),
+        1,
+        "the template, not the live revision: {td}"
+    );
+    let app_c = &containers[0];
+    assert_eq!(app_c["image"], image.as_str(), "{td}");
+    assert_eq!(app_c["memory"], 256);
+    assert_eq!(app_c["portMappings"][0]["containerPort"], 8080);
+    assert_eq!(app_c["mountPoints"][0]["containerPath"], "/data");
+    let env: Vec<&str> = app_c["environment"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|kv| kv["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(env, ["FROM_TEMPLATE", "MODE"]);
+    assert_eq!(td["volumes"][0]["name"], "data", "{td}");
+
+    // A key devloop does not read is refused with its place, and nothing is registered.
+    std::fs::write(
+        dir.path().join("ecs/taskdef.json"),
+        template.replace(
+            "\"memory\": 256,",
+            "\"memory\": 256,\n      \"gpuCount\": 1,",
+        ),
+    )
+    .unwrap();
+    let r = run(aws_env(&mut devloop(dir.path())).args(["deploy", "--timeout", "2s"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("ecs/taskdef.json:9:"), "{}", r.stderr);
+    assert!(
+        r.stderr.contains("unknown field `gpuCount`"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(revisions(&moto).len(), 2);
+}

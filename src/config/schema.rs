@@ -359,6 +359,10 @@ pub struct EcsTarget {
     pub desired_count: Option<i32>,
     #[serde(default)]
     pub env: BTreeMap<String, MaybeSecret>,
+    /// A task definition template (JSON, as `aws ecs register-task-definition --cli-input-json`
+    /// takes), relative to devloop.toml; devloop fills in the image, environment and secrets.
+    /// Without it the new revision is derived from the live one.
+    pub task_definition: Option<String>,
     /// Environment variables the tasks read from Secrets Manager or SSM Parameter Store:
     /// `NAME = "arn:aws:secretsmanager:…"` (ECS `valueFrom`); the values never pass through devloop.
     #[serde(default)]

@@ -66,6 +66,11 @@ pub enum Progress {
     Changing(String),
 }
 
+/// `None` for an empty list: the API reads an absent list and an empty one differently.
+fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
+    (!v.is_empty()).then_some(v)
+}
+
 fn revision(arn: &str) -> &str {
     arn.rsplit('/').next().unwrap_or(arn)
 }
@@ -263,10 +268,12 @@ impl Ecs {
             .task_definition
             .ok_or_else(|| Error::failed(format!("ECS returned no task definition for {arn}")))?;
         let container = self.container();
-        if !task_def
-            .container_definitions()
-            .iter()
-            .any(|c| c.name() == Some(container.as_str()))
+        // With a template, the container must be in the template (checked where it is read).
+        if self.settings.task_definition.is_none()
+            && !task_def
+                .container_definitions()
+                .iter()
+                .any(|c| c.name() == Some(container.as_str()))
         {
             let names: Vec<&str> = task_def
                 .container_definitions()
@@ -283,12 +290,34 @@ impl Ecs {
         Ok(Live { service, task_def })
     }
 
-    /// The container definitions devloop would register: the live ones, with the image, the
-    /// environment and the secrets of devloop's container replaced.
-    fn containers(&self, live: &TaskDefinition, image: &str) -> Vec<ContainerDefinition> {
+    /// What devloop starts from: the template file when configured, else the live revision.
+    fn base(&self, live: &TaskDefinition) -> Result<TaskDefinition> {
+        let Some(file) = &self.settings.task_definition else {
+            return Ok(live.clone());
+        };
+        let path = self.project.config.root.join(file);
+        let base = template::load(&path, file)?;
+        let container = self.container();
+        if !base
+            .container_definitions()
+            .iter()
+            .any(|c| c.name() == Some(container.as_str()))
+        {
+            return Err(Error::usage(format!(
+                "the task definition template {file} has no container \"{container}\""
+            ))
+            .with_hint("set deploy.ecs.container to the container that runs the image"));
+        }
+        Ok(base)
+    }
+
+    /// The revision devloop would register: `base` with the image, the environment and the
+    /// secrets of devloop's container replaced, and the task settings of devloop.toml applied.
+    fn proposed(&self, base: &TaskDefinition, image: &str) -> TaskDefinition {
+        let s = &self.settings;
         let container = self.container();
         let defs =
-            live.container_definitions()
+            base.container_definitions()
                 .iter()
                 .cloned()
                 .map(|mut c| {
@@ -297,22 +326,20 @@ impl Ecs {
                         let mut env: Vec<KeyValuePair> = c
                             .environment()
                             .iter()
-                            .filter(|kv| {
-                                kv.name().is_none_or(|n| !self.settings.env.contains_key(n))
-                            })
+                            .filter(|kv| kv.name().is_none_or(|n| !s.env.contains_key(n)))
                             .cloned()
                             .collect();
-                        env.extend(self.settings.env.iter().map(|(k, v)| {
+                        env.extend(s.env.iter().map(|(k, v)| {
                             KeyValuePair::builder().name(k).value(v.value()).build()
                         }));
                         c.environment = Some(env);
                         let mut secrets: Vec<Secret> = c
                             .secrets()
                             .iter()
-                            .filter(|s| !self.settings.secrets.contains_key(s.name()))
+                            .filter(|x| !s.secrets.contains_key(x.name()))
                             .cloned()
                             .collect();
-                        secrets.extend(self.settings.secrets.iter().filter_map(|(k, v)| {
+                        secrets.extend(s.secrets.iter().filter_map(|(k, v)| {
                             Secret::builder().name(k).value_from(v).build().ok()
                         }));
                         c.secrets = (!secrets.is_empty()).then_some(secrets);
@@ -320,46 +347,47 @@ impl Ecs {
                     c
                 })
                 .collect();
-        normalized(defs)
+        let mut t = base.clone();
+        t.container_definitions = Some(normalized(defs));
+        t.family = s
+            .task_family
+            .clone()
+            .or(t.family)
+            .or(Some(s.service.clone()));
+        t.task_role_arn = s.task_role_arn.clone().or(t.task_role_arn);
+        t.execution_role_arn = s.execution_role_arn.clone().or(t.execution_role_arn);
+        t.cpu = s.cpu.clone().or(t.cpu);
+        t.memory = s.memory.clone().or(t.memory);
+        t
     }
 
-    /// Whether registering would give a revision equal to the live one.
-    fn same_as_live(&self, live: &TaskDefinition, containers: &[ContainerDefinition]) -> bool {
-        let s = &self.settings;
-        let same = |want: &Option<String>, have: Option<&str>| {
-            want.as_deref().is_none_or(|w| Some(w) == have)
-        };
-        normalized(live.container_definitions().to_vec()) == containers
-            && same(&s.cpu, live.cpu())
-            && same(&s.memory, live.memory())
-            && same(&s.task_role_arn, live.task_role_arn())
-            && same(&s.execution_role_arn, live.execution_role_arn())
-            && s.task_family
-                .as_deref()
-                .is_none_or(|f| Some(f) == live.family())
+    /// Whether registering `proposed` would give a revision equal to the live one.
+    fn same_as_live(&self, live: &TaskDefinition, proposed: &TaskDefinition) -> bool {
+        normalized(live.container_definitions().to_vec()) == proposed.container_definitions()
+            && live.family() == proposed.family()
+            && live.task_role_arn() == proposed.task_role_arn()
+            && live.execution_role_arn() == proposed.execution_role_arn()
+            && live.cpu() == proposed.cpu()
+            && live.memory() == proposed.memory()
+            && live.network_mode() == proposed.network_mode()
+            && live.volumes() == proposed.volumes()
+            && live.requires_compatibilities() == proposed.requires_compatibilities()
+            && live.placement_constraints() == proposed.placement_constraints()
+            && live.runtime_platform() == proposed.runtime_platform()
+            && live.pid_mode() == proposed.pid_mode()
+            && live.ipc_mode() == proposed.ipc_mode()
+            && live.ephemeral_storage() == proposed.ephemeral_storage()
+            && live.proxy_configuration() == proposed.proxy_configuration()
     }
 
-    /// The task definition as `plan` shows it: the fields a revision is made of, as JSON.
-    fn render(
-        &self,
-        live: &TaskDefinition,
-        containers: &[ContainerDefinition],
-        proposed: bool,
-    ) -> serde_json::Value {
-        let s = &self.settings;
-        let pick = |want: &Option<String>, have: Option<&str>| {
-            if proposed {
-                want.clone().or(have.map(str::to_string))
-            } else {
-                have.map(str::to_string)
-            }
-        };
+    /// A task definition as `plan` shows it: the fields a revision is made of, as JSON.
+    fn render(t: &TaskDefinition) -> serde_json::Value {
         let kv = |list: &[KeyValuePair]| -> serde_json::Value {
             list.iter()
                 .map(|kv| json!({ "name": kv.name(), "value": kv.value() }))
                 .collect()
         };
-        let containers: Vec<serde_json::Value> = containers
+        let containers: Vec<serde_json::Value> = normalized(t.container_definitions().to_vec())
             .iter()
             .map(|c| {
                 json!({
@@ -383,64 +411,51 @@ impl Ecs {
                         "options": l.options(),
                     })),
                     "healthCheck": c.health_check().map(|h| json!({ "command": h.command() })),
+                    "mountPoints": c.mount_points().iter().map(|m| json!({
+                        "sourceVolume": m.source_volume(),
+                        "containerPath": m.container_path(),
+                    })).collect::<Vec<_>>(),
                 })
             })
             .collect();
         json!({
-            "family": if proposed { s.task_family.clone().or(live.family().map(str::to_string)) } else { live.family().map(str::to_string) },
-            "taskRoleArn": pick(&s.task_role_arn, live.task_role_arn()),
-            "executionRoleArn": pick(&s.execution_role_arn, live.execution_role_arn()),
-            "networkMode": live.network_mode().map(|n| n.as_str()),
-            "requiresCompatibilities": live.requires_compatibilities().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
-            "cpu": pick(&s.cpu, live.cpu()),
-            "memory": pick(&s.memory, live.memory()),
+            "family": t.family(),
+            "taskRoleArn": t.task_role_arn(),
+            "executionRoleArn": t.execution_role_arn(),
+            "networkMode": t.network_mode().map(|n| n.as_str()),
+            "requiresCompatibilities": t.requires_compatibilities().iter().map(|c| c.as_str()).collect::<Vec<_>>(),
+            "cpu": t.cpu(),
+            "memory": t.memory(),
+            "volumes": t.volumes().iter().map(|v| v.name()).collect::<Vec<_>>(),
             "containerDefinitions": containers,
         })
     }
 
-    /// Register the derived revision; returns its ARN.
+    /// Register `proposed`; returns its ARN.
     async fn register(
         &self,
         client: &Client,
-        live: &TaskDefinition,
-        containers: Vec<ContainerDefinition>,
+        t: &TaskDefinition,
         record: &Record,
     ) -> Result<String> {
-        let s = &self.settings;
-        let family = s
-            .task_family
-            .clone()
-            .or(live.family().map(str::to_string))
-            .unwrap_or_else(|| s.service.clone());
+        let family = t.family().unwrap_or(&self.settings.service).to_string();
         let out = client
             .register_task_definition()
             .family(&family)
-            .set_container_definitions(Some(containers))
-            .set_task_role_arn(
-                s.task_role_arn
-                    .clone()
-                    .or(live.task_role_arn().map(str::to_string)),
-            )
-            .set_execution_role_arn(
-                s.execution_role_arn
-                    .clone()
-                    .or(live.execution_role_arn().map(str::to_string)),
-            )
-            .set_network_mode(live.network_mode().cloned())
-            .set_volumes(Some(live.volumes().to_vec()).filter(|v| !v.is_empty()))
-            .set_placement_constraints(
-                Some(live.placement_constraints().to_vec()).filter(|v| !v.is_empty()),
-            )
-            .set_requires_compatibilities(
-                Some(live.requires_compatibilities().to_vec()).filter(|v| !v.is_empty()),
-            )
-            .set_cpu(s.cpu.clone().or(live.cpu().map(str::to_string)))
-            .set_memory(s.memory.clone().or(live.memory().map(str::to_string)))
-            .set_pid_mode(live.pid_mode().cloned())
-            .set_ipc_mode(live.ipc_mode().cloned())
-            .set_proxy_configuration(live.proxy_configuration().cloned())
-            .set_ephemeral_storage(live.ephemeral_storage().cloned())
-            .set_runtime_platform(live.runtime_platform().cloned())
+            .set_container_definitions(t.container_definitions.clone())
+            .set_task_role_arn(t.task_role_arn.clone())
+            .set_execution_role_arn(t.execution_role_arn.clone())
+            .set_network_mode(t.network_mode.clone())
+            .set_volumes(non_empty(t.volumes().to_vec()))
+            .set_placement_constraints(non_empty(t.placement_constraints().to_vec()))
+            .set_requires_compatibilities(non_empty(t.requires_compatibilities().to_vec()))
+            .set_cpu(t.cpu.clone())
+            .set_memory(t.memory.clone())
+            .set_pid_mode(t.pid_mode.clone())
+            .set_ipc_mode(t.ipc_mode.clone())
+            .set_proxy_configuration(t.proxy_configuration.clone())
+            .set_ephemeral_storage(t.ephemeral_storage.clone())
+            .set_runtime_platform(t.runtime_platform.clone())
             .tags(
                 Tag::builder()
                     .key(super::LABEL_RELEASE)
@@ -649,9 +664,9 @@ impl Ecs {
             .task_definition_arn()
             .unwrap_or_default()
             .to_string();
-        let containers = self.containers(&live.task_def, &record.image);
+        let proposed = self.proposed(&self.base(&live.task_def)?, &record.image);
         let name = self.name();
-        let ours = if self.same_as_live(&live.task_def, &containers) {
+        let ours = if self.same_as_live(&live.task_def, &proposed) {
             let mut probe = None;
             let steady = judge(&live.service, &previous, &previous, &mut probe) == Progress::Done;
             let count_ok = self
@@ -670,9 +685,7 @@ impl Ecs {
             ));
             previous.clone()
         } else {
-            let arn = self
-                .register(client, &live.task_def, containers, record)
-                .await?;
+            let arn = self.register(client, &proposed, record).await?;
             ctx.log(format!("registered {}", revision(&arn)));
             arn
         };
@@ -897,15 +910,11 @@ impl Target for Ecs {
         let image = record
             .map(|r| r.image.as_str())
             .unwrap_or(super::IMAGE_TO_COME);
-        let containers = self.containers(&live.task_def, image);
-        let same = self.same_as_live(&live.task_def, &containers);
+        let proposed = self.proposed(&self.base(&live.task_def)?, image);
+        let same = self.same_as_live(&live.task_def, &proposed);
         let current = live.task_def.task_definition_arn().unwrap_or_default();
-        let before = self.render(
-            &live.task_def,
-            &normalized(live.task_def.container_definitions().to_vec()),
-            false,
-        );
-        let after = self.render(&live.task_def, &containers, true);
+        let before = Self::render(&live.task_def);
+        let after = Self::render(&proposed);
         let pretty =
             |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
         let (before_text, after_text) = (pretty(&before), pretty(&after));
@@ -1041,6 +1050,7 @@ impl Target for Ecs {
 }
 
 mod lock;
+mod template;
 
 #[cfg(test)]
 mod tests;
