@@ -123,9 +123,9 @@ pub fn parse(bytes: &[u8]) -> Result<Record> {
 
 /// Oldest first, by creation time then id.
 pub fn sort(records: &mut [Record]) {
-    records.sort_by(|a, b| {
-        (a.created_at.as_str(), a.id.as_str()).cmp(&(b.created_at.as_str(), b.id.as_str()))
-    });
+    // By time, parsed: records written with seconds and with milliseconds sort together.
+    let time = |r: &Record| humantime::parse_rfc3339_weak(&r.created_at).ok();
+    records.sort_by(|a, b| (time(a), a.id.as_str()).cmp(&(time(b), b.id.as_str())));
 }
 
 /// Every release of the project's app, oldest first: the local ledger merged with the S3 one when
@@ -224,6 +224,25 @@ mod tests {
             config_digest: "c".into(),
             devloop_version: "0".into(),
         }
+    }
+
+    #[test]
+    fn releases_made_within_one_second_are_ordered_by_time_not_by_id() {
+        let mut records = vec![
+            record("20260101T000000Z-aaa", "2026-01-01T00:00:00.900Z"),
+            record("20260101T000000Z-zzz", "2026-01-01T00:00:00.100Z"),
+            record("20251231T235959Z-old", "2025-12-31T23:59:59Z"),
+        ];
+        sort(&mut records);
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "20251231T235959Z-old",
+                "20260101T000000Z-zzz",
+                "20260101T000000Z-aaa"
+            ]
+        );
     }
 
     #[test]

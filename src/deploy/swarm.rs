@@ -461,6 +461,54 @@ impl Swarm {
         Ok(())
     }
 
+    /// The service already has this image and these settings (as release `current`): wait for
+    /// its tasks and hold them to the gate, changing nothing.
+    async fn settle_same(
+        &self,
+        current: &str,
+        record: &Record,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
+        let name = self.name();
+        let replicas = self.replicas();
+        let same = if current == record.id {
+            format!("release {current}")
+        } else {
+            format!("release {current}, the same image as {}", record.id)
+        };
+        loop {
+            ctx.check_cancelled()?;
+            let p = self.progress(current).await?;
+            if p.running >= replicas {
+                return Ok(match self.judge(current, deadline, Some(ctx)).await? {
+                    Health::Healthy(how) => Outcome::Unchanged(format!(
+                        "service {name} already runs {same} with the same settings on {}/{replicas} tasks, healthy by {how}; nothing changed",
+                        p.running
+                    )),
+                    Health::Unhealthy(why) => Outcome::Failed(
+                        Failure::new(format!(
+                            "service {name} already runs {same} with the same settings, and it is unhealthy: {why}"
+                        ))
+                        .hint("deploy a fixed release, or put the previous one back with `devloop rollback`"),
+                    ),
+                    Health::Starting(why) => Outcome::TimedOut(Failure::new(format!(
+                        "service {name} runs {same}, but it was not healthy before the deadline: {why}"
+                    ))),
+                });
+            }
+            if Instant::now() >= deadline {
+                return Ok(Outcome::TimedOut(Failure::new(format!(
+                    "service {name} already has {same} with the same settings, but only {}/{replicas} of its tasks run{}; swarm may still be starting them",
+                    p.running,
+                    p.error.map(|e| format!(" (latest task: {e})")).unwrap_or_default()
+                ))));
+            }
+            ctx.progress(format!("{same}: {}/{replicas} tasks running", p.running));
+            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+        }
+    }
+
     async fn wait_created(
         &self,
         record: &Record,
@@ -544,24 +592,9 @@ impl Target for Swarm {
         let current_release = current.get(LABEL_RELEASE).cloned();
         let same = current.get(LABEL_SPEC) == Some(&digest)
             && current.get(LABEL_IMAGE_ID) == Some(&record.image_id);
-        if same {
-            if let Some(r) = &current_release {
-                let p = self.progress(r).await?;
-                if p.running >= replicas {
-                    let check = Instant::now() + self.gate.monitor_budget();
-                    if let Health::Healthy(how) = self.judge(r, check, Some(ctx)).await? {
-                        let same = if *r == record.id {
-                            format!("release {r}")
-                        } else {
-                            format!("release {r}, the same image as {}", record.id)
-                        };
-                        return Ok(Outcome::Unchanged(format!(
-                            "service {name} already runs {same} with the same settings on {}/{replicas} tasks, healthy by {how}; nothing changed",
-                            p.running
-                        )));
-                    }
-                }
-            }
+        if let (true, Some(r)) = (same, &current_release) {
+            // An update to an identical spec starts nothing in swarm: judge what runs instead.
+            return self.settle_same(r, record, ctx, deadline).await;
         }
         let before = format!("{:?}", svc.update_status);
         let version = svc.version.and_then(|v| v.index).unwrap_or(0);

@@ -1,6 +1,7 @@
 //! The release step: push the image and record the release.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use sha2::Digest;
 
@@ -260,7 +261,8 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
             branch: g.branch.clone(),
             dirty: g.dirty,
         }),
-        created_at: stamp,
+        // Milliseconds: two releases made within one second must still be ordered.
+        created_at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
         created_by: project.ambient.user(),
         config_digest: hex::encode(sha2::Sha256::digest(cfg.source.text.as_bytes())),
         devloop_version: env!("CARGO_PKG_VERSION").to_string(),
