@@ -36,9 +36,20 @@ use crate::error::{Error, Result};
 use crate::pipeline::Project;
 use crate::release::Record;
 
-/// How often the service is read while a deployment runs: a verdict is printed within this of
-/// the service reaching it.
-const POLL: Duration = Duration::from_secs(1);
+/// How often the service is read while a deployment runs: soon after a change, less often while
+/// nothing moves, never more than `POLL_MAX` apart, so a verdict is printed within that (plus one
+/// DescribeServices call) of the service reaching it.
+const POLL_MIN: Duration = Duration::from_millis(250);
+const POLL_MAX: Duration = Duration::from_millis(1500);
+
+/// The next wait: back to the minimum when what the service reports changed, else 1.5× longer.
+fn next_poll(poll: Duration, changed: bool) -> Duration {
+    if changed {
+        POLL_MIN
+    } else {
+        poll.mul_f64(1.5).min(POLL_MAX)
+    }
+}
 
 pub struct Ecs {
     project: Arc<Project>,
@@ -583,6 +594,7 @@ impl Ecs {
         let mut ours_id = None;
         let (mut events, mut stopped) = (HashSet::new(), HashSet::new());
         let mut api = true;
+        let (mut poll, mut last) = (POLL_MIN, String::new());
         loop {
             ctx.check_cancelled()?;
             let svc = self.service(client).await?;
@@ -642,11 +654,13 @@ impl Ecs {
                     if Instant::now() >= deadline {
                         return Ok(Progress::Changing(what));
                     }
-                    ctx.progress(what);
+                    poll = next_poll(poll, what != last);
+                    ctx.progress(what.clone());
+                    last = what;
                 }
                 verdict => return Ok(verdict),
             }
-            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+            tokio::time::sleep(poll.min(remaining(deadline))).await;
         }
     }
 
@@ -767,6 +781,7 @@ impl Ecs {
             revision(arn)
         ));
         let name = self.name();
+        let (mut poll, mut last) = (POLL_MIN, 0);
         loop {
             ctx.check_cancelled()?;
             let svc = self.service(client).await?;
@@ -799,7 +814,9 @@ impl Ecs {
                 "rolling back: {} deployment(s) on the service",
                 deps.len()
             ));
-            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+            poll = next_poll(poll, deps.len() != last);
+            last = deps.len();
+            tokio::time::sleep(poll.min(remaining(deadline))).await;
         }
     }
 

@@ -122,6 +122,19 @@ fn another_deployment_during_ours_is_never_taken_for_it() {
 }
 
 #[test]
+fn polling_adapts_and_never_waits_longer_than_its_maximum() {
+    use super::{next_poll, POLL_MAX, POLL_MIN};
+    let mut poll = POLL_MIN;
+    for _ in 0..20 {
+        poll = next_poll(poll, false);
+        assert!(poll <= POLL_MAX);
+    }
+    assert_eq!(poll, POLL_MAX);
+    assert_eq!(next_poll(poll, true), POLL_MIN);
+    assert!(POLL_MAX < std::time::Duration::from_secs(2));
+}
+
+#[test]
 fn moto_s_picture_never_succeeds() {
     // After UpdateService, moto keeps one COMPLETED PRIMARY deployment naming the old revision.
     let mut ours = None;
