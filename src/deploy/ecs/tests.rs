@@ -123,7 +123,7 @@ fn another_deployment_during_ours_is_never_taken_for_it() {
 
 #[test]
 fn polling_adapts_and_never_waits_longer_than_its_maximum() {
-    use super::{next_poll, POLL_MAX, POLL_MIN};
+    use super::verdict::{next_poll, POLL_MAX, POLL_MIN};
     let mut poll = POLL_MIN;
     for _ in 0..20 {
         poll = next_poll(poll, false);
@@ -303,16 +303,21 @@ mod rollout {
             [&register, &update, &list, &describe, &deployments]
         );
         let ecs = Ecs::new(project(rollback)).unwrap();
-        let ctx = StepCtx {
-            name: "deploy".into(),
-            printer: Printer::new(Options::default()),
-            cancel: tokio_util::sync::CancellationToken::new(),
-        };
+        let ctx = ctx("deploy");
         let out = ecs
             .rollout(&client, live(), &record(), &ctx, Instant::now() + timeout)
             .await
             .unwrap();
         (out, update.num_calls())
+    }
+
+    /// A step context whose output goes to the test's stderr.
+    fn ctx(name: &str) -> StepCtx {
+        StepCtx {
+            name: name.into(),
+            printer: Printer::new(Options::default()),
+            cancel: tokio_util::sync::CancellationToken::new(),
+        }
     }
 
     fn old_steady() -> Service {
@@ -531,11 +536,7 @@ mod rollout {
         });
         let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&list, &tasks]);
         let ecs = Ecs::new(project("auto")).unwrap();
-        let ctx = StepCtx {
-            name: "deploy".into(),
-            printer: Printer::new(Options::default()),
-            cancel: tokio_util::sync::CancellationToken::new(),
-        };
+        let ctx = ctx("deploy");
         let svc = with_events(
             old_steady(),
             &[
@@ -671,11 +672,7 @@ mod rollout {
             .build();
         let client = mock_client!(aws_sdk_ecs, RuleMode::MatchAny, [&stop, &list, &describe]);
         let ecs = Ecs::new(project("auto")).unwrap();
-        let ctx = StepCtx {
-            name: "rollback".into(),
-            printer: Printer::new(Options::default()),
-            cancel: tokio_util::sync::CancellationToken::new(),
-        };
+        let ctx = ctx("rollback");
         let out = ecs
             .stop_with_rollback(
                 &client,
