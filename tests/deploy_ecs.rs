@@ -21,6 +21,22 @@ fn config(app: &str, moto: &Moto, registry: Option<&str>, ecs_extra: &str) -> St
     )
 }
 
+/// A private moto server (the test needs one: `#[cfg_attr(devloop_no_moto, ignore)]`).
+fn start_moto(env: &[(&str, &str)]) -> Moto {
+    assert!(
+        have("moto_server"),
+        "moto_server is missing: scripts/services.sh installs it"
+    );
+    Moto::start_with(env)
+}
+
+/// moto with the cluster, revision 1 running `image` and the service of `live_service`.
+fn moto_with_service(image: &str, env: &str) -> Moto {
+    let moto = start_moto(&[]);
+    live_service(&moto, image, env);
+    moto
+}
+
 /// A cluster, a task definition (revision 1) whose container `app` runs `image`, and a service.
 fn live_service(moto: &Moto, image: &str, env: &str) {
     moto.ecs(
@@ -91,12 +107,7 @@ fn record(dir: &std::path::Path, app: &str, registry: Option<&str>) -> String {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn bad_names_and_unpullable_releases_are_refused_before_anything_is_registered() {
-    assert!(
-        have("moto_server"),
-        "moto_server is missing: scripts/services.sh installs it"
-    );
-    let moto = Moto::start();
-    live_service(&moto, "busybox:1.36", "");
+    let moto = moto_with_service("busybox:1.36", "");
     let app = unique("dl-ecsbad");
     let cases = [
         (
@@ -142,13 +153,7 @@ fn bad_names_and_unpullable_releases_are_refused_before_anything_is_registered()
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn a_derived_revision_keeps_the_live_settings_and_moto_s_rollout_is_never_success() {
-    assert!(
-        have("moto_server"),
-        "moto_server is missing: scripts/services.sh installs it"
-    );
-    let moto = Moto::start();
-    live_service(
-        &moto,
+    let moto = moto_with_service(
         "busybox:1.36",
         r#"{"name":"KEEP","value":"1"},{"name":"MODE","value":"old"}"#,
     );
@@ -261,12 +266,8 @@ fn a_derived_revision_keeps_the_live_settings_and_moto_s_rollout_is_never_succes
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn an_identical_redeploy_registers_nothing_and_updates_nothing() {
-    assert!(
-        have("moto_server"),
-        "moto_server is missing: scripts/services.sh installs it"
-    );
     // With one task running, moto reports the service's deployment COMPLETED.
-    let moto = Moto::start_with(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let moto = start_moto(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
     let app = unique("dl-ecssame");
     let dir = project(&[(
         "devloop.toml",
@@ -308,12 +309,7 @@ fn an_identical_redeploy_registers_nothing_and_updates_nothing() {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn one_deploy_at_a_time_the_lock_names_its_holder_and_is_always_released() {
-    assert!(
-        have("moto_server"),
-        "moto_server is missing: scripts/services.sh installs it"
-    );
-    let moto = Moto::start();
-    live_service(&moto, "busybox:1.36", "");
+    let moto = moto_with_service("busybox:1.36", "");
     let arn = format!("arn:aws:ecs:us-east-1:123456789012:service/{CLUSTER}/{SERVICE}");
     let lock = |value: &str| {
         moto.ecs(
@@ -382,12 +378,7 @@ fn one_deploy_at_a_time_the_lock_names_its_holder_and_is_always_released() {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn a_task_definition_template_is_registered_with_the_image_and_environment_filled_in() {
-    assert!(
-        have("moto_server"),
-        "moto_server is missing: scripts/services.sh installs it"
-    );
-    let moto = Moto::start();
-    live_service(&moto, "busybox:1.36", "");
+    let moto = moto_with_service("busybox:1.36", "");
     let app = unique("dl-ecstpl");
     let template = r#"{
   "family": "web",
