@@ -22,6 +22,7 @@ use toml::Spanned;
 pub use ambient::Ambient;
 pub use schema::{Document, TargetKind};
 pub use source::{did_you_mean, Source};
+pub use validate::ENV_NAMESPACE;
 
 use crate::error::{Error, Result};
 

@@ -386,8 +386,47 @@ pub enum RollbackMode {
 pub struct BeanstalkTarget {
     pub application: String,
     pub environment: String,
-    /// S3 bucket that receives application version bundles.
-    pub bucket: String,
-    /// Container port the platform routes to.
+    /// S3 bucket that receives application version bundles; defaults to the account's Elastic
+    /// Beanstalk storage bucket (CreateStorageLocation).
+    pub bucket: Option<String>,
+    /// Container port the platform routes to (image bundles; default: the image's EXPOSE).
     pub port: Option<u16>,
+    /// What the bundle holds: `image` runs the released image pinned by digest; `source` is the
+    /// project's files, built on the instances.
+    #[serde(default)]
+    pub bundle: BundleKind,
+    /// How an `image` bundle names the image: `dockerrun` (Dockerrun.aws.json v1) or `compose`
+    /// (docker-compose.yml, for the Amazon Linux 2023 Docker platform).
+    #[serde(default)]
+    pub manifest: Manifest,
+    /// Environment properties (`aws:elasticbeanstalk:application:environment`).
+    #[serde(default)]
+    pub env: BTreeMap<String, MaybeSecret>,
+    /// EC2 instance type (`aws:autoscaling:launchconfiguration` InstanceType).
+    pub instance_type: Option<String>,
+    /// Any option setting: `[deploy.beanstalk.options."aws:autoscaling:asg"] MinSize = "2"`.
+    #[serde(default)]
+    pub options: BTreeMap<String, BTreeMap<String, String>>,
+    /// What happens when the new version does not get healthy: `auto` deploys the previous
+    /// version label again (exit 3), `manual` leaves the environment as it is (exit 1).
+    #[serde(default)]
+    pub rollback: RollbackMode,
+    /// How long a deploy may take before exit 4 (default 20m; overrides deploy.timeout).
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum BundleKind {
+    #[default]
+    Image,
+    Source,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Manifest {
+    #[default]
+    Dockerrun,
+    Compose,
 }

@@ -2,10 +2,13 @@
 
 use std::collections::BTreeSet;
 
-use super::schema::{Document, MaybeSecret, TargetKind, TestKind};
-use super::{did_you_mean, Config};
+use super::schema::{BeanstalkTarget, Document, MaybeSecret, TargetKind, TestKind};
+use super::{did_you_mean, Config, Source};
 use crate::error::Result;
 use crate::template;
+
+/// The option namespace of Elastic Beanstalk environment properties.
+pub const ENV_NAMESPACE: &str = "aws:elasticbeanstalk:application:environment";
 
 pub fn check(config: &Config) -> Result<()> {
     let doc = &config.doc;
@@ -141,7 +144,7 @@ pub fn check(config: &Config) -> Result<()> {
                 Some("[deploy.ecs] with cluster and service")
             }
             TargetKind::Beanstalk if doc.deploy.beanstalk.is_none() => {
-                Some("[deploy.beanstalk] with application, environment and bucket")
+                Some("[deploy.beanstalk] with application and environment")
             }
             _ => None,
         };
@@ -150,6 +153,37 @@ pub fn check(config: &Config) -> Result<()> {
                 Some(target.span()),
                 format!("target \"{}\" needs {what}", target.get_ref().as_str()),
             ));
+        }
+    }
+    if let Some(eb) = &doc.deploy.beanstalk {
+        beanstalk_options(src, eb)?;
+    }
+    Ok(())
+}
+
+/// Option settings name `aws:` namespaces, and an environment property is set in one place.
+fn beanstalk_options(src: &Source, eb: &BeanstalkTarget) -> Result<()> {
+    // Where a name appears in the file (the option tables carry no spans).
+    let at = |name: &str| {
+        src.text
+            .find(&format!("\"{name}\""))
+            .or_else(|| src.text.find(name))
+            .map(|i| i..i + name.len())
+    };
+    for (ns, options) in &eb.options {
+        if !ns.starts_with("aws:") {
+            return Err(src.error(
+                at(ns),
+                format!("deploy.beanstalk.options: \"{ns}\" is not an option namespace; Elastic Beanstalk namespaces start with \"aws:\" (e.g. \"aws:autoscaling:asg\")"),
+            ));
+        }
+        if ns == ENV_NAMESPACE {
+            if let Some(k) = options.keys().find(|k| eb.env.contains_key(*k)) {
+                return Err(src.error(
+                    at(k),
+                    format!("deploy.beanstalk: environment property \"{k}\" is set both in env and in options.\"{ENV_NAMESPACE}\"; keep one"),
+                ));
+            }
         }
     }
     Ok(())
@@ -173,7 +207,8 @@ pub fn secrets(doc: &Document) -> Vec<String> {
         .chain(doc.tests.iter().map(|t| &t.env))
         .chain(doc.deploy.docker.iter().map(|d| &d.env))
         .chain(doc.deploy.swarm.iter().map(|d| &d.env))
-        .chain(doc.deploy.ecs.iter().map(|d| &d.env));
+        .chain(doc.deploy.ecs.iter().map(|d| &d.env))
+        .chain(doc.deploy.beanstalk.iter().map(|d| &d.env));
     let mut out: Vec<String> = maps
         .flat_map(|m| m.values())
         .filter(|v| v.is_secret())

@@ -4,6 +4,7 @@
 //! healthily; it reports what it runs now, its status with the same health verdict the deploy gate
 //! uses, and its logs. Outcomes become exit codes in one place ([`Outcome::into_done`]).
 
+mod beanstalk;
 mod docker;
 mod ecs;
 mod health;
@@ -37,6 +38,8 @@ pub const LABEL_SPEC: &str = "devloop.spec";
 
 /// How long a deploy may take to become healthy when nothing says otherwise.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
+/// Elastic Beanstalk updates replace instances or containers in batches: minutes, not seconds.
+pub const BEANSTALK_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// How a rollout ended. Every path of every target ends in exactly one of these.
 #[derive(Debug)]
@@ -181,9 +184,7 @@ pub fn open(project: &Arc<Project>) -> Result<Box<dyn Target>> {
         Some(TargetKind::Docker) => Ok(Box::new(docker::Docker::new(project.clone()))),
         Some(TargetKind::Swarm) => Ok(Box::new(swarm::Swarm::new(project.clone()))),
         Some(TargetKind::Ecs) => Ok(Box::new(ecs::Ecs::new(project.clone())?)),
-        Some(TargetKind::Beanstalk) => Err(Error::not_available(
-            "deploying, rolling back and monitoring on beanstalk",
-        )),
+        Some(TargetKind::Beanstalk) => Ok(Box::new(beanstalk::Beanstalk::new(project.clone())?)),
         None => Err(cfg.source.error(
             None,
             format!("environment \"{env}\" has no deploy target: set deploy.target (docker, swarm, ecs or beanstalk)"),

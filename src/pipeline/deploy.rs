@@ -55,12 +55,25 @@ pub fn step(project: &Arc<Project>, opts: &Options) -> Result<Step> {
     ))
 }
 
-/// How long the deploy may take to become healthy.
+/// How long the deploy may take to become healthy: `--timeout`, the target's own `timeout`,
+/// `deploy.timeout`, else the target's default.
 pub fn timeout(project: &Project, opts: &Options) -> std::time::Duration {
+    let d = &project.config.doc.deploy;
+    let beanstalk = project.config.target() == Some(TargetKind::Beanstalk);
+    let own = d
+        .beanstalk
+        .as_ref()
+        .filter(|_| beanstalk)
+        .and_then(|b| b.timeout.map(|t| t.get()));
     opts.deploy
         .timeout
-        .or(project.config.doc.deploy.timeout.map(|t| t.get()))
-        .unwrap_or(deploy::DEFAULT_TIMEOUT)
+        .or(own)
+        .or(d.timeout.map(|t| t.get()))
+        .unwrap_or(if beanstalk {
+            deploy::BEANSTALK_TIMEOUT
+        } else {
+            deploy::DEFAULT_TIMEOUT
+        })
 }
 
 async fn run(project: &Arc<Project>, opts: &Options, ctx: &StepCtx) -> Result<Done> {

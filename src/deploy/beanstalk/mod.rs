@@ -1,0 +1,343 @@
+//! `target = "beanstalk"`: an application version made from a content-addressed bundle, the
+//! environment updated to it, and the update watched to a verdict decided by state.
+//!
+//! Before anything is uploaded or created, the application and the environment must exist, the
+//! environment must be Ready (not busy with another update), and an `image` release must be in a
+//! registry the instances can pull. Success is only Ready, Green (Ok) and running our version
+//! label; an ERROR/FATAL event for our request, Red health, or an environment that settles on
+//! another label is a failure, and Elastic Beanstalk putting the previous version back is exit 3.
+
+mod bundle;
+mod rollout;
+mod settings;
+mod verdict;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use aws_sdk_elasticbeanstalk::types::{EnvironmentDescription, EnvironmentStatus};
+use aws_sdk_elasticbeanstalk::Client;
+use serde_json::json;
+
+use super::{Diff, Health, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use crate::aws::sdk_error;
+use crate::config::schema::{BeanstalkTarget, BundleKind};
+use crate::config::ENV_NAMESPACE;
+use crate::engine::StepCtx;
+use crate::error::{Error, Result};
+use crate::pipeline::Project;
+use crate::release::Record;
+use bundle::Bundle;
+use verdict::describe;
+
+pub struct Beanstalk {
+    project: Arc<Project>,
+    settings: BeanstalkTarget,
+}
+
+/// The two AWS services a deploy talks to.
+pub(super) struct Clients {
+    pub eb: Client,
+    pub s3: aws_sdk_s3::Client,
+}
+
+impl Beanstalk {
+    pub fn new(project: Arc<Project>) -> Result<Beanstalk> {
+        let settings = project.config.doc.deploy.beanstalk.clone().ok_or_else(|| {
+            Error::usage(
+                "target \"beanstalk\" needs [deploy.beanstalk] with application and environment",
+            )
+        })?;
+        Ok(Beanstalk { project, settings })
+    }
+
+    async fn clients(&self) -> Result<Clients> {
+        let sdk = self.project.aws().await?;
+        Ok(Clients {
+            eb: Client::new(sdk),
+            s3: aws_sdk_s3::Client::new(sdk),
+        })
+    }
+
+    /// The environment as it is now (any status but terminated); exit 2 when there is none.
+    async fn environment(&self, eb: &Client) -> Result<EnvironmentDescription> {
+        let (app, name) = (&self.settings.application, &self.settings.environment);
+        let out = eb
+            .describe_environments()
+            .application_name(app)
+            .environment_names(name)
+            .include_deleted(false)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot describe environment {name}"), e))?;
+        // Some endpoints (moto) ignore the filters: match the names here.
+        out.environments()
+            .iter()
+            .find(|e| {
+                e.environment_name() == Some(name.as_str())
+                    && e.application_name().is_none_or(|a| a == app)
+                    && e.status() != Some(&EnvironmentStatus::Terminated)
+            })
+            .cloned()
+            .ok_or_else(|| {
+                Error::usage(format!(
+                    "Elastic Beanstalk environment \"{name}\" does not exist in application \"{app}\""
+                ))
+                .with_hint("create the environment first (devloop deploys to an existing one), or fix deploy.beanstalk.environment")
+            })
+    }
+
+    /// The application and environment, proven to exist, and the environment Ready: what must
+    /// hold before anything is uploaded or created.
+    async fn live(&self, eb: &Client) -> Result<EnvironmentDescription> {
+        let app = &self.settings.application;
+        let apps = eb
+            .describe_applications()
+            .application_names(app)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot describe application {app}"), e))?;
+        if !apps
+            .applications()
+            .iter()
+            .any(|a| a.application_name() == Some(app.as_str()))
+        {
+            return Err(Error::usage(format!(
+                "Elastic Beanstalk application \"{app}\" does not exist"
+            ))
+            .with_hint("create it first, or fix deploy.beanstalk.application"));
+        }
+        let env = self.environment(eb).await?;
+        if env.status() != Some(&EnvironmentStatus::Ready) {
+            return Err(self.busy(&env));
+        }
+        Ok(env)
+    }
+
+    /// The refusal for an environment that is not Ready (another update, a launch, an abort).
+    fn busy(&self, env: &EnvironmentDescription) -> Error {
+        let name = &self.settings.environment;
+        let mut err = Error::usage(format!(
+            "Elastic Beanstalk environment \"{name}\" is busy ({}); it must be Ready before devloop changes it. Nothing was uploaded or changed",
+            describe(env)
+        ));
+        err.hint = Some(if env.abortable_operation_in_progress() == Some(true) {
+            format!("wait for the operation to finish, or stop it with `aws elasticbeanstalk abort-environment-update --environment-name {name}`")
+        } else {
+            "wait for the operation to finish, then deploy again".to_string()
+        });
+        err
+    }
+
+    /// An `image` bundle needs a release the instances can pull.
+    fn check_record(&self, record: &Record) -> Result<()> {
+        if self.settings.bundle == BundleKind::Source {
+            return Ok(());
+        }
+        if record.registry.is_none() {
+            return Err(Error::usage(format!(
+                "release {} is only tagged in a local Docker daemon, which Elastic Beanstalk instances cannot pull from",
+                record.id
+            ))
+            .with_hint("set release.registry (\"ecr\" or a registry host) and run `devloop release`, or use bundle = \"source\""));
+        }
+        let host = record.repository.split('/').next().unwrap_or_default();
+        let name = host.rsplit_once(':').map(|(h, _)| h).unwrap_or(host);
+        if matches!(name, "localhost" | "[::1]") || name.starts_with("127.") {
+            return Err(Error::usage(format!(
+                "release {} was pushed to {host}, a registry on this machine that Elastic Beanstalk instances cannot reach",
+                record.id
+            ))
+            .with_hint("set release.registry to ECR or a registry the instances can reach"));
+        }
+        Ok(())
+    }
+
+    /// Build the bundle for `image` off the async threads (a source tree may be large).
+    async fn bundle(&self, image: &str) -> Result<Bundle> {
+        let root = self.project.config.root.clone();
+        let s = self.settings.clone();
+        let app = self.project.config.app().to_string();
+        let image = image.to_string();
+        let env_file = !s.env.is_empty() || s.options.contains_key(ENV_NAMESPACE);
+        tokio::task::spawn_blocking(move || bundle::build(&root, &s, &app, &image, env_file))
+            .await
+            .map_err(|e| Error::failed(format!("building the bundle stopped: {e}")))?
+    }
+
+    /// The release a version label was made from: labels are `<release id>-<bundle digest>`.
+    async fn release_of(&self, label: Option<&str>) -> Result<Option<String>> {
+        let Some(label) = label else { return Ok(None) };
+        let records = crate::release::history(&self.project).await?;
+        Ok(records
+            .iter()
+            .rev()
+            .find(|r| {
+                label
+                    .strip_prefix(r.id.as_str())
+                    .is_some_and(|rest| rest.starts_with('-'))
+            })
+            .map(|r| r.id.clone()))
+    }
+
+    /// The preflight, then the rollout.
+    async fn deploy_with(
+        &self,
+        c: &Clients,
+        record: &Record,
+        ctx: &StepCtx,
+        deadline: std::time::Instant,
+    ) -> Result<Outcome> {
+        let env = self.live(&c.eb).await?;
+        self.rollout(c, env, record, ctx, deadline).await
+    }
+
+    fn env_name(&self) -> &str {
+        self.project.config.env.as_deref().unwrap_or("default")
+    }
+}
+
+#[async_trait]
+impl Target for Beanstalk {
+    fn name(&self) -> String {
+        format!(
+            "{}/{}",
+            self.settings.application, self.settings.environment
+        )
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "create an application version from a {} bundle (named by its digest, uploaded once) and update Elastic Beanstalk environment {}, watched until it is Ready and Green on that version",
+            match self.settings.bundle {
+                BundleKind::Image => "image",
+                BundleKind::Source => "source",
+            },
+            self.name()
+        )
+    }
+
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        self.check_record(record)?;
+        let c = self.clients().await?;
+        self.deploy_with(&c, record, ctx, how.deadline).await
+    }
+
+    async fn diff(&self, record: Option<&Record>) -> Result<Option<Diff>> {
+        if let Some(r) = record {
+            self.check_record(r)?;
+        }
+        let c = self.clients().await?;
+        let env = self.live(&c.eb).await?;
+        let image = record
+            .map(|r| r.image.as_str())
+            .unwrap_or(super::IMAGE_TO_COME);
+        let bundle = self.bundle(image).await?;
+        let label = record.map(|r| bundle.label(&r.id));
+        let wanted = settings::wanted(&self.settings);
+        let live = if wanted.is_empty() {
+            Default::default()
+        } else {
+            settings::live(
+                &c.eb,
+                &self.settings.application,
+                &self.settings.environment,
+            )
+            .await?
+        };
+        let changed = settings::changed(&wanted, &live);
+        let current = env.version_label().unwrap_or("(none)").to_string();
+        let exists = match &label {
+            Some(l) => self.version(&c.eb, l).await?.is_some(),
+            None => false,
+        };
+        let mut text = String::new();
+        let new_version = label.as_deref() != Some(current.as_str());
+        if new_version {
+            text.push_str(&format!(
+                "environment {}: version {current} -> {}{}\n",
+                self.name(),
+                label
+                    .as_deref()
+                    .unwrap_or("(the version of the release being made)"),
+                if exists {
+                    " (the application version exists; nothing is uploaded or created)"
+                } else {
+                    " (a new application version)"
+                }
+            ));
+        }
+        text.push_str(&format!("bundle: {}\n", bundle.summary()));
+        for (k, w) in &changed {
+            text.push_str(&format!(
+                "option setting {}\n",
+                settings::describe_change(k, w, &live)
+            ));
+        }
+        let changes = new_version || !changed.is_empty();
+        if !changes {
+            text.push_str(&format!(
+                "no changes: environment {} already runs version {current} with these option settings\n",
+                self.name()
+            ));
+        }
+        let option_changes: Vec<String> = changed
+            .iter()
+            .map(|(k, w)| settings::describe_change(k, w, &live))
+            .collect();
+        Ok(Some(Diff {
+            changes,
+            text,
+            details: json!({
+                "environment": describe(&env),
+                "live_version": current,
+                "version_label": label,
+                "version_exists": exists,
+                "bundle": bundle.details(),
+                "option_changes": option_changes,
+            }),
+        }))
+    }
+
+    async fn running(&self) -> Result<Option<String>> {
+        let c = self.clients().await?;
+        let env = self.environment(&c.eb).await?;
+        self.release_of(env.version_label()).await
+    }
+
+    async fn status(&self, _stats: bool) -> Result<Status> {
+        let c = self.clients().await?;
+        let env = self.environment(&c.eb).await?;
+        let mut st = Status::empty(&self.project, "beanstalk", &self.name());
+        let ready = env.status() == Some(&EnvironmentStatus::Ready);
+        st.state = env
+            .status()
+            .map(|s| s.as_str().to_lowercase())
+            .unwrap_or_else(|| "unknown".into());
+        st.release = self.release_of(env.version_label()).await?;
+        st.tasks = vec![format!(
+            "version {}",
+            env.version_label().unwrap_or("(none)")
+        )];
+        if !ready {
+            st.update_state = Some(st.state.clone());
+        }
+        let said = describe(&env);
+        st.set_health(match verdict::health(&env) {
+            verdict::Health::Ok => Health::Healthy(said),
+            verdict::Health::Bad(_) => Health::Unhealthy(said),
+            verdict::Health::Wait(_) if !ready => Health::Starting(said),
+            verdict::Health::Wait(_) => Health::Unhealthy(said),
+        });
+        Ok(st)
+    }
+
+    async fn logs(&self, _q: &LogQuery, _out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
+        Err(Error::not_available(
+            "`devloop monitor --logs` on Elastic Beanstalk",
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests;
