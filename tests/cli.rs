@@ -339,28 +339,6 @@ fn init_writes_a_loadable_config_and_refuses_to_overwrite() {
 }
 
 #[test]
-fn unavailable_capabilities_exit_2_and_change_nothing() {
-    // Elastic Beanstalk is configured but not available in this version: every command that would
-    // touch it refuses before anything runs (no build, no container, no record).
-    let toml = "[app]\nname = \"svc\"\n[deploy]\ntarget = \"beanstalk\"\n[deploy.beanstalk]\napplication = \"a\"\nenvironment = \"e\"\nbucket = \"b\"\n";
-    let dir = project(&[
-        ("devloop.toml", toml),
-        ("Dockerfile", "FROM busybox:1.36\n"),
-    ]);
-    let before = listing(dir.path());
-    for cmd in [&["monitor"][..], &["rollback"], &["deploy"], &["ship"]] {
-        let r = run(devloop(dir.path()).args(cmd));
-        assert_eq!(r.code, 2, "{cmd:?}: {}", r.stderr);
-        assert!(
-            r.stderr.contains("not available yet"),
-            "{cmd:?}: {}",
-            r.stderr
-        );
-    }
-    assert_eq!(listing(dir.path()), before);
-}
-
-#[test]
 fn unknown_environment_is_a_usage_error() {
     let dir = example("hello");
     let r = run(devloop(dir.path()).args(["-e", "lcoal", "plan"]));

@@ -79,31 +79,6 @@ fn service_td(moto: &Moto) -> String {
         .to_string()
 }
 
-/// A release record as `devloop release` writes it, for tests that need no build.
-fn record(dir: &std::path::Path, app: &str, registry: Option<&str>) -> String {
-    let id = "20260101T000000Z-abc1234";
-    let (image, reg, repo) = match registry {
-        Some(r) => (
-            format!("{r}/team/{app}@sha256:{}", "a".repeat(64)),
-            format!("\"{r}\""),
-            format!("{r}/team/{app}"),
-        ),
-        None => (
-            format!("{app}@sha256:{}", "b".repeat(64)),
-            "null".to_string(),
-            app.to_string(),
-        ),
-    };
-    let body = format!(
-        r#"{{"format":1,"id":"{id}","app":"{app}","image":"{image}","image_id":"sha256:{}","registry":{reg},"repository":"{repo}","tags":["abc1234"],"moving_tags":[],"build_digest":null,"git":null,"created_at":"2026-01-01T00:00:00Z","created_by":"test","config_digest":"c","devloop_version":"0.1.0"}}"#,
-        "c".repeat(64)
-    );
-    let ledger = dir.join(".devloop/releases");
-    std::fs::create_dir_all(&ledger).unwrap();
-    std::fs::write(ledger.join(format!("{id}.json")), body).unwrap();
-    image
-}
-
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn bad_names_and_unpullable_releases_are_refused_before_anything_is_registered() {
@@ -124,7 +99,7 @@ fn bad_names_and_unpullable_releases_are_refused_before_anything_is_registered()
             cfg = cfg.replace("container = \"app\"", "container = \"api\"");
         }
         let dir = project(&[("devloop.toml", &cfg)]);
-        record(dir.path(), &app, Some("reg.example:5000"));
+        write_release(dir.path(), &app, Some("reg.example:5000"));
         let r = run(aws_env(&mut devloop(dir.path())).arg("deploy"));
         assert_eq!(r.code, 2, "{}", r.stderr);
         assert!(r.stderr.contains(expected), "{}", r.stderr);
@@ -132,7 +107,7 @@ fn bad_names_and_unpullable_releases_are_refused_before_anything_is_registered()
     let cfg = config(&app, &moto, Some("reg.example:5000"), "")
         .replace(&format!("service = \"{SERVICE}\""), "service = \"missing\"");
     let dir = project(&[("devloop.toml", &cfg)]);
-    record(dir.path(), &app, Some("reg.example:5000"));
+    write_release(dir.path(), &app, Some("reg.example:5000"));
     let r = run(aws_env(&mut devloop(dir.path())).arg("deploy"));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
@@ -142,7 +117,7 @@ fn bad_names_and_unpullable_releases_are_refused_before_anything_is_registered()
     );
     // A release tagged only in a local daemon: ECS tasks could never pull it.
     let dir = project(&[("devloop.toml", &config(&app, &moto, None, ""))]);
-    record(dir.path(), &app, None);
+    write_release(dir.path(), &app, None);
     let r = run(aws_env(&mut devloop(dir.path())).arg("deploy"));
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("ECS tasks cannot pull"), "{}", r.stderr);
@@ -167,7 +142,7 @@ fn a_derived_revision_keeps_the_live_settings_and_moto_s_rollout_is_never_succes
             "env = { MODE = \"new\" }\nsecrets = { DB_PASSWORD = \"arn:aws:secretsmanager:us-east-1:123456789012:secret:db\" }\n",
         ),
     )]);
-    let image = record(dir.path(), &app, Some("reg.example:5000"));
+    let image = write_release(dir.path(), &app, Some("reg.example:5000"));
     // plan: read-only, a unified diff of the live revision against the derived one.
     let r = run(aws_env(&mut devloop(dir.path())).args(["plan", "deploy", "--exit-code"]));
     assert_eq!(r.code, 1, "changes exit 1: {}\n{}", r.stdout, r.stderr);
@@ -278,7 +253,7 @@ fn an_identical_redeploy_registers_nothing_and_updates_nothing() {
             "env = { MODE = \"new\" }\n",
         ),
     )]);
-    let image = record(dir.path(), &app, Some("reg.example:5000"));
+    let image = write_release(dir.path(), &app, Some("reg.example:5000"));
     live_service(&moto, &image, r#"{"name":"MODE","value":"new"}"#);
     let r = run(aws_env(&mut devloop(dir.path())).args(["plan", "deploy", "--exit-code"]));
     assert_eq!(r.code, 0, "no changes exit 0: {}\n{}", r.stdout, r.stderr);
@@ -341,7 +316,7 @@ fn one_deploy_at_a_time_the_lock_names_its_holder_and_is_always_released() {
             "env = { MODE = \"locked\" }\n",
         ),
     )]);
-    record(dir.path(), &app, Some("reg.example:5000"));
+    write_release(dir.path(), &app, Some("reg.example:5000"));
 
     // Someone else's deploy holds it: refused, named, nothing registered.
     lock("alice pid 42 1a2b since 2026-11-23T06:00:00Z until 2999-01-01T00:00:00Z");
@@ -408,7 +383,7 @@ fn a_task_definition_template_is_registered_with_the_image_and_environment_fille
         ),
         ("ecs/taskdef.json", template),
     ]);
-    let image = record(dir.path(), &app, Some("reg.example:5000"));
+    let image = write_release(dir.path(), &app, Some("reg.example:5000"));
     let r = run(aws_env(&mut devloop(dir.path())).args(["deploy", "--timeout", "2s"]));
     assert_eq!(r.code, 4, "moto never rolls out: {}", r.stderr);
     assert_eq!(revisions(&moto).len(), 2);

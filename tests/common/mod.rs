@@ -313,3 +313,28 @@ pub fn leftover_test_containers(app: &str) -> Vec<String> {
     .map(str::to_string)
     .collect()
 }
+
+/// A release record as `devloop release` writes it, for tests that need no build.
+pub fn write_release(dir: &Path, app: &str, registry: Option<&str>) -> String {
+    let id = "20260101T000000Z-abc1234";
+    let (image, reg, repo) = match registry {
+        Some(r) => (
+            format!("{r}/team/{app}@sha256:{}", "a".repeat(64)),
+            format!("\"{r}\""),
+            format!("{r}/team/{app}"),
+        ),
+        None => (
+            format!("{app}@sha256:{}", "b".repeat(64)),
+            "null".to_string(),
+            app.to_string(),
+        ),
+    };
+    let body = format!(
+        r#"{{"format":1,"id":"{id}","app":"{app}","image":"{image}","image_id":"sha256:{}","registry":{reg},"repository":"{repo}","tags":["abc1234"],"moving_tags":[],"build_digest":null,"git":null,"created_at":"2026-01-01T00:00:00Z","created_by":"test","config_digest":"c","devloop_version":"0.1.0"}}"#,
+        "c".repeat(64)
+    );
+    let ledger = dir.join(".devloop/releases");
+    std::fs::create_dir_all(&ledger).unwrap();
+    std::fs::write(ledger.join(format!("{id}.json")), body).unwrap();
+    image
+}

@@ -173,6 +173,21 @@ impl Moto {
         serde_json::from_slice(&out.stdout).unwrap_or_default()
     }
 
+    /// A query-protocol call to Elastic Beanstalk (`params` form-encoded); returns the body.
+    pub fn eb(&self, action: &str, params: &[(&str, &str)]) -> String {
+        let mut form = format!("Action={action}&Version=2010-12-01");
+        for (k, v) in params {
+            form.push_str(&format!("&{k}={v}"));
+        }
+        let out = Command::new("curl")
+            .args(["-fsS", "-X", "POST", &format!("{}/", self.url())])
+            .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/elasticbeanstalk/aws4_request, SignedHeaders=host, Signature=x"])
+            .args(["-d", &form])
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     /// An S3 REST call; returns the body.
     pub fn s3(&self, method: &str, path: &str) -> String {
         let out = Command::new("curl")

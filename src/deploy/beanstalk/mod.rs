@@ -192,42 +192,8 @@ impl Beanstalk {
         self.rollout(c, env, record, ctx, deadline).await
     }
 
-    fn env_name(&self) -> &str {
-        self.project.config.env.as_deref().unwrap_or("default")
-    }
-}
-
-#[async_trait]
-impl Target for Beanstalk {
-    fn name(&self) -> String {
-        format!(
-            "{}/{}",
-            self.settings.application, self.settings.environment
-        )
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "create an application version from a {} bundle (named by its digest, uploaded once) and update Elastic Beanstalk environment {}, watched until it is Ready and Green on that version",
-            match self.settings.bundle {
-                BundleKind::Image => "image",
-                BundleKind::Source => "source",
-            },
-            self.name()
-        )
-    }
-
-    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
-        self.check_record(record)?;
-        let c = self.clients().await?;
-        self.deploy_with(&c, record, ctx, how.deadline).await
-    }
-
-    async fn diff(&self, record: Option<&Record>) -> Result<Option<Diff>> {
-        if let Some(r) = record {
-            self.check_record(r)?;
-        }
-        let c = self.clients().await?;
+    /// What a deploy of `record` (None: the release being made) would change, read-only.
+    async fn diff_with(&self, c: &Clients, record: Option<&Record>) -> Result<Diff> {
         let env = self.live(&c.eb).await?;
         let image = record
             .map(|r| r.image.as_str())
@@ -285,7 +251,7 @@ impl Target for Beanstalk {
             .iter()
             .map(|(k, w)| settings::describe_change(k, w, &live))
             .collect();
-        Ok(Some(Diff {
+        Ok(Diff {
             changes,
             text,
             details: json!({
@@ -296,7 +262,46 @@ impl Target for Beanstalk {
                 "bundle": bundle.details(),
                 "option_changes": option_changes,
             }),
-        }))
+        })
+    }
+
+    fn env_name(&self) -> &str {
+        self.project.config.env.as_deref().unwrap_or("default")
+    }
+}
+
+#[async_trait]
+impl Target for Beanstalk {
+    fn name(&self) -> String {
+        format!(
+            "{}/{}",
+            self.settings.application, self.settings.environment
+        )
+    }
+
+    fn describe(&self) -> String {
+        format!(
+            "create an application version from a {} bundle (named by its digest, uploaded once) and update Elastic Beanstalk environment {}, watched until it is Ready and Green on that version",
+            match self.settings.bundle {
+                BundleKind::Image => "image",
+                BundleKind::Source => "source",
+            },
+            self.name()
+        )
+    }
+
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        self.check_record(record)?;
+        let c = self.clients().await?;
+        self.deploy_with(&c, record, ctx, how.deadline).await
+    }
+
+    async fn diff(&self, record: Option<&Record>) -> Result<Option<Diff>> {
+        if let Some(r) = record {
+            self.check_record(r)?;
+        }
+        let c = self.clients().await?;
+        self.diff_with(&c, record).await.map(Some)
     }
 
     async fn running(&self) -> Result<Option<String>> {

@@ -25,7 +25,7 @@ use crate::error::{Error, ExitKind, Result};
 use crate::release::Record;
 
 /// Which events to read: those of one request (an update), or of one version (processing).
-enum Events<'a> {
+pub(super) enum Events<'a> {
     Request(&'a str),
     Version(&'a str),
 }
@@ -66,7 +66,7 @@ impl Beanstalk {
     }
 
     /// New events for `which` since `since`, oldest first; each is returned once across calls.
-    async fn events(
+    pub(super) async fn events(
         &self,
         eb: &Client,
         which: Events<'_>,

@@ -12,7 +12,9 @@ use super::bundle;
 use super::verdict::{judge, Progress};
 use crate::config::schema::BeanstalkTarget;
 
+mod plan;
 mod rollout;
+mod script;
 
 pub const OURS: &str = "20260101T000000Z-abc1234-0123456789ab";
 pub const PREV: &str = "20251201T000000Z-def5678-ba9876543210";
