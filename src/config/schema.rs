@@ -399,6 +399,9 @@ pub struct BeanstalkTarget {
     /// (docker-compose.yml, for the Amazon Linux 2023 Docker platform).
     #[serde(default)]
     pub manifest: Manifest,
+    /// Where instances find credentials for a private registry that is not ECR:
+    /// `s3://bucket/key` of a Docker `config.json` (Dockerrun `Authentication`).
+    pub registry_auth: Option<String>,
     /// Environment properties (`aws:elasticbeanstalk:application:environment`).
     #[serde(default)]
     pub env: BTreeMap<String, MaybeSecret>,

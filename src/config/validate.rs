@@ -170,6 +170,18 @@ fn beanstalk_options(src: &Source, eb: &BeanstalkTarget) -> Result<()> {
             .or_else(|| src.text.find(name))
             .map(|i| i..i + name.len())
     };
+    if let Some(auth) = &eb.registry_auth {
+        let key = auth
+            .strip_prefix("s3://")
+            .and_then(|rest| rest.split_once('/'))
+            .filter(|(bucket, key)| !bucket.is_empty() && !key.is_empty());
+        if key.is_none() {
+            return Err(src.error(
+                at(auth),
+                format!("deploy.beanstalk.registry_auth \"{auth}\" must be an S3 object, \"s3://bucket/key\""),
+            ));
+        }
+    }
     for (ns, options) in &eb.options {
         if !ns.starts_with("aws:") {
             return Err(src.error(

@@ -108,8 +108,9 @@ pub fn build(
     let mut entries: Vec<(String, Content)> = Vec::new();
     match s.bundle {
         BundleKind::Image => {
-            let (name, text) = manifest(s, app, image, env_file);
-            entries.push((name.to_string(), Content::Text(text.into_bytes())));
+            for (name, text) in manifests(s, app, image, env_file) {
+                entries.push((name.to_string(), Content::Text(text.into_bytes())));
+            }
             for dir in [".ebextensions", ".platform"] {
                 if root.join(dir).is_dir() {
                     entries.extend(walk(root, &root.join(dir), None)?);
@@ -145,8 +146,19 @@ pub fn build(
     write(entries, s.bundle)
 }
 
-/// The manifest of an image bundle: its file name and text.
-fn manifest(s: &BeanstalkTarget, app: &str, image: &str, env_file: bool) -> (&'static str, String) {
+/// The manifests of an image bundle: file names and texts.
+fn manifests(
+    s: &BeanstalkTarget,
+    app: &str,
+    image: &str,
+    env_file: bool,
+) -> Vec<(&'static str, String)> {
+    // `Authentication`: the S3 object holding the registry credentials.
+    let auth = s.registry_auth.as_deref().and_then(|a| {
+        let (bucket, key) = a.strip_prefix("s3://")?.split_once('/')?;
+        Some(json!({ "Bucket": bucket, "Key": key }))
+    });
+    let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
     match s.manifest {
         Manifest::Dockerrun => {
             let mut v = json!({
@@ -156,8 +168,10 @@ fn manifest(s: &BeanstalkTarget, app: &str, image: &str, env_file: bool) -> (&'s
             if let Some(port) = s.port {
                 v["Ports"] = json!([{ "ContainerPort": port }]);
             }
-            let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
-            ("Dockerrun.aws.json", text)
+            if let Some(a) = auth {
+                v["Authentication"] = a;
+            }
+            vec![("Dockerrun.aws.json", pretty(&v))]
         }
         Manifest::Compose => {
             // JSON strings are YAML strings: quoting by serde_json keeps `@` and `:` safe.
@@ -170,7 +184,13 @@ fn manifest(s: &BeanstalkTarget, app: &str, image: &str, env_file: bool) -> (&'s
             if env_file {
                 text.push_str("    env_file:\n      - .env\n");
             }
-            ("docker-compose.yml", text)
+            let mut out = vec![("docker-compose.yml", text)];
+            // With compose, registry credentials go in a Dockerrun.aws.json v3 beside it.
+            if let Some(a) = auth {
+                let v = json!({ "AWSEBDockerrunVersion": "3", "Authentication": a });
+                out.push(("Dockerrun.aws.json", pretty(&v)));
+            }
+            out
         }
     }
 }

@@ -212,6 +212,28 @@ fn a_compose_bundle_maps_port_80_and_reads_the_platform_env_file() {
 }
 
 #[test]
+fn registry_credentials_are_named_in_dockerrun_for_both_manifests() {
+    let dir = tempfile::tempdir().unwrap();
+    let auth = "registry_auth = \"s3://creds/docker/config.json\"\n";
+    let want = serde_json::json!({ "Bucket": "creds", "Key": "docker/config.json" });
+    let b = bundle::build(dir.path(), &settings(auth), "web", IMAGE, false).unwrap();
+    let entries = unzip(&b.path);
+    let v: serde_json::Value = serde_json::from_str(&entries[0].2).unwrap();
+    assert_eq!(v["Authentication"], want);
+    // Compose: a Dockerrun.aws.json v3 beside the compose file carries only the credentials.
+    let s = settings(&format!("manifest = \"compose\"\n{auth}"));
+    let b = bundle::build(dir.path(), &s, "web", IMAGE, false).unwrap();
+    let entries = unzip(&b.path);
+    assert_eq!(entries.len(), 2);
+    assert_eq!(entries[0].0, "Dockerrun.aws.json");
+    let v: serde_json::Value = serde_json::from_str(&entries[0].2).unwrap();
+    assert_eq!(
+        v,
+        serde_json::json!({ "AWSEBDockerrunVersion": "3", "Authentication": want })
+    );
+}
+
+#[test]
 fn a_source_bundle_honours_ebignore_else_gitignore_and_never_takes_git_or_devloop() {
     let dir = tempfile::tempdir().unwrap();
     write(
