@@ -12,6 +12,7 @@ use std::time::Duration;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::provider::ProvideCredentials;
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
@@ -69,10 +70,9 @@ pub async fn sdk_config(settings: &AwsSettings, ambient: &Ambient) -> Result<Sdk
 }
 
 /// Map an SDK error: no connection, or credentials refused, is exit 5; the rest a step failure.
-pub fn sdk_error<E, R>(what: &str, err: SdkError<E, R>) -> Error
+pub fn sdk_error<E>(what: &str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-    R: std::fmt::Debug + Send + Sync + 'static,
 {
     let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
     match &err {
@@ -92,6 +92,13 @@ where
                 "InvalidClientTokenId",
                 "SignatureDoesNotMatch",
             ];
+            if code.is_empty() && message.is_empty() {
+                // No AWS error at all: an HTML page or an empty body (an emulator without the call).
+                return Error::failed(format!(
+                    "{what}: the endpoint answered HTTP {} without an AWS error; it may not implement this call",
+                    se.raw().status().as_u16()
+                ));
+            }
             let msg = format!("{what}: {code}: {message}");
             if refused.contains(&code) {
                 Error::unreachable(msg).with_hint(
