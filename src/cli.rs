@@ -203,19 +203,21 @@ pub struct MonitorArgs {
     /// Keep following the logs
     #[arg(long, short = 'f', requires = "logs")]
     pub follow: bool,
-    /// Logs since this long ago, e.g. 15m
+    /// With --logs: logs since this long ago (default 1h on AWS). Otherwise: the metrics window
+    /// (default 1h)
     #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
     pub since: Option<std::time::Duration>,
     /// Last N log lines
     #[arg(long, value_name = "N")]
     pub tail: Option<usize>,
-    /// Only log lines containing this text
+    /// Only log lines containing this text (on AWS: a CloudWatch Logs filter pattern)
     #[arg(long, value_name = "TEXT", requires = "logs")]
     pub filter: Option<String>,
     /// Refresh the view until interrupted
     #[arg(long, short = 'w')]
     pub watch: bool,
-    /// Exit 1 when the target is unhealthy (for cron and CI)
+    /// Exit 1 when the target is unhealthy, missing, or a deployment is failing or stuck
+    /// (for cron and CI)
     #[arg(long)]
     pub check: bool,
 }

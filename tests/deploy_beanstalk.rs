@@ -38,7 +38,7 @@ fn moto_with_environments() -> Moto {
                 ("EnvironmentName", env),
                 (
                     "SolutionStackName",
-                    "64bit+Amazon+Linux+2023+v4.3.0+running+Docker",
+                    "64bit Amazon Linux 2023 v4.3.0 running Docker",
                 ),
             ],
         );

@@ -8,8 +8,7 @@ mod common;
 use common::peers::{aws_env, have, Moto};
 use common::*;
 
-const CLUSTER: &str = "main";
-const SERVICE: &str = "web";
+use common::peers::{live_service, CLUSTER, SERVICE};
 
 fn config(app: &str, moto: &Moto, registry: Option<&str>, ecs_extra: &str) -> String {
     let release = registry
@@ -35,28 +34,6 @@ fn moto_with_service(image: &str, env: &str) -> Moto {
     let moto = start_moto(&[]);
     live_service(&moto, image, env);
     moto
-}
-
-/// A cluster, a task definition (revision 1) whose container `app` runs `image`, and a service.
-fn live_service(moto: &Moto, image: &str, env: &str) {
-    moto.ecs(
-        "CreateCluster",
-        &format!("{{\"clusterName\":\"{CLUSTER}\"}}"),
-    );
-    let td = moto.ecs(
-        "RegisterTaskDefinition",
-        &format!(
-            r#"{{"family":"web","executionRoleArn":"arn:aws:iam::123456789012:role/exec","networkMode":"bridge","containerDefinitions":[{{"name":"app","image":"{image}","memory":128,"essential":true,"portMappings":[{{"containerPort":80,"hostPort":0,"protocol":"tcp"}}],"environment":[{env}],"logConfiguration":{{"logDriver":"awslogs","options":{{"awslogs-group":"/ecs/web","awslogs-region":"us-east-1","awslogs-stream-prefix":"web"}}}}}},{{"name":"sidecar","image":"busybox:1.36","memory":32,"essential":false}}]}}"#
-        ),
-    );
-    assert!(td["taskDefinition"]["revision"] == 1, "{td}");
-    let svc = moto.ecs(
-        "CreateService",
-        &format!(
-            r#"{{"cluster":"{CLUSTER}","serviceName":"{SERVICE}","taskDefinition":"web:1","desiredCount":1}}"#
-        ),
-    );
-    assert_eq!(svc["service"]["status"], "ACTIVE", "{svc}");
 }
 
 fn revisions(moto: &Moto) -> Vec<String> {

@@ -6,6 +6,8 @@
 //! the SDK's standard retries. Missing credentials or region are exit 5 and say what was tried.
 
 pub mod ecr;
+pub mod logs;
+pub mod metrics;
 pub mod s3;
 
 use std::time::Duration;

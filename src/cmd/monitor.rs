@@ -1,13 +1,23 @@
-//! `devloop monitor`: status, logs and resource use of what the environment's target runs now,
-//! judged by the same health gate as a deploy.
+//! `devloop monitor`: status, metrics and logs of what the environment's target runs now, judged
+//! by the same health gate as a deploy. `--watch` redraws in place on a terminal and prints a line
+//! per change elsewhere; `--check` exits 1, saying why, when the target is unhealthy, missing, or
+//! a deployment is failing or stuck.
 
 use std::io::IsTerminal;
-use std::time::Duration;
+use std::time::{Duration, Instant, SystemTime};
 
 use super::Context;
 use crate::cli::MonitorArgs;
-use crate::deploy::{self, LogQuery, Status};
+use crate::deploy::{self, LogQuery, Status, Target};
 use crate::error::Result;
+
+/// The metrics window when `--since` does not say.
+const WINDOW: Duration = Duration::from_secs(3600);
+/// How often `--watch` looks again, and how often it reads CloudWatch metrics again.
+const REFRESH: Duration = Duration::from_secs(2);
+const METRICS_REFRESH: Duration = Duration::from_secs(60);
+/// Daemon samples `--watch` keeps for a sparkline.
+const SAMPLES: usize = 60;
 
 pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
     let project = ctx.project()?;
@@ -35,34 +45,123 @@ pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
             }
         });
     }
-    let show = |s: &Status| {
-        ctx.printer.document(
-            &deploy::render_status(s),
-            serde_json::to_value(s).unwrap_or_default(),
-        )
-    };
+    let window = args.since.unwrap_or(WINDOW);
     if args.watch {
         return runtime.block_on(async {
-            let clear = std::io::stdout().is_terminal() && !ctx.printer.is_json();
-            loop {
-                let s = target.status(true).await?;
-                if clear {
-                    let text = format!(
-                        "\x1b[H\x1b[2J{}\n(refreshing every 2s; Ctrl-C to stop)",
-                        deploy::render_status(&s)
-                    );
-                    ctx.printer.document(&text, serde_json::Value::Null);
-                } else {
-                    show(&s);
-                }
-                tokio::select! {
-                    _ = tokio::time::sleep(Duration::from_secs(2)) => {}
-                    _ = tokio::signal::ctrl_c() => return Ok(130),
-                }
+            tokio::select! {
+                r = watch(ctx, target.as_ref(), window) => r,
+                _ = tokio::signal::ctrl_c() => Ok(130),
             }
         });
     }
-    let s = runtime.block_on(target.status(true))?;
-    show(&s);
-    Ok(if args.check && s.failing() { 1 } else { 0 })
+    let mut s = runtime.block_on(target.status(Some(window)))?;
+    if s.metrics.is_empty() {
+        s.sample_metrics();
+    }
+    ctx.printer.document(
+        &deploy::render_status(&s),
+        serde_json::to_value(&s).unwrap_or_default(),
+    );
+    if args.check && s.failing() {
+        eprintln!(
+            "{}",
+            ctx.printer.mask(&format!(
+                "check failed: {} is {}: {}",
+                s.name, s.verdict, s.reason
+            ))
+        );
+        return Ok(1);
+    }
+    Ok(0)
+}
+
+/// What a change is made of, for the line-per-change view.
+fn summary(s: &Status) -> String {
+    let mut parts = vec![
+        format!("{} ({})", s.verdict, s.reason),
+        format!("state {}", s.state),
+    ];
+    if let Some(r) = &s.release {
+        parts.push(format!("release {r}"));
+    }
+    if let Some(v) = &s.version {
+        parts.push(format!("version {v}"));
+    }
+    if let (Some(run), Some(want)) = (s.replicas_running, s.replicas_desired) {
+        parts.push(format!("{run}/{want} running"));
+    }
+    for d in &s.deployments {
+        parts.push(format!(
+            "{} {} {}/{}{}",
+            d.status,
+            d.revision,
+            d.running,
+            d.desired,
+            d.rollout
+                .as_deref()
+                .map(|r| format!(" {r}"))
+                .unwrap_or_default()
+        ));
+    }
+    parts.join(", ")
+}
+
+/// Refresh until interrupted. CloudWatch metrics are read again once a minute; daemon samples
+/// are gathered into a series.
+async fn watch(ctx: &Context, target: &dyn Target, window: Duration) -> Result<i32> {
+    let terminal = std::io::stdout().is_terminal() && !ctx.printer.is_json();
+    let mut history: Vec<deploy::Metric> = Vec::new();
+    let mut metrics_at: Option<Instant> = None;
+    let mut last = String::new();
+    let mut first = true;
+    loop {
+        let due = metrics_at.is_none_or(|t| t.elapsed() >= METRICS_REFRESH);
+        let mut s = target.status(Some(window).filter(|_| due)).await?;
+        if !s.metrics.is_empty() {
+            history = s.metrics.clone();
+            metrics_at = Some(Instant::now());
+        } else if s.cpu_percent.is_some() || s.memory_bytes.is_some() {
+            // Daemon targets: one sample per look, gathered into the series.
+            s.sample_metrics();
+            let now = SystemTime::now()
+                .duration_since(SystemTime::UNIX_EPOCH)
+                .map(|d| d.as_secs() as i64)
+                .unwrap_or(0);
+            for m in &s.metrics {
+                match history.iter_mut().find(|h| h.name == m.name) {
+                    Some(h) => h.push(now, m.latest.unwrap_or(0.0), SAMPLES),
+                    None => history.push(m.clone()),
+                }
+            }
+            metrics_at = None;
+        }
+        s.metrics = history.clone();
+        if terminal {
+            // Home, each line then erase to its end, then erase below: no blank frame.
+            let body = format!(
+                "{}\n(refreshing every {}s; Ctrl-C to stop)",
+                deploy::render_status(&s).trim_end(),
+                REFRESH.as_secs()
+            );
+            let mut frame = String::from(if first { "\x1b[2J\x1b[H" } else { "\x1b[H" });
+            for line in body.lines() {
+                frame.push_str(line);
+                frame.push_str("\x1b[K\n");
+            }
+            frame.push_str("\x1b[J");
+            ctx.printer.document(&frame, serde_json::Value::Null);
+        } else {
+            let now = summary(&s);
+            if now != last {
+                let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+                ctx.printer.document(
+                    &format!("{}  {} {now}", at.get(11..19).unwrap_or(&at), s.name),
+                    serde_json::to_value(&s).unwrap_or_default(),
+                );
+                last = now;
+            }
+        }
+        first = false;
+        tokio::time::sleep(REFRESH).await;
+    }
 }

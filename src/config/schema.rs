@@ -371,6 +371,11 @@ pub struct EcsTarget {
     /// revision back (exit 3), `manual` leaves the service as it is (exit 1, with the command).
     #[serde(default)]
     pub rollback: RollbackMode,
+    /// CloudWatch Logs group of the app's logs (`monitor --logs`); default: the container's
+    /// `awslogs-group` in the live task definition.
+    pub log_group: Option<String>,
+    /// Stream name prefix before `/<container>/<task id>`; default: its `awslogs-stream-prefix`.
+    pub log_stream_prefix: Option<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

@@ -427,7 +427,8 @@ impl Target for Docker {
         Ok(self.find(&self.name()).await?.and_then(|d| d.release))
     }
 
-    async fn status(&self, stats: bool) -> Result<Status> {
+    async fn status(&self, window: Option<std::time::Duration>) -> Result<Status> {
+        let stats = window.is_some();
         let name = self.name();
         let mut st = Status::empty(&self.project, "docker", &name);
         let Some(d) = self.find(&name).await? else {

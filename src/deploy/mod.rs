@@ -9,6 +9,7 @@ mod docker;
 mod ecs;
 mod health;
 mod logs;
+mod metrics;
 mod status;
 mod swarm;
 
@@ -19,6 +20,7 @@ use async_trait::async_trait;
 use serde_json::json;
 
 pub use health::Health;
+pub use metrics::Metric;
 pub use status::{render as render_status, Status};
 
 /// The image a plan shows for a release that does not exist yet (`plan ship`).
@@ -170,8 +172,9 @@ pub trait Target: Send + Sync {
     }
     /// The release the target runs now, if devloop deployed it.
     async fn running(&self) -> Result<Option<String>>;
-    /// What runs now, with the deploy gate's health verdict; `stats` adds CPU and memory.
-    async fn status(&self, stats: bool) -> Result<Status>;
+    /// What runs now, with the deploy gate's health verdict; with a window, CPU and memory
+    /// (and what else the target measures) over it, or the daemon's latest sample.
+    async fn status(&self, metrics: Option<Duration>) -> Result<Status>;
     /// The app's logs, each line handed to `out`, until the source ends (or forever with `follow`).
     async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()>;
 }

@@ -7,6 +7,7 @@ use bollard::query_parameters::StatsOptionsBuilder;
 use futures_util::StreamExt;
 use serde::Serialize;
 
+use super::metrics::Metric;
 use super::Health;
 use crate::docker::connect::api_error;
 use crate::docker::Daemon;
@@ -44,6 +45,48 @@ pub struct Status {
     pub update_state: Option<String>,
     /// The verdict is `healthy`.
     pub healthy: bool,
+    /// Beanstalk: the application version label the environment runs.
+    pub version: Option<String>,
+    /// ECS: each deployment of the service, newest first.
+    pub deployments: Vec<Deployment>,
+    /// The latest events of the service (ECS) or environment (Beanstalk), oldest first.
+    pub events: Vec<EventLine>,
+    /// What is wrong in detail: stopped tasks of the newest revision with reasons and exit codes
+    /// (ECS), health causes (Beanstalk).
+    pub problems: Vec<String>,
+    /// CPU and memory (and environment health) over the window, or the daemon's latest sample.
+    pub metrics: Vec<Metric>,
+    /// What could not be read, and why (a call the endpoint lacks, a setting that is off).
+    pub notes: Vec<String>,
+}
+
+/// One deployment of an ECS service.
+#[derive(Debug, Clone, Serialize)]
+pub struct Deployment {
+    pub id: String,
+    /// `PRIMARY`, `ACTIVE`, `INACTIVE`.
+    pub status: String,
+    /// The task definition revision, `family:N`.
+    pub revision: String,
+    /// The ledger's release whose image the revision runs.
+    pub release: Option<String>,
+    /// `IN_PROGRESS`, `COMPLETED`, `FAILED`.
+    pub rollout: Option<String>,
+    pub rollout_reason: Option<String>,
+    pub desired: i32,
+    pub running: i32,
+    pub pending: i32,
+    pub failed: i32,
+    /// RFC 3339.
+    pub updated_at: Option<String>,
+}
+
+/// A service or environment event.
+#[derive(Debug, Clone, Serialize)]
+pub struct EventLine {
+    /// RFC 3339.
+    pub time: String,
+    pub message: String,
 }
 
 impl Status {
@@ -74,6 +117,12 @@ impl Status {
             tasks: Vec::new(),
             update_state: None,
             healthy: false,
+            version: None,
+            deployments: Vec::new(),
+            events: Vec::new(),
+            problems: Vec::new(),
+            metrics: Vec::new(),
+            notes: Vec::new(),
         }
     }
 
@@ -81,6 +130,27 @@ impl Status {
         self.healthy = matches!(h, Health::Healthy(_));
         self.verdict = h.label().into();
         self.reason = h.reason().into();
+    }
+
+    /// The daemon's CPU and memory sample as metrics (one point each), for docker and swarm.
+    pub fn sample_metrics(&mut self) {
+        let now = SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .map(|d| d.as_secs() as i64)
+            .unwrap_or(0);
+        if let Some(cpu) = self.cpu_percent {
+            let m = Metric::new("cpu", "Docker daemon stats", "%", vec![(now, cpu)]);
+            self.metrics.push(m);
+        }
+        if let Some(mem) = self.memory_bytes {
+            let m = Metric::new(
+                "memory",
+                "Docker daemon stats",
+                "bytes",
+                vec![(now, mem as f64)],
+            );
+            self.metrics.push(m);
+        }
     }
 
     /// For `monitor --check`: unhealthy or missing fails; starting is reported, not failed.
@@ -228,18 +298,75 @@ pub fn render(s: &Status) -> String {
     if !s.ports.is_empty() {
         out.push_str(&format!("  ports     {}\n", s.ports.join(", ")));
     }
-    if let Some(cpu) = s.cpu_percent {
-        out.push_str(&format!("  cpu       {cpu:.2}%\n"));
+    if let Some(v) = &s.version {
+        out.push_str(&format!("  version   {v}\n"));
     }
-    if let Some(m) = s.memory_bytes {
-        let limit = s
-            .memory_limit_bytes
-            .map(|l| format!(" of {}", crate::output::human_bytes(l)))
-            .unwrap_or_default();
+    if let (Some(run), Some(want)) = (s.replicas_running, s.replicas_desired) {
+        out.push_str(&format!("  replicas  {run}/{want} running\n"));
+    }
+    if let Some(u) = &s.update_state {
+        out.push_str(&format!("  update    {u}\n"));
+    }
+    section(&mut out, "tasks", &s.tasks);
+    let deployments: Vec<String> = s.deployments.iter().map(render_deployment).collect();
+    section(&mut out, "deployments", &deployments);
+    section(&mut out, "problems", &s.problems);
+    let events: Vec<String> = s
+        .events
+        .iter()
+        .map(|e| {
+            format!(
+                "{}  {}",
+                e.time.get(..19).unwrap_or(&e.time).replace('T', " "),
+                e.message
+            )
+        })
+        .collect();
+    section(&mut out, "events", &events);
+    if let Some(limit) = s
+        .memory_limit_bytes
+        .filter(|_| s.metrics.iter().any(|m| m.name == "memory"))
+    {
         out.push_str(&format!(
-            "  memory    {}{limit}\n",
-            crate::output::human_bytes(m)
+            "  limit     {} of memory\n",
+            crate::output::human_bytes(limit)
         ));
     }
+    let metrics: Vec<String> = s.metrics.iter().map(|m| m.render(40)).collect();
+    section(&mut out, "metrics", &metrics);
+    section(&mut out, "notes", &s.notes);
     out
+}
+
+/// `  name\n    line\n …`, nothing when empty.
+fn section(out: &mut String, name: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    out.push_str(&format!("  {name}\n"));
+    for l in lines {
+        out.push_str(&format!("    {l}\n"));
+    }
+}
+
+fn render_deployment(d: &Deployment) -> String {
+    format!(
+        "{:<8} {}  release {}  {}/{} running, {} pending, {} failed{}{}",
+        d.status,
+        d.revision,
+        d.release.as_deref().unwrap_or("(unknown)"),
+        d.running,
+        d.desired,
+        d.pending,
+        d.failed,
+        d.rollout
+            .as_deref()
+            .map(|r| format!("  rollout {r}"))
+            .unwrap_or_default(),
+        d.rollout_reason
+            .as_deref()
+            .filter(|r| !r.is_empty())
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    )
 }

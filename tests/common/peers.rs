@@ -175,14 +175,26 @@ impl Moto {
 
     /// A query-protocol call to Elastic Beanstalk (`params` form-encoded); returns the body.
     pub fn eb(&self, action: &str, params: &[(&str, &str)]) -> String {
-        let mut form = format!("Action={action}&Version=2010-12-01");
-        for (k, v) in params {
-            form.push_str(&format!("&{k}={v}"));
-        }
+        self.query("elasticbeanstalk", "2010-12-01", action, params)
+    }
+
+    /// A query-protocol call to CloudWatch (`PutMetricData`).
+    pub fn cloudwatch(&self, action: &str, params: &[(&str, &str)]) -> String {
+        self.query("monitoring", "2010-08-01", action, params)
+    }
+
+    /// A JSON-protocol call to CloudWatch Logs.
+    pub fn logs(&self, action: &str, body: &str) -> serde_json::Value {
+        self.json_call("Logs_20140328", "logs", action, body)
+    }
+
+    fn query(&self, service: &str, version: &str, action: &str, params: &[(&str, &str)]) -> String {
         let out = Command::new("curl")
             .args(["-fsS", "-X", "POST", &format!("{}/", self.url())])
-            .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/elasticbeanstalk/aws4_request, SignedHeaders=host, Signature=x"])
-            .args(["-d", &form])
+            .args(["-H", &format!("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x")])
+            .args(["--data-urlencode", &format!("Action={action}")])
+            .args(["--data-urlencode", &format!("Version={version}")])
+            .args(params.iter().flat_map(|(k, v)| ["--data-urlencode".to_string(), format!("{k}={v}")]))
             .output()
             .expect("curl");
         String::from_utf8_lossy(&out.stdout).into_owned()
@@ -346,4 +358,30 @@ impl Drop for TlsDaemon {
             let _ = t.join();
         }
     }
+}
+
+/// The ECS cluster and service `live_service` makes.
+pub const CLUSTER: &str = "main";
+pub const SERVICE: &str = "web";
+
+/// A cluster, a task definition (revision 1) whose container `app` runs `image`, and a service.
+pub fn live_service(moto: &Moto, image: &str, env: &str) {
+    moto.ecs(
+        "CreateCluster",
+        &format!("{{\"clusterName\":\"{CLUSTER}\"}}"),
+    );
+    let td = moto.ecs(
+        "RegisterTaskDefinition",
+        &format!(
+            r#"{{"family":"web","executionRoleArn":"arn:aws:iam::123456789012:role/exec","networkMode":"bridge","containerDefinitions":[{{"name":"app","image":"{image}","memory":128,"essential":true,"portMappings":[{{"containerPort":80,"hostPort":0,"protocol":"tcp"}}],"environment":[{env}],"logConfiguration":{{"logDriver":"awslogs","options":{{"awslogs-group":"/ecs/web","awslogs-region":"us-east-1","awslogs-stream-prefix":"web"}}}}}},{{"name":"sidecar","image":"busybox:1.36","memory":32,"essential":false}}]}}"#
+        ),
+    );
+    assert!(td["taskDefinition"]["revision"] == 1, "{td}");
+    let svc = moto.ecs(
+        "CreateService",
+        &format!(
+            r#"{{"cluster":"{CLUSTER}","serviceName":"{SERVICE}","taskDefinition":"web:1","desiredCount":1}}"#
+        ),
+    );
+    assert_eq!(svc["service"]["status"], "ACTIVE", "{svc}");
 }

@@ -8,6 +8,7 @@
 //! another label is a failure, and Elastic Beanstalk putting the previous version back is exit 3.
 
 mod bundle;
+mod monitor;
 mod rollout;
 mod settings;
 mod verdict;
@@ -19,7 +20,7 @@ use aws_sdk_elasticbeanstalk::types::{EnvironmentDescription, EnvironmentStatus}
 use aws_sdk_elasticbeanstalk::Client;
 use serde_json::json;
 
-use super::{Diff, Health, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use super::{Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
 use crate::aws::sdk_error;
 use crate::config::schema::{BeanstalkTarget, BundleKind};
 use crate::config::ENV_NAMESPACE;
@@ -310,37 +311,18 @@ impl Target for Beanstalk {
         self.release_of(env.version_label()).await
     }
 
-    async fn status(&self, _stats: bool) -> Result<Status> {
-        let c = self.clients().await?;
-        let env = self.environment(&c.eb).await?;
-        let mut st = Status::empty(&self.project, "beanstalk", &self.name());
-        let ready = env.status() == Some(&EnvironmentStatus::Ready);
-        st.state = env
-            .status()
-            .map(|s| s.as_str().to_lowercase())
-            .unwrap_or_else(|| "unknown".into());
-        st.release = self.release_of(env.version_label()).await?;
-        st.tasks = vec![format!(
-            "version {}",
-            env.version_label().unwrap_or("(none)")
-        )];
-        if !ready {
-            st.update_state = Some(st.state.clone());
-        }
-        let said = describe(&env);
-        st.set_health(match verdict::health(&env) {
-            verdict::Health::Ok => Health::Healthy(said),
-            verdict::Health::Bad(_) => Health::Unhealthy(said),
-            verdict::Health::Wait(_) if !ready => Health::Starting(said),
-            verdict::Health::Wait(_) => Health::Unhealthy(said),
-        });
-        Ok(st)
+    async fn status(&self, window: Option<std::time::Duration>) -> Result<Status> {
+        let sdk = self.project.aws().await?;
+        let eb = Client::new(sdk);
+        let cw = window.map(|w| (aws_sdk_cloudwatch::Client::new(sdk), w));
+        self.status_with(&eb, cw.as_ref().map(|(c, w)| (c, *w)))
+            .await
     }
 
-    async fn logs(&self, _q: &LogQuery, _out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
-        Err(Error::not_available(
-            "`devloop monitor --logs` on Elastic Beanstalk",
-        ))
+    async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
+        let sdk = self.project.aws().await?;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(sdk);
+        self.logs_with(&Client::new(sdk), &logs, q, out).await
     }
 }
 

@@ -14,14 +14,14 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_ecs::types::ServiceDeploymentStatus;
-use aws_sdk_ecs::types::{DeploymentRolloutState, Service, TaskDefinition, TaskDefinitionField};
+use aws_sdk_ecs::types::{Service, TaskDefinition, TaskDefinitionField};
 use aws_sdk_ecs::Client;
 
 use serde_json::json;
 
-use verdict::{judge, revision, Progress};
+use verdict::revision;
 
-use super::{remaining, Diff, Health, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use super::{remaining, Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
 use crate::aws::sdk_error;
 use crate::config::schema::EcsTarget;
 use crate::engine::StepCtx;
@@ -307,78 +307,28 @@ impl Target for Ecs {
         self.release_of(&live.task_def).await
     }
 
-    async fn status(&self, _stats: bool) -> Result<Status> {
+    async fn status(&self, window: Option<Duration>) -> Result<Status> {
         let client = self.client().await?;
-        let live = self.live(&client).await?;
-        let svc = &live.service;
-        let mut st = Status::empty(&self.project, "ecs", &self.name());
-        st.state = svc.status().unwrap_or("unknown").to_lowercase();
-        st.release = self.release_of(&live.task_def).await?;
-        st.image = live
-            .task_def
-            .container_definitions()
-            .iter()
-            .find(|c| c.name() == Some(self.container().as_str()))
-            .and_then(|c| c.image())
-            .map(str::to_string);
-        st.replicas_running = Some(svc.running_count().max(0) as usize);
-        st.replicas_desired = Some(svc.desired_count().max(0) as usize);
-        st.tasks = svc
-            .deployments()
-            .iter()
-            .map(|d| {
-                format!(
-                    "{} {}: {}/{} running, {} pending, {} failed{}",
-                    d.status().unwrap_or("?"),
-                    d.task_definition().map(revision).unwrap_or("?"),
-                    d.running_count(),
-                    d.desired_count(),
-                    d.pending_count(),
-                    d.failed_tasks(),
-                    d.rollout_state()
-                        .map(|r| format!(", rollout {}", r.as_str()))
-                        .unwrap_or_default()
-                )
-            })
-            .collect();
-        let primary = svc
-            .deployments()
-            .iter()
-            .find(|d| d.status() == Some("PRIMARY"));
-        st.update_state = primary
-            .and_then(|d| d.rollout_state())
-            .map(|r| r.as_str().to_lowercase());
-        let current = svc.task_definition().unwrap_or_default();
-        let mut probe = None;
-        let health = match judge(svc, current, current, &mut probe) {
-            Progress::Done => Health::Healthy(format!(
-                "{} runs {} of {} desired tasks",
-                revision(current),
-                svc.running_count(),
-                svc.desired_count()
+        let cw = match window {
+            Some(w) => Some((
+                aws_sdk_cloudwatch::Client::new(self.project.aws().await?),
+                w,
             )),
-            Progress::Failed(why) => Health::Unhealthy(why),
-            Progress::Changing(what)
-                if primary.is_some_and(|p| {
-                    p.rollout_state() == Some(&DeploymentRolloutState::InProgress)
-                }) =>
-            {
-                Health::Starting(what)
-            }
-            Progress::Changing(what) | Progress::RolledBack(what) | Progress::Superseded(what) => {
-                Health::Unhealthy(what)
-            }
+            None => None,
         };
-        st.set_health(health);
-        Ok(st)
+        self.status_with(&client, cw.as_ref().map(|(c, w)| (c, *w)))
+            .await
     }
 
-    async fn logs(&self, _q: &LogQuery, _out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
-        Err(Error::not_available("`devloop monitor --logs` on ECS"))
+    async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
+        let client = self.client().await?;
+        let logs = aws_sdk_cloudwatchlogs::Client::new(self.project.aws().await?);
+        self.logs_with(&client, &logs, q, out).await
     }
 }
 
 mod lock;
+mod monitor;
 mod revision;
 mod rollout;
 mod template;

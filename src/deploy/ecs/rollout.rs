@@ -79,6 +79,19 @@ impl Ecs {
         for e in fresh {
             said.push(format!("event: {}", e.message().unwrap_or_default()));
         }
+        said.extend(self.stopped_tasks(client, ours, stopped).await?);
+        said.iter().for_each(|l| ctx.log(l.clone()));
+        Ok(said)
+    }
+
+    /// Tasks of revision `ours` that stopped and are not in `skip` (each added to it), with the
+    /// stopped reason and every container's exit code.
+    pub(super) async fn stopped_tasks(
+        &self,
+        client: &Client,
+        ours: &str,
+        skip: &mut HashSet<String>,
+    ) -> Result<Vec<String>> {
         let s = &self.settings;
         let arns = client
             .list_tasks()
@@ -90,10 +103,9 @@ impl Ecs {
             .map_err(|e| sdk_error("cannot list stopped tasks", e))?
             .task_arns
             .unwrap_or_default();
-        let new: Vec<String> = arns.into_iter().filter(|a| !stopped.contains(a)).collect();
+        let new: Vec<String> = arns.into_iter().filter(|a| !skip.contains(a)).collect();
         if new.is_empty() {
-            said.iter().for_each(|l| ctx.log(l.clone()));
-            return Ok(said);
+            return Ok(Vec::new());
         }
         let tasks = client
             .describe_tasks()
@@ -102,9 +114,10 @@ impl Ecs {
             .send()
             .await
             .map_err(|e| sdk_error("cannot describe stopped tasks", e))?;
+        let mut said = Vec::new();
         for t in tasks.tasks() {
             let arn = t.task_arn().unwrap_or_default().to_string();
-            stopped.insert(arn.clone());
+            skip.insert(arn.clone());
             if t.task_definition_arn() != Some(ours) {
                 continue;
             }
@@ -133,7 +146,6 @@ impl Ecs {
                 }
             ));
         }
-        said.iter().for_each(|l| ctx.log(l.clone()));
         Ok(said)
     }
 

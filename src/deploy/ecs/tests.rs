@@ -4,7 +4,7 @@
 
 use aws_sdk_ecs::types::{Deployment, DeploymentRolloutState, Service};
 
-use super::{judge, Progress};
+use super::verdict::{judge, Progress};
 
 const OLD: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:1";
 const NEW: &str = "arn:aws:ecs:us-east-1:123456789012:task-definition/web:2";

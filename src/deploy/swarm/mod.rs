@@ -347,7 +347,8 @@ impl Target for Swarm {
             .and_then(|l| l.get(LABEL_RELEASE).cloned()))
     }
 
-    async fn status(&self, stats: bool) -> Result<Status> {
+    async fn status(&self, window: Option<std::time::Duration>) -> Result<Status> {
+        let stats = window.is_some();
         let daemon = self.daemon().await?;
         let name = self.name();
         let mut status = Status::empty(&self.project, "swarm", &name);
