@@ -195,9 +195,9 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;monitor' {
-            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Logs since this long ago, e.g. 15m')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'With --logs: logs since this long ago (default 1h on AWS). Otherwise: the metrics window (default 1h)')
             [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Last N log lines')
-            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only log lines containing this text')
+            [CompletionResult]::new('--filter', '--filter', [CompletionResultType]::ParameterName, 'Only log lines containing this text (on AWS: a CloudWatch Logs filter pattern)')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
@@ -214,7 +214,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep following the logs')
             [CompletionResult]::new('-w', '-w', [CompletionResultType]::ParameterName, 'Refresh the view until interrupted')
             [CompletionResult]::new('--watch', '--watch', [CompletionResultType]::ParameterName, 'Refresh the view until interrupted')
-            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when the target is unhealthy (for cron and CI)')
+            [CompletionResult]::new('--check', '--check', [CompletionResultType]::ParameterName, 'Exit 1 when the target is unhealthy, missing, or a deployment is failing or stuck (for cron and CI)')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')

@@ -185,9 +185,9 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --help 'Print help'
         }
         &'devloop;monitor'= {
-            cand --since 'Logs since this long ago, e.g. 15m'
+            cand --since 'With --logs: logs since this long ago (default 1h on AWS). Otherwise: the metrics window (default 1h)'
             cand --tail 'Last N log lines'
-            cand --filter 'Only log lines containing this text'
+            cand --filter 'Only log lines containing this text (on AWS: a CloudWatch Logs filter pattern)'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'
@@ -204,7 +204,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --follow 'Keep following the logs'
             cand -w 'Refresh the view until interrupted'
             cand --watch 'Refresh the view until interrupted'
-            cand --check 'Exit 1 when the target is unhealthy (for cron and CI)'
+            cand --check 'Exit 1 when the target is unhealthy, missing, or a deployment is failing or stuck (for cron and CI)'
             cand -q 'Print only errors and the final verdict'
             cand --quiet 'Print only errors and the final verdict'
             cand -v 'Print more (repeat for even more)'

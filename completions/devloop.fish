@@ -129,9 +129,9 @@ complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s q -l quiet -d
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s h -l help -d 'Print help'
-complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l since -d 'Logs since this long ago, e.g. 15m' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l since -d 'With --logs: logs since this long ago (default 1h on AWS). Otherwise: the metrics window (default 1h)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l tail -d 'Last N log lines' -r
-complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l filter -d 'Only log lines containing this text' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l filter -d 'Only log lines containing this text (on AWS: a CloudWatch Logs filter pattern)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
@@ -142,7 +142,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s j -l jobs -d
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l logs -d 'Show logs'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s f -l follow -d 'Keep following the logs'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s w -l watch -d 'Refresh the view until interrupted'
-complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l check -d 'Exit 1 when the target is unhealthy (for cron and CI)'
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l check -d 'Exit 1 when the target is unhealthy, missing, or a deployment is failing or stuck (for cron and CI)'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l no-color -d 'Disable colors (also NO_COLOR)'

@@ -117,7 +117,7 @@ pub fn sparkline(values: &[f64], width: usize) -> String {
     let hi = avg.iter().copied().fold(f64::NEG_INFINITY, f64::max);
     avg.iter()
         .map(|v| {
-            if hi - lo < f64::EPSILON {
+            if (hi - lo).abs() < f64::EPSILON {
                 BARS[3]
             } else {
                 BARS[(((v - lo) / (hi - lo)) * 7.0).round().clamp(0.0, 7.0) as usize]

@@ -12,6 +12,7 @@ use super::bundle;
 use super::verdict::{judge, Progress};
 use crate::config::schema::BeanstalkTarget;
 
+mod monitor;
 mod plan;
 mod rollout;
 mod script;

@@ -67,6 +67,19 @@ impl Moto {
         Moto { child, port }
     }
 
+    /// An SDK configuration that talks to this moto (CloudWatch, CloudWatch Logs).
+    pub fn sdk(&self) -> aws_config::SdkConfig {
+        let creds = aws_credential_types::Credentials::new("test", "test", None, None, "test");
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(format!("http://127.0.0.1:{}", self.port))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+            )
+            .build()
+    }
+
     pub fn s3(&self) -> aws_sdk_s3::Client {
         let creds = aws_credential_types::Credentials::new("test", "test", None, None, "test");
         let conf = aws_sdk_s3::Config::builder()
