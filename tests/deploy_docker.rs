@@ -226,13 +226,55 @@ fn monitor_check_fails_when_the_release_is_down() {
     assert!(r.stdout.contains("verdict   healthy"), "{}", r.stdout);
     let s = status(dir.path(), port);
     assert!(s["memory_bytes"].as_u64().is_some(), "{s}");
+    // The same metric summary as on AWS, from the daemon's sample.
+    let names: Vec<&str> = s["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|m| m["name"].as_str())
+        .collect();
+    assert_eq!(names, ["cpu", "memory"], "{s}");
+    assert_eq!(
+        s["metrics"][1]["latest"].as_f64(),
+        s["memory_bytes"].as_f64()
+    );
     let r = run(devloop(dir.path())
         .args(["monitor", "--logs", "--tail", "5"])
         .env("HELLO_PORT", port.to_string()));
     assert_eq!(r.code, 0);
     assert!(r.stdout.contains("response:200"), "{}", r.stdout);
 
+    // Off a terminal, --watch prints a line when something changes, and only then.
+    let mut watch = devloop(dir.path())
+        .args(["monitor", "--watch"])
+        .env("HELLO_PORT", port.to_string())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    let out = watch.stdout.take().unwrap();
+    std::thread::spawn(move || {
+        use std::io::BufRead;
+        for line in std::io::BufReader::new(out).lines().map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    let first = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_default();
+    assert!(first.contains(" healthy ("), "{first}");
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let quiet: Vec<String> = rx.try_iter().collect();
+
     docker(&["stop", &format!("{app}-local")]);
+    let changed = rx
+        .recv_timeout(std::time::Duration::from_secs(20))
+        .unwrap_or_default();
+    let _ = watch.kill();
+    let _ = watch.wait();
+    assert!(quiet.is_empty(), "lines without a change: {quiet:?}");
+    assert!(changed.contains("unhealthy"), "{changed}");
     let r = run(devloop(dir.path())
         .args(["monitor", "--check"])
         .env("HELLO_PORT", port.to_string()));

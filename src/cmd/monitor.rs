@@ -106,6 +106,19 @@ fn summary(s: &Status) -> String {
     parts.join(", ")
 }
 
+/// One screen of `--watch` on a terminal: the screen is cleared once; after that the cursor
+/// goes home, each line is written over the old one and erased to its end, and what is left
+/// below is erased, so there is never a blank frame.
+fn frame(body: &str, first: bool) -> String {
+    let mut out = String::from(if first { "\x1b[2J\x1b[H" } else { "\x1b[H" });
+    for line in body.lines() {
+        out.push_str(line);
+        out.push_str("\x1b[K\n");
+    }
+    out.push_str("\x1b[J");
+    out
+}
+
 /// Refresh until interrupted. CloudWatch metrics are read again once a minute; daemon samples
 /// are gathered into a series.
 async fn watch(ctx: &Context, target: &dyn Target, window: Duration) -> Result<i32> {
@@ -143,13 +156,8 @@ async fn watch(ctx: &Context, target: &dyn Target, window: Duration) -> Result<i
                 deploy::render_status(&s).trim_end(),
                 REFRESH.as_secs()
             );
-            let mut frame = String::from(if first { "\x1b[2J\x1b[H" } else { "\x1b[H" });
-            for line in body.lines() {
-                frame.push_str(line);
-                frame.push_str("\x1b[K\n");
-            }
-            frame.push_str("\x1b[J");
-            ctx.printer.document(&frame, serde_json::Value::Null);
+            ctx.printer
+                .document(&frame(&body, first), serde_json::Value::Null);
         } else {
             let now = summary(&s);
             if now != last {
@@ -163,5 +171,18 @@ async fn watch(ctx: &Context, target: &dyn Target, window: Duration) -> Result<i
         }
         first = false;
         tokio::time::sleep(REFRESH).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::frame;
+
+    #[test]
+    fn a_redraw_overwrites_in_place_and_clears_the_screen_only_once() {
+        assert_eq!(frame("a\nb", true), "\x1b[2J\x1b[Ha\x1b[K\nb\x1b[K\n\x1b[J");
+        let next = frame("a\nb", false);
+        assert!(!next.contains("\x1b[2J"), "{next:?}");
+        assert_eq!(next, "\x1b[Ha\x1b[K\nb\x1b[K\n\x1b[J");
     }
 }
