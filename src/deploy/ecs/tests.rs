@@ -157,4 +157,5 @@ fn moto_s_picture_never_succeeds() {
     }
 }
 
+mod monitor;
 mod rollout;
