@@ -117,6 +117,31 @@ impl LocalLedger {
     }
 }
 
+#[cfg(test)]
+impl Record {
+    /// A release of `image` (`host/repo@digest`) as `devloop release` records it, for tests.
+    pub fn sample(image: &str) -> Record {
+        let repository = image.split('@').next().unwrap_or(image).to_string();
+        Record {
+            format: 1,
+            id: "20260101T000000Z-abc1234".into(),
+            app: "web".into(),
+            image: image.into(),
+            image_id: "sha256:new".into(),
+            registry: repository.split('/').next().map(str::to_string),
+            repository,
+            tags: vec!["abc1234".into()],
+            moving_tags: vec![],
+            build_digest: None,
+            git: None,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            created_by: "test".into(),
+            config_digest: "c".into(),
+            devloop_version: "0".into(),
+        }
+    }
+}
+
 pub fn parse(bytes: &[u8]) -> Result<Record> {
     serde_json::from_slice(bytes).map_err(|e| Error::failed(format!("not a release record: {e}")))
 }

@@ -35,7 +35,7 @@ impl Metric {
             max: values.iter().copied().reduce(f64::max),
             points: points
                 .into_iter()
-                .map(|(t, v)| (rfc3339(t), round(v)))
+                .map(|(t, v)| (super::status::rfc3339(t), round(v)))
                 .collect(),
         }
     }
@@ -89,11 +89,6 @@ fn value(x: f64, unit: &str) -> String {
         "bytes" => crate::output::human_bytes(x.max(0.0) as u64),
         _ => format!("{x:.2}"),
     }
-}
-
-fn rfc3339(secs: i64) -> String {
-    let t = std::time::UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64);
-    humantime::format_rfc3339_seconds(t).to_string()
 }
 
 /// Block characters for `values`, averaged into at most `width` buckets, scaled min..max.

@@ -258,6 +258,35 @@ pub async fn stats(daemon: &Daemon, name: &str) -> Option<(Option<f64>, Option<u
     Some((cpu_percent, mem, limit))
 }
 
+/// Epoch seconds (as AWS reports times) in RFC 3339.
+pub fn rfc3339(secs: i64) -> String {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}
+
+/// A change that began at `since` (epoch seconds) and is still going is *starting* until the
+/// deploy timeout has passed, then *stuck* ("stuck: {doing} for 12m (the deploy timeout is 2m)").
+pub fn starting_or_stuck(
+    project: &Project,
+    since: Option<i64>,
+    doing: &str,
+    state: String,
+) -> Health {
+    let limit = crate::pipeline::deploy_timeout(project, &crate::pipeline::Options::default());
+    let age = since.and_then(|s| {
+        let at = SystemTime::UNIX_EPOCH + Duration::from_secs(s.max(0) as u64);
+        SystemTime::now().duration_since(at).ok()
+    });
+    match age.filter(|a| *a > limit) {
+        Some(a) => Health::Unhealthy(format!(
+            "stuck: {doing} for {} (the deploy timeout is {}): {state}",
+            humantime::format_duration(Duration::from_secs(a.as_secs())),
+            humantime::format_duration(limit)
+        )),
+        None => Health::Starting(state),
+    }
+}
+
 pub fn render(s: &Status) -> String {
     let mut out = format!("{} ({} target, env {})\n", s.name, s.target, s.env);
     if s.state == "missing" {

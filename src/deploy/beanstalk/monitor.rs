@@ -3,7 +3,7 @@
 //! running for longer than the deploy timeout is stuck), environment health and the instances'
 //! CPU from CloudWatch, and the logs the environment streams to CloudWatch Logs.
 
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_sdk_elasticbeanstalk::types::{
     EnvironmentDescription, EnvironmentHealthAttribute, EnvironmentStatus,
@@ -16,7 +16,7 @@ use crate::aws::logs::Source;
 use crate::aws::metrics::Query;
 use crate::aws::sdk_error;
 use crate::deploy::metrics::Metric;
-use crate::deploy::status::EventLine;
+use crate::deploy::status::{starting_or_stuck, EventLine};
 use crate::deploy::{Health, LogLine, LogQuery, Status, Target};
 use crate::error::{Error, Result};
 
@@ -26,8 +26,7 @@ const EVENTS: i32 = 8;
 const LOGS_NAMESPACE: &str = "aws:elasticbeanstalk:cloudwatch:logs";
 
 fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64);
-    humantime::format_rfc3339_seconds(at).to_string()
+    crate::deploy::status::rfc3339(t.secs())
 }
 
 impl Beanstalk {
@@ -76,23 +75,13 @@ impl Beanstalk {
             verdict::Health::Bad(_) => Health::Unhealthy(said),
             _ if ready => Health::Unhealthy(said),
             _ => {
-                let limit = crate::pipeline::deploy_timeout(
+                let doing = env.status().map(|s| s.as_str()).unwrap_or("changing");
+                starting_or_stuck(
                     &self.project,
-                    &crate::pipeline::Options::default(),
-                );
-                let age = env.date_updated().and_then(|t| {
-                    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64);
-                    SystemTime::now().duration_since(at).ok()
-                });
-                match age.filter(|a| *a > limit) {
-                    Some(a) => Health::Unhealthy(format!(
-                        "stuck: {} for {} (the deploy timeout is {}): {said}",
-                        env.status().map(|s| s.as_str()).unwrap_or("changing"),
-                        humantime::format_duration(Duration::from_secs(a.as_secs())),
-                        humantime::format_duration(limit)
-                    )),
-                    None => Health::Starting(said),
-                }
+                    env.date_updated().map(|t| t.secs()),
+                    doing,
+                    said,
+                )
             }
         }
     }

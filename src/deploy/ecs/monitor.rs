@@ -4,7 +4,7 @@
 //! CloudWatch, and the tasks' logs from CloudWatch Logs.
 
 use std::collections::{HashMap, HashSet};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use aws_sdk_ecs::types::{DeploymentRolloutState, TaskDefinition};
 use aws_sdk_ecs::Client;
@@ -15,7 +15,7 @@ use super::{Ecs, Live};
 use crate::aws::logs::Source;
 use crate::aws::metrics::Query;
 use crate::deploy::metrics::Metric;
-use crate::deploy::status::{Deployment, EventLine};
+use crate::deploy::status::{starting_or_stuck, Deployment, EventLine};
 use crate::deploy::{Health, LogLine, LogQuery, Status, Target};
 use crate::error::{Error, Result};
 use crate::release::Record;
@@ -24,8 +24,7 @@ use crate::release::Record;
 const EVENTS: usize = 8;
 
 fn rfc3339(t: &DateTime) -> String {
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64);
-    humantime::format_rfc3339_seconds(at).to_string()
+    crate::deploy::status::rfc3339(t.secs())
 }
 
 impl Ecs {
@@ -183,24 +182,13 @@ impl Ecs {
                     p.rollout_state() == Some(&DeploymentRolloutState::InProgress)
                 }) =>
             {
-                let limit = crate::pipeline::deploy_timeout(
-                    &self.project,
-                    &crate::pipeline::Options::default(),
-                );
                 let since = primary.and_then(|p| p.created_at().or(p.updated_at()));
-                let age = since.and_then(|t| {
-                    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64);
-                    SystemTime::now().duration_since(at).ok()
-                });
-                match age.filter(|a| *a > limit) {
-                    Some(a) => Health::Unhealthy(format!(
-                        "stuck: the deployment of {} has been in progress for {} (the deploy timeout is {}): {what}",
-                        revision(current),
-                        humantime::format_duration(Duration::from_secs(a.as_secs())),
-                        humantime::format_duration(limit)
-                    )),
-                    None => Health::Starting(what),
-                }
+                starting_or_stuck(
+                    &self.project,
+                    since.map(|t| t.secs()),
+                    &format!("the deployment of {} has been in progress", revision(current)),
+                    what,
+                )
             }
             Progress::Changing(what) | Progress::RolledBack(what) | Progress::Superseded(what) => {
                 Health::Unhealthy(what)

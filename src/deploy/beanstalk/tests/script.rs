@@ -113,23 +113,7 @@ pub fn project(dir: &std::path::Path, extra: &str) -> Arc<Project> {
 }
 
 pub fn record() -> Record {
-    Record {
-        format: 1,
-        id: "20260101T000000Z-abc1234".into(),
-        app: "web".into(),
-        image: "reg.example/team/web@sha256:new".into(),
-        image_id: "sha256:new".into(),
-        registry: Some("reg.example".into()),
-        repository: "reg.example/team/web".into(),
-        tags: vec!["abc1234".into()],
-        moving_tags: vec![],
-        build_digest: None,
-        git: None,
-        created_at: "2026-01-01T00:00:00Z".into(),
-        created_by: "test".into(),
-        config_digest: "c".into(),
-        devloop_version: "0".into(),
-    }
+    Record::sample("reg.example/team/web@sha256:new")
 }
 
 /// A step context whose lines go to the test's stderr (seen with `--nocapture`).

@@ -59,23 +59,7 @@ fn live() -> Live {
 }
 
 fn record() -> Record {
-    Record {
-        format: 1,
-        id: "20260101T000000Z-abc1234".into(),
-        app: "web".into(),
-        image: "reg.example/web@sha256:new".into(),
-        image_id: "sha256:new".into(),
-        registry: Some("reg.example".into()),
-        repository: "reg.example/web".into(),
-        tags: vec!["abc1234".into()],
-        moving_tags: vec![],
-        build_digest: None,
-        git: None,
-        created_at: "2026-01-01T00:00:00Z".into(),
-        created_by: "test".into(),
-        config_digest: "c".into(),
-        devloop_version: "0".into(),
-    }
+    Record::sample("reg.example/web@sha256:new")
 }
 
 fn with_events(mut svc: Service, messages: &[(&str, &str)]) -> Service {
