@@ -48,6 +48,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Push the image to its registry and record the release')
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Roll a release out to the environment''s target')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Status, logs and resource use of what the target runs now')
+            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Build, run and watch: every save rebuilt and redeployed on the local target')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put the previous release back on the target')
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
@@ -224,6 +225,32 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'devloop;dev' {
+            [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit')
+            [CompletionResult]::new('--timeout', '--timeout', [CompletionResultType]::ParameterName, 'How long a redeploy may take to become healthy, e.g. 30s')
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from the shared config files (overrides aws.profile)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--no-cache', '--no-cache', [CompletionResultType]::ParameterName, 'Build even when an identical image exists, without the daemon''s layer cache')
+            [CompletionResult]::new('--test', '--test', [CompletionResultType]::ParameterName, 'Run the host and image tests before each redeploy')
+            [CompletionResult]::new('--keep', '--keep', [CompletionResultType]::ParameterName, 'Leave the last version running when dev stops')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'devloop;rollback' {
             [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'Release to go back to [default: the one before the current]')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
@@ -325,6 +352,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('release', 'release', [CompletionResultType]::ParameterValue, 'Push the image to its registry and record the release')
             [CompletionResult]::new('deploy', 'deploy', [CompletionResultType]::ParameterValue, 'Roll a release out to the environment''s target')
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Status, logs and resource use of what the target runs now')
+            [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Build, run and watch: every save rebuilt and redeployed on the local target')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put the previous release back on the target')
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
@@ -351,6 +379,9 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;help;monitor' {
+            break
+        }
+        'devloop;help;dev' {
             break
         }
         'devloop;help;rollback' {

@@ -25,6 +25,9 @@ _devloop() {
             devloop,deploy)
                 cmd="devloop__subcmd__deploy"
                 ;;
+            devloop,dev)
+                cmd="devloop__subcmd__dev"
+                ;;
             devloop,doctor)
                 cmd="devloop__subcmd__doctor"
                 ;;
@@ -61,6 +64,9 @@ _devloop() {
             devloop__subcmd__help,deploy)
                 cmd="devloop__subcmd__help__subcmd__deploy"
                 ;;
+            devloop__subcmd__help,dev)
+                cmd="devloop__subcmd__help__subcmd__dev"
+                ;;
             devloop__subcmd__help,doctor)
                 cmd="devloop__subcmd__help__subcmd__doctor"
                 ;;
@@ -95,7 +101,7 @@ _devloop() {
 
     case "${cmd}" in
         devloop)
-            opts="-C -c -e -o -q -v -j -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help --version init plan build test release deploy monitor rollback ship doctor completions help"
+            opts="-C -c -e -o -q -v -j -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help --version init plan build test release deploy monitor dev rollback ship doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -338,6 +344,72 @@ _devloop() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devloop__subcmd__dev)
+            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --test --keep --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --buildkit)
+                    COMPREPLY=($(compgen -W "true false" -- "${cur}"))
+                    return 0
+                    ;;
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --chdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devloop__subcmd__doctor)
             opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -397,7 +469,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__help)
-            opts="init plan build test release deploy monitor rollback ship doctor completions help"
+            opts="init plan build test release deploy monitor dev rollback ship doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -439,6 +511,20 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__help__subcmd__deploy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__help__subcmd__dev)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )

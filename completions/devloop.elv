@@ -45,6 +45,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand release 'Push the image to its registry and record the release'
             cand deploy 'Roll a release out to the environment''s target'
             cand monitor 'Status, logs and resource use of what the target runs now'
+            cand dev 'Build, run and watch: every save rebuilt and redeployed on the local target'
             cand rollback 'Put the previous release back on the target'
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
@@ -213,6 +214,31 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'devloop;dev'= {
+            cand --buildkit 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit'
+            cand --timeout 'How long a redeploy may take to become healthy, e.g. 30s'
+            cand -C 'Run as if started in DIR'
+            cand --chdir 'Run as if started in DIR'
+            cand -c 'Use this config file instead of searching for devloop.toml'
+            cand --config 'Use this config file instead of searching for devloop.toml'
+            cand -e 'Environment from [env.<NAME>] to use'
+            cand --env 'Environment from [env.<NAME>] to use'
+            cand -o 'Output format: live text, or one JSON event per line'
+            cand --output 'Output format: live text, or one JSON event per line'
+            cand --profile 'AWS profile from the shared config files (overrides aws.profile)'
+            cand -j 'How many steps may run at once [default: number of CPUs]'
+            cand --jobs 'How many steps may run at once [default: number of CPUs]'
+            cand --no-cache 'Build even when an identical image exists, without the daemon''s layer cache'
+            cand --test 'Run the host and image tests before each redeploy'
+            cand --keep 'Leave the last version running when dev stops'
+            cand -q 'Print only errors and the final verdict'
+            cand --quiet 'Print only errors and the final verdict'
+            cand -v 'Print more (repeat for even more)'
+            cand --verbose 'Print more (repeat for even more)'
+            cand --no-color 'Disable colors (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'devloop;rollback'= {
             cand --to 'Release to go back to [default: the one before the current]'
             cand -C 'Run as if started in DIR'
@@ -310,6 +336,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand release 'Push the image to its registry and record the release'
             cand deploy 'Roll a release out to the environment''s target'
             cand monitor 'Status, logs and resource use of what the target runs now'
+            cand dev 'Build, run and watch: every save rebuilt and redeployed on the local target'
             cand rollback 'Put the previous release back on the target'
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
@@ -329,6 +356,8 @@ set edit:completion:arg-completer[devloop] = {|@words|
         &'devloop;help;deploy'= {
         }
         &'devloop;help;monitor'= {
+        }
+        &'devloop;help;dev'= {
         }
         &'devloop;help;rollback'= {
         }

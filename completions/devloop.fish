@@ -43,6 +43,7 @@ complete -c devloop -n "__fish_devloop_needs_command" -f -a "test" -d 'Run the [
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "release" -d 'Push the image to its registry and record the release'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "deploy" -d 'Roll a release out to the environment\'s target'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "dev" -d 'Build, run and watch: every save rebuilt and redeployed on the local target'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "rollback" -d 'Put the previous release back on the target'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
@@ -147,6 +148,23 @@ complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s q -l quiet -
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -l buildkit -d 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit' -r -f -a "true\t''
+false\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -l timeout -d 'How long a redeploy may take to become healthy, e.g. 30s' -r
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -l test -d 'Run the host and image tests before each redeploy'
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -l keep -d 'Leave the last version running when dev stops'
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s h -l help -d 'Print help'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l to -d 'Release to go back to [default: the one before the current]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
@@ -201,15 +219,16 @@ complete -c devloop -n "__fish_devloop_using_subcommand completions" -s q -l qui
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "init" -d 'Write a commented devloop.toml for the project in this directory'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "plan" -d 'Show what a command would do, with no side effects'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "build" -d 'Build the image (skipped when an identical build exists)'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "test" -d 'Run the [[test]] entries against the built image'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "release" -d 'Push the image to its registry and record the release'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "deploy" -d 'Roll a release out to the environment\'s target'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "rollback" -d 'Put the previous release back on the target'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "completions" -d 'Print shell completions'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor rollback ship doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "init" -d 'Write a commented devloop.toml for the project in this directory'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "plan" -d 'Show what a command would do, with no side effects'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "build" -d 'Build the image (skipped when an identical build exists)'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "test" -d 'Run the [[test]] entries against the built image'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "release" -d 'Push the image to its registry and record the release'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "deploy" -d 'Roll a release out to the environment\'s target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "dev" -d 'Build, run and watch: every save rebuilt and redeployed on the local target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "rollback" -d 'Put the previous release back on the target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "completions" -d 'Print shell completions'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -97,6 +97,8 @@ pub enum Command {
     Deploy(DeployArgs),
     /// Status, logs and resource use of what the target runs now
     Monitor(MonitorArgs),
+    /// Build, run and watch: every save rebuilt and redeployed on the local target
+    Dev(DevArgs),
     /// Put the previous release back on the target
     Rollback(RollbackArgs),
     /// The whole loop: build → test → release → deploy
@@ -244,6 +246,21 @@ pub struct ShipArgs {
     pub junit: Option<PathBuf>,
     #[command(flatten)]
     pub deploy: DeployArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DevArgs {
+    #[command(flatten)]
+    pub build: BuildArgs,
+    /// Run the host and image tests before each redeploy
+    #[arg(long)]
+    pub test: bool,
+    /// Leave the last version running when dev stops
+    #[arg(long)]
+    pub keep: bool,
+    /// How long a redeploy may take to become healthy, e.g. 30s
+    #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

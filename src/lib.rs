@@ -24,6 +24,7 @@ mod cli;
 mod cmd;
 mod config;
 mod deploy;
+mod dev;
 mod docker;
 mod engine;
 mod error;

@@ -1,6 +1,7 @@
 //! One thin module per subcommand: turn arguments into a pipeline (or a small operation) and run it.
 
 mod completions;
+mod dev;
 mod doctor;
 mod init;
 mod junit;
@@ -134,6 +135,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {
             },
         ),
         Command::Monitor(args) => monitor::run(&ctx, &args),
+        Command::Dev(args) => dev::run(&ctx, args),
         Command::Rollback(args) => rollback::run(&ctx, &args),
     }
 }

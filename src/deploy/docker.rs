@@ -442,6 +442,20 @@ impl Target for Docker {
         Ok(st)
     }
 
+    async fn remove(&self, release: &str) -> Result<bool> {
+        let name = self.name();
+        let mut removed = false;
+        for n in [name.clone(), format!("{name}-next"), format!("{name}-prev")] {
+            if let Some(d) = self.find(&n).await? {
+                if d.release.as_deref() == Some(release) {
+                    d.container.remove().await?;
+                    removed = true;
+                }
+            }
+        }
+        Ok(removed)
+    }
+
     async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()> {
         let daemon = self.project.daemon().await?;
         logs::stream(daemon, &self.name(), false, q, out).await

@@ -177,6 +177,14 @@ pub trait Target: Send + Sync {
     async fn status(&self, metrics: Option<Duration>) -> Result<Status>;
     /// The app's logs, each line handed to `out`, until the source ends (or forever with `follow`).
     async fn logs(&self, q: &LogQuery, out: &mut (dyn FnMut(LogLine) + Send)) -> Result<()>;
+    /// Remove the deployment if it runs `release` (what `devloop dev` started); anything else is
+    /// left alone. Returns whether something was removed. Local targets only.
+    async fn remove(&self, _release: &str) -> Result<bool> {
+        Err(Error::not_available(&format!(
+            "removing a deployment on {}",
+            self.name()
+        )))
+    }
 }
 
 /// Open the environment's target. The only place that matches on the kind of target.

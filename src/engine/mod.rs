@@ -7,7 +7,7 @@
 mod runner;
 mod step;
 
-pub use runner::{Report, Runner, StepResult};
+pub use runner::{Report, Runner, Signals, StepResult};
 pub use step::{Done, Outcome, Step, StepCtx, StepPlan};
 
 #[cfg(test)]

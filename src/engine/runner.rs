@@ -290,20 +290,20 @@ impl Runner {
 }
 
 /// Ctrl-C and SIGTERM (what CI runners send on cancel) as one stream.
-struct Signals {
+pub struct Signals {
     #[cfg(unix)]
     term: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
-    fn new() -> Self {
+    pub fn new() -> Self {
         Signals {
             #[cfg(unix)]
             term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
         }
     }
 
-    async fn recv(&mut self) {
+    pub async fn recv(&mut self) {
         #[cfg(unix)]
         {
             let term = async {

@@ -33,12 +33,15 @@ pub struct Options {
     /// Live progress bars (stderr is a terminal and not CI).
     pub live: bool,
     pub color: bool,
-    /// 0 = normal, -1 = quiet, 1+ = verbose.
+    /// 0 = normal, -1 = quiet, 1+ = verbose; [`SILENT`]: nothing at all.
     pub verbosity: i8,
     /// GitHub Actions workflow commands and step summary.
     pub github: bool,
     pub step_summary: Option<PathBuf>,
 }
+
+/// The verbosity of a printer whose caller reports every outcome itself (`devloop dev`).
+pub const SILENT: i8 = i8::MIN;
 
 /// Cheap to clone; every clone writes through the same state.
 #[derive(Clone)]

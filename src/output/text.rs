@@ -222,7 +222,7 @@ impl TextRenderer {
             Outcome::NotRun(_) => ("·", "2"),
         };
         let failed = matches!(outcome, Outcome::Failed(_));
-        if o.verbosity < 0 && !failed {
+        if (o.verbosity < 0 && !failed) || o.verbosity == super::SILENT {
             return;
         }
         let msg = mask.apply(&outcome.message());
@@ -405,6 +405,9 @@ impl TextRenderer {
     }
 
     pub fn warn(&mut self, message: &str, o: &Options) {
+        if o.verbosity == super::SILENT {
+            return;
+        }
         self.println(&format!("{} {message}", paint(o, "1;33", "warning:")));
         if o.github {
             eprint_line(&format!("::warning title=devloop::{}", gh_escape(message)));

@@ -166,7 +166,9 @@ impl Project {
     }
 }
 
+pub use build::step as build_step;
 pub use deploy::timeout as deploy_timeout;
+pub use test::steps as test_steps;
 
 /// Options from the command line that shape the steps.
 #[derive(Debug, Clone, Default)]

@@ -455,6 +455,27 @@ impl Target for Swarm {
         let daemon = self.daemon().await?;
         logs::stream(daemon, &self.name(), true, q, out).await
     }
+
+    async fn remove(&self, release: &str) -> Result<bool> {
+        let daemon = self.daemon().await?;
+        let name = self.name();
+        let Some(svc) = find_service(daemon, &name).await? else {
+            return Ok(false);
+        };
+        let ours = svc
+            .spec
+            .and_then(|s| s.labels)
+            .and_then(|l| l.get(LABEL_RELEASE).cloned());
+        if ours.as_deref() != Some(release) {
+            return Ok(false);
+        }
+        daemon
+            .client
+            .delete_service(&name)
+            .await
+            .map_err(|e| api_error(&format!("cannot remove service {name}"), e))?;
+        Ok(true)
+    }
 }
 
 /// Tasks of the service, with their states.

@@ -1,0 +1,409 @@
+//! `devloop dev`: edit → build → run → look, on the environment's local target. The same build
+//! (content-addressed: a change the build does not see costs nothing), the same tests and the
+//! same deploy path and health gate as `ship`; on every save one line says what changed, how long
+//! each part took and where it serves. A failed build or health check leaves the previous version
+//! serving; the next save tries again. Ctrl-C removes what `dev` started unless `--keep`.
+
+mod screen;
+mod watch;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::json;
+
+use crate::config::schema::TestKind;
+use crate::config::TargetKind;
+use crate::deploy::{self, LogQuery, Target};
+use crate::engine::{Outcome, Report, Runner, Signals, Step, StepPlan};
+use crate::error::{Error, ExitKind, Result};
+use crate::output::{Options as PrinterOptions, Printer};
+use crate::pipeline::{self, Project};
+use crate::release::Record;
+use screen::Screen;
+use watch::Watcher;
+
+/// What `devloop dev` was asked for.
+#[derive(Debug, Clone)]
+pub struct DevOptions {
+    /// Run the `host` and `image` tests before each redeploy.
+    pub test: bool,
+    /// Leave the last version running on exit.
+    pub keep: bool,
+    pub pipeline: pipeline::Options,
+    pub jobs: usize,
+}
+
+/// How one rebuild ended.
+struct Cycle {
+    line: String,
+    event: serde_json::Value,
+    /// The dev release now serving, when this rebuild deployed one.
+    release: Option<String>,
+    url: Option<String>,
+    interrupted: bool,
+}
+
+pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> Result<i32> {
+    let env = project.config.require_env()?.to_string();
+    if let Some(t @ (TargetKind::Ecs | TargetKind::Beanstalk)) = project.config.target() {
+        return Err(Error::usage(format!(
+            "devloop dev runs on a local target, and environment \"{env}\" deploys to {}",
+            t.as_str()
+        ))
+        .with_hint("choose an environment whose deploy.target is docker or swarm with -e"));
+    }
+    let target: Arc<dyn Target> = Arc::from(deploy::open(&project)?);
+    let screen = Arc::new(Screen::new(printer.clone()));
+    // Watching starts before the first build, so a save during it is not lost.
+    let mut watcher = Watcher::start(&project)?;
+    let quiet = quiet_printer(&project);
+    let logs = tokio::spawn(follow_logs(target.clone(), screen.clone()));
+    let context = project.config.context_dir();
+    let mut ours: Vec<String> = Vec::new();
+    let mut serving: Option<String> = None;
+    let mut changed: Vec<String> = Vec::new();
+    // Ctrl-C and SIGTERM: during a rebuild the engine stops it; between rebuilds, this does.
+    let mut signals = Signals::new();
+    let code = loop {
+        screen.status(&format!("building{}…", changes(&changed)));
+        let c = cycle(&project, &target, &opts, &quiet, &changed).await?;
+        if let Some(r) = &c.release {
+            if !ours.contains(r) {
+                ours.push(r.clone());
+            }
+        }
+        serving = c.url.clone().or(serving);
+        screen.line(&c.line, c.event);
+        if c.interrupted {
+            break 130;
+        }
+        screen.status(&format!(
+            "{} · watching {} (Ctrl-C to stop)",
+            serving
+                .as_deref()
+                .map(|u| format!("serving {u}"))
+                .unwrap_or_else(|| "nothing serving yet".into()),
+            context.display()
+        ));
+        changed = tokio::select! {
+            batch = watcher.next_batch() => match batch {
+                Some(b) => b,
+                None => break 1,
+            },
+            _ = signals.recv() => break 130,
+        };
+    };
+    logs.abort();
+    screen.finish();
+    let name = target.name();
+    if opts.keep {
+        screen.line(
+            &format!("left {name} running"),
+            json!({ "event": "dev_stopped", "kept": true, "name": name }),
+        );
+        return Ok(code);
+    }
+    let mut removed = false;
+    for r in &ours {
+        removed |= target.remove(r).await?;
+    }
+    screen.line(
+        &if removed {
+            format!("removed {name}")
+        } else {
+            "nothing of dev's is running".to_string()
+        },
+        json!({ "event": "dev_stopped", "kept": false, "name": name, "removed": removed }),
+    );
+    Ok(code)
+}
+
+/// The engine's own output is replaced by one line per rebuild: a printer that says nothing
+/// (failures come from the report), masking the same secrets.
+fn quiet_printer(project: &Project) -> Printer {
+    let quiet = Printer::new(PrinterOptions {
+        verbosity: crate::output::SILENT,
+        ..Default::default()
+    });
+    quiet.add_secrets(project.config.secrets.iter().cloned());
+    quiet
+}
+
+/// " (www/index.html changed)", " (3 files changed)", or nothing for the first build.
+fn changes(changed: &[String]) -> String {
+    match changed {
+        [] => String::new(),
+        [one] => format!(" ({one} changed)"),
+        [a, b] => format!(" ({a}, {b} changed)"),
+        [a, rest @ ..] => format!(" ({a} and {} more changed)", rest.len()),
+    }
+}
+
+fn secs(d: Duration) -> String {
+    format!("{:.2}s", d.as_secs_f64())
+}
+
+fn clock() -> String {
+    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
+    now.get(11..19).unwrap_or(&now).to_string()
+}
+
+/// The last lines of a failure's output (build, test, or the new container's logs), indented
+/// under the one-liner.
+fn tail(err: &Error) -> String {
+    let skip = err.detail.len().saturating_sub(8);
+    err.detail[skip..]
+        .iter()
+        .map(|l| format!("\n    {l}"))
+        .collect()
+}
+
+/// The first failed step of a report: its name and why.
+fn failure(report: &Report) -> Option<(String, crate::error::Error)> {
+    report.results.iter().find_map(|r| match &r.outcome {
+        Outcome::Failed(e) => Some((r.name.clone(), e.clone())),
+        _ => None,
+    })
+}
+
+/// The release a dev build deploys: local (never pushed), never written to the ledger.
+fn dev_record(project: &Project, build: &serde_json::Value) -> Result<Record> {
+    let text = |k: &str| build[k].as_str().unwrap_or_default().to_string();
+    let (image_id, digest) = (text("image_id"), text("digest"));
+    if image_id.is_empty() || digest.len() < 12 {
+        return Err(Error::failed("the build step reported no image"));
+    }
+    Ok(Record {
+        format: 1,
+        id: format!("dev-{}", &digest[..12]),
+        app: project.config.app().to_string(),
+        image: build["refs"][0].as_str().unwrap_or(&image_id).to_string(),
+        image_id,
+        registry: None,
+        repository: project.config.image_name().to_string(),
+        tags: Vec::new(),
+        moving_tags: Vec::new(),
+        build_digest: Some(digest),
+        git: None,
+        created_at: humantime::format_rfc3339_millis(SystemTime::now()).to_string(),
+        created_by: "devloop dev".into(),
+        config_digest: String::new(),
+        devloop_version: env!("CARGO_PKG_VERSION").into(),
+    })
+}
+
+/// `http://127.0.0.1:8080/` from a published port (`0.0.0.0:8080->80/tcp`, `8080->80`).
+fn url(ports: &[String]) -> Option<String> {
+    let host = ports.first()?.split("->").next()?;
+    let port = host.rsplit(':').next()?;
+    (!port.is_empty() && port != "0").then(|| format!("http://127.0.0.1:{port}/"))
+}
+
+/// Build (and test), then deploy through the gate; one line and one event say how it went.
+async fn cycle(
+    project: &Arc<Project>,
+    target: &Arc<dyn Target>,
+    opts: &DevOptions,
+    quiet: &Printer,
+    changed: &[String],
+) -> Result<Cycle> {
+    let what = if changed.is_empty() {
+        "started".to_string()
+    } else {
+        changes(changed).trim().trim_matches(['(', ')']).to_string()
+    };
+    let mut steps = vec![pipeline::build_step(project, &opts.pipeline)];
+    if opts.test {
+        let mut o = opts.pipeline.clone();
+        o.tests = project
+            .config
+            .doc
+            .tests
+            .iter()
+            .filter(|t| t.kind != TestKind::Service)
+            .map(|t| t.name.get_ref().clone())
+            .collect();
+        if !o.tests.is_empty() {
+            steps.extend(pipeline::test_steps(project, &o, true)?);
+        }
+    }
+    let built = Runner::new(opts.jobs, quiet.clone()).run(steps).await?;
+    let took = |r: &Report, prefix: &str| {
+        r.results
+            .iter()
+            .filter(|s| s.name.starts_with(prefix))
+            .map(|s| s.duration)
+            .max()
+    };
+    let (build_time, test_time) = (took(&built, "build"), took(&built, "test:"));
+    let mut event = json!({
+        "event": "rebuild",
+        "changed": changed,
+        "build_secs": build_time.map(|d| d.as_secs_f64()),
+        "test_secs": test_time.map(|d| d.as_secs_f64()),
+    });
+    let mut parts = Vec::new();
+    if let Some(d) = build_time {
+        let skipped = built
+            .results
+            .iter()
+            .any(|s| s.name == "build" && matches!(s.outcome, Outcome::Skipped(_)));
+        parts.push(format!(
+            "{} {}",
+            if skipped { "build up to date" } else { "built" },
+            secs(d)
+        ));
+    }
+    if let Some(d) = test_time {
+        parts.push(format!("tested {}", secs(d)));
+    }
+    let interrupted = |event: serde_json::Value| Cycle {
+        line: format!("{} {what}: interrupted", clock()),
+        event,
+        release: None,
+        url: None,
+        interrupted: true,
+    };
+    if built.interrupted {
+        return Ok(interrupted(event));
+    }
+    if let Some((step, err)) = failure(&built) {
+        event["error"] = json!({ "step": step, "message": err.message, "detail": err.detail });
+        return Ok(Cycle {
+            line: format!(
+                "{} {what}: {step} failed: {}; the previous version keeps serving (save again to retry){}",
+                clock(),
+                err.message,
+                tail(&err)
+            ),
+            event,
+            release: None,
+            url: None,
+            interrupted: false,
+        });
+    }
+    let result = built
+        .results
+        .iter()
+        .find(|s| s.name == "build")
+        .map(|s| s.result.clone())
+        .unwrap_or_default();
+    let record = dev_record(project, &result)?;
+    let deploy_started = Instant::now();
+    let (t, p, r) = (target.clone(), project.clone(), record.clone());
+    let timeout = pipeline::deploy_timeout(project, &opts.pipeline);
+    let step = Step::new(
+        "deploy",
+        StepPlan {
+            action: format!("deploy {} to {}", record.id, target.name()),
+            details: json!({}),
+        },
+        move |ctx| async move {
+            deploy::deploy_step(t.as_ref(), &p, &r, &ctx, timeout, false, false).await
+        },
+    );
+    let deployed = Runner::new(1, quiet.clone()).run(vec![step]).await?;
+    let deploy_time = deploy_started.elapsed();
+    event["deploy_secs"] = json!(deploy_time.as_secs_f64());
+    event["release"] = json!(record.id);
+    if deployed.interrupted {
+        return Ok(interrupted(event));
+    }
+    let serving_url = target.status(None).await.ok().and_then(|s| url(&s.ports));
+    event["url"] = json!(serving_url);
+    let outcome = deployed.results.first().map(|s| s.outcome.clone());
+    let (said, release) = match outcome {
+        Some(Outcome::Done(_)) => (format!("deployed {}", secs(deploy_time)), Some(record.id)),
+        Some(Outcome::Skipped(_)) => ("nothing to redeploy".to_string(), Some(record.id)),
+        Some(Outcome::Failed(e)) if e.kind == ExitKind::RolledBack => {
+            event["error"] = json!({ "step": "deploy", "message": e.message, "detail": e.detail });
+            (
+                format!(
+                    "not healthy: {}; the previous version keeps serving (save again to retry){}",
+                    e.message,
+                    tail(&e)
+                ),
+                None,
+            )
+        }
+        Some(Outcome::Failed(e)) => {
+            event["error"] = json!({ "step": "deploy", "message": e.message, "detail": e.detail });
+            (format!("deploy failed: {}{}", e.message, tail(&e)), None)
+        }
+        _ => ("deploy did not run".to_string(), None),
+    };
+    parts.push(said);
+    event["verdict"] = json!(release.is_some());
+    let line = format!(
+        "{} {what}: {}{}",
+        clock(),
+        parts.join(", "),
+        serving_url
+            .as_deref()
+            .filter(|_| release.is_some())
+            .map(|u| format!(" → {u}"))
+            .unwrap_or_default()
+    );
+    Ok(Cycle {
+        line,
+        event,
+        release,
+        url: serving_url,
+        interrupted: false,
+    })
+}
+
+/// The app's logs, prefixed and timestamped, followed across redeploys (a new container is
+/// picked up when the old one goes away); a line is never shown twice.
+async fn follow_logs(target: Arc<dyn Target>, screen: Arc<Screen>) {
+    let mut last: std::collections::HashMap<String, SystemTime> = Default::default();
+    loop {
+        let q = LogQuery {
+            follow: true,
+            ..Default::default()
+        };
+        let screen = screen.clone();
+        let last = &mut last;
+        let _ = target
+            .logs(&q, &mut move |l| {
+                let at = humantime::parse_rfc3339_weak(l.time.trim_end_matches('Z'))
+                    .unwrap_or(SystemTime::UNIX_EPOCH);
+                if last.get(&l.source).is_some_and(|t| *t >= at) {
+                    return;
+                }
+                last.insert(l.source.clone(), at);
+                let time = l.time.get(11..23).unwrap_or(&l.time);
+                screen.line(
+                    &format!("{time} {} | {}", l.source, l.line),
+                    json!({ "event": "log", "time": l.time, "source": l.source, "line": l.line }),
+                );
+            })
+            .await;
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{changes, url};
+
+    #[test]
+    fn a_change_is_said_in_few_words_and_the_url_comes_from_the_published_port() {
+        assert_eq!(changes(&[]), "");
+        assert_eq!(changes(&["a".into()]), " (a changed)");
+        assert_eq!(
+            changes(&["a".into(), "b".into(), "c".into()]),
+            " (a and 2 more changed)"
+        );
+        assert_eq!(
+            url(&["0.0.0.0:8080->80/tcp".into()]).as_deref(),
+            Some("http://127.0.0.1:8080/")
+        );
+        assert_eq!(
+            url(&["8081->80".into()]).as_deref(),
+            Some("http://127.0.0.1:8081/")
+        );
+        assert_eq!(url(&[]), None);
+    }
+}

@@ -1,0 +1,129 @@
+//! The build context watched with the platform's file notifications (inotify, FSEvents, …),
+//! filtered as the build sees it: `.dockerignore`, never `.git` or `.devloop/`, nor editors'
+//! scratch files. A burst of writes (an editor's save) comes out as one batch; writes during a
+//! rebuild wait in the channel and come out as the next batch.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use notify::{EventKind, RecursiveMode, Watcher as _};
+use tokio::sync::mpsc;
+
+use crate::docker::context;
+use crate::docker::ignore::Ignore;
+use crate::error::{Error, Result};
+use crate::pipeline::Project;
+
+/// A batch ends after this long without a relevant write…
+const QUIET: Duration = Duration::from_millis(120);
+/// …or this long after it began, whichever comes first.
+const LONGEST: Duration = Duration::from_millis(1000);
+
+pub struct Watcher {
+    /// Kept alive: dropping it stops the notifications.
+    _inner: notify::RecommendedWatcher,
+    rx: mpsc::UnboundedReceiver<PathBuf>,
+    context: PathBuf,
+    state: PathBuf,
+    ignore: Ignore,
+    /// Files that always matter though `.dockerignore` may list them.
+    always: Vec<String>,
+}
+
+impl Watcher {
+    pub fn start(project: &Project) -> Result<Watcher> {
+        let cfg = &project.config;
+        let canon = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
+        let context = canon(cfg.context_dir());
+        let dockerfile = canon(cfg.dockerfile());
+        let ignore_file = context::ignore_file(&context, &dockerfile, true);
+        let ignore = match std::fs::read_to_string(&ignore_file) {
+            Ok(text) => Ignore::parse(&text)
+                .map_err(|e| Error::usage(format!("{}: {e}", ignore_file.display())))?,
+            Err(_) => Ignore::default(),
+        };
+        let rel = |p: &Path| {
+            p.strip_prefix(&context)
+                .ok()
+                .map(|r| r.to_string_lossy().replace('\\', "/"))
+        };
+        let always = [&dockerfile, &ignore_file]
+            .into_iter()
+            .filter_map(|p| rel(p))
+            .collect();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let mut inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
+            let Ok(event) = res else { return };
+            if matches!(
+                event.kind,
+                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
+            ) {
+                for p in event.paths {
+                    let _ = tx.send(p);
+                }
+            }
+        })
+        .map_err(|e| Error::failed(format!("cannot watch files: {e}")))?;
+        inner
+            .watch(&context, RecursiveMode::Recursive)
+            .map_err(|e| {
+                Error::failed(format!("cannot watch {}: {e}", context.display())).with_hint(
+                    "on Linux, raise fs.inotify.max_user_watches if the context is large",
+                )
+            })?;
+        Ok(Watcher {
+            _inner: inner,
+            rx,
+            state: canon(cfg.root.clone()).join(".devloop"),
+            context,
+            ignore,
+            always,
+        })
+    }
+
+    /// The path relative to the context when a change to it can change the build.
+    fn relevant(&self, p: &Path) -> Option<String> {
+        if p.starts_with(&self.state) {
+            return None;
+        }
+        let rel = p.strip_prefix(&self.context).ok()?;
+        let rel = rel.to_string_lossy().replace('\\', "/");
+        if rel.is_empty() || rel.split('/').any(|c| c == ".git" || c == ".devloop") {
+            return None;
+        }
+        let name = rel.rsplit('/').next().unwrap_or(&rel);
+        // Editors' swap, backup and lock files.
+        let scratch = name.ends_with('~')
+            || name.ends_with(".swp")
+            || name.ends_with(".swx")
+            || name.starts_with(".#")
+            || name == "4913";
+        if scratch {
+            return None;
+        }
+        if self.always.contains(&rel) || !self.ignore.excludes(&rel) {
+            Some(rel)
+        } else {
+            None
+        }
+    }
+
+    /// The next batch of changed files (relative to the context), sorted; `None` when the
+    /// notifications stopped.
+    pub async fn next_batch(&mut self) -> Option<Vec<String>> {
+        let mut changed = BTreeSet::new();
+        while changed.is_empty() {
+            let p = self.rx.recv().await?;
+            changed.extend(self.relevant(&p));
+        }
+        let began = Instant::now();
+        while began.elapsed() < LONGEST {
+            match tokio::time::timeout(QUIET, self.rx.recv()).await {
+                Ok(Some(p)) => changed.extend(self.relevant(&p)),
+                Ok(None) | Err(_) => break,
+            }
+        }
+        Some(changed.into_iter().collect())
+    }
+}
