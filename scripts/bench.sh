@@ -3,11 +3,14 @@
 # - `devloop build` against `docker build` (classic and DOCKER_BUILDKIT=1): wall time per case, and
 #   devloop's peak memory;
 # - the deploy loop on examples/hello after a one-file change: `devloop release && devloop deploy`
-#   and `devloop ship` against a plain script (docker build, docker rm -f, docker run, poll /healthz).
+#   and `devloop ship` against a plain script (docker build, docker rm -f, docker run, poll /healthz);
+# - `devloop dev` on examples/hello: from writing www/index.html to the new page being served, with
+#   BuildKit and the classic builder, against the same plain script started right after the write.
 #
 #   scripts/bench.sh            # tiny context and 20,000 files / ~400 MB
 #   FILES=2000 scripts/bench.sh # a smaller large fixture
-#   ONLY_DEPLOY=1 scripts/bench.sh # only the deploy-loop table
+#   ONLY_DEPLOY=1 scripts/bench.sh # only the deploy-loop and dev tables
+#   ONLY_DEV=1 scripts/bench.sh    # only the `devloop dev` table
 #   RUNS=5 scripts/bench.sh     # more rounds of the one-file-changed case (median shown)
 #
 # Needs a running Docker daemon (scripts/services.sh starts one) and GNU time.
@@ -179,18 +182,103 @@ bench_deploy() {
   "$DOCKER_BIN" rm -f bench-hello-local bench-hello-script >/dev/null 2>&1 || true
 }
 
+# `devloop dev` on a copy of examples/hello: the time from writing www/index.html to the page with
+# the new text being served, RUNS saves each (medians shown), with BuildKit and with the classic
+# builder; and the plain script run right after the write, as a shell user would by hand.
+dev_rows=()
+bench_dev() {
+  local dir="$WORK/hello-dev" port name
+  port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  echo "== devloop dev: examples/hello" >&2
+  docker rm -f bench-dev-local bench-dev-script >/dev/null 2>&1 || true
+  rm -rf "$dir"
+  cp -r examples/hello "$dir"
+  rm -rf "$dir/.devloop"
+  sed -i 's/^name = "hello"/name = "bench-dev"/' "$dir/devloop.toml"
+  (cd "$dir" && git init -q && git add -A && git -c user.name=bench -c user.email=bench@devloop.invalid commit -qm init)
+  # The page as the container itself serves it: polling the published port instead goes through
+  # docker-proxy, and a client hammering it slows the daemon's stop and start of containers.
+  page_has() {
+    local ip
+    ip=$("$DOCKER_BIN" inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "$name" 2>/dev/null) || return 1
+    [ -n "$ip" ] && curl -fsS --max-time 0.3 "http://$ip:80/" 2>/dev/null | grep -q "$1"
+  }
+  # save MARKER [COMMAND…]: write the page, run the command (if any), wait until it is served.
+  save() {
+    local marker=$1 t0; shift
+    t0=$(now)
+    sed -i "s|</body>|<p>$marker</p></body>|" "$dir/www/index.html"
+    if [ $# -gt 0 ]; then (cd "$dir" && "$@" >/dev/null 2>&1); fi
+    local n=0
+    # Every 50 ms, each try bounded: a connection the port accepts while no container answers
+    # behind it must not hold the clock.
+    until page_has "$marker"; do
+      sleep 0.05
+      n=$((n + 1))
+      [ "$n" -lt 600 ] || { echo "bench: $marker was never served" >&2; exit 1; }
+    done
+    secs "$t0" "$(now)"
+  }
+  dev_script() {
+    DOCKER_BUILDKIT=1 "$DOCKER_BIN" build -q -t bench-dev-script:latest . >/dev/null &&
+      "$DOCKER_BIN" rm -f bench-dev-script >/dev/null 2>&1
+    "$DOCKER_BIN" run -d --name bench-dev-script -p "127.0.0.1:$port:80" bench-dev-script:latest >/dev/null
+  }
+  local mode pid round
+  for mode in BuildKit classic; do
+    local -a args=() t=()
+    [ "$mode" = classic ] && args=(--buildkit=false)
+    name=bench-dev-local
+    (cd "$dir" && HELLO_PORT=$port exec "$DEVLOOP" dev "${args[@]}" >"$WORK/dev-$mode.log" 2>&1) &
+    pid=$!
+    save "start-$mode" >/dev/null
+    for round in $(seq "$RUNS"); do
+      t+=("$(save "$mode-$round-$RANDOM")")
+      sleep 1
+    done
+    kill -INT "$pid"
+    wait "$pid" || true
+    dev_rows+=("devloop dev ($mode)|$(median "${t[@]}") s")
+  done
+  export -f dev_script
+  export DOCKER_BIN port
+  local -a t=()
+  name=bench-dev-script
+  save "warm-script" bash -c dev_script >/dev/null
+  for round in $(seq "$RUNS"); do
+    t+=("$(save "script-$round-$RANDOM" bash -c dev_script)")
+  done
+  dev_rows+=("plain script after the write: docker build, rm -f, run (BuildKit)|$(median "${t[@]}") s")
+  "$DOCKER_BIN" rm -f bench-dev-local bench-dev-script >/dev/null 2>&1 || true
+}
+
+print_dev() {
+  printf '\n| save to served (examples/hello) | median of %s |\n|---|---|\n' "$RUNS"
+  for r in "${dev_rows[@]}"; do
+    IFS='|' read -r a b <<<"$r"
+    printf '| %s | %s |\n' "$a" "$b"
+  done
+}
+
 mkdir -p "$WORK"
+if [ -n "${ONLY_DEV:-}" ]; then
+  bench_dev
+  print_dev
+  exit 0
+fi
 if [ -z "${ONLY_DEPLOY:-}" ]; then
   bench_fixture tiny 1
   bench_fixture large "$FILES"
 fi
 bench_deploy
+bench_dev
 
 printf '\n| deploy loop, one file changed (examples/hello) | median of %s | against the plain script |\n|---|---|---|\n' "$RUNS"
 for r in "${deploy_rows[@]}"; do
   IFS='|' read -r a b c <<<"$r"
   printf '| %s | %s | %s |\n' "$a" "$b" "$c"
 done
+print_dev
 [ -n "${ONLY_DEPLOY:-}" ] && exit 0
 
 printf '\n| fixture | case | devloop build (classic) | devloop build (BuildKit) | docker build (classic) | DOCKER_BUILDKIT=1 docker build | devloop peak RSS (classic / BuildKit) |\n'

@@ -507,3 +507,23 @@ fn doctor_checks_aws_when_the_config_uses_it() {
     let report: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
     assert!(report.get("aws").is_none(), "{report}");
 }
+
+#[test]
+fn dev_refuses_an_environment_on_aws_and_changes_nothing() {
+    let toml = "[app]\nname = \"svc\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"c\"\nservice = \"s\"\n";
+    let dir = project(&[
+        ("devloop.toml", toml),
+        ("Dockerfile", "FROM busybox:1.36\n"),
+    ]);
+    let before = listing(dir.path());
+    let r = run(devloop(dir.path()).arg("dev"));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains(
+            "devloop dev runs on a local target, and environment \"default\" deploys to ecs"
+        ),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(listing(dir.path()), before);
+}

@@ -216,6 +216,17 @@ fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
     assert_eq!(event["event"], "rebuild", "{first}");
     assert_eq!(event["url"], format!("http://127.0.0.1:{port}/"), "{first}");
 
+    // A second dev for the same environment would fight the first over its container.
+    let second = run(devloop(d).arg("dev").env("HELLO_PORT", port.to_string()));
+    assert_eq!(second.code, 2, "{}", second.stderr);
+    assert!(
+        second
+            .stderr
+            .contains("devloop dev is already running for environment \"local\""),
+        "{}",
+        second.stderr
+    );
+
     // An editor's save: several writes in a few milliseconds.
     for i in 0..5 {
         write(d, "www/index.html", &format!("<h1>burst {i}</h1>\n"));

@@ -53,11 +53,12 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
         ))
         .with_hint("choose an environment whose deploy.target is docker or swarm with -e"));
     }
+    let _lock = DevLock::take(&project, &env)?;
     let target: Arc<dyn Target> = Arc::from(deploy::open(&project)?);
     let screen = Arc::new(Screen::new(printer.clone()));
     // Watching starts before the first build, so a save during it is not lost.
     let mut watcher = Watcher::start(&project)?;
-    let quiet = quiet_printer(&project);
+    let quiet = quiet_printer(&project, &printer);
     let logs = tokio::spawn(follow_logs(target.clone(), screen.clone()));
     let context = project.config.context_dir();
     let mut ours: Vec<String> = Vec::new();
@@ -67,7 +68,17 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
     let mut signals = Signals::new();
     let code = loop {
         screen.status(&format!("building{}…", changes(&changed)));
-        let c = cycle(&project, &target, &opts, &quiet, &changed).await?;
+        // An error of the loop itself (not of the build or the app) is said, and the watch goes on.
+        let c = match cycle(&project, &target, &opts, &quiet, &changed).await {
+            Ok(c) => c,
+            Err(e) => Cycle {
+                line: format!("{} error: {}", clock(), e.message),
+                event: json!({ "event": "rebuild", "changed": changed, "error": { "message": e.message } }),
+                release: None,
+                url: None,
+                interrupted: false,
+            },
+        };
         if let Some(r) = &c.release {
             if !ours.contains(r) {
                 ours.push(r.clone());
@@ -119,11 +130,68 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
     Ok(code)
 }
 
+/// One `dev` per project and environment (two would replace each other's containers):
+/// `.devloop/dev-<env>.pid`, made with create-new and removed on every exit; a file left by a
+/// process that is gone is taken over.
+struct DevLock {
+    path: std::path::PathBuf,
+}
+
+impl DevLock {
+    fn take(project: &Project, env: &str) -> Result<DevLock> {
+        let dir = project.config.root.join(".devloop");
+        let path = dir.join(format!("dev-{env}.pid"));
+        let io = |e: std::io::Error| Error::failed(format!("cannot write {}: {e}", path.display()));
+        std::fs::create_dir_all(&dir).map_err(io)?;
+        for _ in 0..2 {
+            match std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .open(&path)
+            {
+                Ok(mut f) => {
+                    use std::io::Write;
+                    write!(f, "{}", std::process::id()).map_err(io)?;
+                    return Ok(DevLock { path });
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => {
+                    let pid: i32 = std::fs::read_to_string(&path)
+                        .ok()
+                        .and_then(|s| s.trim().parse().ok())
+                        .unwrap_or(0);
+                    // Signal 0 asks only whether the process exists.
+                    let alive = pid > 0 && unsafe { libc::kill(pid, 0) } == 0;
+                    if alive {
+                        return Err(Error::usage(format!(
+                            "devloop dev is already running for environment \"{env}\" of this project (pid {pid})"
+                        ))
+                        .with_hint("stop it first (Ctrl-C in its terminal), or use another environment with -e"));
+                    }
+                    let _ = std::fs::remove_file(&path);
+                }
+                Err(e) => return Err(io(e)),
+            }
+        }
+        Err(Error::failed(format!("cannot take {}", path.display())))
+    }
+}
+
+impl Drop for DevLock {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
 /// The engine's own output is replaced by one line per rebuild: a printer that says nothing
-/// (failures come from the report), masking the same secrets.
-fn quiet_printer(project: &Project) -> Printer {
+/// (failures come from the report), masking the same secrets. With `-v` the steps speak too.
+fn quiet_printer(project: &Project, printer: &Printer) -> Printer {
+    let verbosity = if printer.verbosity() > 0 && !printer.is_json() {
+        printer.verbosity()
+    } else {
+        crate::output::SILENT
+    };
     let quiet = Printer::new(PrinterOptions {
-        verbosity: crate::output::SILENT,
+        verbosity,
         ..Default::default()
     });
     quiet.add_secrets(project.config.secrets.iter().cloned());
@@ -334,7 +402,7 @@ async fn cycle(
         _ => ("deploy did not run".to_string(), None),
     };
     parts.push(said);
-    event["verdict"] = json!(release.is_some());
+    event["served"] = json!(release.is_some());
     let line = format!(
         "{} {what}: {}{}",
         clock(),

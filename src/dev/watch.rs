@@ -23,7 +23,8 @@ const LONGEST: Duration = Duration::from_millis(1000);
 pub struct Watcher {
     /// Kept alive: dropping it stops the notifications.
     _inner: notify::RecommendedWatcher,
-    rx: mpsc::UnboundedReceiver<PathBuf>,
+    /// Each changed path, and whether the change created it.
+    rx: mpsc::UnboundedReceiver<(PathBuf, bool)>,
     context: PathBuf,
     state: PathBuf,
     ignore: Ignore,
@@ -55,12 +56,10 @@ impl Watcher {
         let (tx, rx) = mpsc::unbounded_channel();
         let mut inner = notify::recommended_watcher(move |res: notify::Result<notify::Event>| {
             let Ok(event) = res else { return };
-            if matches!(
-                event.kind,
-                EventKind::Create(_) | EventKind::Modify(_) | EventKind::Remove(_)
-            ) {
+            let created = matches!(event.kind, EventKind::Create(_));
+            if created || matches!(event.kind, EventKind::Modify(_) | EventKind::Remove(_)) {
                 for p in event.paths {
-                    let _ = tx.send(p);
+                    let _ = tx.send((p, created));
                 }
             }
         })
@@ -110,20 +109,42 @@ impl Watcher {
     }
 
     /// The next batch of changed files (relative to the context), sorted; `None` when the
-    /// notifications stopped.
+    /// notifications stopped. A file made and gone again within the batch (a tool's temporary
+    /// file, such as `sed -i`'s) changed nothing.
     pub async fn next_batch(&mut self) -> Option<Vec<String>> {
         let mut changed = BTreeSet::new();
-        while changed.is_empty() {
-            let p = self.rx.recv().await?;
-            changed.extend(self.relevant(&p));
-        }
-        let began = Instant::now();
-        while began.elapsed() < LONGEST {
-            match tokio::time::timeout(QUIET, self.rx.recv()).await {
-                Ok(Some(p)) => changed.extend(self.relevant(&p)),
-                Ok(None) | Err(_) => break,
+        let mut made = BTreeSet::new();
+        loop {
+            while changed.is_empty() {
+                let change = self.rx.recv().await?;
+                self.take(change, &mut changed, &mut made);
             }
+            let began = Instant::now();
+            while began.elapsed() < LONGEST {
+                match tokio::time::timeout(QUIET, self.rx.recv()).await {
+                    Ok(Some(change)) => self.take(change, &mut changed, &mut made),
+                    Ok(None) | Err(_) => break,
+                }
+            }
+            changed.retain(|rel| !made.contains(rel) || self.context.join(rel).exists());
+            if !changed.is_empty() {
+                return Some(changed.into_iter().collect());
+            }
+            made.clear();
         }
-        Some(changed.into_iter().collect())
+    }
+
+    fn take(
+        &self,
+        (path, created): (PathBuf, bool),
+        changed: &mut BTreeSet<String>,
+        made: &mut BTreeSet<String>,
+    ) {
+        if let Some(rel) = self.relevant(&path) {
+            if created {
+                made.insert(rel.clone());
+            }
+            changed.insert(rel);
+        }
     }
 }

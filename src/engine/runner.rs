@@ -289,34 +289,41 @@ impl Runner {
     }
 }
 
-/// Ctrl-C and SIGTERM (what CI runners send on cancel) as one stream.
+/// Ctrl-C and SIGTERM (what CI runners send on cancel) as one stream. Both are kept registered
+/// for the stream's life, so a signal that arrives between two `recv` calls is not lost.
 pub struct Signals {
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
     #[cfg(unix)]
     term: Option<tokio::signal::unix::Signal>,
 }
 
 impl Signals {
     pub fn new() -> Self {
+        #[cfg(unix)]
+        use tokio::signal::unix::{signal, SignalKind};
         Signals {
             #[cfg(unix)]
-            term: tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok(),
+            int: signal(SignalKind::interrupt()).ok(),
+            #[cfg(unix)]
+            term: signal(SignalKind::terminate()).ok(),
         }
     }
 
     pub async fn recv(&mut self) {
         #[cfg(unix)]
         {
-            let term = async {
-                match self.term.as_mut() {
+            async fn next(s: Option<&mut tokio::signal::unix::Signal>) {
+                match s {
                     Some(s) => {
                         s.recv().await;
                     }
                     None => std::future::pending::<()>().await,
                 }
-            };
+            }
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
-                _ = term => {}
+                _ = next(self.int.as_mut()) => {}
+                _ = next(self.term.as_mut()) => {}
             }
         }
         #[cfg(not(unix))]

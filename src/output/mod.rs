@@ -75,6 +75,10 @@ impl Printer {
         }
     }
 
+    pub fn verbosity(&self) -> i8 {
+        self.inner.opts.verbosity
+    }
+
     pub fn is_json(&self) -> bool {
         self.inner.opts.format == Format::Json
     }
