@@ -20,10 +20,10 @@ struct Dev {
 }
 
 impl Dev {
+    /// `devloop ARGS…` (which include `dev`) in `dir`.
     fn start(dir: &std::path::Path, port: u16, args: &[&str]) -> Dev {
         let mut child = devloop(dir)
             .args(args)
-            .arg("dev")
             .env("HELLO_PORT", port.to_string())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -141,7 +141,7 @@ fn a_save_is_served_a_broken_save_keeps_the_old_version_and_ctrl_c_leaves_nothin
     };
     let (dir, port) = (example_as("hello", &app), free_port());
     let d = dir.path();
-    let dev = Dev::start(d, port, &[]);
+    let dev = Dev::start(d, port, &["dev"]);
     let first = dev
         .next_rebuild(Duration::from_secs(120))
         .unwrap_or_default();
@@ -208,7 +208,7 @@ fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
     let (dir, port) = (example_as("hello", &app), free_port());
     let d = dir.path();
     // With -o json: one event per rebuild.
-    let dev = Dev::start(d, port, &["-o", "json"]);
+    let dev = Dev::start(d, port, &["-o", "json", "dev"]);
     let first = dev
         .next_rebuild(Duration::from_secs(120))
         .unwrap_or_default();
@@ -268,6 +268,42 @@ fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
         "an ignored file rebuilds nothing"
     );
 
+    assert_eq!(dev.interrupt(), Some(130));
+    assert!(deployed(&app).is_empty());
+}
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn with_test_a_failing_test_keeps_the_old_version_serving() {
+    require_docker();
+    let app = unique("dl-devt");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let (dir, port) = (example_as("hello", &app), free_port());
+    let d = dir.path();
+    let dev = Dev::start(d, port, &["dev", "--test"]);
+    let first = dev
+        .next_rebuild(Duration::from_secs(120))
+        .unwrap_or_default();
+    assert!(
+        first.contains("tested") && first.contains("deployed"),
+        "{first}"
+    );
+    // The host test greps the page for <h1>: a page without one fails it before any deploy.
+    write(d, "www/index.html", "<p>no heading</p>\n");
+    let line = dev
+        .next_rebuild(Duration::from_secs(60))
+        .unwrap_or_default();
+    assert!(line.contains("test:page failed"), "{line}");
+    assert!(
+        page(port).contains("Hello from devloop"),
+        "the old version still serves"
+    );
     assert_eq!(dev.interrupt(), Some(130));
     assert!(deployed(&app).is_empty());
 }
