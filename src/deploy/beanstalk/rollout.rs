@@ -131,9 +131,22 @@ impl Beanstalk {
                 ))
                 .with_hint(format!("fix the bundle, or delete the version with `aws elasticbeanstalk delete-application-version --application-name {app} --version-label {label}`")));
             }
-            Some(_) => {
+            Some(v)
+                if matches!(
+                    v.status(),
+                    Some(
+                        ApplicationVersionStatus::Processed | ApplicationVersionStatus::Unprocessed
+                    )
+                ) =>
+            {
                 ctx.log(format!(
                     "application version {label} exists (same release, same bundle); nothing uploaded or created"
+                ));
+                return Ok(());
+            }
+            Some(_) => {
+                ctx.log(format!(
+                    "application version {label} exists and is still being processed; waiting for it"
                 ));
             }
             None => {

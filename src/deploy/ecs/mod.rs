@@ -134,20 +134,28 @@ impl Ecs {
 
     /// The ledger's release whose image a task definition runs.
     async fn release_of(&self, task_def: &TaskDefinition) -> Result<Option<String>> {
+        let records = crate::release::history(&self.project).await?;
+        Ok(release_by_image(&records, self.image_in(task_def)))
+    }
+
+    /// The image `container` runs in a task definition.
+    fn image_in<'a>(&self, td: &'a TaskDefinition) -> Option<&'a str> {
         let container = self.container();
-        let image = task_def
-            .container_definitions()
+        td.container_definitions()
             .iter()
             .find(|c| c.name() == Some(container.as_str()))
-            .and_then(|c| c.image());
-        let Some(image) = image else { return Ok(None) };
-        let records = crate::release::history(&self.project).await?;
-        Ok(records
-            .iter()
-            .rev()
-            .find(|r| r.image == image)
-            .map(|r| r.id.clone()))
+            .and_then(|c| c.image())
     }
+}
+
+/// The newest release in the ledger with this image.
+fn release_by_image(records: &[Record], image: Option<&str>) -> Option<String> {
+    let image = image?;
+    records
+        .iter()
+        .rev()
+        .find(|r| r.image == image)
+        .map(|r| r.id.clone())
 }
 
 #[async_trait]

@@ -11,7 +11,7 @@ use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 
 use super::verdict::{judge, revision, Progress};
-use super::{Ecs, Live};
+use super::{release_by_image, Ecs, Live};
 use crate::aws::logs::Source;
 use crate::aws::metrics::Query;
 use crate::deploy::metrics::Metric;
@@ -28,15 +28,6 @@ fn rfc3339(t: &DateTime) -> String {
 }
 
 impl Ecs {
-    /// The image `container` runs in a task definition.
-    fn image_in<'a>(&self, td: &'a TaskDefinition) -> Option<&'a str> {
-        let container = self.container();
-        td.container_definitions()
-            .iter()
-            .find(|c| c.name() == Some(container.as_str()))
-            .and_then(|c| c.image())
-    }
-
     /// The release of each deployment's revision, from the ledger by image.
     async fn releases(
         &self,
@@ -44,15 +35,7 @@ impl Ecs {
         live: &Live,
         records: &[Record],
     ) -> HashMap<String, Option<String>> {
-        let by_image = |image: Option<&str>| {
-            image.and_then(|i| {
-                records
-                    .iter()
-                    .rev()
-                    .find(|r| r.image == i)
-                    .map(|r| r.id.clone())
-            })
-        };
+        let by_image = |image: Option<&str>| release_by_image(records, image);
         let mut out = HashMap::new();
         for d in live.service.deployments() {
             let Some(arn) = d.task_definition() else {
@@ -89,13 +72,7 @@ impl Ecs {
         let mut st = Status::empty(&self.project, "ecs", &self.name());
         st.state = svc.status().unwrap_or("unknown").to_lowercase();
         st.image = self.image_in(&live.task_def).map(str::to_string);
-        st.release = st.image.as_deref().and_then(|i| {
-            records
-                .iter()
-                .rev()
-                .find(|r| r.image == i)
-                .map(|r| r.id.clone())
-        });
+        st.release = release_by_image(&records, st.image.as_deref());
         st.replicas_running = Some(svc.running_count().max(0) as usize);
         st.replicas_desired = Some(svc.desired_count().max(0) as usize);
         let releases = self.releases(client, &live, &records).await;
