@@ -195,6 +195,9 @@ pub struct DeployArgs {
     /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
     #[arg(long)]
     pub force_unlock: bool,
+    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    #[arg(long, conflicts_with = "force_unlock")]
+    pub no_lock: bool,
 }
 
 #[derive(Debug, Args)]
@@ -232,6 +235,9 @@ pub struct RollbackArgs {
     /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
     #[arg(long)]
     pub force_unlock: bool,
+    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    #[arg(long, conflicts_with = "force_unlock")]
+    pub no_lock: bool,
 }
 
 #[derive(Debug, Args)]

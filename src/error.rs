@@ -48,6 +48,9 @@ pub struct Error {
     pub detail: Vec<String>,
     /// A failed step's structured result (what was deployed, the verdict), for JSON output.
     pub result: Option<Box<serde_json::Value>>,
+    /// A read that may well succeed if asked again (throttled, a server error, a timeout): inside
+    /// a watch it is no news, never a verdict.
+    pub transient: bool,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -60,6 +63,7 @@ impl Error {
             hint: None,
             detail: Vec::new(),
             result: None,
+            transient: false,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -76,6 +80,10 @@ impl Error {
     }
     pub fn with_hint(mut self, hint: impl Into<String>) -> Self {
         self.hint = Some(hint.into());
+        self
+    }
+    pub fn transient(mut self) -> Self {
+        self.transient = true;
         self
     }
     pub fn with_detail(mut self, detail: Vec<String>) -> Self {

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, SystemTime};
 
-use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat, ScanBy};
+use aws_sdk_cloudwatch::types::{
+    Dimension, Metric, MetricDataQuery, MetricStat, ScanBy, StatusCode,
+};
 use aws_sdk_cloudwatch::Client;
 use aws_smithy_types::DateTime;
 
@@ -29,10 +31,13 @@ pub fn period(window: Duration) -> i32 {
 }
 
 /// Read every query over the last `window`; returns, per query id, (epoch seconds, value) points.
+/// A series CloudWatch could not read whole (status Forbidden, InternalError, or PartialData on
+/// the last page) gets a note saying what is missing and why, never a silent "no data".
 pub async fn fetch(
     client: &Client,
     queries: &[Query],
     window: Duration,
+    notes: &mut Vec<String>,
 ) -> Result<Vec<(String, Vec<(i64, f64)>)>> {
     let period = period(window);
     let end = SystemTime::now();
@@ -69,6 +74,7 @@ pub async fn fetch(
     let mut out: Vec<(String, Vec<(i64, f64)>)> =
         queries.iter().map(|q| (q.id.clone(), Vec::new())).collect();
     let mut token = None;
+    let mut statuses: Vec<(String, StatusCode, Vec<String>)> = Vec::new();
     loop {
         let page = q
             .clone()
@@ -86,11 +92,40 @@ pub async fn fetch(
                     .zip(r.values())
                     .map(|(t, v)| (t.secs(), *v)),
             );
+            if let Some(code) = r.status_code() {
+                let said = r
+                    .messages()
+                    .iter()
+                    .filter_map(|m| m.value().map(str::to_string))
+                    .collect();
+                statuses.retain(|(id, _, _)| Some(id.as_str()) != r.id());
+                statuses.push((slot.0.clone(), code.clone(), said));
+            }
         }
         match page.next_token() {
             Some(t) => token = Some(t.to_string()),
             None => break,
         }
+    }
+    for (id, code, said) in statuses {
+        let metric = queries
+            .iter()
+            .find(|q| q.id == id)
+            .map(|q| q.metric.as_str())
+            .unwrap_or(id.as_str());
+        let why = match code.as_str().to_ascii_lowercase().as_str() {
+            "complete" => continue,
+            "forbidden" => "CloudWatch refused to read it (Forbidden): the identity needs cloudwatch:GetMetricData on this metric".to_string(),
+            "internalerror" => "CloudWatch failed to read it (InternalError); the points shown may be incomplete, try again".to_string(),
+            "partialdata" => "CloudWatch returned only part of it (PartialData); the newest points may be missing".to_string(),
+            other => format!("CloudWatch gave status \"{other}\" for it"),
+        };
+        let detail = if said.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", said.join("; "))
+        };
+        notes.push(format!("{metric}: {why}{detail}"));
     }
     Ok(out)
 }

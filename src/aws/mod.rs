@@ -71,44 +71,101 @@ pub async fn sdk_config(settings: &AwsSettings, ambient: &Ambient) -> Result<Sdk
     }
 }
 
+/// Error codes AWS services use for "slow down": a read that is asked again later, never a verdict.
+const THROTTLED: &[&str] = &[
+    "Throttling",
+    "ThrottlingException",
+    "ThrottledException",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "PriorRequestNotComplete",
+    "BandwidthLimitExceeded",
+];
+
+/// Codes that mean the credentials (or the identity's permissions) were refused.
+const REFUSED: &[&str] = &[
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "AccessDenied",
+    "AccessDeniedException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "SignatureDoesNotMatch",
+];
+
 /// Map an SDK error: no connection, or credentials refused, is exit 5; the rest a step failure.
+/// Throttling, server errors and timeouts are marked transient (see [`Error::transient`]).
 pub fn sdk_error<E>(what: &str, err: SdkError<E, HttpResponse>) -> Error
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
+    sdk_error_needing(what, None, err)
+}
+
+/// [`sdk_error`] for a call whose refusal may come as a bare HTTP 403 (S3 HEAD requests carry no
+/// body): `permission` names what the identity needs, so the message can say it.
+pub fn sdk_error_needing<E>(
+    what: &str,
+    permission: Option<&str>,
+    err: SdkError<E, HttpResponse>,
+) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
     let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+    let status = err.raw_response().map(|r| r.status().as_u16());
     match &err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
-            Error::unreachable(format!("{what}: the AWS API cannot be reached: {text}"))
+            Error::unreachable(format!("{what}: the AWS API cannot be reached: {text}")).transient()
         }
         SdkError::ServiceError(se) => {
             let code = se.err().code().unwrap_or("");
             let message = se.err().message().unwrap_or("");
-            let refused = [
-                "UnrecognizedClientException",
-                "InvalidSignatureException",
-                "AccessDenied",
-                "AccessDeniedException",
-                "ExpiredToken",
-                "ExpiredTokenException",
-                "InvalidClientTokenId",
-                "SignatureDoesNotMatch",
-            ];
+            let status = se.raw().status().as_u16();
+            if THROTTLED.contains(&code) {
+                return Error::unreachable(format!(
+                    "{what}: AWS throttled the call ({code}: {message}) and the SDK's retries ran out"
+                ))
+                .with_hint("other tools and consoles share the account's rate limit; try again in a minute")
+                .transient();
+            }
             if code.is_empty() && message.is_empty() {
-                // No AWS error at all: an HTML page or an empty body (an emulator without the call).
-                return Error::failed(format!(
-                    "{what}: the endpoint answered HTTP {} without an AWS error; it may not implement this call",
-                    se.raw().status().as_u16()
-                ));
+                // No AWS error at all: a HEAD answer (no body), an HTML page, or an emulator without the call.
+                return match status {
+                    401 | 403 => Error::unreachable(format!(
+                        "{what}: AWS refused the credentials or the permission (HTTP {status}, no error body){}",
+                        permission
+                            .map(|p| format!("; the identity needs {p}"))
+                            .unwrap_or_default()
+                    ))
+                    .with_hint("check which AWS identity devloop uses (`aws sts get-caller-identity`) and its policy"),
+                    500.. => Error::unreachable(format!(
+                        "{what}: the AWS API answered HTTP {status} without an error body"
+                    ))
+                    .transient(),
+                    _ => Error::failed(format!(
+                        "{what}: the endpoint answered HTTP {status} without an AWS error; it may not implement this call"
+                    )),
+                };
             }
             let msg = format!("{what}: {code}: {message}");
-            if refused.contains(&code) {
-                Error::unreachable(msg).with_hint(
-                    "check which AWS identity devloop uses (`aws sts get-caller-identity`)",
-                )
+            if REFUSED.contains(&code) {
+                Error::unreachable(msg).with_hint(match permission {
+                    Some(p) => format!("the identity needs {p}; check which AWS identity devloop uses (`aws sts get-caller-identity`)"),
+                    None => "check which AWS identity devloop uses (`aws sts get-caller-identity`)".to_string(),
+                })
+            } else if status >= 500 {
+                Error::unreachable(msg).transient()
             } else {
                 Error::failed(msg)
             }
+        }
+        _ if status.is_some_and(|s| s >= 500) => {
+            Error::unreachable(format!("{what}: {text}")).transient()
         }
         _ => Error::failed(format!("{what}: {text}")),
     }

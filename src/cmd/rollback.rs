@@ -42,9 +42,9 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
     };
     let timeout = pipeline::deploy_timeout(&project, &pipeline::Options::default());
     let p = project.clone();
-    let force = args.force_unlock;
+    let lock = deploy::Locking::from_flags(args.force_unlock, args.no_lock);
     let step = Step::new("rollback", plan, move |sctx| async move {
-        deploy::deploy_step(target.as_ref(), &p, &to, &sctx, timeout, force, true).await
+        deploy::deploy_step(target.as_ref(), &p, &to, &sctx, timeout, lock, true).await
     });
     let report = runtime.block_on(Runner::new(1, ctx.printer.clone()).run(vec![step]))?;
     ctx.printer.summary("rollback", &report);

@@ -421,6 +421,20 @@ pub struct BeanstalkTarget {
     pub rollback: RollbackMode,
     /// How long a deploy may take before exit 4 (default 20m; overrides deploy.timeout).
     pub timeout: Option<Duration>,
+    /// After an update completes, how long Red/Degraded health on the new version counts as
+    /// still settling (health lags the status) before it is a failure (default 2m). An ERROR or
+    /// FATAL event of the update fails it at once.
+    pub health_grace: Option<Duration>,
+}
+
+impl BeanstalkTarget {
+    pub const DEFAULT_HEALTH_GRACE: std::time::Duration = std::time::Duration::from_secs(120);
+
+    pub fn health_grace(&self) -> std::time::Duration {
+        self.health_grace
+            .map(|d| d.get())
+            .unwrap_or(Self::DEFAULT_HEALTH_GRACE)
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

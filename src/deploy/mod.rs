@@ -145,11 +145,33 @@ pub struct Diff {
     pub details: serde_json::Value,
 }
 
-/// How a rollout may proceed: until when, and whether to take a deploy lock someone else holds.
+/// How a rollout may proceed: until when, and what to do about the deploy lock.
 #[derive(Debug, Clone, Copy)]
 pub struct Rollout {
     pub deadline: Instant,
-    pub force_unlock: bool,
+    pub lock: Locking,
+}
+
+/// The deploy lock, as the command line asks for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Locking {
+    /// Take it; refuse when another deploy holds it.
+    #[default]
+    Take,
+    /// Take it even when another deploy holds it (`--force-unlock`), for a deploy that is gone.
+    Force,
+    /// Deploy without it (`--no-lock`), said in the output: for services that cannot carry one.
+    Skip,
+}
+
+impl Locking {
+    pub fn from_flags(force_unlock: bool, no_lock: bool) -> Locking {
+        match (no_lock, force_unlock) {
+            (true, _) => Locking::Skip,
+            (false, true) => Locking::Force,
+            (false, false) => Locking::Take,
+        }
+    }
 }
 
 /// One deploy target. Opened once per command by [`open`].
@@ -233,12 +255,12 @@ pub async fn deploy_step(
     record: &Record,
     ctx: &StepCtx,
     timeout: Duration,
-    force_unlock: bool,
+    lock: Locking,
     rollback: bool,
 ) -> Result<Done> {
     let how = Rollout {
         deadline: Instant::now() + timeout,
-        force_unlock,
+        lock,
     };
     let outcome = if rollback {
         target.rollback(record, ctx, &how).await?

@@ -86,7 +86,7 @@ async fn run(project: &Arc<Project>, opts: &Options, ctx: &StepCtx) -> Result<Do
         record,
         ctx,
         timeout(project, opts),
-        opts.deploy.force_unlock,
+        deploy::Locking::from_flags(opts.deploy.force_unlock, opts.deploy.no_lock),
         false,
     )
     .await

@@ -15,7 +15,7 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use zip::write::SimpleFileOptions;
 
-use crate::aws::sdk_error;
+use crate::aws::sdk_error_needing;
 use crate::config::schema::{BeanstalkTarget, BundleKind, Manifest};
 use crate::error::{Error, Result};
 
@@ -322,31 +322,42 @@ pub async fn upload(
     key: &str,
     bundle: &Bundle,
 ) -> Result<bool> {
-    match s3.head_object().bucket(bucket).key(key).send().await {
+    let what = format!("cannot look for s3://{bucket}/{key}");
+    let conditional = match s3.head_object().bucket(bucket).key(key).send().await {
         Ok(_) => return Ok(false),
-        Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => {}
+        Err(e) if e.as_service_error().is_some_and(|se| se.is_not_found()) => false,
+        // Without s3:ListBucket a missing key is a bare 403, not a 404: put only if absent.
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 403) => true,
         Err(e) => {
-            return Err(sdk_error(
-                &format!("cannot look for s3://{bucket}/{key}"),
+            return Err(sdk_error_needing(
+                &what,
+                Some("s3:GetObject on the bundle bucket"),
                 e,
             ))
         }
-    }
+    };
     let body = aws_sdk_s3::primitives::ByteStream::from_path(&bundle.path)
         .await
         .map_err(|e| Error::failed(format!("cannot read the bundle: {e}")))?;
-    s3.put_object()
+    let mut put = s3
+        .put_object()
         .bucket(bucket)
         .key(key)
         .content_type("application/zip")
-        .body(body)
-        .send()
-        .await
-        .map_err(|e| {
-            sdk_error(
-                &format!("cannot upload the bundle to s3://{bucket}/{key}"),
-                e,
-            )
-        })?;
-    Ok(true)
+        .body(body);
+    if conditional {
+        put = put.if_none_match("*");
+    }
+    match put.send().await {
+        Ok(_) => Ok(true),
+        // 412: the key exists (If-None-Match: *); a bundle is named by its digest, so it is ours.
+        Err(e) if conditional && e.raw_response().is_some_and(|r| r.status().as_u16() == 412) => {
+            Ok(false)
+        }
+        Err(e) => Err(sdk_error_needing(
+            &format!("cannot upload the bundle to s3://{bucket}/{key}"),
+            Some("s3:PutObject on the bundle bucket"),
+            e,
+        )),
+    }
 }

@@ -16,7 +16,7 @@ mod verdict;
 use std::sync::Arc;
 
 use async_trait::async_trait;
-use aws_sdk_elasticbeanstalk::types::{EnvironmentDescription, EnvironmentStatus};
+use aws_sdk_elasticbeanstalk::types::EnvironmentDescription;
 use aws_sdk_elasticbeanstalk::Client;
 use serde_json::json;
 
@@ -30,6 +30,7 @@ use crate::pipeline::Project;
 use crate::release::Record;
 use bundle::Bundle;
 use verdict::describe;
+
 
 pub struct Beanstalk {
     project: Arc<Project>,
@@ -71,13 +72,16 @@ impl Beanstalk {
             .send()
             .await
             .map_err(|e| sdk_error(&format!("cannot describe environment {name}"), e))?;
-        // Some endpoints (moto) ignore the filters: match the names here.
+        // Some endpoints (moto) ignore the filters: match the names here, in any case, as
+        // Elastic Beanstalk itself does.
         out.environments()
             .iter()
             .find(|e| {
-                e.environment_name() == Some(name.as_str())
-                    && e.application_name().is_none_or(|a| a == app)
-                    && e.status() != Some(&EnvironmentStatus::Terminated)
+                e.environment_name()
+                    .is_some_and(|n| n.eq_ignore_ascii_case(name))
+                    && e.application_name()
+                        .is_none_or(|a| a.eq_ignore_ascii_case(app))
+                    && !verdict::status_is(e, "Terminated")
             })
             .cloned()
             .ok_or_else(|| {
@@ -101,7 +105,7 @@ impl Beanstalk {
         if !apps
             .applications()
             .iter()
-            .any(|a| a.application_name() == Some(app.as_str()))
+            .any(|a| a.application_name().is_some_and(|n| n.eq_ignore_ascii_case(app)))
         {
             return Err(Error::usage(format!(
                 "Elastic Beanstalk application \"{app}\" does not exist"
@@ -109,7 +113,7 @@ impl Beanstalk {
             .with_hint("create it first, or fix deploy.beanstalk.application"));
         }
         let env = self.environment(eb).await?;
-        if env.status() != Some(&EnvironmentStatus::Ready) {
+        if !verdict::status_is(&env, "Ready") {
             return Err(self.busy(&env));
         }
         Ok(env)

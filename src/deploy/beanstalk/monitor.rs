@@ -5,9 +5,7 @@
 
 use std::time::Duration;
 
-use aws_sdk_elasticbeanstalk::types::{
-    EnvironmentDescription, EnvironmentHealthAttribute, EnvironmentStatus,
-};
+use aws_sdk_elasticbeanstalk::types::{EnvironmentDescription, EnvironmentHealthAttribute};
 use aws_sdk_elasticbeanstalk::Client;
 
 use super::verdict::{self, describe};
@@ -37,7 +35,7 @@ impl Beanstalk {
     ) -> Result<Status> {
         let env = self.environment(eb).await?;
         let mut st = Status::empty(&self.project, "beanstalk", &self.name());
-        let ready = env.status() == Some(&EnvironmentStatus::Ready);
+        let ready = verdict::status_is(&env, "Ready");
         st.state = env
             .status()
             .map(|s| s.as_str().to_lowercase())
@@ -69,9 +67,23 @@ impl Beanstalk {
     /// the deploy timeout is stuck.
     fn verdict(&self, env: &EnvironmentDescription) -> Health {
         let said = describe(env);
-        let ready = env.status() == Some(&EnvironmentStatus::Ready);
+        let ready = verdict::status_is(env, "Ready");
+        // Health lags an update: bad health within the grace after it is settling, as the
+        // deploy gate judges it.
+        let since_update = env.date_updated().and_then(|t| {
+            let at = std::time::UNIX_EPOCH + Duration::from_secs(t.secs().max(0) as u64);
+            std::time::SystemTime::now().duration_since(at).ok()
+        });
+        let grace = self.settings.health_grace();
         match verdict::health(env) {
             verdict::Health::Ok if ready => Health::Healthy(said),
+            verdict::Health::Bad(_) if ready && since_update.is_some_and(|a| a < grace) => {
+                Health::Starting(format!(
+                    "{said}; updated {}s ago, within the {}s health grace",
+                    since_update.unwrap_or_default().as_secs(),
+                    grace.as_secs()
+                ))
+            }
             verdict::Health::Bad(_) => Health::Unhealthy(said),
             _ if ready => Health::Unhealthy(said),
             _ => {
@@ -168,7 +180,7 @@ impl Beanstalk {
             Err(e) => notes.push(format!("cpu: {}", e.message)),
         }
         let period = crate::aws::metrics::period(window);
-        let data = crate::aws::metrics::fetch(cw, &queries, window).await?;
+        let data = crate::aws::metrics::fetch(cw, &queries, window, notes).await?;
         Ok(queries
             .iter()
             .zip(data)

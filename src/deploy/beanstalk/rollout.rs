@@ -7,15 +7,18 @@ use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_elasticbeanstalk::operation::RequestId;
 use aws_sdk_elasticbeanstalk::types::{
-    ApplicationVersionDescription, ApplicationVersionStatus, ConfigurationOptionSetting,
-    EnvironmentDescription, EnvironmentStatus, EventSeverity, OptionSpecification, S3Location,
+    ApplicationVersionDescription, ConfigurationOptionSetting, EnvironmentDescription,
+    OptionSpecification, S3Location,
 };
 use aws_sdk_elasticbeanstalk::Client;
 use aws_smithy_types::DateTime;
 
 use super::bundle::{self, Bundle};
 use super::settings;
-use super::verdict::{self, describe, judge, next_poll, Progress, POLL_MIN};
+use super::verdict::{
+    self, backoff, describe, jittered, judge, next_poll, severe, status_is, version_state,
+    Progress, VersionState, POLL_MIN,
+};
 use super::{Beanstalk, Clients};
 use crate::aws::sdk_error;
 use crate::config::schema::RollbackMode;
@@ -65,14 +68,15 @@ impl Beanstalk {
             .ok_or_else(|| Error::failed("CreateStorageLocation named no bucket"))
     }
 
-    /// New events for `which` since `since`, oldest first; each is returned once across calls.
+    /// New events for `which` since `since`, oldest first, as (severity, message); each is
+    /// returned once across calls. Severities are kept as sent (read them with [`severe`]).
     pub(super) async fn events(
         &self,
         eb: &Client,
         which: Events<'_>,
         since: DateTime,
         seen: &mut HashSet<String>,
-    ) -> Result<Vec<(EventSeverity, String)>> {
+    ) -> Result<Vec<(String, String)>> {
         let mut q = eb
             .describe_events()
             .application_name(&self.settings.application)
@@ -104,7 +108,9 @@ impl Beanstalk {
             .into_iter()
             .map(|e| {
                 (
-                    e.severity().cloned().unwrap_or(EventSeverity::Info),
+                    e.severity()
+                        .map(|s| s.as_str().to_string())
+                        .unwrap_or_else(|| "INFO".into()),
                     e.message().unwrap_or_default().to_string(),
                 )
             })
@@ -123,30 +129,23 @@ impl Beanstalk {
         deadline: Instant,
     ) -> Result<()> {
         let app = &self.settings.application;
-        match self.version(&c.eb, label).await? {
-            Some(v) if v.status() == Some(&ApplicationVersionStatus::Failed) => {
+        match self.version(&c.eb, label).await?.as_ref().map(version_state) {
+            Some(VersionState::Failed) => {
                 return Err(Error::failed(format!(
                     "application version {label} exists and failed processing earlier{}",
                     self.processing_errors(&c.eb, label).await
                 ))
                 .with_hint(format!("fix the bundle, or delete the version with `aws elasticbeanstalk delete-application-version --application-name {app} --version-label {label}`")));
             }
-            Some(v)
-                if matches!(
-                    v.status(),
-                    Some(
-                        ApplicationVersionStatus::Processed | ApplicationVersionStatus::Unprocessed
-                    )
-                ) =>
-            {
+            Some(VersionState::Usable) => {
                 ctx.log(format!(
                     "application version {label} exists (same release, same bundle); nothing uploaded or created"
                 ));
                 return Ok(());
             }
-            Some(_) => {
+            Some(VersionState::Working(status) | VersionState::Unknown(status)) => {
                 ctx.log(format!(
-                    "application version {label} exists and is still being processed; waiting for it"
+                    "application version {label} exists and is {status}; waiting for it to be processed"
                 ));
             }
             None => {
@@ -187,7 +186,8 @@ impl Beanstalk {
         self.wait_processed(&c.eb, label, ctx, deadline).await
     }
 
-    /// Wait until Elastic Beanstalk has validated the version's bundle.
+    /// Wait until Elastic Beanstalk has validated the version's bundle. A throttled or failed
+    /// read is no news; a status devloop does not know is named while it waits and at the end.
     async fn wait_processed(
         &self,
         eb: &Client,
@@ -196,44 +196,54 @@ impl Beanstalk {
         deadline: Instant,
     ) -> Result<()> {
         let mut poll = POLL_MIN;
+        let mut last = String::from("not read yet");
         loop {
             ctx.check_cancelled()?;
-            let status = self
-                .version(eb, label)
-                .await?
-                .and_then(|v| v.status().cloned());
-            match status {
-                Some(
-                    ApplicationVersionStatus::Processed | ApplicationVersionStatus::Unprocessed,
-                ) => return Ok(()),
-                Some(ApplicationVersionStatus::Failed) => {
+            let state = match self.version(eb, label).await {
+                Ok(v) => Some(v.as_ref().map(version_state)),
+                Err(e) if e.transient => {
+                    ctx.progress(format!("no news of version {label}: {}", e.message));
+                    poll = backoff(poll);
+                    None
+                }
+                Err(e) => return Err(e),
+            };
+            match state {
+                Some(Some(VersionState::Usable)) => return Ok(()),
+                Some(Some(VersionState::Failed)) => {
                     return Err(Error::failed(format!(
                         "Elastic Beanstalk could not process the bundle of version {label}{}",
                         self.processing_errors(eb, label).await
                     ))
                     .with_hint("the bundle must be one the platform accepts (see the reason above); nothing was deployed"));
                 }
-                other => {
-                    if Instant::now() >= deadline {
-                        return Err(Error::new(
-                            ExitKind::Timeout,
-                            format!(
-                                "application version {label} was still {} at the deadline; the environment was not changed",
-                                other.as_ref().map(|s| s.as_str()).unwrap_or("missing")
-                            ),
-                        ));
-                    }
+                Some(Some(VersionState::Working(status))) => {
+                    last = status;
                     ctx.progress(format!(
-                        "Elastic Beanstalk is processing version {label} ({})",
-                        other
-                            .as_ref()
-                            .map(|s| s.as_str())
-                            .unwrap_or("not listed yet")
+                        "Elastic Beanstalk is processing version {label} ({last})"
                     ));
+                    poll = next_poll(poll, false);
                 }
+                Some(Some(VersionState::Unknown(status))) => {
+                    last = format!("{status} (a status devloop does not know)");
+                    ctx.progress(format!("version {label} has status {last}; waiting"));
+                    poll = next_poll(poll, false);
+                }
+                Some(None) => {
+                    last = "not listed yet".into();
+                    poll = next_poll(poll, false);
+                }
+                None => {}
             }
-            poll = next_poll(poll, false);
-            tokio::time::sleep(poll.min(remaining(deadline))).await;
+            if Instant::now() >= deadline {
+                return Err(Error::new(
+                    ExitKind::Timeout,
+                    format!(
+                        "application version {label} was still {last} at the deadline; the environment was not changed"
+                    ),
+                ));
+            }
+            tokio::time::sleep(jittered(poll).min(remaining(deadline))).await;
         }
     }
 
@@ -247,7 +257,7 @@ impl Beanstalk {
             .unwrap_or_default();
         let errors: Vec<String> = events
             .into_iter()
-            .filter(|(s, _)| matches!(s, EventSeverity::Error | EventSeverity::Fatal))
+            .filter(|(s, _)| severe(s))
             .map(|(_, m)| m)
             .collect();
         if errors.is_empty() {
@@ -257,15 +267,16 @@ impl Beanstalk {
         }
     }
 
-    /// UpdateEnvironment; returns the request id and whether the update has visibly begun. An
-    /// environment that is not Ready (someone else's update won the race) is refused, exit 2.
+    /// UpdateEnvironment; returns the request id its events carry. An environment that is not
+    /// Ready (someone else's update won the race) is refused, exit 2. The answer's own Status is
+    /// not taken as a sign the update began: the reads after it can still be from before it.
     async fn update(
         &self,
         eb: &Client,
         label: &str,
         set: Vec<ConfigurationOptionSetting>,
         remove: Vec<OptionSpecification>,
-    ) -> Result<(String, bool)> {
+    ) -> Result<String> {
         let s = &self.settings;
         let sent = eb
             .update_environment()
@@ -277,17 +288,11 @@ impl Beanstalk {
             .send()
             .await;
         match sent {
-            Ok(out) => Ok((
-                out.request_id().unwrap_or_default().to_string(),
-                out.status()
-                    .is_some_and(|st| *st != EnvironmentStatus::Ready),
-            )),
+            Ok(out) => Ok(out.request_id().unwrap_or_default().to_string()),
             Err(e) => {
                 let err = sdk_error(&format!("cannot update environment {}", s.environment), e);
                 match self.environment(eb).await {
-                    Ok(env) if env.status() != Some(&EnvironmentStatus::Ready) => {
-                        Err(self.busy(&env))
-                    }
+                    Ok(env) if !status_is(&env, "Ready") => Err(self.busy(&env)),
                     _ => Err(err),
                 }
             }
@@ -295,60 +300,123 @@ impl Beanstalk {
     }
 
     /// Watch the environment after an update to `ours` until a verdict or the deadline.
-    #[allow(clippy::too_many_arguments)]
-    async fn watch(
+    ///
+    /// `before` is the environment as read before the update: until the update has visibly
+    /// begun (a status other than Ready, an event of our request, DateUpdated moved), what a read
+    /// shows may be from before it and is no verdict. A throttled or failed read is no news and
+    /// slows the pace. Red health on our version counts as settling for the health grace after
+    /// the update completes, unless an ERROR or FATAL event of our request arrived.
+    pub(super) async fn watch(
         &self,
         eb: &Client,
         ours: &str,
         previous: Option<&str>,
         request: &str,
-        since: DateTime,
-        mut started: bool,
+        before: &EnvironmentDescription,
         ctx: &StepCtx,
         deadline: Instant,
     ) -> Result<Progress> {
+        let since = before
+            .date_updated()
+            .copied()
+            .unwrap_or_else(|| DateTime::from(SystemTime::now() - Duration::from_secs(60)));
+        let grace = self.settings.health_grace();
         let mut seen = HashSet::new();
         let mut error: Option<String> = None;
-        let (mut poll, mut last) = (POLL_MIN, String::new());
+        let mut started = false;
+        let mut completed: Option<Instant> = None;
+        let (mut poll, mut last) = (POLL_MIN, String::from("not read yet"));
         loop {
+            tokio::time::sleep(jittered(poll).min(remaining(deadline))).await;
             ctx.check_cancelled()?;
-            let env = self.environment(eb).await?;
-            if !request.is_empty() {
-                for (severity, message) in self
-                    .events(eb, Events::Request(request), since, &mut seen)
-                    .await?
-                {
-                    ctx.log(format!("event: {} {message}", severity.as_str()));
-                    if matches!(severity, EventSeverity::Error | EventSeverity::Fatal)
-                        && error.is_none()
-                    {
-                        error = Some(message);
+            let late = Instant::now() >= deadline;
+            let env = match self.environment(eb).await {
+                Ok(env) => env,
+                Err(e) if e.transient => {
+                    if late {
+                        return Ok(Progress::Changing(format!(
+                            "{last}; the last read got no answer ({})",
+                            e.message
+                        )));
                     }
+                    poll = backoff(poll);
+                    ctx.progress(format!(
+                        "no news from Elastic Beanstalk ({}); asking again in about {}s",
+                        e.message,
+                        poll.as_secs()
+                    ));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            if !request.is_empty() {
+                match self
+                    .events(eb, Events::Request(request), since, &mut seen)
+                    .await
+                {
+                    Ok(events) => {
+                        started |= !events.is_empty();
+                        for (severity, message) in events {
+                            ctx.log(format!("event: {severity} {message}"));
+                            if severe(&severity) && error.is_none() {
+                                error = Some(message);
+                            }
+                        }
+                    }
+                    Err(e) if e.transient => {
+                        poll = backoff(poll);
+                    }
+                    Err(e) => return Err(e),
                 }
             }
-            let settled = env.status() == Some(&EnvironmentStatus::Ready);
-            started |= !settled;
+            let settled = status_is(&env, "Ready");
+            started |= !settled
+                || matches!((env.date_updated(), before.date_updated()), (Some(now), Some(then)) if now > then);
+            if settled && started && env.version_label() == Some(ours) && completed.is_none() {
+                completed = Some(Instant::now());
+            }
             let progress = judge(&env, ours, previous, started);
-            let late = Instant::now() >= deadline;
+            let what = describe(&env);
             match (&error, progress) {
                 // An ERROR/FATAL event fails the update; where the environment settles decides
                 // between "back on the previous version" and "failed".
                 (Some(why), p) if settled || late => {
                     return Ok(match p {
                         Progress::Reverted(back) => Progress::Reverted(format!("{why}; {back}")),
-                        _ => Progress::Failed(format!("{why} ({})", describe(&env))),
+                        _ => Progress::Failed(format!("{why} ({what})")),
                     })
                 }
                 (Some(_), _) => {}
-                (None, Progress::Changing(what)) if late => return Ok(Progress::Changing(what)),
-                (None, Progress::Changing(_)) => {}
+                (None, Progress::Unhealthy(why)) => {
+                    let waited = completed.map(|c| c.elapsed()).unwrap_or_default();
+                    if waited >= grace {
+                        return Ok(Progress::Failed(format!(
+                            "{why}, still {}s after the update completed (health_grace {}s)",
+                            waited.as_secs(),
+                            grace.as_secs()
+                        )));
+                    }
+                    if late {
+                        return Ok(Progress::Changing(format!(
+                            "{why}, {}s into the {}s health grace",
+                            waited.as_secs(),
+                            grace.as_secs()
+                        )));
+                    }
+                    ctx.progress(format!(
+                        "environment {}: {what}; health often lags an update, so this is not a verdict for another {}s",
+                        self.settings.environment,
+                        (grace - waited).as_secs()
+                    ));
+                }
+                (None, Progress::Changing(state)) if late => return Ok(Progress::Changing(state)),
+                (None, Progress::Changing(state)) => {
+                    ctx.progress(format!("environment {}: {state}", self.settings.environment));
+                }
                 (None, verdict) => return Ok(verdict),
             }
-            let what = describe(&env);
             poll = next_poll(poll, what != last);
-            ctx.progress(format!("environment {}: {what}", self.settings.environment));
             last = what;
-            tokio::time::sleep(poll.min(remaining(deadline))).await;
         }
     }
 
@@ -391,8 +459,7 @@ impl Beanstalk {
                 settings::describe_change(k, w, &live)
             ));
         }
-        let since = DateTime::from(SystemTime::now());
-        let (request, started) = self
+        let request = self
             .update(&c.eb, &label, settings::to_send(&changes), Vec::new())
             .await?;
         ctx.progress(format!("updating environment {name} to version {label}"));
@@ -402,8 +469,7 @@ impl Beanstalk {
                 &label,
                 previous.as_deref(),
                 &request,
-                since,
-                started,
+                &env,
                 ctx,
                 deadline,
             )
@@ -422,7 +488,7 @@ impl Beanstalk {
                 "release {}: {why}",
                 record.id
             ))),
-            Progress::Failed(why) => match previous.filter(|p| *p != label) {
+            Progress::Failed(why) | Progress::Unhealthy(why) => match previous.filter(|p| *p != label) {
                 Some(prev) if s.rollback == RollbackMode::Auto => {
                     let (set, remove) = settings::restore(&changes, &live);
                     self.roll_back(c, &prev, &label, set, remove, why, ctx, deadline)
@@ -457,19 +523,24 @@ impl Beanstalk {
         let back = deadline.max(Instant::now() + Duration::from_secs(600));
         ctx.warn(format!("{why}; rolling back to version {prev}"));
         // Elastic Beanstalk may still be working (or reverting by itself): wait for Ready.
+        let mut poll = POLL_MIN;
         let env = loop {
             ctx.check_cancelled()?;
-            let env = self.environment(&c.eb).await?;
-            if env.status() == Some(&EnvironmentStatus::Ready) || Instant::now() >= back {
-                break env;
+            match self.environment(&c.eb).await {
+                Ok(env) if status_is(&env, "Ready") || Instant::now() >= back => break env,
+                Ok(env) => {
+                    ctx.progress(format!(
+                        "waiting for {name} to be Ready: {}",
+                        describe(&env)
+                    ));
+                    poll = next_poll(poll, false);
+                }
+                Err(e) if e.transient && Instant::now() < back => poll = backoff(poll),
+                Err(e) => return Err(e),
             }
-            ctx.progress(format!(
-                "waiting for {name} to be Ready: {}",
-                describe(&env)
-            ));
-            tokio::time::sleep(Duration::from_secs(1).min(remaining(back))).await;
+            tokio::time::sleep(jittered(poll).min(remaining(back))).await;
         };
-        if env.status() != Some(&EnvironmentStatus::Ready) {
+        if !status_is(&env, "Ready") {
             return Ok(Outcome::TimedOut(Failure::new(format!(
                 "{why}; environment {name} never became Ready for the rollback ({})",
                 describe(&env)
@@ -484,10 +555,9 @@ impl Beanstalk {
                 "{why}; environment {name} is back on version {prev}, Ready and Green"
             ))));
         }
-        let since = DateTime::from(SystemTime::now());
-        let (request, started) = self.update(&c.eb, prev, set, remove).await?;
+        let request = self.update(&c.eb, prev, set, remove).await?;
         let verdict = self
-            .watch(&c.eb, prev, Some(ours), &request, since, started, ctx, back)
+            .watch(&c.eb, prev, Some(ours), &request, &env, ctx, back)
             .await?;
         Ok(match verdict {
             Progress::Done => Outcome::RolledBack(Failure::new(format!(
@@ -496,7 +566,10 @@ impl Beanstalk {
             Progress::Changing(state) => Outcome::TimedOut(Failure::new(format!(
                 "{why}; devloop rolled environment {name} back to version {prev}, but it has not settled: {state}"
             ))),
-            Progress::Failed(w) | Progress::Reverted(w) | Progress::Superseded(w) => {
+            Progress::Failed(w)
+            | Progress::Unhealthy(w)
+            | Progress::Reverted(w)
+            | Progress::Superseded(w) => {
                 Outcome::Failed(
                     Failure::new(format!(
                         "{why}; the rollback to version {prev} failed too: {w}"

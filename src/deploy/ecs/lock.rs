@@ -21,6 +21,8 @@ pub struct Lock {
     client: Client,
     arn: String,
     value: String,
+    /// The tag's value before devloop wrote it, to recognise a read that lags the write.
+    before: Option<String>,
     released: bool,
 }
 
@@ -62,6 +64,26 @@ async fn current(client: &Client, arn: &str) -> Result<Option<String>> {
         .map(str::to_string))
 }
 
+/// Whether a service ARN is in the old short format (`…:service/<name>`, no cluster), which ECS
+/// cannot tag: accounts that never opted into the long ARN format still have such services.
+pub fn short_arn(arn: &str) -> bool {
+    arn.split_once(":service/")
+        .is_some_and(|(_, rest)| !rest.contains('/'))
+}
+
+/// The refusal for a service whose ARN cannot carry the lock tag.
+fn untaggable(arn: &str) -> Error {
+    Error::usage(format!(
+        "ECS service {arn} has an old-format ARN, which ECS cannot tag (\"Long arn format must be used for tagging operations\"), and devloop keeps its deploy lock in a tag. Nothing was changed"
+    ))
+    .with_hint("opt in to the long ARN format (`aws ecs put-account-setting-default --name serviceLongArnFormat --value enabled`) and recreate the service, or deploy with --no-lock (no protection against a second deploy at the same time)")
+}
+
+/// Reads after a tag write may lag it: how many times, and how far apart, the lock is read back
+/// before a value that is still the one from before the write is called contention.
+const READ_BACKS: u32 = 4;
+const READ_BACK_WAIT: Duration = Duration::from_millis(250);
+
 /// Take the lock on the service `arn` for `ttl`, as `owner`.
 pub async fn acquire(
     client: &Client,
@@ -70,9 +92,13 @@ pub async fn acquire(
     ttl: Duration,
     force: bool,
 ) -> Result<Lock> {
+    if short_arn(arn) {
+        return Err(untaggable(arn));
+    }
     let now = SystemTime::now();
-    if let Some(held) = current(client, arn).await? {
-        let (holder, until) = parse(&held);
+    let before = current(client, arn).await?;
+    if let Some(held) = &before {
+        let (holder, until) = parse(held);
         let live = until.is_none_or(|u| u > now);
         if live && !force {
             return Err(
@@ -102,33 +128,60 @@ pub async fn acquire(
         .tags(Tag::builder().key(KEY).value(&value).build())
         .send()
         .await
-        .map_err(|e| sdk_error(&format!("cannot take the deploy lock on {arn}"), e))?;
-    // Two runners may have written at once: the one whose value stayed holds it.
-    match current(client, arn).await? {
-        Some(v) if v == value => Ok(Lock {
-            client: client.clone(),
-            arn: arn.to_string(),
-            value,
-            released: false,
-        }),
-        other => Err(Error::failed(format!(
-            "another deploy took the lock on {arn} at the same moment: {}",
-            other.unwrap_or_default()
-        ))
-        .with_hint("run the deploy again once it has finished")),
+        .map_err(|e| {
+            if e.as_service_error()
+                .and_then(|se| aws_smithy_types::error::metadata::ProvideErrorMetadata::message(se))
+                .is_some_and(|m| m.contains("Long arn format"))
+            {
+                untaggable(arn)
+            } else {
+                sdk_error(&format!("cannot take the deploy lock on {arn}"), e)
+            }
+        })?;
+    // Two runners may have written at once: the one whose value stayed holds it. A read that
+    // still shows the value from before the write lags it: read again a few times.
+    let mut seen = None;
+    for attempt in 0..READ_BACKS {
+        seen = current(client, arn).await?;
+        if seen.as_deref() == Some(value.as_str()) {
+            return Ok(Lock {
+                client: client.clone(),
+                arn: arn.to_string(),
+                value,
+                before,
+                released: false,
+            });
+        }
+        if seen != before {
+            break;
+        }
+        tokio::time::sleep(READ_BACK_WAIT * (attempt + 1)).await;
     }
+    Err(match seen {
+        Some(other) if Some(&other) != before.as_ref() => Error::failed(format!(
+            "another deploy took the lock on {arn} at the same moment: {other}"
+        ))
+        .with_hint("run the deploy again once it has finished"),
+        _ => Error::failed(format!(
+            "the deploy lock on {arn} did not read back after {READ_BACKS} reads; ECS still shows the tag as it was before devloop wrote it"
+        ))
+        .with_hint("run the deploy again; if this repeats, deploy with --no-lock"),
+    })
 }
 
 impl Lock {
     /// Give the lock up, if it is still ours.
     pub async fn release(mut self) -> Result<()> {
         self.released = true;
-        release(&self.client, &self.arn, &self.value).await
+        release(&self.client, &self.arn, &self.value, self.before.as_deref()).await
     }
 }
 
-async fn release(client: &Client, arn: &str, value: &str) -> Result<()> {
-    if current(client, arn).await?.as_deref() != Some(value) {
+/// Remove the tag when it holds our value, or (a read lagging our write) the value from before it.
+async fn release(client: &Client, arn: &str, value: &str, before: Option<&str>) -> Result<()> {
+    let now = current(client, arn).await?;
+    let ours = now.as_deref() == Some(value) || (now.is_some() && now.as_deref() == before);
+    if !ours {
         return Ok(());
     }
     client
@@ -148,8 +201,9 @@ impl Drop for Lock {
         }
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             let (client, arn, value) = (self.client.clone(), self.arn.clone(), self.value.clone());
+            let before = self.before.clone();
             handle.spawn(async move {
-                let _ = release(&client, &arn, &value).await;
+                let _ = release(&client, &arn, &value, before.as_deref()).await;
             });
         }
     }
@@ -169,5 +223,13 @@ mod tests {
             Some(humantime::parse_rfc3339("2026-11-23T06:30:00Z").unwrap())
         );
         assert_eq!(clean("bob (laptop)!"), "bob _laptop__");
+    }
+
+    #[test]
+    fn old_short_service_arns_are_told_apart() {
+        assert!(short_arn("arn:aws:ecs:us-east-1:123456789012:service/web"));
+        assert!(!short_arn(
+            "arn:aws:ecs:us-east-1:123456789012:service/prod/web"
+        ));
     }
 }

@@ -21,7 +21,7 @@ use serde_json::json;
 
 use verdict::revision;
 
-use super::{remaining, Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use super::{remaining, Diff, Locking, LogLine, LogQuery, Outcome, Rollout, Status, Target};
 use crate::aws::sdk_error;
 use crate::config::schema::EcsTarget;
 use crate::engine::StepCtx;
@@ -138,6 +138,29 @@ impl Ecs {
         Ok(release_by_image(&records, self.image_in(task_def)))
     }
 
+    /// One deploy at a time: the lock on the service, held until the verdict (none with
+    /// `--no-lock`, which is said).
+    async fn lock(
+        &self,
+        client: &Client,
+        arn: &str,
+        how: &Rollout,
+        ctx: &StepCtx,
+    ) -> Result<Option<lock::Lock>> {
+        if how.lock == Locking::Skip {
+            ctx.warn(format!(
+                "deploying {} without the deploy lock (--no-lock): nothing stops another deploy of this service meanwhile",
+                self.name()
+            ));
+            return Ok(None);
+        }
+        let owner = format!("{} pid {}", self.project.ambient.user(), std::process::id());
+        let ttl = remaining(how.deadline) + Duration::from_secs(600);
+        lock::acquire(client, arn, &owner, ttl, how.lock == Locking::Force)
+            .await
+            .map(Some)
+    }
+
     /// The image `container` runs in a task definition.
     fn image_in<'a>(&self, td: &'a TaskDefinition) -> Option<&'a str> {
         let container = self.container();
@@ -145,6 +168,18 @@ impl Ecs {
             .iter()
             .find(|c| c.name() == Some(container.as_str()))
             .and_then(|c| c.image())
+    }
+}
+
+/// Give the deploy lock back, if one was taken; a failure to is a warning, never the verdict.
+async fn unlock(lock: Option<lock::Lock>, ctx: &StepCtx) {
+    if let Some(lock) = lock {
+        if let Err(e) = lock.release().await {
+            ctx.warn(format!(
+                "the deploy lock could not be released: {}",
+                e.message
+            ));
+        }
     }
 }
 
@@ -183,16 +218,9 @@ impl Target for Ecs {
         let live = self.live(&client).await?;
         // One deploy at a time: held until the verdict, released on every path.
         let arn = live.service.service_arn().unwrap_or_default().to_string();
-        let owner = format!("{} pid {}", self.project.ambient.user(), std::process::id());
-        let ttl = remaining(how.deadline) + Duration::from_secs(600);
-        let lock = lock::acquire(&client, &arn, &owner, ttl, how.force_unlock).await?;
+        let lock = self.lock(&client, &arn, how, ctx).await?;
         let result = self.rollout(&client, live, record, ctx, how.deadline).await;
-        if let Err(e) = lock.release().await {
-            ctx.warn(format!(
-                "the deploy lock could not be released: {}",
-                e.message
-            ));
-        }
+        unlock(lock, ctx).await;
         result
     }
 
@@ -201,36 +229,31 @@ impl Target for Ecs {
     async fn rollback(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
         let client = self.client().await?;
         let live = self.live(&client).await?;
-        let running = client
-            .list_service_deployments()
-            .cluster(&self.settings.cluster)
-            .service(&self.settings.service)
-            .status(ServiceDeploymentStatus::InProgress)
-            .status(ServiceDeploymentStatus::Pending)
-            .send()
-            .await
-            .ok()
-            .and_then(|out| {
-                out.service_deployments()
-                    .iter()
-                    .find_map(|d| d.service_deployment_arn().map(str::to_string))
-            });
+        let running = rollout::service_deployments(
+            &client,
+            &self.settings,
+            None,
+            &[
+                ServiceDeploymentStatus::InProgress,
+                ServiceDeploymentStatus::Pending,
+            ],
+        )
+        .await
+        .ok()
+        .and_then(|found| {
+            found
+                .iter()
+                .find_map(|d| d.service_deployment_arn().map(str::to_string))
+        });
         let Some(arn) = running else {
             return self.deploy(record, ctx, how).await;
         };
         let service_arn = live.service.service_arn().unwrap_or_default().to_string();
-        let owner = format!("{} pid {}", self.project.ambient.user(), std::process::id());
-        let ttl = remaining(how.deadline) + Duration::from_secs(600);
-        let lock = lock::acquire(&client, &service_arn, &owner, ttl, how.force_unlock).await?;
+        let lock = self.lock(&client, &service_arn, how, ctx).await?;
         let result = self
             .stop_with_rollback(&client, &arn, ctx, how.deadline)
             .await;
-        if let Err(e) = lock.release().await {
-            ctx.warn(format!(
-                "the deploy lock could not be released: {}",
-                e.message
-            ));
-        }
+        unlock(lock, ctx).await;
         result
     }
 
@@ -267,6 +290,13 @@ impl Target for Ecs {
                     )
                     .to_string(),
             );
+            if before_text == after_text {
+                // A field `plan` does not draw differs: say which containers, never an empty diff.
+                text.push_str(&format!(
+                    "the revision devloop would register differs from {} in settings not shown above (for example ulimits, linuxParameters or dockerLabels)\n",
+                    revision(current)
+                ));
+            }
         }
         let svc = &live.service;
         let mut service_changes = Vec::new();

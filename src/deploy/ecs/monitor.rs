@@ -118,7 +118,7 @@ impl Ecs {
             .map(|r| r.as_str().to_lowercase());
         st.set_health(self.verdict(&live, primary));
         if let Some((cw, window)) = cloudwatch {
-            match self.metrics(cw, window).await {
+            match self.metrics(cw, window, &mut st.notes).await {
                 Ok(m) => st.metrics = m,
                 Err(e) => st.notes.push(format!("metrics: {}", e.message)),
             }
@@ -178,6 +178,7 @@ impl Ecs {
         &self,
         cw: &aws_sdk_cloudwatch::Client,
         window: Duration,
+        notes: &mut Vec<String>,
     ) -> Result<Vec<Metric>> {
         let cluster = self.settings.cluster.rsplit('/').next().unwrap_or_default();
         let dims = vec![
@@ -195,7 +196,7 @@ impl Ecs {
             })
             .collect();
         let period = crate::aws::metrics::period(window);
-        let data = crate::aws::metrics::fetch(cw, &queries, window).await?;
+        let data = crate::aws::metrics::fetch(cw, &queries, window, notes).await?;
         Ok(queries
             .iter()
             .zip(data)

@@ -2,7 +2,9 @@
 //! environment and secrets of devloop's container and the configured task settings applied; how
 //! it compares to the live one, how `plan` shows it, and registering it.
 
-use aws_sdk_ecs::types::{ContainerDefinition, KeyValuePair, Secret, Tag, TaskDefinition};
+use aws_sdk_ecs::types::{
+    ContainerDefinition, KeyValuePair, NetworkMode, Secret, Tag, TaskDefinition, TransportProtocol,
+};
 use aws_sdk_ecs::Client;
 use serde_json::json;
 
@@ -14,6 +16,99 @@ use crate::release::Record;
 /// `None` for an empty list: the API reads an absent list and an empty one differently.
 fn non_empty<T>(v: Vec<T>) -> Option<Vec<T>> {
     (!v.is_empty()).then_some(v)
+}
+
+/// An absent list and an empty one read alike once registered: both become `None`.
+fn no_empty<T>(v: &mut Option<Vec<T>>) {
+    if v.as_ref().is_some_and(Vec::is_empty) {
+        *v = None;
+    }
+}
+
+/// Task-level `cpu` as ECS stores it: "1 vCPU" (any case, any spacing, fractions) is 1024 units.
+fn cpu_units(cpu: &str) -> String {
+    scaled(cpu, "vcpu").unwrap_or_else(|| cpu.trim().to_string())
+}
+
+/// Task-level `memory` as ECS stores it: "2 GB" (any case, any spacing, fractions) is 2048 MiB.
+fn memory_mib(memory: &str) -> String {
+    scaled(memory, "gb").unwrap_or_else(|| memory.trim().to_string())
+}
+
+/// "0.5 vCPU" with unit "vcpu" -> "512"; `None` when the text is not a number and that unit.
+fn scaled(text: &str, unit: &str) -> Option<String> {
+    let lower = text.trim().to_ascii_lowercase();
+    let number = lower.strip_suffix(unit)?.trim();
+    let value: f64 = number.parse().ok()?;
+    let units = value * 1024.0;
+    (value.is_finite() && value >= 0.0 && units.fract() == 0.0 && units <= f64::from(u32::MAX))
+        .then(|| format!("{units:.0}"))
+}
+
+/// A task definition in the form ECS gives back after registering it, so a template (or a
+/// revision devloop derived) and the live revision compare equal when registering one would
+/// change nothing: "1 vCPU"/"2 GB" become "1024"/"2048"; containers get what ECS fills in (port
+/// protocol tcp, hostPort = containerPort under awsvpc, essential true, health check timings);
+/// environment and secrets are sorted; empty lists and absent ones read alike.
+pub fn canonical(t: &TaskDefinition) -> TaskDefinition {
+    let mut t = t.clone();
+    t.cpu = t.cpu.as_deref().map(cpu_units);
+    t.memory = t.memory.as_deref().map(memory_mib);
+    let awsvpc = t.network_mode == Some(NetworkMode::Awsvpc);
+    no_empty(&mut t.volumes);
+    no_empty(&mut t.placement_constraints);
+    no_empty(&mut t.requires_compatibilities);
+    no_empty(&mut t.inference_accelerators);
+    let defs = t.container_definitions.take().unwrap_or_default();
+    t.container_definitions = Some(
+        normalized(defs)
+            .into_iter()
+            .map(|c| canonical_container(c, awsvpc))
+            .collect(),
+    );
+    t
+}
+
+fn canonical_container(mut c: ContainerDefinition, awsvpc: bool) -> ContainerDefinition {
+    c.essential = Some(c.essential.unwrap_or(true));
+    if let Some(ports) = c.port_mappings.as_mut() {
+        for p in ports.iter_mut() {
+            p.protocol = Some(p.protocol.clone().unwrap_or(TransportProtocol::Tcp));
+            if awsvpc && p.host_port.is_none() {
+                p.host_port = p.container_port;
+            }
+        }
+    }
+    if let Some(h) = c.health_check.as_mut() {
+        h.interval = Some(h.interval.unwrap_or(30));
+        h.timeout = Some(h.timeout.unwrap_or(5));
+        h.retries = Some(h.retries.unwrap_or(3));
+        if h.start_period == Some(0) {
+            h.start_period = None;
+        }
+    }
+    no_empty(&mut c.links);
+    no_empty(&mut c.port_mappings);
+    no_empty(&mut c.entry_point);
+    no_empty(&mut c.command);
+    no_empty(&mut c.environment);
+    no_empty(&mut c.environment_files);
+    no_empty(&mut c.mount_points);
+    no_empty(&mut c.volumes_from);
+    no_empty(&mut c.secrets);
+    no_empty(&mut c.depends_on);
+    no_empty(&mut c.dns_servers);
+    no_empty(&mut c.dns_search_domains);
+    no_empty(&mut c.extra_hosts);
+    no_empty(&mut c.docker_security_options);
+    no_empty(&mut c.ulimits);
+    no_empty(&mut c.system_controls);
+    no_empty(&mut c.resource_requirements);
+    no_empty(&mut c.credential_specs);
+    if c.docker_labels.as_ref().is_some_and(|l| l.is_empty()) {
+        c.docker_labels = None;
+    }
+    c
 }
 
 /// Sort environment and secrets by name, so equal settings compare equal.
@@ -101,9 +196,11 @@ impl Ecs {
         t
     }
 
-    /// Whether registering `proposed` would give a revision equal to the live one.
+    /// Whether registering `proposed` would give a revision equal to the live one, both read in
+    /// the form ECS stores (see [`canonical`]).
     pub(super) fn same_as_live(&self, live: &TaskDefinition, proposed: &TaskDefinition) -> bool {
-        normalized(live.container_definitions().to_vec()) == proposed.container_definitions()
+        let (live, proposed) = (canonical(live), canonical(proposed));
+        live.container_definitions() == proposed.container_definitions()
             && live.family() == proposed.family()
             && live.task_role_arn() == proposed.task_role_arn()
             && live.execution_role_arn() == proposed.execution_role_arn()
@@ -122,12 +219,14 @@ impl Ecs {
 
     /// A task definition as `plan` shows it: the fields a revision is made of, as JSON.
     pub(super) fn render(t: &TaskDefinition) -> serde_json::Value {
+        let t = &canonical(t);
         let kv = |list: &[KeyValuePair]| -> serde_json::Value {
             list.iter()
                 .map(|kv| json!({ "name": kv.name(), "value": kv.value() }))
                 .collect()
         };
-        let containers: Vec<serde_json::Value> = normalized(t.container_definitions().to_vec())
+        let containers: Vec<serde_json::Value> = t
+            .container_definitions()
             .iter()
             .map(|c| {
                 json!({
@@ -150,7 +249,13 @@ impl Ecs {
                         "logDriver": l.log_driver().as_str(),
                         "options": l.options(),
                     })),
-                    "healthCheck": c.health_check().map(|h| json!({ "command": h.command() })),
+                    "healthCheck": c.health_check().map(|h| json!({
+                        "command": h.command(),
+                        "interval": h.interval(),
+                        "timeout": h.timeout(),
+                        "retries": h.retries(),
+                        "startPeriod": h.start_period(),
+                    })),
                     "mountPoints": c.mount_points().iter().map(|m| json!({
                         "sourceVolume": m.source_volume(),
                         "containerPath": m.container_path(),

@@ -6,13 +6,13 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ecs::types::{
-    DesiredStatus, Service, ServiceDeploymentBrief, ServiceDeploymentStatus,
+    CreatedAt, DeploymentRolloutState, DesiredStatus, Service, ServiceDeploymentBrief, ServiceDeploymentStatus,
     StopServiceDeploymentStopType,
 };
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 
-use super::verdict::{judge, next_poll, revision, steady, Progress, POLL_MIN};
+use super::verdict::{backoff, judge, next_poll, revision, steady, Progress, POLL_MIN};
 use super::{Ecs, Live};
 use crate::aws::sdk_error;
 use crate::config::schema::{EcsTarget, RollbackMode};
@@ -21,26 +21,83 @@ use crate::engine::StepCtx;
 use crate::error::Result;
 use crate::release::Record;
 
+/// The service deployments of the service, every page followed (ECS returns at most 20 a page,
+/// in no documented order, over 90 days), created after `since` when given (less a few seconds
+/// for clocks that differ), with one of `statuses` when any are given. `Err` says why the endpoint
+/// has no such API (moto) or refused it.
+pub(super) async fn service_deployments(
+    client: &Client,
+    s: &EcsTarget,
+    since: Option<DateTime>,
+    statuses: &[ServiceDeploymentStatus],
+) -> std::result::Result<Vec<ServiceDeploymentBrief>, crate::error::Error> {
+    let after = since.map(|t| DateTime::from_secs(t.secs() - 5));
+    let mut found = Vec::new();
+    let mut token: Option<String> = None;
+    // A bound on pages, so an endpoint that repeats its token cannot keep devloop here.
+    for _ in 0..100 {
+        let mut q = client
+            .list_service_deployments()
+            .cluster(&s.cluster)
+            .service(&s.service)
+            .set_next_token(token.take());
+        if let Some(after) = after {
+            q = q.created_at(CreatedAt::builder().after(after).build());
+        }
+        for st in statuses {
+            q = q.status(st.clone());
+        }
+        let out = q
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListServiceDeployments", e))?;
+        found.extend(out.service_deployments().iter().cloned());
+        match out.next_token().filter(|t| !t.is_empty()) {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    // Some endpoints ignore the filter: apply it here too.
+    if let Some(after) = after {
+        found.retain(|d| d.created_at().is_none_or(|t| t.secs() >= after.secs()));
+    }
+    Ok(found)
+}
+
 /// The newest service deployment created since `since`, or `Err` (with why) when the endpoint has
 /// no service deployments API (moto) or refuses it.
 pub(super) async fn latest_service_deployment(
     client: &Client,
     s: &EcsTarget,
     since: DateTime,
-) -> std::result::Result<Option<ServiceDeploymentBrief>, String> {
-    let out = client
-        .list_service_deployments()
-        .cluster(&s.cluster)
-        .service(&s.service)
-        .send()
-        .await
-        .map_err(|e| sdk_error("ListServiceDeployments", e).message)?;
-    Ok(out
-        .service_deployments()
-        .iter()
-        .filter(|d| d.created_at().is_none_or(|t| t.secs() >= since.secs() - 5))
-        .max_by_key(|d| d.created_at().map(|t| t.secs()))
-        .cloned())
+) -> std::result::Result<Option<ServiceDeploymentBrief>, crate::error::Error> {
+    Ok(service_deployments(client, s, Some(since), &[])
+        .await?
+        .into_iter()
+        .max_by_key(|d| d.created_at().map(|t| (t.secs(), t.subsec_nanos()))))
+}
+
+/// Keep `reason` once, in the order first seen.
+fn remember(reasons: &mut Vec<String>, reason: &str) {
+    let reason = reason.trim();
+    if !reason.is_empty() && !reasons.iter().any(|r| r == reason) {
+        reasons.push(reason.to_string());
+    }
+}
+
+/// The verdict's words with what ECS said about it, in place of "no reason given".
+fn with_reasons(why: String, reasons: &[String]) -> String {
+    if reasons.is_empty() {
+        return why;
+    }
+    let said = reasons.join("; ");
+    if why.contains("no reason given") {
+        why.replace("no reason given", &said)
+    } else if reasons.iter().all(|r| why.contains(r.as_str())) {
+        why
+    } else {
+        format!("{why}; ECS said: {said}")
+    }
 }
 
 impl Ecs {
@@ -150,6 +207,9 @@ impl Ecs {
     }
 
     /// Watch the deployment of `ours` (replacing `previous`) until a verdict or the deadline.
+    /// A throttled or failed read is no news (the pace slows); why ECS failed or rolled the
+    /// deployment back is kept from every read (the deployment's reason, its events, the service
+    /// deployment's reason), since the failed deployment itself soon disappears.
     pub(super) async fn watch(
         &self,
         client: &Client,
@@ -161,11 +221,27 @@ impl Ecs {
     ) -> Result<Progress> {
         let mut ours_id = None;
         let (mut events, mut stopped) = (HashSet::new(), HashSet::new());
+        let mut reasons: Vec<String> = Vec::new();
         let mut api = true;
-        let (mut poll, mut last) = (POLL_MIN, String::new());
+        let (mut poll, mut last) = (POLL_MIN, String::from("not read yet"));
         loop {
             ctx.check_cancelled()?;
-            let svc = self.service(client).await?;
+            let svc = match self.service(client).await {
+                Ok(svc) => svc,
+                Err(e) if e.transient => {
+                    if Instant::now() >= deadline {
+                        return Ok(Progress::Changing(format!(
+                            "{last}; the last read got no answer ({})",
+                            e.message
+                        )));
+                    }
+                    poll = backoff(poll);
+                    ctx.progress(format!("no news from ECS ({}); asking again", e.message));
+                    tokio::time::sleep(poll.min(remaining(deadline))).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             // Events from before the update were printed by nobody: they are not this deploy's.
             let old: Vec<String> = svc
                 .events()
@@ -174,17 +250,33 @@ impl Ecs {
                 .filter_map(|e| e.id().map(str::to_string))
                 .collect();
             events.extend(old);
-            self.report(client, &svc, ours, &mut events, &mut stopped, ctx)
-                .await?;
+            match self
+                .report(client, &svc, ours, &mut events, &mut stopped, ctx)
+                .await
+            {
+                Ok(said) => {
+                    for line in said {
+                        let failure = line.contains("failed") || line.contains("rolling back");
+                        let message = line.strip_prefix("event: ").unwrap_or(&line);
+                        if failure && line.starts_with("event: ") {
+                            remember(&mut reasons, message);
+                        }
+                    }
+                }
+                Err(e) if e.transient => poll = backoff(poll),
+                Err(e) => return Err(e),
+            }
             // The service deployments API, where the endpoint has it, adds reasons and ends a
             // deployment that failed outright; success still needs deployments[] to agree.
             let sd = if api {
                 match latest_service_deployment(client, &self.settings, since).await {
                     Ok(sd) => sd,
+                    Err(e) if e.transient => None,
                     Err(why) => {
                         api = false;
                         ctx.log(format!(
-                            "the service deployments API is not available here ({why}); judging by the service's deployments"
+                            "the service deployments API is not available here ({}); judging by the service's deployments",
+                            why.message
                         ));
                         None
                     }
@@ -192,6 +284,24 @@ impl Ecs {
             } else {
                 None
             };
+            if let Some(r) = sd.as_ref().and_then(|d| d.status_reason()) {
+                if sd.as_ref().and_then(|d| d.status()).is_some_and(|st| {
+                    st.as_str().starts_with("ROLLBACK") || *st == ServiceDeploymentStatus::Stopped
+                }) {
+                    remember(&mut reasons, r);
+                }
+            }
+            if let Some(mine) = ours_id
+                .as_deref()
+                .and_then(|id| svc.deployments().iter().find(|d| d.id() == Some(id)))
+            {
+                if let Some(r) = mine
+                    .rollout_state_reason()
+                    .filter(|_| mine.rollout_state() == Some(&DeploymentRolloutState::Failed))
+                {
+                    remember(&mut reasons, r);
+                }
+            }
             match judge(&svc, ours, previous, &mut ours_id) {
                 Progress::Changing(what) => {
                     let what = match &sd {
@@ -226,6 +336,8 @@ impl Ecs {
                     ctx.progress(what.clone());
                     last = what;
                 }
+                Progress::RolledBack(why) => return Ok(Progress::RolledBack(with_reasons(why, &reasons))),
+                Progress::Failed(why) => return Ok(Progress::Failed(with_reasons(why, &reasons))),
                 verdict => return Ok(verdict),
             }
             tokio::time::sleep(poll.min(remaining(deadline))).await;

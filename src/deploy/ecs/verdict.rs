@@ -21,6 +21,11 @@ pub fn next_poll(poll: Duration, changed: bool) -> Duration {
     }
 }
 
+/// The wait after a throttled or failed read: twice as long, up to 10 s.
+pub fn backoff(poll: Duration) -> Duration {
+    (poll * 2).clamp(POLL_MIN, Duration::from_secs(10))
+}
+
 /// Where a deployment stands, read from the service.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Progress {
@@ -84,6 +89,21 @@ pub fn judge(svc: &Service, ours: &str, previous: &str, ours_id: &mut Option<Str
                 if deps.len() == 1 && m.running_count() == m.desired_count() =>
             {
                 Progress::Done
+            }
+            Some(st)
+                if !matches!(
+                    st,
+                    DeploymentRolloutState::InProgress
+                        | DeploymentRolloutState::Completed
+                        | DeploymentRolloutState::Failed
+                ) =>
+            {
+                Progress::Changing(format!(
+                    "{}: rollout state \"{}\", which devloop does not know; {}",
+                    revision(ours),
+                    st.as_str(),
+                    counts(m)
+                ))
             }
             _ => Progress::Changing(format!(
                 "{}: {}{}",
