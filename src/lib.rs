@@ -35,6 +35,11 @@ mod registry;
 mod release;
 mod template;
 
+/// The AWS peer the scripted AWS tests run against (shared with the integration tests).
+#[cfg(test)]
+#[path = "../tests/common/awspeer.rs"]
+mod awspeer;
+
 use std::ffi::OsString;
 use std::io::IsTerminal;
 

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests: run the real binary, make throwaway projects.
 #![allow(dead_code)]
 
+pub mod awspeer;
 pub mod peers;
 
 use std::path::{Path, PathBuf};

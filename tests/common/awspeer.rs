@@ -1,0 +1,162 @@
+//! The AWS peer of the tests (tests/peer/awspeer.py: moto underneath, Elastic Beanstalk and ECS
+//! answered as the live services answer, scenarios moved by the clock), one private instance per
+//! test on a free loopback port, killed on drop. The SDK reaches it over real HTTP, so signing,
+//! the deserializer, error parsing and retries all run. Shared by the integration tests and the
+//! library's own tests (which include this file by path).
+#![allow(dead_code)]
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct AwsPeer {
+    pub port: u16,
+    child: Child,
+    log: std::path::PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+impl AwsPeer {
+    pub fn start() -> AwsPeer {
+        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer/awspeer.py");
+        let dir = tempfile::tempdir().expect("tempdir");
+        let log = dir.path().join("peer.log");
+        let port = free_port();
+        let child = Command::new("python3")
+            .args([script, "--port", &port.to_string()])
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).expect("peer log"))
+            .spawn()
+            .expect("python3 runs the AWS peer (scripts/services.sh installs moto)");
+        let mut peer = AwsPeer {
+            port,
+            child,
+            log,
+            _dir: dir,
+        };
+        let until = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Ok((200, _)) = peer.http("GET", "/_peer/health", "") {
+                return peer;
+            }
+            if let Ok(Some(status)) = peer.child.try_wait() {
+                panic!(
+                    "the AWS peer exited ({status}) before it listened:\n{}",
+                    peer.log_text()
+                );
+            }
+            assert!(
+                Instant::now() < until,
+                "the AWS peer did not listen on {port}:\n{}",
+                peer.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// What the peer printed (tracebacks of its own bugs land here).
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn http(&self, method: &str, path: &str, body: &str) -> std::io::Result<(u16, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", self.port))?;
+        s.set_read_timeout(Some(Duration::from_secs(30)))?;
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )?;
+        let mut text = String::new();
+        s.read_to_string(&mut text)?;
+        let status = text
+            .split(' ')
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .unwrap_or(0);
+        let body = text
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_string())
+            .unwrap_or_default();
+        Ok((status, body))
+    }
+
+    /// A control call (`eb/script`, `ecs/state`, `throttle` …); panics with the peer's log when
+    /// the peer refuses it.
+    pub fn control(&self, name: &str, body: serde_json::Value) -> serde_json::Value {
+        let (status, text) = self
+            .http("POST", &format!("/_peer/{name}"), &body.to_string())
+            .expect("the AWS peer answers");
+        assert_eq!(
+            status,
+            200,
+            "control {name} failed: {text}\n{}",
+            self.log_text()
+        );
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+
+    /// Every AWS call the peer answered, oldest first.
+    pub fn calls(&self) -> Vec<serde_json::Value> {
+        let (_, text) = self
+            .http("GET", "/_peer/calls", "")
+            .expect("the AWS peer answers");
+        serde_json::from_str(&text).unwrap_or_default()
+    }
+
+    /// The calls of one action (e.g. `("elasticbeanstalk", "UpdateEnvironment")`).
+    pub fn calls_of(&self, service: &str, action: &str) -> Vec<serde_json::Value> {
+        self.calls()
+            .into_iter()
+            .filter(|c| c["service"] == service && c["action"] == action)
+            .collect()
+    }
+
+    /// The next `count` calls of `action` answer as a throttled live service does.
+    pub fn throttle(&self, service: &str, action: &str, count: u32) {
+        self.control(
+            "throttle",
+            serde_json::json!({ "service": service, "action": action, "count": count }),
+        );
+    }
+
+    /// An SDK configuration that talks to this peer, with test credentials.
+    pub fn sdk(&self) -> aws_config::SdkConfig {
+        let creds = aws_credential_types::Credentials::new("test", "test", None, None, "test");
+        aws_config::SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(self.url())
+            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
+                creds,
+            ))
+            .build()
+    }
+
+    /// S3 on this peer, path-style (buckets are not DNS names here).
+    pub fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk())
+            .force_path_style(true)
+            .build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+}
+
+impl Drop for AwsPeer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
