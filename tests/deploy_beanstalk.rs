@@ -1,10 +1,11 @@
-//! The `beanstalk` target against moto (applications and environments; S3 for bundles): what
-//! devloop checks before anything is uploaded or created, for `deploy` and `plan` alike, and
-//! `monitor` on an environment. Rollouts over time are judged in the unit tests of
-//! src/deploy/beanstalk, where the calls moto lacks are scripted.
+//! The `beanstalk` target: against moto, what devloop checks before anything is uploaded or
+//! created, for `deploy` and `plan` alike, and `monitor` on an environment; against the AWS peer
+//! (Elastic Beanstalk as the live service answers, over HTTP), whole deploys as a user runs them —
+//! settling, recovering health, a revert, throttling, never settling — with their exit codes.
 
 mod common;
 
+use common::awspeer::AwsPeer;
 use common::peers::{aws_env, have, Moto};
 use common::*;
 
@@ -157,4 +158,107 @@ fn monitor_shows_the_environment_and_check_fails_while_it_is_not_green() {
         "{}",
         r.stderr
     );
+}
+
+/// A project deploying release `20260101T000000Z-abc1234` (in a registry the instances can
+/// reach) to `web/web-prod` on the AWS peer, which runs `PREV` Ready and Green and takes its next
+/// updates from `script` (`eb/script`).
+fn on_the_peer(eb_extra: &str, script: serde_json::Value) -> (AwsPeer, tempfile::TempDir) {
+    let peer = AwsPeer::start();
+    peer.control(
+        "eb/environment",
+        serde_json::json!({ "application": "web", "environment": "web-prod", "version_label": "v-before" }),
+    );
+    let mut script = script;
+    script["environment"] = "web-prod".into();
+    peer.control("eb/script", script);
+    let app = unique("dl-ebpeer");
+    let cfg = format!(
+        "[app]\nname = \"{app}\"\n\n[release]\nregistry = \"reg.example:5000/team\"\n\n[aws]\nendpoint_url = \"{}\"\n\n[deploy]\ntarget = \"beanstalk\"\n\n[deploy.beanstalk]\napplication = \"web\"\nenvironment = \"web-prod\"\n{eb_extra}\n",
+        peer.url()
+    );
+    let dir = project(&[("devloop.toml", &cfg)]);
+    write_release(dir.path(), &app, Some("reg.example:5000"));
+    (peer, dir)
+}
+
+fn deploy_on(dir: &std::path::Path) -> Run {
+    run(aws_env(&mut devloop(dir)).args(["deploy"]))
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_release_deploys_once_and_again_is_nothing_to_do() {
+    let (peer, dir) = on_the_peer("", serde_json::json!({ "updates": ["settles"] }));
+    let r = deploy_on(dir.path());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains("runs version 20260101T000000Z-abc1234-"),
+        "{said}"
+    );
+    let r = deploy_on(dir.path());
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let said = format!("{}{}", r.stdout, r.stderr);
+    assert!(
+        said.contains("nothing uploaded, created or updated"),
+        "{said}"
+    );
+    assert_eq!(
+        peer.calls_of("elasticbeanstalk", "CreateApplicationVersion")
+            .len(),
+        1
+    );
+    assert_eq!(
+        peer.calls_of("elasticbeanstalk", "UpdateEnvironment").len(),
+        1
+    );
+    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor", "--check"]));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn health_that_lags_and_recovers_is_exit_0_and_a_revert_is_exit_3() {
+    let (_peer, dir) = on_the_peer(
+        "health_grace = \"1m\"\n",
+        serde_json::json!({ "updates": ["recovers"] }),
+    );
+    let r = deploy_on(dir.path());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    let (_peer, dir) = on_the_peer("", serde_json::json!({ "updates": ["fails_reverts"] }));
+    let r = deploy_on(dir.path());
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("Failed to deploy application."),
+        "{}",
+        r.stderr
+    );
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn throttling_changes_no_verdict_and_an_update_that_never_settles_is_exit_4() {
+    let (peer, dir) = on_the_peer("", serde_json::json!({ "updates": ["settles"] }));
+    for action in [
+        "DescribeEnvironments",
+        "DescribeEvents",
+        "DescribeApplicationVersions",
+    ] {
+        peer.control(
+            "throttle",
+            serde_json::json!({ "service": "elasticbeanstalk", "action": action, "rate": 0.4, "burst": 3 }),
+        );
+    }
+    let r = deploy_on(dir.path());
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    let (_peer, dir) = on_the_peer(
+        "timeout = \"10s\"\n",
+        serde_json::json!({ "updates": ["never"] }),
+    );
+    let r = deploy_on(dir.path());
+    assert_eq!(r.code, 4, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("Updating"), "{}", r.stderr);
 }

@@ -139,9 +139,9 @@ impl AwsPeer {
             .behavior_version(aws_config::BehaviorVersion::latest())
             .region(aws_config::Region::new("us-east-1"))
             .endpoint_url(self.url())
-            .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(
-                creds,
-            ))
+            .credentials_provider(
+                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
+            )
             .build()
     }
 

@@ -376,7 +376,7 @@ def load_modules():
 
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    for name in ("eb", "ecs"):
+    for name in ("eb", "ecs", "s3"):
         if os.path.exists(os.path.join(here, f"{name}.py")):
             importlib.import_module(name)
 

@@ -888,6 +888,15 @@ def control_script(payload):
     return {"ok": True, "queued": len(script.queue)}
 
 
+@locked_control("eb/event")
+def control_event(payload):
+    """{"environment", "severity", "message", "ago"? seconds}: an event that already happened."""
+    env = find_env(payload["environment"])
+    emit(env.app, payload.get("severity", "INFO"), payload["message"], None, env=env,
+         label=current(env).label, after=-float(payload.get("ago", 0)))
+    return {"ok": True}
+
+
 @locked_control("eb/state")
 def control_state(payload):
     name = payload["environment"].lower()

@@ -91,9 +91,12 @@ impl Beanstalk {
             .send()
             .await
             .map_err(|e| sdk_error("cannot read the environment's events", e))?;
+        // Newest first as sent: reversed, then a stable sort keeps events of one instant in the
+        // order they happened.
         let mut fresh: Vec<_> = out
             .events()
             .iter()
+            .rev()
             .filter(|e| {
                 let key = format!(
                     "{:?}|{}",
@@ -129,7 +132,12 @@ impl Beanstalk {
         deadline: Instant,
     ) -> Result<()> {
         let app = &self.settings.application;
-        match self.version(&c.eb, label).await?.as_ref().map(version_state) {
+        match self
+            .version(&c.eb, label)
+            .await?
+            .as_ref()
+            .map(version_state)
+        {
             Some(VersionState::Failed) => {
                 return Err(Error::failed(format!(
                     "application version {label} exists and failed processing earlier{}",
@@ -301,9 +309,9 @@ impl Beanstalk {
 
     /// Watch the environment after an update to `ours` until a verdict or the deadline.
     ///
-    /// `before` is the environment as read before the update: until the update has visibly
-    /// begun (a status other than Ready, an event of our request, DateUpdated moved), what a read
-    /// shows may be from before it and is no verdict. A throttled or failed read is no news and
+    /// `before` is the environment as read before the update: until a read shows the update
+    /// has begun (a status other than Ready, or DateUpdated moved), what it shows may be from
+    /// before the update and is no verdict; events of our request can arrive sooner. A throttled or failed read is no news and
     /// slows the pace. Red health on our version counts as settling for the health grace after
     /// the update completes, unless an ERROR or FATAL event of our request arrived.
     pub(super) async fn watch(
@@ -355,11 +363,15 @@ impl Beanstalk {
                     .await
                 {
                     Ok(events) => {
-                        started |= !events.is_empty();
+                        // Events may arrive before the reads catch up: they say nothing of
+                        // where the environment is, only whether our request failed.
                         for (severity, message) in events {
                             ctx.log(format!("event: {severity} {message}"));
-                            if severe(&severity) && error.is_none() {
-                                error = Some(message);
+                            if severe(&severity) {
+                                error = Some(match error.take() {
+                                    Some(before) => format!("{before}; {message}"),
+                                    None => message,
+                                });
                             }
                         }
                     }
@@ -380,7 +392,7 @@ impl Beanstalk {
             match (&error, progress) {
                 // An ERROR/FATAL event fails the update; where the environment settles decides
                 // between "back on the previous version" and "failed".
-                (Some(why), p) if settled || late => {
+                (Some(why), p) if (settled && started) || late => {
                     return Ok(match p {
                         Progress::Reverted(back) => Progress::Reverted(format!("{why}; {back}")),
                         _ => Progress::Failed(format!("{why} ({what})")),
@@ -411,7 +423,10 @@ impl Beanstalk {
                 }
                 (None, Progress::Changing(state)) if late => return Ok(Progress::Changing(state)),
                 (None, Progress::Changing(state)) => {
-                    ctx.progress(format!("environment {}: {state}", self.settings.environment));
+                    ctx.progress(format!(
+                        "environment {}: {state}",
+                        self.settings.environment
+                    ));
                 }
                 (None, verdict) => return Ok(verdict),
             }

@@ -66,7 +66,7 @@ fn success_needs_ready_green_ok_and_our_label() {
 }
 
 #[test]
-fn red_or_severe_on_our_label_is_a_failure() {
+fn red_or_severe_on_our_label_is_unhealthy_for_the_watch_to_weigh_against_the_grace() {
     for (health, hs) in [
         (Red, Some(EnvironmentHealthStatus::Severe)),
         (Red, None),
@@ -74,10 +74,74 @@ fn red_or_severe_on_our_label_is_a_failure() {
     ] {
         let p = judge(&env(Ready, health, hs, OURS), OURS, Some(PREV), true);
         assert!(
-            matches!(p, Progress::Failed(ref w) if w.contains("health")),
+            matches!(p, Progress::Unhealthy(ref w) if w.contains("health")),
             "{p:?}"
         );
     }
+}
+
+#[test]
+fn nothing_is_a_verdict_before_the_update_is_seen_to_start() {
+    // A read from before the update (stale): even our own label, Ready and Green, is no news.
+    for e in [
+        env(Ready, Green, Some(EnvironmentHealthStatus::Ok), OURS),
+        env(Ready, Green, Some(EnvironmentHealthStatus::Ok), PREV),
+        env(Ready, Red, Some(EnvironmentHealthStatus::Severe), OURS),
+    ] {
+        let p = judge(&e, OURS, Some(PREV), false);
+        assert!(
+            matches!(p, Progress::Changing(ref w) if w.contains("waiting for the update to start")),
+            "{p:?}"
+        );
+    }
+}
+
+#[test]
+fn statuses_are_read_in_any_case_and_unknown_values_are_named_never_success() {
+    use super::verdict::{health, version_state, Health, VersionState};
+    use aws_sdk_elasticbeanstalk::types::{
+        ApplicationVersionDescription, ApplicationVersionStatus,
+    };
+    let version = |status: &str| {
+        ApplicationVersionDescription::builder()
+            .status(ApplicationVersionStatus::from(status))
+            .build()
+    };
+    // The live API's spelling (upper case) and the model's both mean the same.
+    for usable in ["PROCESSED", "Processed", "UNPROCESSED"] {
+        assert_eq!(
+            version_state(&version(usable)),
+            VersionState::Usable,
+            "{usable}"
+        );
+    }
+    assert_eq!(version_state(&version("FAILED")), VersionState::Failed);
+    assert!(matches!(
+        version_state(&version("BUILDING")),
+        VersionState::Working(_)
+    ));
+    assert_eq!(
+        version_state(&version("ARCHIVED")),
+        VersionState::Unknown("ARCHIVED".into())
+    );
+    let strange = env(
+        Ready,
+        EnvironmentHealth::from("Blue"),
+        Some(EnvironmentHealthStatus::from("Sparkling")),
+        OURS,
+    );
+    assert!(
+        matches!(health(&strange), Health::Wait(ref w) if w.contains("does not know")),
+        "{:?}",
+        health(&strange)
+    );
+    let green_upper = env(
+        EnvironmentStatus::from("READY"),
+        EnvironmentHealth::from("GREEN"),
+        Some(EnvironmentHealthStatus::from("OK")),
+        OURS,
+    );
+    assert_eq!(judge(&green_upper, OURS, Some(PREV), true), Progress::Done);
 }
 
 #[test]

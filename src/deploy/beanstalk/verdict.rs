@@ -105,15 +105,23 @@ pub fn health(env: &EnvironmentDescription) -> Health {
     };
     let known_color = ["green", "yellow", "red", "grey"];
     let known_status = [
-        "ok", "info", "warning", "degraded", "severe", "pending", "unknown", "nodata", "suspended",
+        "ok",
+        "info",
+        "warning",
+        "degraded",
+        "severe",
+        "pending",
+        "unknown",
+        "nodata",
+        "suspended",
     ];
-    if color.as_deref() == Some("red")
-        || matches!(status.as_deref(), Some("degraded" | "severe"))
-    {
+    if color.as_deref() == Some("red") || matches!(status.as_deref(), Some("degraded" | "severe")) {
         return Health::Bad(said());
     }
     let unknown = color.as_deref().is_some_and(|c| !known_color.contains(&c))
-        || status.as_deref().is_some_and(|s| !known_status.contains(&s));
+        || status
+            .as_deref()
+            .is_some_and(|s| !known_status.contains(&s));
     if unknown {
         return Health::Wait(format!("{}, a value devloop does not know", said()));
     }
@@ -126,9 +134,9 @@ pub fn health(env: &EnvironmentDescription) -> Health {
 }
 
 /// Judge the environment after an update to `ours`. `previous` is the label it ran before;
-/// `started` says the update is known to have begun (the environment was seen changing, an event
-/// of our request arrived, or its DateUpdated moved), so a Ready environment is not a stale read
-/// from before the update. Before that, nothing it shows is a verdict.
+/// `started` says a read has shown the update begun (the environment was seen changing, or its
+/// DateUpdated moved), so a Ready environment is not a stale read from before the update.
+/// Before that, nothing it shows is a verdict.
 pub fn judge(
     env: &EnvironmentDescription,
     ours: &str,

@@ -1,96 +1,57 @@
 //! `monitor` on Elastic Beanstalk: status with health causes, events, the version's release and
-//! metrics (CloudWatch in moto; the Elastic Beanstalk calls moto lacks scripted), and logs from
+//! metrics (CloudWatch and Elastic Beanstalk both from the AWS peer), and logs from
 //! the environment's CloudWatch Logs groups, or what to turn on when it streams none.
 
 use std::time::{Duration, SystemTime};
 
 use aws_sdk_cloudwatch::types::{Dimension, MetricDatum};
-use aws_sdk_elasticbeanstalk::operation::describe_configuration_settings::DescribeConfigurationSettingsOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_environment_health::DescribeEnvironmentHealthOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_environment_resources::DescribeEnvironmentResourcesOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_environments::DescribeEnvironmentsOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_events::DescribeEventsOutput;
-use aws_sdk_elasticbeanstalk::types::{
-    AutoScalingGroup, ConfigurationOptionSetting, ConfigurationSettingsDescription,
-    EnvironmentHealth, EnvironmentHealthStatus, EnvironmentResourceDescription, EnvironmentStatus,
-    EventSeverity,
-};
-use aws_sdk_elasticbeanstalk::Client;
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
 use aws_smithy_types::DateTime;
+use serde_json::json;
 
-use super::script::{event, project, record, Moto};
-use super::{env, PREV};
+use super::script::{project, record, Eb, PREV};
 use crate::deploy::beanstalk::Beanstalk;
 use crate::deploy::LogQuery;
 
-const ASG: &str = "awseb-e-abcdef1234-stack-AWSEBAutoScalingGroup-XYZ";
-
-/// The scripted Elastic Beanstalk of a Red environment on `PREV`, streaming its logs or not.
-fn eb(stream_logs: &'static str) -> Client {
-    let envs = mock!(Client::describe_environments).then_output(|| {
-        DescribeEnvironmentsOutput::builder()
-            .environments(env(
-                EnvironmentStatus::Ready,
-                EnvironmentHealth::Red,
-                Some(EnvironmentHealthStatus::Severe),
-                PREV,
-            ))
-            .build()
-    });
-    let health = mock!(Client::describe_environment_health).then_output(|| {
-        DescribeEnvironmentHealthOutput::builder()
-            .environment_name("web-prod")
-            .health_status("Severe")
-            .color("Red")
-            .causes("100.0 % of the requests are failing with HTTP 5xx.")
-            .build()
-    });
-    let events = mock!(Client::describe_events).then_output(|| {
-        DescribeEventsOutput::builder()
-            .events(event(
-                2,
-                EventSeverity::Warn,
-                "Environment health has transitioned from Ok to Severe.",
-            ))
-            .events(event(
-                1,
-                EventSeverity::Info,
-                "Environment update completed successfully.",
-            ))
-            .build()
-    });
-    let resources = mock!(Client::describe_environment_resources).then_output(|| {
-        DescribeEnvironmentResourcesOutput::builder()
-            .environment_resources(
-                EnvironmentResourceDescription::builder()
-                    .environment_name("web-prod")
-                    .auto_scaling_groups(AutoScalingGroup::builder().name(ASG).build())
-                    .build(),
-            )
-            .build()
-    });
-    let config = mock!(Client::describe_configuration_settings).then_output(move || {
-        DescribeConfigurationSettingsOutput::builder()
-            .configuration_settings(
-                ConfigurationSettingsDescription::builder()
-                    .environment_name("web-prod")
-                    .option_settings(
-                        ConfigurationOptionSetting::builder()
-                            .namespace("aws:elasticbeanstalk:cloudwatch:logs")
-                            .option_name("StreamLogs")
-                            .value(stream_logs)
-                            .build(),
-                    )
-                    .build(),
-            )
-            .build()
-    });
-    mock_client!(
-        aws_sdk_elasticbeanstalk,
-        RuleMode::MatchAny,
-        [&envs, &health, &events, &resources, &config]
-    )
+/// The peer's environment `web-prod`, Red (Severe) on `PREV` with a cause and two events, its
+/// logs streamed to CloudWatch Logs or not; returns the Elastic Beanstalk client and the
+/// environment's Auto Scaling group.
+async fn red(eb: &Eb, stream_logs: &str) -> (aws_sdk_elasticbeanstalk::Client, String) {
+    eb.peer.control(
+        "eb/environment",
+        json!({
+            "application": "web", "environment": "web-prod", "version_label": PREV,
+            "health": "Red", "health_status": "Severe",
+            "causes": ["100.0 % of the requests are failing with HTTP 5xx."],
+            "settings": [{ "namespace": "aws:elasticbeanstalk:cloudwatch:logs", "option": "StreamLogs", "value": stream_logs }],
+        }),
+    );
+    for (message, severity, ago) in [
+        ("Environment update completed successfully.", "INFO", 2.0),
+        (
+            "Environment health has transitioned from Ok to Severe.",
+            "WARN",
+            1.0,
+        ),
+    ] {
+        eb.peer.control(
+            "eb/event",
+            json!({ "environment": "web-prod", "message": message, "severity": severity, "ago": ago }),
+        );
+    }
+    let client = aws_sdk_elasticbeanstalk::Client::new(&eb.peer.sdk());
+    let resources = client
+        .describe_environment_resources()
+        .environment_name("web-prod")
+        .send()
+        .await
+        .unwrap();
+    let asg = resources
+        .environment_resources()
+        .and_then(|r| r.auto_scaling_groups().first())
+        .and_then(|g| g.name())
+        .unwrap()
+        .to_string();
+    (client, asg)
 }
 
 async fn put(
@@ -121,13 +82,14 @@ async fn put(
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[tokio::test]
 async fn status_shows_health_causes_events_the_release_and_metrics() {
-    let moto = Moto::start();
-    let cw = aws_sdk_cloudwatch::Client::new(&moto.sdk());
+    let eb = Eb::start("").await;
+    let (client, asg) = red(&eb, "true").await;
+    let cw = aws_sdk_cloudwatch::Client::new(&eb.peer.sdk());
     put(
         &cw,
         "AWS/EC2",
         "CPUUtilization",
-        ("AutoScalingGroupName", ASG),
+        ("AutoScalingGroupName", &asg),
         &[(20, 40.0), (10, 60.0)],
     )
     .await;
@@ -149,9 +111,10 @@ async fn status_shows_health_causes_events_the_release_and_metrics() {
         serde_json::to_vec(&old).unwrap(),
     )
     .unwrap();
-    let beanstalk = Beanstalk::new(project(dir.path(), "")).unwrap();
+    // Bad health a while after the update, past the grace: unhealthy.
+    let beanstalk = Beanstalk::new(project(dir.path(), "health_grace = \"0s\"\n")).unwrap();
     let st = beanstalk
-        .status_with(&eb("true"), Some((&cw, Duration::from_secs(3600))))
+        .status_with(&client, Some((&cw, Duration::from_secs(3600))))
         .await
         .unwrap();
     assert_eq!(st.version.as_deref(), Some(PREV));
@@ -178,13 +141,20 @@ async fn status_shows_health_causes_events_the_release_and_metrics() {
     );
     assert_eq!(by_name("health").latest, Some(25.0));
     assert!(st.notes.is_empty(), "{:?}", st.notes);
+
+    // Within the grace after an update, the same state is settling, as the deploy gate says.
+    let settling = Beanstalk::new(project(dir.path(), "")).unwrap();
+    let st = settling.status_with(&client, None).await.unwrap();
+    assert_eq!(st.verdict, "starting", "{}", st.reason);
+    assert!(st.reason.contains("health grace"), "{}", st.reason);
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[tokio::test]
 async fn logs_come_from_the_environments_groups_interleaved_and_named_by_instance() {
-    let moto = Moto::start();
-    let logs = aws_sdk_cloudwatchlogs::Client::new(&moto.sdk());
+    let eb = Eb::start("").await;
+    let (client, _) = red(&eb, "true").await;
+    let logs = aws_sdk_cloudwatchlogs::Client::new(&eb.peer.sdk());
     let now = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap()
@@ -225,7 +195,7 @@ async fn logs_come_from_the_environments_groups_interleaved_and_named_by_instanc
     let beanstalk = Beanstalk::new(project(dir.path(), "")).unwrap();
     let mut got = Vec::new();
     beanstalk
-        .logs_with(&eb("true"), &logs, &LogQuery::default(), &mut |l| {
+        .logs_with(&client, &logs, &LogQuery::default(), &mut |l| {
             got.push(format!("{} | {}", l.source, l.line))
         })
         .await
@@ -240,8 +210,11 @@ async fn logs_come_from_the_environments_groups_interleaved_and_named_by_instanc
     );
 }
 
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[tokio::test]
 async fn logs_say_which_setting_to_turn_on_when_the_environment_streams_none() {
+    let eb = Eb::start("").await;
+    let (client, _) = red(&eb, "false").await;
     let dir = tempfile::tempdir().unwrap();
     let beanstalk = Beanstalk::new(project(dir.path(), "")).unwrap();
     let conf = aws_sdk_cloudwatchlogs::Config::builder()
@@ -251,7 +224,7 @@ async fn logs_say_which_setting_to_turn_on_when_the_environment_streams_none() {
         .build();
     let unused = aws_sdk_cloudwatchlogs::Client::from_conf(conf);
     let err = beanstalk
-        .logs_with(&eb("false"), &unused, &LogQuery::default(), &mut |_| {})
+        .logs_with(&client, &unused, &LogQuery::default(), &mut |_| {})
         .await
         .expect_err("no streaming, no logs");
     assert_eq!(err.kind.code(), 2);

@@ -1,32 +1,14 @@
-//! The harness for whole rollouts on Elastic Beanstalk: the S3 side against a moto of the test's
-//! own, and the calls moto lacks (application versions, UpdateEnvironment, events, configuration
-//! settings, environments that change over time) scripted as the API reference shapes them.
+//! The harness for whole rollouts on Elastic Beanstalk: a project, and an Elastic Beanstalk (with
+//! S3 for the bundles) served by the AWS peer over HTTP, answering as the live service does —
+//! version statuses in upper case, a stale first read after an update, health that lags, events
+//! of each request — with the environment's updates scripted along the clock.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use aws_sdk_elasticbeanstalk::operation::create_application_version::CreateApplicationVersionOutput;
-use aws_sdk_elasticbeanstalk::operation::create_storage_location::CreateStorageLocationOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_application_versions::DescribeApplicationVersionsOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_applications::DescribeApplicationsOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_configuration_settings::DescribeConfigurationSettingsOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_environments::DescribeEnvironmentsOutput;
-use aws_sdk_elasticbeanstalk::operation::describe_events::DescribeEventsOutput;
-use aws_sdk_elasticbeanstalk::types::{
-    ApplicationDescription, ApplicationVersionDescription, ApplicationVersionStatus,
-    ConfigurationOptionSetting, ConfigurationSettingsDescription, EnvironmentDescription,
-    EnvironmentHealth, EnvironmentHealthStatus, EnvironmentStatus, EventDescription, EventSeverity,
-};
-use aws_sdk_elasticbeanstalk::Client;
-use aws_smithy_mocks::{mock, mock_client, MockResponse, RuleMode};
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::DateTime;
+use serde_json::{json, Value};
 
-use super::{env, PREV};
+use crate::awspeer::AwsPeer;
 use crate::deploy::beanstalk::{Beanstalk, Clients};
 use crate::deploy::Outcome;
 use crate::engine::StepCtx;
@@ -35,75 +17,19 @@ use crate::output::{Options, Printer};
 use crate::pipeline::Project;
 use crate::release::Record;
 
-use EnvironmentHealth::{Green, Grey};
-use EnvironmentStatus::{Ready, Updating};
+pub use super::PREV;
 
 pub const BUCKET: &str = "eb-bundles";
-pub const OK: Option<EnvironmentHealthStatus> = Some(EnvironmentHealthStatus::Ok);
-
-/// A moto server of this test's own, for S3.
-pub struct Moto {
-    pub child: Child,
-    pub port: u16,
-}
-
-impl Moto {
-    pub fn start() -> Moto {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .map(|a| a.port())
-            .unwrap();
-        let child = Command::new("moto_server")
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("moto_server is missing: scripts/services.sh installs it");
-        let until = Instant::now() + Duration::from_secs(30);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < until, "moto_server did not start");
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Moto { child, port }
-    }
-
-    /// An SDK configuration that talks to this moto (CloudWatch, CloudWatch Logs).
-    pub fn sdk(&self) -> aws_config::SdkConfig {
-        let creds = aws_credential_types::Credentials::new("test", "test", None, None, "test");
-        aws_config::SdkConfig::builder()
-            .behavior_version(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new("us-east-1"))
-            .endpoint_url(format!("http://127.0.0.1:{}", self.port))
-            .credentials_provider(
-                aws_credential_types::provider::SharedCredentialsProvider::new(creds),
-            )
-            .build()
-    }
-
-    pub fn s3(&self) -> aws_sdk_s3::Client {
-        let creds = aws_credential_types::Credentials::new("test", "test", None, None, "test");
-        let conf = aws_sdk_s3::Config::builder()
-            .behavior_version_latest()
-            .region(aws_sdk_s3::config::Region::new("us-east-1"))
-            .endpoint_url(format!("http://127.0.0.1:{}", self.port))
-            .credentials_provider(creds)
-            .force_path_style(true)
-            .build();
-        aws_sdk_s3::Client::from_conf(conf)
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// A project whose `[deploy.beanstalk]` has `extra`, in a directory of its own.
 pub fn project(dir: &std::path::Path, extra: &str) -> Arc<Project> {
+    project_named(dir, "web-prod", extra)
+}
+
+/// The same, with the environment spelt `environment`.
+pub fn project_named(dir: &std::path::Path, environment: &str, extra: &str) -> Arc<Project> {
     let text = format!(
-        "[app]\nname = \"web\"\n[deploy]\ntarget = \"beanstalk\"\n[deploy.beanstalk]\napplication = \"web\"\nenvironment = \"web-prod\"\nport = 8080\n{extra}"
+        "[app]\nname = \"web\"\n[deploy]\ntarget = \"beanstalk\"\n[deploy.beanstalk]\napplication = \"web\"\nenvironment = \"{environment}\"\nport = 8080\n{extra}"
     );
     let path = dir.join("devloop.toml");
     std::fs::write(&path, &text).unwrap();
@@ -127,276 +53,150 @@ pub fn ctx() -> StepCtx {
     }
 }
 
-pub fn event(secs: i64, severity: EventSeverity, message: &str) -> EventDescription {
-    EventDescription::builder()
-        .event_date(DateTime::from_secs(1_800_000_000 + secs))
-        .message(message)
-        .application_name("web")
-        .environment_name("web-prod")
-        .request_id("req-1")
-        .severity(severity)
-        .build()
-}
-
-/// The UpdateEnvironment answer as the query protocol sends it: the environment description,
-/// and the request id (header and ResponseMetadata) that DescribeEvents filters on.
-pub fn update_response(label: &str, status: &str) -> HttpResponse {
-    let body = format!(
-        r#"<UpdateEnvironmentResponse xmlns="http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/">
-  <UpdateEnvironmentResult>
-    <EnvironmentName>web-prod</EnvironmentName>
-    <EnvironmentId>e-abcdef1234</EnvironmentId>
-    <ApplicationName>web</ApplicationName>
-    <VersionLabel>{label}</VersionLabel>
-    <Status>{status}</Status>
-    <Health>Grey</Health>
-    <AbortableOperationInProgress>true</AbortableOperationInProgress>
-  </UpdateEnvironmentResult>
-  <ResponseMetadata>
-    <RequestId>req-1</RequestId>
-  </ResponseMetadata>
-</UpdateEnvironmentResponse>"#
-    );
-    let mut resp = HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(body));
-    resp.headers_mut().insert("x-amzn-RequestId", "req-1");
-    resp.headers_mut().insert("Content-Type", "text/xml");
-    resp
-}
-
-/// What a scripted Elastic Beanstalk does over one rollout.
-pub struct Script {
-    /// `[deploy.beanstalk]` lines besides application, environment and port.
-    pub extra: String,
-    /// DescribeEnvironments answers in order (the last repeats); `{ours}` labels are filled in.
-    pub envs: Vec<EnvironmentDescription>,
-    /// DescribeApplicationVersions answers in order (the last repeats).
-    pub versions: Vec<Option<ApplicationVersionStatus>>,
-    /// DescribeEvents answers in order (the last repeats).
-    pub events: Vec<Vec<EventDescription>>,
-    /// The live option settings (DescribeConfigurationSettings).
-    pub live: Vec<(&'static str, &'static str, &'static str)>,
-    pub timeout: Duration,
-}
-
-impl Default for Script {
-    fn default() -> Script {
-        Script {
-            extra: format!("bucket = \"{BUCKET}\"\n"),
-            envs: vec![before()],
-            versions: vec![
-                None,
-                Some(ApplicationVersionStatus::Processing),
-                Some(ApplicationVersionStatus::Processed),
-            ],
-            events: vec![Vec::new()],
-            live: Vec::new(),
-            timeout: Duration::from_secs(30),
-        }
-    }
-}
-
-/// What happened: the outcome and the calls that change something.
-pub struct Ran {
-    pub outcome: Result<Outcome>,
-    /// UpdateEnvironment calls: the version label and the option settings sent / removed.
-    pub updates: Vec<Update>,
-    pub creates: usize,
-    pub storage_locations: usize,
-    /// Keys in the bundle bucket afterwards.
-    pub objects: Vec<String>,
+/// The peer, with application `web` and environment `web-prod` Ready and Green on `PREV`, the
+/// bundle bucket, and the project of one test.
+pub struct Eb {
+    pub peer: AwsPeer,
+    _dir: tempfile::TempDir,
+    pub beanstalk: Beanstalk,
+    /// The version label this project's bundle of `record()` gets.
     pub label: String,
 }
 
-/// The label this project's bundle of `record()` gets (the bundle is built the same every time).
-pub async fn our_label(eb: &Beanstalk) -> String {
-    eb.bundle(&record().image)
-        .await
-        .unwrap()
-        .label(&record().id)
-}
+impl Eb {
+    /// `extra` goes into `[deploy.beanstalk]` (the bucket is set unless `extra` names one or
+    /// says `no bucket`).
+    pub async fn start(extra: &str) -> Eb {
+        Eb::start_as("web-prod", extra).await
+    }
 
-/// `PREV` stands for the previous version; the label "ours" is replaced by our real label.
-pub fn fill(envs: Vec<EnvironmentDescription>, ours: &str) -> Vec<EnvironmentDescription> {
-    envs.into_iter()
-        .map(|mut e| {
-            if e.version_label.as_deref() == Some("ours") {
-                e.version_label = Some(ours.to_string());
-            }
-            e
-        })
-        .collect()
-}
+    pub async fn start_as(environment: &str, extra: &str) -> Eb {
+        let peer = AwsPeer::start();
+        peer.control(
+            "eb/environment",
+            json!({ "application": "web", "environment": "web-prod", "version_label": PREV }),
+        );
+        peer.s3()
+            .create_bucket()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let extra = if extra.contains("bucket") {
+            extra.replace("no bucket", "")
+        } else {
+            format!("bucket = \"{BUCKET}\"\n{extra}")
+        };
+        let beanstalk = Beanstalk::new(project_named(dir.path(), environment, &extra)).unwrap();
+        let label = beanstalk
+            .bundle(&record().image)
+            .await
+            .unwrap()
+            .label(&record().id);
+        Eb {
+            peer,
+            _dir: dir,
+            beanstalk,
+            label,
+        }
+    }
 
-/// The scripted Elastic Beanstalk client and the rules that count the calls that change things.
-pub struct Scripted {
-    pub client: Client,
-    pub create: aws_smithy_mocks::Rule,
-    pub storage: aws_smithy_mocks::Rule,
-    pub updates: Arc<Mutex<Vec<Update>>>,
+    /// Script the environment (`eb/script`): updates (preset names or timelines) and the rest.
+    pub fn script(&self, mut payload: Value) {
+        payload["environment"] = json!("web-prod");
+        self.peer.control("eb/script", payload);
+    }
+
+    pub fn clients(&self) -> Clients {
+        Clients {
+            eb: aws_sdk_elasticbeanstalk::Client::new(&self.peer.sdk()),
+            s3: self.peer.s3(),
+        }
+    }
+
+    pub async fn deploy(&self, timeout: Duration) -> Result<Outcome> {
+        self.beanstalk
+            .deploy_with(&self.clients(), &record(), &ctx(), Instant::now() + timeout)
+            .await
+    }
+
+    /// UpdateEnvironment calls: the version label, the option settings sent and those removed.
+    pub fn updates(&self) -> Vec<Update> {
+        self.peer
+            .calls_of("elasticbeanstalk", "UpdateEnvironment")
+            .iter()
+            .map(|c| {
+                let p = &c["params"];
+                let text = |k: String| p[k].as_str().map(str::to_string);
+                let mut set = Vec::new();
+                let mut removed = Vec::new();
+                for i in 1.. {
+                    match text(format!("OptionSettings.member.{i}.OptionName")) {
+                        Some(name) => set.push(format!(
+                            "{name}={}",
+                            text(format!("OptionSettings.member.{i}.Value")).unwrap_or_default()
+                        )),
+                        None => break,
+                    }
+                }
+                for i in 1.. {
+                    match text(format!("OptionsToRemove.member.{i}.OptionName")) {
+                        Some(name) => removed.push(name),
+                        None => break,
+                    }
+                }
+                (
+                    text("VersionLabel".into()).unwrap_or_default(),
+                    set,
+                    removed,
+                )
+            })
+            .collect()
+    }
+
+    pub fn labels(&self) -> Vec<String> {
+        self.updates().into_iter().map(|u| u.0).collect()
+    }
+
+    pub fn count(&self, action: &str) -> usize {
+        self.peer.calls_of("elasticbeanstalk", action).len()
+    }
+
+    /// Keys in the bundle bucket.
+    pub async fn objects(&self) -> Vec<String> {
+        let listed = self
+            .peer
+            .s3()
+            .list_objects_v2()
+            .bucket(BUCKET)
+            .send()
+            .await
+            .unwrap();
+        listed
+            .contents()
+            .iter()
+            .filter_map(|o| o.key().map(str::to_string))
+            .collect()
+    }
+
+    /// The environment as the peer holds it (`eb/state`).
+    pub fn state(&self) -> Value {
+        self.peer
+            .control("eb/state", json!({ "environment": "web-prod" }))
+    }
 }
 
 /// An UpdateEnvironment call: the version label, the option settings sent and those removed.
 pub type Update = (String, Vec<String>, Vec<String>);
 
-pub fn scripted(script: Script, label: &str) -> Scripted {
-    let apps = mock!(Client::describe_applications).then_output(|| {
-        DescribeApplicationsOutput::builder()
-            .applications(
-                ApplicationDescription::builder()
-                    .application_name("web")
-                    .build(),
-            )
-            .build()
-    });
-    let mut seq = mock!(Client::describe_environments).sequence();
-    for e in fill(script.envs, label) {
-        seq = seq.output(move || {
-            DescribeEnvironmentsOutput::builder()
-                .environments(e.clone())
-                .build()
-        });
+/// The message of a failure outcome, or of a success (for assertions on either).
+pub fn said(outcome: &Result<Outcome>) -> String {
+    match outcome {
+        Ok(Outcome::Deployed(m)) | Ok(Outcome::Unchanged(m)) => m.clone(),
+        Ok(Outcome::RolledBack(f)) | Ok(Outcome::Failed(f)) | Ok(Outcome::TimedOut(f)) => {
+            f.message.clone()
+        }
+        Err(e) => e.message.clone(),
     }
-    let envs = seq.repeatedly().build();
-    let mut seq = mock!(Client::describe_application_versions).sequence();
-    for status in script.versions {
-        let label = label.to_string();
-        seq = seq.output(move || {
-            let v = status.clone().map(|st| {
-                ApplicationVersionDescription::builder()
-                    .application_name("web")
-                    .version_label(&label)
-                    .status(st)
-                    .build()
-            });
-            DescribeApplicationVersionsOutput::builder()
-                .set_application_versions(Some(v.into_iter().collect()))
-                .build()
-        });
-    }
-    let versions = seq.repeatedly().build();
-    let mut seq = mock!(Client::describe_events).sequence();
-    for evs in script.events {
-        seq = seq.output(move || {
-            DescribeEventsOutput::builder()
-                .set_events(Some(evs.clone()))
-                .build()
-        });
-    }
-    let events = seq.repeatedly().build();
-    let create = mock!(Client::create_application_version)
-        .then_output(|| CreateApplicationVersionOutput::builder().build());
-    let storage = mock!(Client::create_storage_location).then_output(|| {
-        CreateStorageLocationOutput::builder()
-            .s3_bucket(BUCKET)
-            .build()
-    });
-    let live = script.live;
-    let config = mock!(Client::describe_configuration_settings).then_output(move || {
-        let options = live.iter().map(|(ns, name, value)| {
-            ConfigurationOptionSetting::builder()
-                .namespace(*ns)
-                .option_name(*name)
-                .value(*value)
-                .build()
-        });
-        DescribeConfigurationSettingsOutput::builder()
-            .configuration_settings(
-                ConfigurationSettingsDescription::builder()
-                    .application_name("web")
-                    .environment_name("web-prod")
-                    .set_option_settings(Some(options.collect()))
-                    .build(),
-            )
-            .build()
-    });
-    let updates = Arc::new(Mutex::new(Vec::new()));
-    let seen = updates.clone();
-    let update = mock!(Client::update_environment).then_compute_response(move |input| {
-        let label = input.version_label().unwrap_or_default().to_string();
-        let set = input
-            .option_settings()
-            .iter()
-            .map(|o| {
-                format!(
-                    "{}={}",
-                    o.option_name().unwrap_or_default(),
-                    o.value().unwrap_or_default()
-                )
-            })
-            .collect();
-        let removed = input
-            .options_to_remove()
-            .iter()
-            .map(|o| o.option_name().unwrap_or_default().to_string())
-            .collect();
-        seen.lock().unwrap().push((label.clone(), set, removed));
-        MockResponse::Http(update_response(&label, "Updating"))
-    });
-    let client = mock_client!(
-        aws_sdk_elasticbeanstalk,
-        RuleMode::MatchAny,
-        [&apps, &envs, &versions, &events, &create, &storage, &config, &update]
-    );
-    Scripted {
-        client,
-        create,
-        storage,
-        updates,
-    }
-}
-
-/// The bundle bucket in moto (made if missing), and the keys in it.
-pub async fn bucket(s3: &aws_sdk_s3::Client) -> Vec<String> {
-    let _ = s3.create_bucket().bucket(BUCKET).send().await;
-    let listed = s3.list_objects_v2().bucket(BUCKET).send().await.unwrap();
-    listed
-        .contents()
-        .iter()
-        .filter_map(|o| o.key().map(str::to_string))
-        .collect()
-}
-
-pub async fn run(script: Script, moto: &Moto, dir: &std::path::Path) -> Ran {
-    let s3 = moto.s3();
-    bucket(&s3).await;
-    let beanstalk = Beanstalk::new(project(dir, &script.extra)).unwrap();
-    let label = our_label(&beanstalk).await;
-    let timeout = script.timeout;
-    let s = scripted(script, &label);
-    let clients = Clients {
-        eb: s.client,
-        s3: s3.clone(),
-    };
-    let outcome = beanstalk
-        .deploy_with(&clients, &record(), &ctx(), Instant::now() + timeout)
-        .await;
-    let updates = s.updates.lock().unwrap().clone();
-    Ran {
-        outcome,
-        updates,
-        creates: s.create.num_calls(),
-        storage_locations: s.storage.num_calls(),
-        objects: bucket(&s3).await,
-        label,
-    }
-}
-
-pub fn ours(
-    status: EnvironmentStatus,
-    health: EnvironmentHealth,
-    hs: Option<EnvironmentHealthStatus>,
-) -> EnvironmentDescription {
-    env(status, health, hs, "ours")
-}
-
-pub fn before() -> EnvironmentDescription {
-    env(Ready, Green, OK, PREV)
-}
-
-pub fn updating() -> EnvironmentDescription {
-    env(Updating, Grey, Some(EnvironmentHealthStatus::Info), "ours")
-}
-
-pub fn labels(ran: &Ran) -> Vec<&str> {
-    ran.updates.iter().map(|u| u.0.as_str()).collect()
 }
