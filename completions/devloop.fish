@@ -126,6 +126,7 @@ json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -174,6 +175,7 @@ json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -193,6 +195,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand ship" -s j -l jobs -d 'H
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-color -d 'Disable colors (also NO_COLOR)'

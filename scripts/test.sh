@@ -10,5 +10,8 @@ echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy"
 cargo clippy --all-targets --locked -- -D warnings
+echo "== AWS peer self-checks (tests/peer)"
+python3 tests/peer/test_eb.py
+python3 tests/peer/test_ecs.py
 echo "== cargo test"
 cargo test --all-targets --locked
