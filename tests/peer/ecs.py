@@ -727,6 +727,22 @@ def tasks_of_service(req, resp):
     return P.json_response(req, body)
 
 
+@P.after("ecs", "DescribeTasks")
+@ecs_call
+def container_sizes_as_strings(req, resp):
+    """Live ECS sends a task's containers' cpu and memory as strings ("0", "512"); moto sends
+    numbers, which the SDK's deserializer rightly refuses."""
+    body = decoded(resp)
+    if body is None:
+        return resp
+    for task in body.get("tasks", []):
+        for container in task.get("containers", []):
+            for key in ("cpu", "memory", "memoryReservation"):
+                if isinstance(container.get(key), (int, float)):
+                    container[key] = str(container[key])
+    return P.json_response(req, body)
+
+
 # --- answers: the service deployments API ------------------------------------------------------
 
 

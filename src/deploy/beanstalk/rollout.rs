@@ -314,6 +314,7 @@ impl Beanstalk {
     /// before the update and is no verdict; events of our request can arrive sooner. A throttled or failed read is no news and
     /// slows the pace. Red health on our version counts as settling for the health grace after
     /// the update completes, unless an ERROR or FATAL event of our request arrived.
+    #[allow(clippy::too_many_arguments)]
     pub(super) async fn watch(
         &self,
         eb: &Client,

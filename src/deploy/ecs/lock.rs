@@ -4,8 +4,10 @@
 //! The tag names the holder, when it was taken and when it expires; a lock past its expiry is taken
 //! over, a live one refuses the deploy with its holder named (`--force-unlock` takes it anyway).
 //! Taking it is a write then a read-back, so of two runners that write at once only the one whose
-//! value stayed goes on. It is released on every exit path; if a deploy is abandoned mid-call the
-//! release is still sent from `Drop`.
+//! value stayed goes on. Tag reads lag writes: a read-back that still shows the old value is read
+//! again, and so is a lock seen held before the write (it may have just been given back). It is
+//! released on every exit path; if a deploy is abandoned mid-call the release is still sent from
+//! `Drop`.
 
 use std::time::{Duration, SystemTime};
 
@@ -96,11 +98,18 @@ pub async fn acquire(
         return Err(untaggable(arn));
     }
     let now = SystemTime::now();
-    let before = current(client, arn).await?;
-    if let Some(held) = &before {
+    let mut before = current(client, arn).await?;
+    // A lock given back a moment ago (by the previous deploy, say) can still read as held: tag
+    // reads lag writes. Read a live one again a few times before calling it someone else's.
+    for attempt in 0..=READ_BACKS {
+        let Some(held) = before.as_deref().filter(|_| !force) else {
+            break;
+        };
         let (holder, until) = parse(held);
-        let live = until.is_none_or(|u| u > now);
-        if live && !force {
+        if until.is_some_and(|u| u <= now) {
+            break; // expired: taken over
+        }
+        if attempt == READ_BACKS {
             return Err(
                 Error::failed(format!("another deploy holds the lock on {arn}: {held}")).with_hint(
                     format!(
@@ -109,6 +118,8 @@ pub async fn acquire(
                 ),
             );
         }
+        tokio::time::sleep(READ_BACK_WAIT * (attempt + 1)).await;
+        before = current(client, arn).await?;
     }
     let nonce = format!(
         "{:x}",

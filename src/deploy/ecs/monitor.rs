@@ -95,8 +95,9 @@ impl Ecs {
                 updated_at: d.updated_at().or(d.created_at()).map(rfc3339),
             })
             .collect();
-        let mut events: Vec<_> = svc.events().iter().take(EVENTS).collect();
-        events.sort_by_key(|e| e.created_at().map(|t| t.secs()));
+        // DescribeServices lists events newest first, often several within one second.
+        let mut events: Vec<_> = svc.events().iter().take(EVENTS).rev().collect();
+        events.sort_by_key(|e| e.created_at().map(|t| (t.secs(), t.subsec_nanos())));
         st.events = events
             .into_iter()
             .map(|e| EventLine {
@@ -109,9 +110,14 @@ impl Ecs {
             .iter()
             .find(|d| d.status() == Some("PRIMARY"));
         if let Some(newest) = primary.and_then(|p| p.task_definition()) {
-            st.problems = self
+            // What stopped tasks say adds to the verdict; reading them must not take it away.
+            match self
                 .stopped_tasks(client, newest, &mut HashSet::new())
-                .await?;
+                .await
+            {
+                Ok(problems) => st.problems = problems,
+                Err(e) => st.notes.push(format!("stopped tasks: {}", e.message)),
+            }
         }
         st.update_state = primary
             .and_then(|d| d.rollout_state())

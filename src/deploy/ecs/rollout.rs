@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ecs::types::{
-    CreatedAt, DeploymentRolloutState, DesiredStatus, Service, ServiceDeploymentBrief, ServiceDeploymentStatus,
-    StopServiceDeploymentStopType,
+    CreatedAt, DeploymentRolloutState, DesiredStatus, Service, ServiceDeploymentBrief,
+    ServiceDeploymentStatus, StopServiceDeploymentStopType,
 };
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
@@ -18,7 +18,7 @@ use crate::aws::sdk_error;
 use crate::config::schema::{EcsTarget, RollbackMode};
 use crate::deploy::{remaining, Failure, Outcome, Target};
 use crate::engine::StepCtx;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::release::Record;
 
 /// The service deployments of the service, every page followed (ECS returns at most 20 a page,
@@ -90,13 +90,19 @@ fn with_reasons(why: String, reasons: &[String]) -> String {
     if reasons.is_empty() {
         return why;
     }
-    let said = reasons.join("; ");
     if why.contains("no reason given") {
-        why.replace("no reason given", &said)
-    } else if reasons.iter().all(|r| why.contains(r.as_str())) {
+        return why.replace("no reason given", &reasons.join("; "));
+    }
+    // Only what the verdict does not say already.
+    let more: Vec<&str> = reasons
+        .iter()
+        .map(String::as_str)
+        .filter(|r| !why.contains(r))
+        .collect();
+    if more.is_empty() {
         why
     } else {
-        format!("{why}; ECS said: {said}")
+        format!("{why}; ECS said: {}", more.join("; "))
     }
 }
 
@@ -116,7 +122,8 @@ impl Ecs {
     }
 
     /// Print service events and stopped tasks of `ours` that were not printed before; returns
-    /// the lines printed.
+    /// the lines printed, and why the stopped tasks could not be read if they could not. The
+    /// events are printed either way: they say why ECS failed or rolled back a deployment.
     pub(super) async fn report(
         &self,
         client: &Client,
@@ -125,20 +132,28 @@ impl Ecs {
         events: &mut HashSet<String>,
         stopped: &mut HashSet<String>,
         ctx: &StepCtx,
-    ) -> Result<Vec<String>> {
+    ) -> (Vec<String>, Option<Error>) {
         let mut said = Vec::new();
         let mut fresh: Vec<_> = svc
             .events()
             .iter()
             .filter(|e| e.id().is_some_and(|id| events.insert(id.to_string())))
             .collect();
-        fresh.sort_by_key(|e| e.created_at().map(|t| t.secs()));
+        // DescribeServices lists events newest first, often several within one second.
+        fresh.reverse();
+        fresh.sort_by_key(|e| e.created_at().map(|t| (t.secs(), t.subsec_nanos())));
         for e in fresh {
             said.push(format!("event: {}", e.message().unwrap_or_default()));
         }
-        said.extend(self.stopped_tasks(client, ours, stopped).await?);
+        let unread = match self.stopped_tasks(client, ours, stopped).await {
+            Ok(tasks) => {
+                said.extend(tasks);
+                None
+            }
+            Err(e) => Some(e),
+        };
         said.iter().for_each(|l| ctx.log(l.clone()));
-        Ok(said)
+        (said, unread)
     }
 
     /// Tasks of revision `ours` that stopped and are not in `skip` (each added to it), with the
@@ -222,7 +237,7 @@ impl Ecs {
         let mut ours_id = None;
         let (mut events, mut stopped) = (HashSet::new(), HashSet::new());
         let mut reasons: Vec<String> = Vec::new();
-        let mut api = true;
+        let (mut api, mut tasks_unread) = (true, false);
         let (mut poll, mut last) = (POLL_MIN, String::from("not read yet"));
         loop {
             ctx.check_cancelled()?;
@@ -250,21 +265,27 @@ impl Ecs {
                 .filter_map(|e| e.id().map(str::to_string))
                 .collect();
             events.extend(old);
-            match self
+            let (said, unread) = self
                 .report(client, &svc, ours, &mut events, &mut stopped, ctx)
-                .await
-            {
-                Ok(said) => {
-                    for line in said {
-                        let failure = line.contains("failed") || line.contains("rolling back");
-                        let message = line.strip_prefix("event: ").unwrap_or(&line);
-                        if failure && line.starts_with("event: ") {
-                            remember(&mut reasons, message);
-                        }
-                    }
+                .await;
+            for line in said {
+                let failure = line.contains("failed") || line.contains("rolling back");
+                let message = line.strip_prefix("event: ").unwrap_or(&line);
+                if failure && line.starts_with("event: ") {
+                    remember(&mut reasons, message);
                 }
-                Err(e) if e.transient => poll = backoff(poll),
-                Err(e) => return Err(e),
+            }
+            // Stopped tasks only explain a verdict: if they cannot be read, say so once and go on.
+            match unread {
+                Some(e) if e.transient => poll = backoff(poll),
+                Some(e) if !tasks_unread => {
+                    tasks_unread = true;
+                    ctx.warn(format!(
+                        "{}; the deploy is judged without the stopped tasks' reasons",
+                        e.message
+                    ));
+                }
+                _ => {}
             }
             // The service deployments API, where the endpoint has it, adds reasons and ends a
             // deployment that failed outright; success still needs deployments[] to agree.
@@ -336,7 +357,9 @@ impl Ecs {
                     ctx.progress(what.clone());
                     last = what;
                 }
-                Progress::RolledBack(why) => return Ok(Progress::RolledBack(with_reasons(why, &reasons))),
+                Progress::RolledBack(why) => {
+                    return Ok(Progress::RolledBack(with_reasons(why, &reasons)))
+                }
                 Progress::Failed(why) => return Ok(Progress::Failed(with_reasons(why, &reasons))),
                 verdict => return Ok(verdict),
             }

@@ -36,16 +36,6 @@ fn service(deps: Vec<Deployment>) -> Service {
         .build()
 }
 
-/// A service whose only deployment is the PRIMARY one.
-fn primary(
-    id: &str,
-    td: &str,
-    counts: (i32, i32),
-    rollout: Option<DeploymentRolloutState>,
-) -> Service {
-    service(vec![dep(id, "PRIMARY", td, counts, rollout)])
-}
-
 use DeploymentRolloutState::{Completed, Failed, InProgress};
 
 #[test]
@@ -157,5 +147,7 @@ fn moto_s_picture_never_succeeds() {
     }
 }
 
+mod fixture;
 mod monitor;
+mod revision;
 mod rollout;

@@ -24,7 +24,7 @@ async fn success_uploads_once_creates_one_version_and_reads_upper_case_statuses(
         "{}",
         said(&out)
     );
-    assert_eq!(eb.labels(), [eb.label.clone()]);
+    assert_eq!(eb.labels(), std::slice::from_ref(&eb.label));
     assert_eq!(eb.count("CreateApplicationVersion"), 1);
     assert_eq!(
         eb.count("CreateStorageLocation"),
@@ -98,7 +98,7 @@ async fn health_that_recovers_within_the_grace_is_success_not_a_rollback() {
     eb.script(json!({ "updates": ["recovers"] }));
     let out = eb.deploy(T).await;
     assert!(matches!(out, Ok(Outcome::Deployed(_))), "{}", said(&out));
-    assert_eq!(eb.labels(), [eb.label.clone()], "no rollback");
+    assert_eq!(eb.labels(), std::slice::from_ref(&eb.label), "no rollback");
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
@@ -150,7 +150,7 @@ async fn an_error_event_with_manual_rollback_fails_at_once_and_names_the_command
         "{:?}",
         f.hint
     );
-    assert_eq!(eb.labels(), [eb.label.clone()], "one update");
+    assert_eq!(eb.labels(), std::slice::from_ref(&eb.label), "one update");
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
@@ -169,7 +169,7 @@ async fn elastic_beanstalk_reverting_by_itself_is_exit_3_with_its_words() {
     );
     assert_eq!(
         eb.labels(),
-        [eb.label.clone()],
+        std::slice::from_ref(&eb.label),
         "Elastic Beanstalk reverted: no second update"
     );
 }

@@ -1,139 +1,67 @@
-//! `monitor` on ECS where moto has no such state: two deployments mid-rollout, each with the
-//! release its revision runs, the service's events, and a stopped task of the newest revision
-//! with its reason and exit code (shaped as DescribeServices and DescribeTasks document them).
+//! `monitor` on ECS mid-rollout, against the AWS peer: two deployments, each with the release its
+//! revision runs, the service's events, and then a task of the new revision that stopped, with
+//! its reason and exit code, turning "starting" into "failing".
 
-use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use aws_sdk_ecs::operation::describe_clusters::DescribeClustersOutput;
-use aws_sdk_ecs::operation::describe_services::DescribeServicesOutput;
-use aws_sdk_ecs::operation::describe_task_definition::DescribeTaskDefinitionOutput;
-use aws_sdk_ecs::operation::describe_tasks::DescribeTasksOutput;
-use aws_sdk_ecs::operation::list_tasks::ListTasksOutput;
-use aws_sdk_ecs::types::{
-    Cluster, Container, ContainerDefinition, DeploymentRolloutState, ServiceEvent, Task,
-    TaskDefinition,
-};
-use aws_sdk_ecs::Client;
-use aws_smithy_mocks::{mock, mock_client, RuleMode};
-use aws_smithy_types::DateTime;
+use serde_json::json;
 
-use super::{dep, service, NEW, OLD};
+use super::fixture::{Fixture, NEW_IMAGE, OLD_IMAGE};
 use crate::deploy::ecs::Ecs;
-use crate::pipeline::Project;
 
-fn task_def(arn: &str, image: &str) -> TaskDefinition {
-    TaskDefinition::builder()
-        .task_definition_arn(arn)
-        .family("web")
-        .container_definitions(
-            ContainerDefinition::builder()
-                .name("app")
-                .image(image)
-                .build(),
-        )
-        .build()
+const OLD_RELEASE: &str = "20260101T000000Z-old1111";
+const NEW_RELEASE: &str = "20260102T000000Z-new2222";
+
+fn ledger_entry(id: &str, image: &str, at: &str) -> String {
+    format!(
+        r#"{{"format":1,"id":"{id}","app":"web","image":"{image}","image_id":"sha256:x","registry":"reg.example","repository":"reg.example/team/web","tags":[],"moving_tags":[],"build_digest":null,"git":null,"created_at":"{at}","created_by":"t","config_digest":"c","devloop_version":"0"}}"#
+    )
 }
 
-/// A project in `dir` whose ledger has the releases of both revisions' images.
-fn project(dir: &std::path::Path) -> Arc<Project> {
-    let ledger = dir.join(".devloop/releases");
-    std::fs::create_dir_all(&ledger).unwrap();
-    for (id, image, at) in [
-        (
-            "20260101T000000Z-old1111",
-            "reg/web@sha256:old",
-            "2026-01-01T00:00:00Z",
-        ),
-        (
-            "20260102T000000Z-new2222",
-            "reg/web@sha256:new",
-            "2026-01-02T00:00:00Z",
-        ),
-    ] {
-        let body = format!(
-            r#"{{"format":1,"id":"{id}","app":"web","image":"{image}","image_id":"sha256:x","registry":"reg","repository":"reg/web","tags":[],"moving_tags":[],"build_digest":null,"git":null,"created_at":"{at}","created_by":"t","config_digest":"c","devloop_version":"0"}}"#,
-        );
-        std::fs::write(ledger.join(format!("{id}.json")), body).unwrap();
-    }
-    let text = "[app]\nname = \"web\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"main\"\nservice = \"web\"\ncontainer = \"app\"\n".to_string();
-    let path = dir.join("devloop.toml");
-    std::fs::write(&path, &text).unwrap();
-    let source = crate::config::Source::new(&path, text, dir);
-    let config = crate::config::load_source(source, None, &|_| None).unwrap();
-    Arc::new(Project::new(config, crate::config::Ambient::from_pairs([])))
-}
-
-#[tokio::test]
-async fn status_shows_each_deployment_with_its_release_the_events_and_stopped_tasks() {
-    use DeploymentRolloutState::{Completed, InProgress};
-    let clusters = mock!(Client::describe_clusters).then_output(|| {
-        DescribeClustersOutput::builder()
-            .clusters(
-                Cluster::builder()
-                    .cluster_name("main")
-                    .status("ACTIVE")
-                    .build(),
-            )
-            .build()
-    });
-    let services = mock!(Client::describe_services).then_output(|| {
-        let mut svc = service(vec![
-            dep("ecs-svc/2", "PRIMARY", NEW, (2, 1), Some(InProgress)),
-            dep("ecs-svc/1", "ACTIVE", OLD, (2, 2), Some(Completed)),
-        ]);
-        svc.task_definition = Some(NEW.into());
-        svc.desired_count = 2;
-        svc.running_count = 3;
-        // DescribeServices lists events newest first.
-        svc.events = Some(vec![
-            ServiceEvent::builder()
-                .id("e2")
-                .created_at(DateTime::from_secs(1_800_000_060))
-                .message("(service web) has started 1 tasks: (task 9f8e7d6c).")
-                .build(),
-            ServiceEvent::builder()
-                .id("e1")
-                .created_at(DateTime::from_secs(1_800_000_000))
-                .message("(service web) registered 1 targets")
-                .build(),
-        ]);
-        DescribeServicesOutput::builder().services(svc).build()
-    });
-    let defs = mock!(Client::describe_task_definition).then_compute_output(|input| {
-        let arn = input.task_definition().unwrap_or_default();
-        let image = if arn == NEW {
-            "reg/web@sha256:new"
-        } else {
-            "reg/web@sha256:old"
-        };
-        DescribeTaskDefinitionOutput::builder()
-            .task_definition(task_def(arn, image))
-            .build()
-    });
-    let stopped_arn = "arn:aws:ecs:us-east-1:123456789012:task/main/0123456789abcdef";
-    let list = mock!(Client::list_tasks)
-        .then_output(move || ListTasksOutput::builder().task_arns(stopped_arn).build());
-    let describe = mock!(Client::describe_tasks).then_output(move || {
-        DescribeTasksOutput::builder()
-            .tasks(
-                Task::builder()
-                    .task_arn(stopped_arn)
-                    .task_definition_arn(NEW)
-                    .stopped_reason("Essential container in task exited")
-                    .containers(Container::builder().name("app").exit_code(1).build())
-                    .build(),
-            )
-            .build()
-    });
-    let client = mock_client!(
-        aws_sdk_ecs,
-        RuleMode::MatchAny,
-        [&clusters, &services, &defs, &list, &describe]
+/// A service mid-rollout to web:2: tasks start; `fail_at` seconds later one is up and one has
+/// failed; then nothing more. The ledger has the releases of both revisions' images.
+async fn mid_rollout(service: &str, fail_at: f64) -> (Fixture, Ecs) {
+    let old = ledger_entry(OLD_RELEASE, OLD_IMAGE, "2026-01-01T00:00:00Z");
+    let new = ledger_entry(NEW_RELEASE, NEW_IMAGE, "2026-01-02T00:00:00Z");
+    let (old_path, new_path) = (
+        format!(".devloop/releases/{OLD_RELEASE}.json"),
+        format!(".devloop/releases/{NEW_RELEASE}.json"),
     );
-    let dir = tempfile::tempdir().unwrap();
-    let ecs = Ecs::new(project(dir.path())).unwrap();
-    let st = ecs.status_with(&client, None).await.unwrap();
-    assert_eq!(st.release.as_deref(), Some("20260102T000000Z-new2222"));
+    let f = Fixture::new(
+        service,
+        "",
+        &[(old_path.as_str(), old.as_str()), (&new_path, &new)],
+    )
+    .await;
+    f.script(
+        json!([[
+            {"at": 0, "rollout_state": "IN_PROGRESS", "running": 0, "pending": 2,
+             "events": ["(service {service}) has started 2 tasks: (task {task}) (task {task})."]},
+            {"at": fail_at, "running": 1, "pending": 1, "failed_tasks": 1}
+        ]]),
+        1.0,
+    );
+    let ecs = f.ecs();
+    let web2 = f.register(NEW_IMAGE).await;
+    ecs.update(&f.client, &web2).await.unwrap();
+    (f, ecs)
+}
+
+/// Until the peer has stopped the failed task of web:2.
+async fn task_failed(f: &Fixture) {
+    let until = Instant::now() + Duration::from_secs(10);
+    while f.state()["deployments"][0]["failedTasks"] != 1 {
+        assert!(Instant::now() < until, "{}", f.state());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[tokio::test]
+async fn status_shows_each_deployment_with_its_release_and_the_events_then_failing() {
+    let (f, ecs) = mid_rollout("mon-web", 1.5).await;
+    let st = ecs.status_with(&f.client, None).await.unwrap();
+    assert_eq!(st.release.as_deref(), Some(NEW_RELEASE));
     let deps: Vec<(&str, &str, Option<&str>, Option<&str>)> = st
         .deployments
         .iter()
@@ -149,40 +77,62 @@ async fn status_shows_each_deployment_with_its_release_the_events_and_stopped_ta
     assert_eq!(
         deps,
         [
-            (
-                "PRIMARY",
-                "web:2",
-                Some("20260102T000000Z-new2222"),
-                Some("IN_PROGRESS")
-            ),
-            (
-                "ACTIVE",
-                "web:1",
-                Some("20260101T000000Z-old1111"),
-                Some("COMPLETED")
-            ),
+            ("PRIMARY", "web:2", Some(NEW_RELEASE), Some("IN_PROGRESS")),
+            ("ACTIVE", "web:1", Some(OLD_RELEASE), Some("COMPLETED")),
         ]
     );
     let events: Vec<&str> = st.events.iter().map(|e| e.message.as_str()).collect();
-    assert_eq!(
-        events,
-        [
-            "(service web) registered 1 targets",
-            "(service web) has started 1 tasks: (task 9f8e7d6c)."
-        ]
+    assert_eq!(events.len(), 4, "{events:?}");
+    assert!(
+        events[0].starts_with("(service mon-web) has started 2 tasks: (task "),
+        "oldest first: {events:?}"
     );
-    assert_eq!(
-        st.problems,
-        ["task 0123456789abcdef stopped: Essential container in task exited; app exit 1"]
+    assert_eq!(events[2], "(service mon-web) has reached a steady state.");
+    assert!(
+        events[3].starts_with("(service mon-web) has started 2 tasks: (task "),
+        "{events:?}"
     );
+    assert!(st.problems.is_empty(), "{:?}", st.problems);
     assert_eq!(st.verdict, "starting", "{}", st.reason);
+
+    task_failed(&f).await;
+    let st = ecs.status_with(&f.client, None).await.unwrap();
+    assert_eq!(st.verdict, "unhealthy", "{}", st.reason);
+    assert!(
+        st.reason
+            .starts_with("failing: 1 task(s) of the deployment of web:2"),
+        "{}",
+        st.reason
+    );
     let text = crate::deploy::render_status(&st);
     assert!(
-        text.contains("PRIMARY  web:2  release 20260102T000000Z-new2222  1/2 running"),
+        text.contains(&format!(
+            "PRIMARY  web:2  release {NEW_RELEASE}  1/2 running, 1 pending, 1 failed  rollout IN_PROGRESS"
+        )),
         "{text}"
     );
     assert!(
-        text.contains("  problems\n    task 0123456789abcdef stopped"),
+        text.contains(&format!(
+            "ACTIVE   web:1  release {OLD_RELEASE}  1/2 running"
+        )),
         "{text}"
     );
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[tokio::test]
+async fn status_names_the_stopped_task_of_the_new_revision_with_its_reason_and_exit_code() {
+    let (f, ecs) = mid_rollout("prob-web", 0.2).await;
+    task_failed(&f).await;
+    let st = ecs.status_with(&f.client, None).await.unwrap();
+    assert!(st.notes.is_empty(), "{:?}", st.notes);
+    assert_eq!(st.problems.len(), 1, "{:?}", st.problems);
+    let problem = &st.problems[0];
+    assert!(problem.starts_with("task "), "{problem}");
+    assert!(
+        problem.ends_with("stopped: Essential container in task exited; app exit 1"),
+        "{problem}"
+    );
+    let text = crate::deploy::render_status(&st);
+    assert!(text.contains("  problems\n    task "), "{text}");
 }
