@@ -6,6 +6,9 @@
 
 mod ambient;
 pub mod duration;
+mod explain;
+#[cfg(test)]
+pub(crate) mod fuzz;
 mod interpolate;
 pub mod schema;
 mod source;
@@ -302,7 +305,12 @@ fn type_strict(
     if let Some((span, problem)) = problems.into_iter().next() {
         return Err(source.error(Some(span), problem.message()));
     }
-    Document::deserialize(toml::de::Deserializer::from(tree)).map_err(|e| typing_error(source, &e))
+    validate::check_tree(source, tree.get_ref())?;
+    let typed = tree.clone();
+    let doc = Document::deserialize(toml::de::Deserializer::from(typed))
+        .map_err(|e| typing_error(source, &e, tree.get_ref()))?;
+    validate::check_typed_tree(source, tree.get_ref())?;
+    Ok(doc)
 }
 
 /// Type-check an environment that is not selected: unset variables are tolerated, and errors inside
@@ -322,8 +330,10 @@ fn check_lenient(
     {
         return Err(source.error(Some(span.clone()), p.message()));
     }
-    match Document::deserialize(toml::de::Deserializer::from(tree)) {
-        Ok(_) => Ok(()),
+    validate::check_tree(source, tree.get_ref())?;
+    let typed = tree.clone();
+    match Document::deserialize(toml::de::Deserializer::from(typed)) {
+        Ok(_) => validate::check_typed_tree(source, tree.get_ref()),
         Err(e) => {
             let inside_unset = e.span().is_some_and(|s| {
                 problems
@@ -333,18 +343,29 @@ fn check_lenient(
             if inside_unset {
                 Ok(())
             } else {
-                Err(typing_error(source, &e))
+                Err(typing_error(source, &e, tree.get_ref()))
             }
         }
     }
 }
 
-fn typing_error(source: &Source, e: &toml::de::Error) -> Error {
-    let message = source::explain_serde_message(e.message());
+/// A serde error in the user's terms, at the key it is about.
+fn typing_error(source: &Source, e: &toml::de::Error, tree: &DeTable<'_>) -> Error {
+    let found = e.span().and_then(|span| explain::find(tree, &span));
+    let message = explain::explain(e.message(), found.as_ref());
     let message = if message.starts_with("missing field `") {
-        message
+        let mut m = message
             .replacen("missing field `", "missing key \"", 1)
-            .replacen('`', "\"", 1)
+            .replacen('`', "\"", 1);
+        if let Some(f) = &found {
+            let table = explain::dotted(&f.path);
+            if matches!(f.path.last(), Some(explain::Seg::Index(_))) {
+                m.push_str(&format!(" in [[{table}]]"));
+            } else if !table.is_empty() {
+                m.push_str(&format!(" in [{table}]"));
+            }
+        }
+        m
     } else {
         message
     };
