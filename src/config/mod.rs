@@ -369,7 +369,24 @@ fn typing_error(source: &Source, e: &toml::de::Error, tree: &DeTable<'_>) -> Err
     } else {
         message
     };
-    source.error(e.span(), message)
+    source.error(item_span(e, found.as_ref()).or(e.span()), message)
+}
+
+/// serde blames a whole list for a bad item (`ports = ["8080:80", "80:http"]`): point at the
+/// item its message quotes instead.
+fn item_span(e: &toml::de::Error, found: Option<&explain::Found<'_, '_>>) -> Option<Range<usize>> {
+    let Some(DeValue::Array(items)) = found?.value else {
+        return None;
+    };
+    let mut quoted = items.iter().filter(|item| {
+        item.get_ref()
+            .as_str()
+            .is_some_and(|s| e.message().contains(&format!("\"{s}\"")))
+    });
+    match (quoted.next(), quoted.next()) {
+        (Some(item), None) => Some(item.span()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

@@ -253,7 +253,7 @@ fn target_settings_are_typed_when_the_config_loads() {
     let err = load(text, Some("local"), &[]).unwrap_err();
     assert_eq!(err.kind, crate::error::ExitKind::Usage);
     assert!(
-        err.message.starts_with("devloop.toml:6:23:"),
+        err.message.starts_with("devloop.toml:6:24:"),
         "{}",
         err.message
     );
@@ -436,7 +436,7 @@ fn port_host_addresses_are_checked() {
     // issue 24 item 5: a typo in the host IP published on every interface.
     assert_eq!(
         error_of(&format!("{DOCKER}docker.ports = [\"127.0.0.l:18931:80\"]\n")),
-        "devloop.toml:5:16: port mapping \"127.0.0.l:18931:80\": \"127.0.0.l\" is not an IP address; write one such as 127.0.0.1 or [::1], or leave it out to publish on every interface"
+        "devloop.toml:5:17: port mapping \"127.0.0.l:18931:80\": \"127.0.0.l\" is not an IP address; write one such as 127.0.0.1 or [::1], or leave it out to publish on every interface"
     );
     for bad in ["not-an-ip:8080:80", "999.999.999.999:8080:80"] {
         let e = error_of(&format!("{DOCKER}swarm.ports = [\"{bad}\"]\n"));
