@@ -51,8 +51,9 @@ pub struct Error {
     /// A read that may well succeed if asked again (throttled, a server error, a timeout): inside
     /// a watch it is no news, never a verdict.
     pub transient: bool,
-    /// The place in a file the error is about (a config error), for CI annotations.
-    pub location: Option<Location>,
+    /// The place in a file the error is about (a config error), for CI annotations. Boxed, so
+    /// `Result<T, Error>` stays small.
+    pub location: Option<Box<Location>>,
 }
 
 /// A file, and a line and column in it (1-based) when known.
@@ -98,7 +99,7 @@ impl Error {
         self
     }
     pub fn at(mut self, location: Location) -> Self {
-        self.location = Some(location);
+        self.location = Some(Box::new(location));
         self
     }
     pub fn with_detail(mut self, detail: Vec<String>) -> Self {

@@ -240,7 +240,7 @@ fn doctor_fails_with_exit_2_on_what_every_command_refuses() {
         let plan = refused(toml, &["plan"], want);
         let doctor = refused(toml, &["doctor"], want);
         assert!(
-            doctor.stdout.contains(&format!("FAIL  config     ")) && doctor.stdout.contains(want),
+            doctor.stdout.contains("FAIL  config     ") && doctor.stdout.contains(want),
             "{}",
             doctor.stdout
         );

@@ -63,7 +63,7 @@ impl Source {
             });
         if let Some(r) = span.filter(is_located) {
             let (line, col) = self.line_col(r.start);
-            err.location = Some(Location {
+            err = err.at(Location {
                 file: self.display.clone(),
                 line: Some(line),
                 col: Some(col),

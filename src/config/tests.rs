@@ -281,7 +281,7 @@ fn target_settings_are_typed_when_the_config_loads() {
         .contains("stop_signal"));
 }
 
-/// The message of the error loading `text` (which must fail), without its location.
+/// The message of the error loading `text`, which must fail.
 fn error_of(text: &str) -> String {
     load(text, None, &[]).unwrap_err().message
 }
