@@ -190,7 +190,7 @@ pub struct DeployArgs {
     #[arg(long, value_name = "ID")]
     pub release: Option<String>,
     /// How long to wait for the deploy to settle, e.g. 10m
-    #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
     /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
     #[arg(long)]
@@ -210,7 +210,7 @@ pub struct MonitorArgs {
     pub follow: bool,
     /// With --logs: logs since this long ago (default 1h on AWS). Otherwise: the metrics window
     /// (default 1h)
-    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = parse_since)]
     pub since: Option<std::time::Duration>,
     /// Last N log lines
     #[arg(long, value_name = "N")]
@@ -265,7 +265,7 @@ pub struct DevArgs {
     #[arg(long)]
     pub keep: bool,
     /// How long a redeploy may take to become healthy, e.g. 30s
-    #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
+    #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
 }
 
@@ -276,6 +276,12 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
-fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    crate::config::duration::parse(s)
+/// `--timeout`: a duration of at most 7 days.
+fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration::parse_timeout(s)
+}
+
+/// `--since`: a duration of at most 365 days.
+fn parse_since(s: &str) -> Result<std::time::Duration, String> {
+    crate::config::duration::parse_since(s)
 }

@@ -51,6 +51,17 @@ pub struct Error {
     /// A read that may well succeed if asked again (throttled, a server error, a timeout): inside
     /// a watch it is no news, never a verdict.
     pub transient: bool,
+    /// The place in a file the error is about (a config error), for CI annotations. Boxed, so
+    /// `Result<T, Error>` stays small.
+    pub location: Option<Box<Location>>,
+}
+
+/// A file, and a line and column in it (1-based) when known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Location {
+    pub file: String,
+    pub line: Option<usize>,
+    pub col: Option<usize>,
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
@@ -64,6 +75,7 @@ impl Error {
             detail: Vec::new(),
             result: None,
             transient: false,
+            location: None,
         }
     }
     pub fn usage(message: impl Into<String>) -> Self {
@@ -84,6 +96,10 @@ impl Error {
     }
     pub fn transient(mut self) -> Self {
         self.transient = true;
+        self
+    }
+    pub fn at(mut self, location: Location) -> Self {
+        self.location = Some(Box::new(location));
         self
     }
     pub fn with_detail(mut self, detail: Vec<String>) -> Self {

@@ -209,8 +209,9 @@ fn wrong_type_is_located() {
     let r = run(devloop(dir.path()).arg("plan"));
     assert_eq!(r.code, 2);
     assert!(
-        r.stderr
-            .contains("devloop.toml:4:11: invalid type: integer `90`"),
+        r.stderr.contains(
+            "devloop.toml:4:11: deploy.timeout must be a duration string, like timeout = \"90s\""
+        ),
         "{}",
         r.stderr
     );
@@ -447,7 +448,7 @@ fn bad_target_settings_are_refused_when_the_config_loads() {
         assert_eq!(r.code, 2, "{cmd:?}: {}", r.stderr);
         assert!(
             r.stderr.contains(
-                "devloop.toml:6:23: port mapping \"80:http\": \"http\" is not a port number"
+                "devloop.toml:6:24: port mapping \"80:http\": \"http\" is not a port number"
             ),
             "{cmd:?}: {}",
             r.stderr

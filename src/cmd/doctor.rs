@@ -1,18 +1,33 @@
 //! `devloop doctor`: what devloop can see of the config, git and the services it talks to.
+//!
+//! The config is checked by the same loader and the same pipeline validation as every command, so
+//! doctor never calls a config ok that `devloop plan` refuses. A config error is exit 2, after the
+//! other checks have been printed.
+
+use std::sync::Arc;
 
 use super::Context;
+use crate::cli::Stage;
+use crate::config::Config;
 use crate::docker::Daemon;
-use crate::error::Result;
+use crate::engine::Runner;
+use crate::error::{Error, Result};
 use crate::git;
+use crate::pipeline::{self, Project};
 
 pub fn run(ctx: &Context) -> Result<i32> {
     let mut lines = Vec::new();
     let mut report = serde_json::Map::new();
     let mut problems = 0;
+    let mut config_error: Option<Error> = None;
 
     let config = ctx.load_config();
-    match &config {
-        Ok(cfg) => {
+    let checked = match &config {
+        Ok(cfg) => loop_check(ctx, cfg).map(|note| (cfg, note)),
+        Err(e) => Err(e.clone()),
+    };
+    match checked {
+        Ok((cfg, note)) => {
             lines.push(format!(
                 "ok    config     {} (app {}, environments: {})",
                 cfg.source.display,
@@ -23,18 +38,21 @@ pub fn run(ctx: &Context) -> Result<i32> {
                     cfg.envs.join(", ")
                 }
             ));
+            if let Some(note) = &note {
+                lines.push(format!("info  deploy     {note}"));
+            }
             report.insert(
                 "config".into(),
-                serde_json::json!({ "ok": true, "path": cfg.source.display }),
+                serde_json::json!({ "ok": true, "path": cfg.source.display, "note": note }),
             );
         }
         Err(e) => {
-            problems += 1;
             lines.push(format!("FAIL  config     {}", e.message));
             report.insert(
                 "config".into(),
-                serde_json::json!({ "ok": false, "error": e.message }),
+                serde_json::json!({ "ok": false, "error": e.message, "exit_code": e.kind.code() }),
             );
+            config_error = Some(e);
         }
     }
     match git::inspect(&ctx.cwd, ctx.ambient.ci_branch()) {
@@ -110,7 +128,31 @@ pub fn run(ctx: &Context) -> Result<i32> {
         &(lines.join("\n") + "\n"),
         serde_json::Value::Object(report),
     );
+    // A config error is the one every command would stop on: exit 2, with its location and hint.
+    if let Some(e) = config_error {
+        return Err(e);
+    }
     Ok(if problems > 0 { 1 } else { 0 })
+}
+
+/// What `devloop plan` checks past the loader: the steps of the whole loop and how they depend on
+/// each other, the environment and its deploy target. A config with no environments and no
+/// target builds, tests and releases; that is a note, not an error.
+fn loop_check(ctx: &Context, cfg: &Config) -> Result<Option<String>> {
+    let project = Arc::new(Project::new(cfg.clone(), ctx.ambient.clone()));
+    let (stages, note) = if cfg.target().is_none() && cfg.envs.is_empty() {
+        (
+            &[Stage::Test, Stage::Release][..],
+            Some("no deploy target: build, test and release work; deploy, ship and plan need deploy.target (docker, swarm, ecs or beanstalk)".to_string()),
+        )
+    } else {
+        (&[Stage::Ship][..], None)
+    };
+    for stage in stages {
+        let steps = pipeline::steps(&project, *stage, &pipeline::Options::default())?;
+        Runner::validate(&steps)?;
+    }
+    Ok(note)
 }
 
 /// What in the config needs AWS, if anything.

@@ -1,8 +1,17 @@
 //! Human durations in config (`90s`, `15m`, `1h30m`), parsed strictly so a typo is a located error.
+//!
+//! Every duration is bounded when it is read: a value no wait could sensibly need (`"100000000000y"`,
+//! `--timeout 18446744073709551615s`) is refused up front instead of overflowing a deadline later.
 
 use std::fmt;
+use std::time::Instant;
 
 use serde::{Deserialize, Deserializer};
+
+/// The longest duration devloop.toml and the timeout flags accept: 7 days.
+pub const MAX: std::time::Duration = std::time::Duration::from_secs(7 * 24 * 3600);
+/// The longest look back `monitor --since` accepts: 365 days.
+pub const MAX_SINCE: std::time::Duration = std::time::Duration::from_secs(365 * 24 * 3600);
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub struct Duration(pub std::time::Duration);
@@ -28,8 +37,27 @@ impl serde::Serialize for Duration {
 impl<'de> Deserialize<'de> for Duration {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let text = String::deserialize(d)?;
-        parse(&text).map(Duration).map_err(serde::de::Error::custom)
+        parse_at_most(&text, MAX, "7 days (\"7d\")")
+            .map(Duration)
+            .map_err(|e| serde::de::Error::custom(super::explain::about_the_key(&e)))
     }
+}
+
+/// The shortest time between two health probes.
+pub const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(100);
+
+/// `deploy.health.interval`: a duration from 100ms to 7 days.
+pub fn probe_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+    let text = String::deserialize(d)?;
+    let about = |e: &str| serde::de::Error::custom(super::explain::about_the_key(e));
+    let interval = parse_at_most(&text, MAX, "7 days (\"7d\")").map_err(|e| about(&e))?;
+    if interval < MIN_INTERVAL {
+        return Err(about(&format!(
+            "\"{}\" is too short: probes must be at least \"100ms\" apart",
+            text.trim()
+        )));
+    }
+    Ok(Some(Duration(interval)))
 }
 
 /// Parse `90s`, `15m`, `1h30m`, `500ms`. A bare number is refused: the unit is never guessed.
@@ -37,12 +65,49 @@ pub fn parse(text: &str) -> Result<std::time::Duration, String> {
     let t = text.trim();
     if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
         return Err(format!(
-            "duration \"{text}\" has no unit: write \"{t}s\" for seconds or \"{t}m\" for minutes"
+            "\"{t}\" has no unit: write \"{t}s\" for seconds or \"{t}m\" for minutes"
         ));
     }
     humantime::parse_duration(t).map_err(|e| {
-        format!("invalid duration \"{text}\" ({e}): expected something like 90s, 15m or 1h30m")
+        format!(
+            "\"{t}\" is not a duration ({e}): write something like \"90s\", \"15m\" or \"1h30m\""
+        )
     })
+}
+
+/// [`parse`], refusing anything longer than `max` (described as `max_text` in the message).
+pub fn parse_at_most(
+    text: &str,
+    max: std::time::Duration,
+    max_text: &str,
+) -> Result<std::time::Duration, String> {
+    let d = parse(text)?;
+    if d > max {
+        return Err(format!(
+            "\"{}\" is too long: the most devloop accepts is {max_text}",
+            text.trim()
+        ));
+    }
+    Ok(d)
+}
+
+/// A timeout flag (`--timeout`): at most [`MAX`].
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
+    parse_at_most(text, MAX, "7 days (\"7d\")")
+}
+
+/// `monitor --since`: at most [`MAX_SINCE`].
+pub fn parse_since(text: &str) -> Result<std::time::Duration, String> {
+    parse_at_most(text, MAX_SINCE, "365 days (\"365d\")")
+}
+
+/// The instant `d` from now, without overflow: a duration past what the clock can hold is a
+/// deadline so far away it is never reached.
+pub fn deadline_in(d: std::time::Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(d)
+        .or_else(|| now.checked_add(std::time::Duration::from_secs(100 * 365 * 24 * 3600)))
+        .unwrap_or(now)
 }
 
 #[cfg(test)]
@@ -62,7 +127,28 @@ mod tests {
         assert!(parse("90").unwrap_err().contains("no unit"));
         assert!(parse("soon")
             .unwrap_err()
-            .contains("expected something like"));
+            .contains("write something like \"90s\""));
         assert!(parse("").is_err());
+    }
+
+    #[test]
+    fn durations_are_bounded() {
+        assert_eq!(parse_timeout("7d").unwrap(), MAX);
+        assert_eq!(
+            parse_timeout("18446744073709551615s").unwrap_err(),
+            "\"18446744073709551615s\" is too long: the most devloop accepts is 7 days (\"7d\")"
+        );
+        assert!(parse_timeout("100000000000y").is_err());
+        assert!(parse_timeout("7d 1s").is_err());
+        assert_eq!(parse_since("365d").unwrap(), MAX_SINCE);
+        assert!(parse_since("366d").unwrap_err().contains("365 days"));
+    }
+
+    #[test]
+    fn deadlines_never_overflow() {
+        let far = deadline_in(std::time::Duration::MAX);
+        assert!(far > Instant::now() + std::time::Duration::from_secs(365 * 24 * 3600));
+        let near = deadline_in(std::time::Duration::from_secs(1));
+        assert!(near <= Instant::now() + std::time::Duration::from_secs(1));
     }
 }

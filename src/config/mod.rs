@@ -6,6 +6,9 @@
 
 mod ambient;
 pub mod duration;
+mod explain;
+#[cfg(test)]
+pub(crate) mod fuzz;
 mod interpolate;
 pub mod schema;
 mod source;
@@ -302,7 +305,12 @@ fn type_strict(
     if let Some((span, problem)) = problems.into_iter().next() {
         return Err(source.error(Some(span), problem.message()));
     }
-    Document::deserialize(toml::de::Deserializer::from(tree)).map_err(|e| typing_error(source, &e))
+    validate::check_tree(source, tree.get_ref())?;
+    let typed = tree.clone();
+    let doc = Document::deserialize(toml::de::Deserializer::from(typed))
+        .map_err(|e| typing_error(source, &e, tree.get_ref()))?;
+    validate::check_typed_tree(source, tree.get_ref())?;
+    Ok(doc)
 }
 
 /// Type-check an environment that is not selected: unset variables are tolerated, and errors inside
@@ -322,8 +330,10 @@ fn check_lenient(
     {
         return Err(source.error(Some(span.clone()), p.message()));
     }
-    match Document::deserialize(toml::de::Deserializer::from(tree)) {
-        Ok(_) => Ok(()),
+    validate::check_tree(source, tree.get_ref())?;
+    let typed = tree.clone();
+    match Document::deserialize(toml::de::Deserializer::from(typed)) {
+        Ok(_) => validate::check_typed_tree(source, tree.get_ref()),
         Err(e) => {
             let inside_unset = e.span().is_some_and(|s| {
                 problems
@@ -333,22 +343,50 @@ fn check_lenient(
             if inside_unset {
                 Ok(())
             } else {
-                Err(typing_error(source, &e))
+                Err(typing_error(source, &e, tree.get_ref()))
             }
         }
     }
 }
 
-fn typing_error(source: &Source, e: &toml::de::Error) -> Error {
-    let message = source::explain_serde_message(e.message());
+/// A serde error in the user's terms, at the key it is about.
+fn typing_error(source: &Source, e: &toml::de::Error, tree: &DeTable<'_>) -> Error {
+    let found = e.span().and_then(|span| explain::find(tree, &span));
+    let message = explain::explain(e.message(), found.as_ref());
     let message = if message.starts_with("missing field `") {
-        message
+        let mut m = message
             .replacen("missing field `", "missing key \"", 1)
-            .replacen('`', "\"", 1)
+            .replacen('`', "\"", 1);
+        if let Some(f) = &found {
+            let table = explain::dotted(&f.path);
+            if matches!(f.path.last(), Some(explain::Seg::Index(_))) {
+                m.push_str(&format!(" in [[{table}]]"));
+            } else if !table.is_empty() {
+                m.push_str(&format!(" in [{table}]"));
+            }
+        }
+        m
     } else {
         message
     };
-    source.error(e.span(), message)
+    source.error(item_span(e, found.as_ref()).or(e.span()), message)
+}
+
+/// serde blames a whole list for a bad item (`ports = ["8080:80", "80:http"]`): point at the
+/// item its message quotes instead.
+fn item_span(e: &toml::de::Error, found: Option<&explain::Found<'_, '_>>) -> Option<Range<usize>> {
+    let Some(DeValue::Array(items)) = found?.value else {
+        return None;
+    };
+    let mut quoted = items.iter().filter(|item| {
+        item.get_ref()
+            .as_str()
+            .is_some_and(|s| e.message().contains(&format!("\"{s}\"")))
+    });
+    match (quoted.next(), quoted.next()) {
+        (Some(item), None) => Some(item.span()),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

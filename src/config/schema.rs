@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use toml::Spanned;
 
 use super::duration::Duration;
-use super::values::{Cpus, MemorySize, PortMap, Restart, StopSignal};
+use super::values::{self, Cpus, MemorySize, PortMap, Restart, StopSignal};
 
 /// The whole file, after the selected `[env.<name>]` table has been merged over it.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -176,8 +176,10 @@ pub struct Test {
     #[serde(default)]
     pub needs: Vec<String>,
     /// Service tests: container port to publish and probe.
+    #[serde(default, deserialize_with = "values::nonzero_port")]
     pub port: Option<u16>,
     /// Service tests: HTTP path probed until it answers 2xx; without it the image HEALTHCHECK is awaited.
+    #[serde(default, deserialize_with = "values::http_path")]
     pub http: Option<String>,
     /// Service tests: how long to wait for the service to become ready.
     pub ready_timeout: Option<Duration>,
@@ -263,11 +265,15 @@ pub struct Deploy {
 #[serde(deny_unknown_fields)]
 pub struct Health {
     /// HTTP path probed on `port`; a 2xx/3xx answer is healthy.
+    #[serde(default, deserialize_with = "values::http_path")]
     pub http: Option<String>,
     /// TCP port probed for a connection (also the port `http` probes).
+    #[serde(default, deserialize_with = "values::nonzero_port")]
     pub port: Option<u16>,
     /// Command run inside the container; exit 0 is healthy.
     pub command: Option<String>,
+    /// Time between probes: at least 100ms.
+    #[serde(default, deserialize_with = "super::duration::probe_interval")]
     pub interval: Option<Duration>,
     pub retries: Option<u32>,
     pub start_period: Option<Duration>,
@@ -277,6 +283,7 @@ pub struct Health {
 #[serde(deny_unknown_fields)]
 pub struct DockerTarget {
     /// Container name; defaults to `<app>-<env>`.
+    #[serde(default, deserialize_with = "values::container_name")]
     pub name: Option<String>,
     #[serde(default)]
     pub ports: Vec<PortMap>,
@@ -395,6 +402,7 @@ pub struct BeanstalkTarget {
     /// Beanstalk storage bucket (CreateStorageLocation).
     pub bucket: Option<String>,
     /// Container port the platform routes to (image bundles; default: the image's EXPOSE).
+    #[serde(default, deserialize_with = "values::nonzero_port")]
     pub port: Option<u16>,
     /// What the bundle holds: `image` runs the released image pinned by digest; `source` is the
     /// project's files, built on the instances.

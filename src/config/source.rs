@@ -3,7 +3,7 @@
 use std::ops::Range;
 use std::path::{Path, PathBuf};
 
-use crate::error::Error;
+use crate::error::{Error, Location};
 
 /// The text of a config file and where it came from, for located error messages.
 #[derive(Debug, Clone)]
@@ -55,9 +55,19 @@ impl Source {
     /// A config error at a span: exit 2, with the offending line quoted under the message.
     pub fn error(&self, span: Option<Range<usize>>, message: impl Into<String>) -> Error {
         let message = message.into();
-        let mut err = Error::usage(format!("{}: {message}", self.locate(span.clone())));
+        let mut err =
+            Error::usage(format!("{}: {message}", self.locate(span.clone()))).at(Location {
+                file: self.display.clone(),
+                line: None,
+                col: None,
+            });
         if let Some(r) = span.filter(is_located) {
             let (line, col) = self.line_col(r.start);
+            err = err.at(Location {
+                file: self.display.clone(),
+                line: Some(line),
+                col: Some(col),
+            });
             if let Some(text) = self.text.lines().nth(line - 1) {
                 let width = self
                     .text

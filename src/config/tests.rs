@@ -119,10 +119,9 @@ fn wrong_types_are_located() {
         &[],
     )
     .unwrap_err();
-    assert!(
-        e.message.starts_with("devloop.toml:4:12: invalid type"),
-        "{}",
-        e.message
+    assert_eq!(
+        e.message,
+        "devloop.toml:4:12: deploy.swarm.replicas must be a whole number, 0 or more, like replicas = 2"
     );
 }
 
@@ -254,7 +253,7 @@ fn target_settings_are_typed_when_the_config_loads() {
     let err = load(text, Some("local"), &[]).unwrap_err();
     assert_eq!(err.kind, crate::error::ExitKind::Usage);
     assert!(
-        err.message.starts_with("devloop.toml:6:23:"),
+        err.message.starts_with("devloop.toml:6:24:"),
         "{}",
         err.message
     );
@@ -280,4 +279,343 @@ fn target_settings_are_typed_when_the_config_loads() {
         .unwrap_err()
         .message
         .contains("stop_signal"));
+}
+
+/// The message of the error loading `text`, which must fail.
+fn error_of(text: &str) -> String {
+    load(text, None, &[]).unwrap_err().message
+}
+
+const DOCKER: &str = "[app]\nname = \"a\"\n[deploy]\ntarget = \"docker\"\n";
+
+#[test]
+fn type_errors_say_what_to_write() {
+    // issue 23 item 9: the user's terms and the fix, at the value.
+    let cases = [
+        (
+            "docker.ports = \"18480:80\"",
+            "devloop.toml:5:16: deploy.docker.ports must be a list of \"host:container\" strings, like ports = [\"18480:80\"]",
+        ),
+        (
+            "docker.ports = [18480]",
+            "devloop.toml:5:17: deploy.docker.ports must be a list of \"host:container\" strings, like ports = [\"18480:80\"]",
+        ),
+        (
+            "timeout = 30",
+            "devloop.toml:5:11: deploy.timeout must be a duration string, like timeout = \"30s\"",
+        ),
+        (
+            "timeout = \"30\"",
+            "devloop.toml:5:11: deploy.timeout \"30\" has no unit: write \"30s\" for seconds or \"30m\" for minutes",
+        ),
+        (
+            "health.port = \"80\"",
+            "devloop.toml:5:15: deploy.health.port must be a whole number from 1 to 65535, like port = 80",
+        ),
+        (
+            "health.port = 70000",
+            "devloop.toml:5:15: deploy.health.port must be a whole number from 1 to 65535, like port = 8080",
+        ),
+        (
+            "health.retries = -1",
+            "devloop.toml:5:18: deploy.health.retries must be a whole number, 0 or more, like retries = 5",
+        ),
+        (
+            "docker.init = \"yes\"",
+            "devloop.toml:5:15: deploy.docker.init must be true or false, without quotes, like init = true",
+        ),
+        (
+            "docker.cpus = \"half\"",
+            "devloop.toml:5:15: deploy.docker.cpus must be a number, like cpus = 0.5",
+        ),
+        (
+            "health = 5",
+            "devloop.toml:5:10: deploy.health must be a table, like [deploy.health] with its keys on the lines below",
+        ),
+        (
+            "docker.env = 5",
+            "devloop.toml:5:14: deploy.docker.env must be a table of NAME = \"value\", like env = { NAME = \"value\" }",
+        ),
+        (
+            "docker.env = { A = 5 }",
+            "devloop.toml:5:20: deploy.docker.env.A must be a string, or a table { value = \"...\", secret = true }, like A = \"5\"",
+        ),
+        (
+            "swarm.update.order = 1",
+            "devloop.toml:5:22: deploy.swarm.update.order must be one of \"start-first\" or \"stop-first\", like order = \"start-first\"",
+        ),
+    ];
+    for (line, want) in cases {
+        assert_eq!(error_of(&format!("{DOCKER}{line}\n")), want, "{line}");
+    }
+    assert_eq!(
+        error_of("[app]\nname = 5\n"),
+        "devloop.toml:2:8: app.name must be a string in quotes, like name = \"5\""
+    );
+    assert_eq!(
+        error_of("[app]\nname = \"a\"\n[deploy]\ntarget = 1\n"),
+        "devloop.toml:4:10: deploy.target must be one of \"docker\", \"swarm\", \"ecs\" or \"beanstalk\", like target = \"docker\""
+    );
+    assert_eq!(
+        error_of("[app]\nname = \"a\"\n[test]\nname = \"t\"\n"),
+        "devloop.toml:3:1: test must be a list of tables, one for each test, like [[test]] (double brackets) above each test's keys"
+    );
+    assert_eq!(
+        error_of("[app]\nname = \"a\"\n[[test]]\nrun = \"x\"\n"),
+        "devloop.toml:3:1: missing key \"name\" in [[test]]"
+    );
+    // In an environment, the key is named as the document has it once merged.
+    let e = error_of(&format!("{DOCKER}[env.prod]\ndeploy.timeout = 90\n"));
+    assert_eq!(
+        e,
+        "devloop.toml:6:18: deploy.timeout must be a duration string, like timeout = \"90s\""
+    );
+    // Unknown keys keep their suggestion.
+    assert!(error_of(&format!("{DOCKER}tiemout = \"1m\"\n"))
+        .ends_with("unknown key \"tiemout\" — did you mean \"timeout\"?"));
+}
+
+#[test]
+fn config_errors_carry_their_location() {
+    let e = load(&format!("{DOCKER}timeout = 30\n"), None, &[]).unwrap_err();
+    let loc = e.location.expect("a location");
+    assert_eq!(
+        (loc.file.as_str(), loc.line, loc.col),
+        ("devloop.toml", Some(5), Some(11))
+    );
+    let e = load("[build]\n", None, &[]).unwrap_err();
+    assert_eq!(e.location.unwrap().file, "devloop.toml");
+}
+
+#[test]
+fn durations_are_bounded_at_load() {
+    // issue 24 item 4: "100000000000y" passed plan and doctor, then panicked in monitor.
+    assert_eq!(
+        error_of(&format!("{DOCKER}health.interval = \"100000000000y\"\n")),
+        "devloop.toml:5:19: deploy.health.interval \"100000000000y\" is too long: the most devloop accepts is 7 days (\"7d\")"
+    );
+    for key in [
+        "timeout",
+        "health.start_period",
+        "docker.stop_grace_period",
+        "swarm.update.delay",
+        "swarm.update.monitor",
+    ] {
+        let e = error_of(&format!("{DOCKER}{key} = \"18446744073709551615s\"\n"));
+        assert!(
+            e.contains("is too long: the most devloop accepts is 7 days"),
+            "{key}: {e}"
+        );
+    }
+    let e = error_of("[app]\nname = \"a\"\n[build]\ntimeout = \"8d\"\n");
+    assert!(
+        e.starts_with("devloop.toml:4:11: build.timeout \"8d\" is too long"),
+        "{e}"
+    );
+    let e =
+        error_of("[app]\nname = \"a\"\n[[test]]\nname = \"t\"\nrun = \"x\"\ntimeout = \"1000w\"\n");
+    assert!(
+        e.starts_with("devloop.toml:6:11: test.timeout \"1000w\" is too long"),
+        "{e}"
+    );
+    assert_eq!(
+        error_of(&format!("{DOCKER}health.interval = \"0s\"\n")),
+        "devloop.toml:5:19: deploy.health.interval \"0s\" is too short: probes must be at least \"100ms\" apart"
+    );
+    let ok = load(
+        &format!("{DOCKER}timeout = \"7d\"\nhealth.interval = \"100ms\"\n"),
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(ok.doc.deploy.timeout.unwrap().get(), duration::MAX);
+}
+
+#[test]
+fn port_host_addresses_are_checked() {
+    // issue 24 item 5: a typo in the host IP published on every interface.
+    assert_eq!(
+        error_of(&format!("{DOCKER}docker.ports = [\"127.0.0.l:18931:80\"]\n")),
+        "devloop.toml:5:17: port mapping \"127.0.0.l:18931:80\": \"127.0.0.l\" is not an IP address; write one such as 127.0.0.1 or [::1], or leave it out to publish on every interface"
+    );
+    for bad in ["not-an-ip:8080:80", "999.999.999.999:8080:80"] {
+        let e = error_of(&format!("{DOCKER}swarm.ports = [\"{bad}\"]\n"));
+        assert!(e.contains("is not an IP address"), "{bad}: {e}");
+    }
+    let ok = load(
+        &format!("{DOCKER}docker.ports = [\"[::1]:8080:80\", \"127.0.0.1:8080:80\", \"8081:80\", \"8081:80/udp\"]\n"),
+        None,
+        &[],
+    )
+    .unwrap();
+    assert_eq!(ports(&ok)[0], "[::1]:8080:80");
+    assert_eq!(
+        ok.doc.deploy.docker.unwrap().ports[0].host_ip.as_deref(),
+        Some("::1")
+    );
+}
+
+#[test]
+fn duplicate_host_ports_are_refused_where_the_second_one_is() {
+    assert_eq!(
+        error_of(&format!("{DOCKER}docker.ports = [\"8080:80\", \"9090:90\", \"8080:81\"]\n")),
+        "devloop.toml:5:39: deploy.docker.ports: \"8080:81\" publishes host port 8080/tcp again (\"8080:80\" already does); give each mapping its own host port or address"
+    );
+    let e = error_of(&format!(
+        "{DOCKER}swarm.ports = [\"127.0.0.1:53:53/udp\", \"53:53/udp\"]\n"
+    ));
+    assert!(e.contains("publishes host port 53/udp again"), "{e}");
+    // In an environment that is not selected too.
+    let e = load(
+        &format!("{DOCKER}[env.a]\n[env.b]\ndeploy.docker.ports = [\"1:1\", \"1:2\"]\n"),
+        Some("a"),
+        &[],
+    )
+    .unwrap_err();
+    assert!(e.message.starts_with("devloop.toml:7:31:"), "{}", e.message);
+}
+
+#[test]
+fn settings_that_would_fail_at_deploy_fail_at_load() {
+    // issue 24 item 7: each of these passed the loader and failed after the release was made.
+    let cases = [
+        (
+            "docker.name = \"\"",
+            "devloop.toml:5:15: deploy.docker.name \"\" is not a Docker container name: it must start with a letter or digit, then letters, digits, _ . or - (two characters at least), like name = \"app-staging\"",
+        ),
+        (
+            "docker.name = \"Bad Name!\"",
+            "devloop.toml:5:15: deploy.docker.name \"Bad Name!\" is not a Docker container name: it must start with a letter or digit, then letters, digits, _ . or - (two characters at least), like name = \"Bad-Name\"",
+        ),
+        (
+            "docker.stop_signal = \"RTMINjunk\"",
+            "devloop.toml:5:22: deploy.docker.stop_signal \"RTMINjunk\" is not a signal: write a name such as SIGTERM, SIGQUIT or SIGINT, a number from 1 to 64, or RTMIN+n / RTMAX-n",
+        ),
+        (
+            "health.port = 0",
+            "devloop.toml:5:15: deploy.health.port must be a whole number from 1 to 65535 (0 is not a port), like port = 8080",
+        ),
+        (
+            "health.http = \"no-slash\"",
+            "devloop.toml:5:15: deploy.health.http must be a URL path starting with \"/\", without spaces, like http = \"/no-slash\"",
+        ),
+        (
+            "health.http = \"http://localhost/healthz\"",
+            "devloop.toml:5:15: deploy.health.http must be a URL path starting with \"/\", without spaces, like http = \"/healthz\"",
+        ),
+    ];
+    for (line, want) in cases {
+        assert_eq!(error_of(&format!("{DOCKER}{line}\n")), want, "{line}");
+    }
+    assert!(load(
+        &format!("{DOCKER}docker.stop_signal = \"SIGRTMIN+3\"\ndocker.name = \"web_1.a-b\"\n"),
+        None,
+        &[]
+    )
+    .is_ok());
+
+    assert_eq!(
+        error_of("[app]\nname = \"a\"\n[build]\nargs = { WHEN = 1979-05-27T07:32:00Z }\n"),
+        "devloop.toml:4:17: build.args.WHEN is a TOML date-time, which devloop does not read; write it as a string, like WHEN = \"1979-05-27T07:32:00Z\""
+    );
+    assert_eq!(
+        error_of("[app]\nname = \"a\"\n[build.labels]\n\"org.date\" = 1979-05-27\n"),
+        "devloop.toml:4:14: build.labels.\"org.date\" is a TOML date-time, which devloop does not read; write it as a string, like \"org.date\" = \"1979-05-27\""
+    );
+    assert_eq!(
+        error_of("[app]\nname = \"a\"\n[[test]]\nname = \"\"\nrun = \"true\"\n"),
+        "devloop.toml:4:8: test name \"\" cannot be used: give each [[test]] a name of visible characters, like name = \"unit\" (its step is called test:<name>)"
+    );
+    assert_eq!(
+        error_of("[app]\nname = \"a\"\n[[test]]\nname = \"svc\"\nkind = \"service\"\nport = 0\n"),
+        "devloop.toml:6:8: test.port must be a whole number from 1 to 65535 (0 is not a port), like port = 8080"
+    );
+    let e = error_of("[app]\nname = \"a\"\n[[test]]\nname = \"svc\"\nkind = \"service\"\nport = 80\nhttp = \"ready\"\n");
+    assert!(
+        e.starts_with("devloop.toml:7:8: test.http must be a URL path starting with \"/\""),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_needs_cycle_names_only_the_cycle() {
+    // issue 24 item 9: the engine named every step downstream of the cycle too.
+    let text = "[app]\nname = \"a\"\n[deploy]\ntarget = \"docker\"\n\
+        [[test]]\nname = \"z\"\nrun = \"true\"\nneeds = [\"a\"]\n\
+        [[test]]\nname = \"a\"\nrun = \"true\"\nneeds = [\"b\"]\n\
+        [[test]]\nname = \"b\"\nrun = \"true\"\nneeds = [\"a\"]\n";
+    assert_eq!(
+        error_of(text),
+        "devloop.toml:10:8: tests need each other in a cycle, so none of them can start: test:a -> test:b -> test:a; remove one of these needs"
+    );
+    let own = "[app]\nname = \"a\"\n[[test]]\nname = \"t\"\nrun = \"true\"\nneeds = [\"t\"]\n";
+    assert!(error_of(own).contains(": test:t -> test:t;"));
+    let diamond = "[app]\nname = \"a\"\n[[test]]\nname = \"a\"\nrun = \"x\"\n[[test]]\nname = \"b\"\nrun = \"x\"\nneeds = [\"a\"]\n[[test]]\nname = \"c\"\nrun = \"x\"\nneeds = [\"a\", \"b\"]\n";
+    assert!(load(diamond, None, &[]).is_ok());
+}
+
+/// The loader, and what `plan` computes from what it loads, on a few hundred damaged configs:
+/// never a panic, and every refusal a usage error (exit 2).
+#[test]
+fn fuzzed_configs_load_or_fail_with_exit_2() {
+    use crate::cli::Stage;
+    use crate::engine::Runner;
+    use crate::pipeline::{self, Project};
+
+    let mut rng = fuzz::Rng::new(0x5eed_d3b1_0090_0024);
+    let corpus = fuzz::corpus();
+    let vars = [("NPM_TOKEN", "t0ken"), ("DEVLOOP_AWS_ENDPOINT_URL", "")];
+    let (mut loaded, mut refused) = (0, 0);
+    for round in 0..600 {
+        let base = &corpus[round % corpus.len()];
+        let text = fuzz::mutate(base, &mut rng);
+        let outcome = std::panic::catch_unwind(|| {
+            let config = match load(&text, None, &vars) {
+                Ok(c) => c,
+                Err(e) => return Err(e),
+            };
+            let mut configs = vec![config.clone()];
+            for env in &config.envs {
+                if let Ok(c) = load(&text, Some(env), &vars) {
+                    configs.push(c);
+                }
+            }
+            for c in configs {
+                let project = std::sync::Arc::new(Project::new(c, Ambient::default()));
+                for stage in [
+                    Stage::Build,
+                    Stage::Test,
+                    Stage::Release,
+                    Stage::Deploy,
+                    Stage::Ship,
+                ] {
+                    if let Ok(steps) =
+                        pipeline::steps(&project, stage, &pipeline::Options::default())
+                    {
+                        let _ = Runner::validate(&steps);
+                    }
+                }
+            }
+            Ok(())
+        });
+        match outcome {
+            Ok(Ok(())) => loaded += 1,
+            Ok(Err(e)) => {
+                refused += 1;
+                assert_eq!(
+                    e.kind,
+                    crate::error::ExitKind::Usage,
+                    "round {round}: {}\n{text}",
+                    e.message
+                );
+                assert!(!e.message.contains('\u{1}'), "round {round}: {}", e.message);
+            }
+            Err(_) => panic!("round {round} panicked on:\n{text}"),
+        }
+    }
+    // The mutations reach both sides: configs that still load, and each kind of refusal.
+    assert!(
+        loaded > 50 && refused > 200,
+        "loaded {loaded}, refused {refused}"
+    );
 }

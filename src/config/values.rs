@@ -5,7 +5,10 @@
 
 use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use serde::de::Error as _;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use super::explain::about_the_key;
 
 /// `[ip:]host:container[/proto]`, or a bare container port (a random host port).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize, Serialize)]
@@ -42,24 +45,31 @@ impl TryFrom<String> for PortMap {
             }
             None => (text.as_str(), "tcp".to_string()),
         };
-        let parts: Vec<&str> = spec.split(':').collect();
-        let (host_ip, host_port, container) = match parts.as_slice() {
-            [c] => (None, None, *c),
-            [h, c] => (None, Some(port(h, &text)?), *c),
-            [ip, h, c] => (
-                Some(ip.to_string()),
-                if h.is_empty() {
-                    None
-                } else {
-                    Some(port(h, &text)?)
-                },
-                *c,
-            ),
-            _ => {
-                return Err(format!(
-                    "port mapping \"{text}\" must be [ip:]host:container[/proto]"
-                ))
+        let shape = || format!("port mapping \"{text}\" must be [ip:]host:container[/proto]");
+        // An IPv6 host address goes in brackets: [::1]:8080:80.
+        let (bracketed, rest) = match spec.strip_prefix('[') {
+            Some(after) => {
+                let (ip, rest) = after.split_once(']').ok_or_else(shape)?;
+                (Some(ip), rest.strip_prefix(':').ok_or_else(shape)?)
             }
+            None => (None, spec),
+        };
+        let parts: Vec<&str> = rest.split(':').collect();
+        let (ip, host, container) = match (bracketed, parts.as_slice()) {
+            (None, [c]) => (None, None, *c),
+            (None, [h, c]) => (None, Some(*h), *c),
+            (None, [ip, h, c]) => (Some(*ip), Some(*h), *c),
+            (Some(ip), [h, c]) => (Some(ip), Some(*h), *c),
+            _ => return Err(shape()),
+        };
+        let host_ip = match ip {
+            Some(ip) => Some(host_ip(ip, bracketed.is_some(), &text)?),
+            None => None,
+        };
+        let host_port = match host {
+            Some("") if host_ip.is_some() => None,
+            Some(h) => Some(port(h, &text)?),
+            None => None,
         };
         Ok(PortMap {
             host_ip,
@@ -70,10 +80,58 @@ impl TryFrom<String> for PortMap {
     }
 }
 
+/// The host address of a mapping: an IPv4 address, or IPv6 in brackets. Anything else is refused,
+/// since Docker would publish it on every interface.
+fn host_ip(ip: &str, bracketed: bool, whole: &str) -> Result<String, String> {
+    let parsed = ip.parse::<std::net::IpAddr>().ok();
+    match parsed {
+        Some(std::net::IpAddr::V4(a)) if !bracketed => Ok(a.to_string()),
+        Some(std::net::IpAddr::V6(a)) if bracketed => Ok(a.to_string()),
+        Some(std::net::IpAddr::V4(_)) => Err(format!(
+            "port mapping \"{whole}\": brackets are for IPv6 addresses; write {ip}:… without them"
+        )),
+        _ => Err(format!(
+            "port mapping \"{whole}\": \"{ip}\" is not an IP address; write one such as 127.0.0.1 or [::1], or leave it out to publish on every interface"
+        )),
+    }
+}
+
+impl PortMap {
+    /// Whether two mappings publish the same host port: same port and protocol, on the same
+    /// address or where one of them takes every address.
+    pub fn clashes_with(&self, other: &PortMap) -> bool {
+        let (Some(a), Some(b)) = (self.host_port, other.host_port) else {
+            return false;
+        };
+        if a != b || self.protocol != other.protocol {
+            return false;
+        }
+        let parse = |ip: &Option<String>| {
+            ip.as_deref()
+                .and_then(|i| i.parse::<std::net::IpAddr>().ok())
+        };
+        match (parse(&self.host_ip), parse(&other.host_ip)) {
+            (None, _) | (_, None) => true,
+            (Some(x), Some(y)) => {
+                x == y
+                    || (x.is_unspecified() && x.is_ipv4() == y.is_ipv4())
+                    || (y.is_unspecified() && x.is_ipv4() == y.is_ipv4())
+            }
+        }
+    }
+}
+
 impl fmt::Display for PortMap {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match (&self.host_ip, self.host_port) {
-            (Some(ip), h) => write!(f, "{ip}:{}:", h.map(|h| h.to_string()).unwrap_or_default())?,
+            (Some(ip), h) => {
+                let h = h.map(|h| h.to_string()).unwrap_or_default();
+                if ip.contains(':') {
+                    write!(f, "[{ip}]:{h}:")?
+                } else {
+                    write!(f, "{ip}:{h}:")?
+                }
+            }
             (None, Some(h)) => write!(f, "{h}:")?,
             (None, None) => {}
         }
@@ -236,12 +294,31 @@ impl TryFrom<String> for StopSignal {
             }
         }
         let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
-        if SIGNALS.contains(&bare) || bare.starts_with("RTMIN") || bare.starts_with("RTMAX") {
+        if SIGNALS.contains(&bare) || is_realtime(bare) {
             return Ok(StopSignal(format!("SIG{bare}")));
         }
-        Err(format!(
-            "stop_signal \"{text}\" is not a signal name such as SIGTERM, SIGQUIT or SIGINT"
-        ))
+        Err(about_the_key(&format!(
+            "\"{text}\" is not a signal: write a name such as SIGTERM, SIGQUIT or SIGINT, a number from 1 to 64, or RTMIN+n / RTMAX-n"
+        )))
+    }
+}
+
+/// The real-time signals Docker knows by name: RTMIN, RTMIN+1 … RTMIN+15, RTMAX-14 … RTMAX-1, RTMAX.
+fn is_realtime(bare: &str) -> bool {
+    let offset = |rest: &str, sign: char, max: u8| {
+        rest.is_empty()
+            || rest.strip_prefix(sign).is_some_and(|n| {
+                !n.is_empty()
+                    && n.chars().all(|c| c.is_ascii_digit())
+                    && n.parse::<u8>().is_ok_and(|n| (1..=max).contains(&n))
+            })
+    };
+    if let Some(rest) = bare.strip_prefix("RTMIN") {
+        offset(rest, '+', 15)
+    } else if let Some(rest) = bare.strip_prefix("RTMAX") {
+        offset(rest, '-', 14)
+    } else {
+        false
     }
 }
 
@@ -249,6 +326,73 @@ impl From<StopSignal> for String {
     fn from(s: StopSignal) -> String {
         s.0
     }
+}
+
+/// `port = N`: a port from 1 to 65535 (0 would mean "any port" to the OS, never what is meant).
+pub fn nonzero_port<'de, D: Deserializer<'de>>(d: D) -> Result<Option<u16>, D::Error> {
+    match u16::deserialize(d)? {
+        0 => Err(D::Error::custom(about_the_key(
+            "must be a whole number from 1 to 65535 (0 is not a port), like port = 8080",
+        ))),
+        n => Ok(Some(n)),
+    }
+}
+
+/// `http = "/healthz"`: the path of an HTTP probe.
+pub fn http_path<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let path = String::deserialize(d)?;
+    if path.starts_with('/') && !path.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        return Ok(Some(path));
+    }
+    // "http://host/healthz" or "healthz": suggest the path part, with its slash.
+    let after_host = path
+        .split_once("://")
+        .map(|(_, rest)| rest.find('/').map(|i| &rest[i..]).unwrap_or("/"))
+        .unwrap_or(&path);
+    let mut like: String = after_host
+        .chars()
+        .filter(|c| !c.is_whitespace() && !c.is_control())
+        .collect();
+    if !like.starts_with('/') {
+        like.insert(0, '/');
+    }
+    Err(D::Error::custom(about_the_key(&format!(
+        "must be a URL path starting with \"/\", without spaces, like http = {like:?}"
+    ))))
+}
+
+/// `name = "…"` of a container: what Docker accepts, `[a-zA-Z0-9][a-zA-Z0-9_.-]+`.
+pub fn container_name<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let name = String::deserialize(d)?;
+    if is_container_name(&name) {
+        return Ok(Some(name));
+    }
+    let mut like: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    like = like
+        .trim_matches(|c: char| !c.is_ascii_alphanumeric())
+        .to_string();
+    if !is_container_name(&like) {
+        like = "app-staging".to_string();
+    }
+    Err(D::Error::custom(about_the_key(&format!(
+        "{name:?} is not a Docker container name: it must start with a letter or digit, then letters, digits, _ . or - (two characters at least), like name = {like:?}"
+    ))))
+}
+
+pub fn is_container_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphanumeric())
+        && name.len() >= 2
+        && chars.all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.' | '-'))
 }
 
 #[cfg(test)]
@@ -276,6 +420,38 @@ mod tests {
             .contains("\"http\" is not a port number"));
         assert!(p("1:2:3:4").is_err());
         assert!(p("80/sctp").is_err());
+        let m = p("[::1]:8080:80").unwrap();
+        assert_eq!(m.host_ip.as_deref(), Some("::1"));
+        assert_eq!(m.to_string(), "[::1]:8080:80");
+        assert_eq!(p("[::]::80").unwrap().host_port, None);
+        for bad in [
+            "127.0.0.l:18931:80",
+            "not-an-ip:8080:80",
+            "999.999.999.999:8080:80",
+            ":8080:80",
+            "[127.0.0.1]:8080:80",
+            "[::1:8080:80",
+            "[::1]8080:80",
+            "::1:8080:80",
+        ] {
+            assert!(p(bad).is_err(), "{bad} was accepted");
+        }
+        assert!(p("127.0.0.l:18931:80")
+            .unwrap_err()
+            .contains("\"127.0.0.l\" is not an IP address"));
+    }
+
+    #[test]
+    fn clashing_host_ports() {
+        let clash = |a: &str, b: &str| p(a).unwrap().clashes_with(&p(b).unwrap());
+        assert!(clash("8080:80", "8080:81"));
+        assert!(clash("127.0.0.1:8080:80", "8080:81"));
+        assert!(clash("0.0.0.0:8080:80", "127.0.0.1:8080:81"));
+        assert!(!clash("127.0.0.1:8080:80", "127.0.0.2:8080:80"));
+        assert!(!clash("8080:80", "8080:80/udp"));
+        assert!(!clash("8080:80", "8081:80"));
+        assert!(!clash("80", "80"));
+        assert!(!clash("0.0.0.0:8080:80", "[::1]:8080:80"));
     }
 
     #[test]
@@ -295,5 +471,20 @@ mod tests {
         assert_eq!(sig("SIGQUIT").unwrap(), "SIGQUIT");
         assert_eq!(sig("9").unwrap(), "9");
         assert!(sig("SIGNOPE").is_err());
+        assert_eq!(sig("RTMIN").unwrap(), "SIGRTMIN");
+        assert_eq!(sig("SIGRTMIN+3").unwrap(), "SIGRTMIN+3");
+        assert_eq!(sig("rtmax-14").unwrap(), "SIGRTMAX-14");
+        for bad in [
+            "RTMINjunk",
+            "RTMIN+",
+            "RTMIN+16",
+            "RTMAX-15",
+            "RTMAX+1",
+            "RTMIN-1",
+            "0",
+            "65",
+        ] {
+            assert!(sig(bad).is_err(), "{bad} was accepted");
+        }
     }
 }

@@ -7,7 +7,7 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 use bollard::models::{
@@ -176,7 +176,9 @@ impl Docker {
                 );
             }
         }
-        let deadline = Instant::now() + RESTORE_BUDGET.max(self.gate.start_period * 2);
+        let deadline = crate::config::duration::deadline_in(
+            RESTORE_BUDGET.max(self.gate.start_period.saturating_mul(2)),
+        );
         match health::judge(&old.container, &self.gate, deadline, None).await {
             Ok(Health::Healthy(_)) => Outcome::RolledBack(
                 Failure::new(format!("{why}; {name} is back on {was}")).detail(detail),
@@ -327,7 +329,7 @@ impl Target for Docker {
             .filter(|o| o.running && o.spec.as_deref() == Some(spec.as_str()))
         {
             if o.image_id == record.image_id {
-                let check = Instant::now() + self.gate.monitor_budget();
+                let check = crate::config::duration::deadline_in(self.gate.monitor_budget());
                 if let Health::Healthy(how) =
                     health::judge(&o.container, &self.gate, check, Some(ctx)).await?
                 {
@@ -437,7 +439,7 @@ impl Target for Docker {
         let daemon = self.project.daemon().await?;
         status::fill_container(&mut st, daemon, &name, stats).await?;
         st.release = d.release;
-        let budget = Instant::now() + self.gate.monitor_budget();
+        let budget = crate::config::duration::deadline_in(self.gate.monitor_budget());
         st.set_health(health::judge(&d.container, &self.gate, budget, None).await?);
         Ok(st)
     }

@@ -90,7 +90,8 @@ impl Gate {
     /// The budget `monitor` gives a verdict: long enough for the gate's retries to run out.
     pub fn monitor_budget(&self) -> Duration {
         if self.has_probe() {
-            self.interval * (self.retries + 1) + Duration::from_secs(2)
+            (self.interval.saturating_mul(self.retries.saturating_add(1)))
+                .saturating_add(Duration::from_secs(2))
         } else {
             Duration::ZERO
         }

@@ -259,7 +259,7 @@ pub async fn deploy_step(
     rollback: bool,
 ) -> Result<Done> {
     let how = Rollout {
-        deadline: Instant::now() + timeout,
+        deadline: crate::config::duration::deadline_in(timeout),
         lock,
     };
     let outcome = if rollback {

@@ -77,6 +77,40 @@ fn gh_escape(s: &str) -> String {
         .replace('\n', "%0A")
 }
 
+/// A property of a workflow command (`file=…`): also `:` and `,` escaped.
+fn gh_escape_property(s: &str) -> String {
+    gh_escape(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+/// `::error …::message`; an error about a place in a file carries `file=`, `line=` and `col=`
+/// so GitHub annotates that line (the location then leaves the message).
+fn github_error(err: &Error, mask: &Mask) -> String {
+    let Some(loc) = &err.location else {
+        return format!(
+            "::error title=devloop::{}",
+            gh_escape(&mask.apply(&err.message))
+        );
+    };
+    let mut props = format!("file={}", gh_escape_property(&loc.file));
+    let mut prefix = loc.file.clone();
+    if let Some(line) = loc.line {
+        props.push_str(&format!(",line={line}"));
+        prefix.push_str(&format!(":{line}"));
+        if let Some(col) = loc.col {
+            props.push_str(&format!(",col={col}"));
+            prefix.push_str(&format!(":{col}"));
+        }
+    }
+    let message = err
+        .message
+        .strip_prefix(&format!("{prefix}: "))
+        .unwrap_or(&err.message);
+    format!(
+        "::error {props},title=devloop::{}",
+        gh_escape(&mask.apply(message))
+    )
+}
+
 impl TextRenderer {
     pub fn new(opts: &Options) -> Self {
         TextRenderer {
@@ -397,10 +431,7 @@ impl TextRenderer {
             eprint_line(&format!("{} {}", paint(o, "36", "hint:"), mask.apply(h)));
         }
         if o.github {
-            eprint_line(&format!(
-                "::error title=devloop::{}",
-                gh_escape(&mask.apply(&err.message))
-            ));
+            eprint_line(&github_error(err, mask));
         }
     }
 

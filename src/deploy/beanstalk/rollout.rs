@@ -536,7 +536,9 @@ impl Beanstalk {
     ) -> Result<Outcome> {
         let name = &self.settings.environment;
         // The rollback gets time of its own: the release's deadline is spent.
-        let back = deadline.max(Instant::now() + Duration::from_secs(600));
+        let back = deadline.max(crate::config::duration::deadline_in(Duration::from_secs(
+            600,
+        )));
         ctx.warn(format!("{why}; rolling back to version {prev}"));
         // Elastic Beanstalk may still be working (or reverting by itself): wait for Ready.
         let mut poll = POLL_MIN;

@@ -436,7 +436,7 @@ impl Ecs {
                 ctx.warn(format!("{why}; rolling back to {}", revision(&was)));
                 let since = DateTime::from(SystemTime::now());
                 self.update(client, &was).await?;
-                let back = deadline.max(Instant::now() + Duration::from_secs(300));
+                let back = deadline.max(crate::config::duration::deadline_in(Duration::from_secs(300)));
                 match self.watch(client, &was, &ours, since, ctx, back).await? {
                     Progress::Done => Outcome::RolledBack(Failure::new(format!(
                         "{why}; devloop rolled ECS service {name} back to {}",

@@ -442,7 +442,7 @@ impl Target for Swarm {
                 )),
             }
         } else if self.probes_tasks() || self.gate.command.is_some() {
-            let budget = Instant::now() + self.gate.monitor_budget();
+            let budget = crate::config::duration::deadline_in(self.gate.monitor_budget());
             self.judge(&release, budget, None).await?
         } else {
             Health::Healthy(format!("{running_ours}/{desired} tasks running"))

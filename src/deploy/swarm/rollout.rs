@@ -42,7 +42,9 @@ impl Swarm {
             .update_service(&name, spec, opts, None)
             .await
             .map_err(|e| api_error(&format!("cannot roll service {name} back"), e))?;
-        let deadline = deadline.max(Instant::now() + Duration::from_secs(60));
+        let deadline = deadline.max(crate::config::duration::deadline_in(Duration::from_secs(
+            60,
+        )));
         loop {
             ctx.check_cancelled()?;
             let p = self.progress(was).await?;
