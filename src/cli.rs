@@ -192,11 +192,14 @@ pub struct DeployArgs {
     /// How long to wait for the deploy to settle, e.g. 10m
     #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_duration)]
     pub timeout: Option<std::time::Duration>,
-    /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
+    /// Take the deploy lock even if another deploy holds it, when that deploy is gone
     #[arg(long)]
     pub force_unlock: bool,
-    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    /// Wait for the deploy lock when another deploy holds it (up to the deploy timeout)
     #[arg(long, conflicts_with = "force_unlock")]
+    pub wait_lock: bool,
+    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    #[arg(long, conflicts_with_all = ["force_unlock", "wait_lock"])]
     pub no_lock: bool,
 }
 
@@ -232,11 +235,14 @@ pub struct RollbackArgs {
     /// Release to go back to [default: the one before the current]
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,
-    /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
+    /// Take the deploy lock even if another deploy holds it, when that deploy is gone
     #[arg(long)]
     pub force_unlock: bool,
-    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    /// Wait for the deploy lock when another deploy holds it (up to the deploy timeout)
     #[arg(long, conflicts_with = "force_unlock")]
+    pub wait_lock: bool,
+    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    #[arg(long, conflicts_with_all = ["force_unlock", "wait_lock"])]
     pub no_lock: bool,
 }
 

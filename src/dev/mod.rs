@@ -368,7 +368,16 @@ async fn cycle(
             details: json!({}),
         },
         move |ctx| async move {
-            deploy::deploy_step(t.as_ref(), &p, &r, &ctx, timeout, deploy::Locking::Take, false).await
+            deploy::deploy_step(
+                t.as_ref(),
+                &p,
+                &r,
+                &ctx,
+                timeout,
+                deploy::Locking::Take,
+                false,
+            )
+            .await
         },
     );
     let deployed = Runner::new(1, quiet.clone()).run(vec![step]).await?;

@@ -40,6 +40,21 @@ pub struct Project {
 }
 
 impl Project {
+    /// Who holds a deploy lock this process takes: the user (or CI actor), the process and the
+    /// host, so a refusal names someone a person can find.
+    pub fn lock_owner(&self) -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "this host".into());
+        format!(
+            "{} (pid {} on {host})",
+            self.ambient.user(),
+            std::process::id()
+        )
+    }
+
     pub fn new(config: Config, ambient: Ambient) -> Self {
         let git = git::inspect(&config.root, ambient.ci_branch());
         Project {

@@ -31,7 +31,6 @@ use crate::release::Record;
 use bundle::Bundle;
 use verdict::describe;
 
-
 pub struct Beanstalk {
     project: Arc<Project>,
     settings: BeanstalkTarget,
@@ -102,11 +101,10 @@ impl Beanstalk {
             .send()
             .await
             .map_err(|e| sdk_error(&format!("cannot describe application {app}"), e))?;
-        if !apps
-            .applications()
-            .iter()
-            .any(|a| a.application_name().is_some_and(|n| n.eq_ignore_ascii_case(app)))
-        {
+        if !apps.applications().iter().any(|a| {
+            a.application_name()
+                .is_some_and(|n| n.eq_ignore_ascii_case(app))
+        }) {
             return Err(Error::usage(format!(
                 "Elastic Beanstalk application \"{app}\" does not exist"
             ))

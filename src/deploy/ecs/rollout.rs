@@ -6,8 +6,8 @@ use std::collections::HashSet;
 use std::time::{Duration, Instant, SystemTime};
 
 use aws_sdk_ecs::types::{
-    CreatedAt, DeploymentRolloutState, DesiredStatus, Service, ServiceDeploymentBrief, ServiceDeploymentStatus,
-    StopServiceDeploymentStopType,
+    CreatedAt, DeploymentRolloutState, DesiredStatus, Service, ServiceDeploymentBrief,
+    ServiceDeploymentStatus, StopServiceDeploymentStopType,
 };
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
@@ -336,7 +336,9 @@ impl Ecs {
                     ctx.progress(what.clone());
                     last = what;
                 }
-                Progress::RolledBack(why) => return Ok(Progress::RolledBack(with_reasons(why, &reasons))),
+                Progress::RolledBack(why) => {
+                    return Ok(Progress::RolledBack(with_reasons(why, &reasons)))
+                }
                 Progress::Failed(why) => return Ok(Progress::Failed(with_reasons(why, &reasons))),
                 verdict => return Ok(verdict),
             }
