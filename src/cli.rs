@@ -117,6 +117,9 @@ pub struct InitArgs {
     /// App name [default: from the git remote or the directory name]
     #[arg(long)]
     pub name: Option<String>,
+    /// Print the full reference config, every key commented, instead of writing a file
+    #[arg(long, conflicts_with_all = ["force", "name"])]
+    pub example: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -232,3 +232,49 @@ fn a_host_port_another_container_holds_is_exit_2_before_anything_is_touched() {
         "no container was created"
     );
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn a_ledger_that_cannot_be_written_moves_no_tag() {
+    require_docker();
+    let app = unique("dl-ledger");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = hello_without_ports(&app, "0.1");
+    let r = run(devloop(dir.path()).args(["release"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let latest = || {
+        docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{app}:latest"),
+        ])
+    };
+    let before = latest();
+    assert!(before.starts_with("sha256:"), "{before}");
+    change_page(dir.path(), "second");
+    // The ledger directory replaced by a file: nothing can be recorded there (root ignores modes).
+    let releases = dir.path().join(".devloop/releases");
+    std::fs::remove_dir_all(&releases).unwrap();
+    std::fs::write(&releases, "not a directory").unwrap();
+    let r = run(devloop(dir.path()).args(["release"]));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("cannot write the release ledger")
+            && r.stderr.contains("nothing was tagged or pushed"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(
+        latest(),
+        before,
+        "latest still points at the recorded release"
+    );
+}

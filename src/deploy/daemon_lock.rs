@@ -23,6 +23,27 @@ use crate::error::{Error, Result};
 const HOLDER: &str = "devloop.lock.holder";
 const NONCE: &str = "devloop.lock.nonce";
 const UNTIL: &str = "devloop.lock.until";
+/// The holder's host and process: a lock whose process is gone from this host is stale.
+const HOST: &str = "devloop.lock.host";
+const PID: &str = "devloop.lock.pid";
+
+/// This machine's name, as a lock records it.
+fn hostname() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_default()
+}
+
+/// Whether the lock's holder ran on this host and its process is gone (Ctrl-C'd hard, killed).
+fn holder_gone(labels: &HashMap<String, String>) -> bool {
+    let here = hostname();
+    let pid: i32 = labels.get(PID).and_then(|p| p.parse().ok()).unwrap_or(0);
+    !here.is_empty()
+        && labels.get(HOST) == Some(&here)
+        && pid > 0
+        // Signal 0 asks only whether the process exists.
+        && unsafe { libc::kill(pid, 0) } != 0
+}
 
 pub struct DaemonLock {
     client: Docker,
@@ -49,15 +70,21 @@ fn holder(labels: &HashMap<String, String>) -> (String, Option<SystemTime>) {
 }
 
 /// Take the lock on `deployment` as `how` asks; `None` with `--no-lock` (said in the output).
+/// `ctx` receives what is said meanwhile (none for `dev`, which holds the lock for its session).
 pub async fn acquire(
     client: &Docker,
     deployment: &str,
     owner: &str,
     how: &Rollout,
-    ctx: &StepCtx,
+    ctx: Option<&StepCtx>,
 ) -> Result<Option<DaemonLock>> {
+    let warn = |m: String| {
+        if let Some(ctx) = ctx {
+            ctx.warn(m)
+        }
+    };
     if how.lock == Locking::Skip {
-        ctx.warn(format!(
+        warn(format!(
             "deploying {deployment} without the deploy lock (--no-lock): nothing stops another deploy of it meanwhile"
         ));
         return Ok(None);
@@ -66,7 +93,9 @@ pub async fn acquire(
     let ttl = remaining(how.deadline) + Duration::from_secs(600);
     let mut waited = false;
     loop {
-        ctx.check_cancelled()?;
+        if let Some(ctx) = ctx {
+            ctx.check_cancelled()?;
+        }
         let now = SystemTime::now();
         let nonce = format!(
             "{}-{:x}",
@@ -82,6 +111,8 @@ pub async fn acquire(
                 UNTIL.to_string(),
                 humantime::format_rfc3339_seconds(now + ttl).to_string(),
             ),
+            (HOST.to_string(), hostname()),
+            (PID.to_string(), std::process::id().to_string()),
         ]);
         let got = client
             .create_volume(VolumeCreateRequest {
@@ -101,23 +132,32 @@ pub async fn acquire(
             }));
         }
         let (who, until) = holder(&got.labels);
+        let gone = holder_gone(&got.labels);
         let expired = until.is_some_and(|u| u <= now);
-        if expired || how.lock == Locking::Force {
-            ctx.warn(format!(
+        if expired || gone || how.lock == Locking::Force {
+            warn(format!(
                 "taking over the deploy lock on {deployment} from {who} ({})",
-                if expired { "expired" } else { "--force-unlock" }
+                if gone {
+                    "its process is gone"
+                } else if expired {
+                    "expired"
+                } else {
+                    "--force-unlock"
+                }
             ));
             remove(client, &volume).await?;
             continue;
         }
         if how.lock == Locking::Wait && Instant::now() < how.deadline {
-            if !waited {
-                ctx.log(format!(
-                    "another deploy of {deployment} holds the lock ({who}); waiting for it (--wait-lock)"
-                ));
-                waited = true;
+            if let Some(ctx) = ctx {
+                if !waited {
+                    ctx.log(format!(
+                        "another deploy of {deployment} holds the lock ({who}); waiting for it (--wait-lock)"
+                    ));
+                    waited = true;
+                }
+                ctx.progress(format!("waiting for the deploy lock held by {who}"));
             }
-            ctx.progress(format!("waiting for the deploy lock held by {who}"));
             tokio::time::sleep(Duration::from_millis(500).min(remaining(how.deadline))).await;
             continue;
         }
@@ -167,13 +207,15 @@ async fn release(client: &Docker, volume: &str, nonce: &str) -> Result<()> {
 
 impl DaemonLock {
     /// Give the lock up; a failure to is a warning, never the verdict.
-    pub async fn release(mut self, ctx: &StepCtx) {
+    pub async fn release(mut self, ctx: Option<&StepCtx>) {
         self.released = true;
         if let Err(e) = release(&self.client, &self.volume, &self.nonce).await {
-            ctx.warn(format!(
-                "the deploy lock could not be released: {}",
-                e.message
-            ));
+            if let Some(ctx) = ctx {
+                ctx.warn(format!(
+                    "the deploy lock could not be released: {}",
+                    e.message
+                ));
+            }
         }
     }
 }

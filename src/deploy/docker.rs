@@ -30,6 +30,8 @@ use crate::release::Record;
 
 /// How long a container gets to stop before it is killed, unless configured.
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Begins the note on a container killed after its grace period (so `dev` can say it too).
+pub const SLOW_STOP: &str = "slow stop: ";
 /// Marks a health verdict that is the daemon refusing to start the container.
 const START_FAILED: &str = "start failed: ";
 /// How long a previous release restarted after a failure gets to prove it serves again.
@@ -39,6 +41,8 @@ pub struct Docker {
     project: Arc<Project>,
     settings: DockerTarget,
     gate: Gate,
+    /// The slow-stop note of this deploy, if the previous container had to be killed.
+    slow: std::sync::Mutex<Option<String>>,
 }
 
 /// The deployed container as found on the daemon.
@@ -60,6 +64,7 @@ impl Docker {
             project,
             settings,
             gate,
+            slow: std::sync::Mutex::new(None),
         }
     }
 
@@ -136,19 +141,25 @@ impl Docker {
     /// Stop a container, saying so when it ignored its stop signal and had to be killed.
     async fn stop(&self, c: &Container, ctx: &StepCtx) -> Result<()> {
         if c.stop(self.grace()).await? {
-            let signal = self
-                .settings
-                .stop_signal
-                .as_ref()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|| "its stop signal".into());
-            ctx.warn(format!(
-                "container {} did not exit within {} of {signal} and was killed: make its main process handle the signal (exec it from the entrypoint, or set STOPSIGNAL), or set deploy.docker.init = true, deploy.docker.stop_signal or deploy.docker.stop_grace_period",
-                c.name,
-                humantime::format_duration(self.grace())
-            ));
+            let note = self.slow_stop(&c.name);
+            ctx.warn(&note);
+            self.slow.lock().map(|mut s| *s = Some(note)).ok();
         }
         Ok(())
+    }
+
+    /// What to say about a container killed after its grace period, with the fix.
+    fn slow_stop(&self, container: &str) -> String {
+        let signal = self
+            .settings
+            .stop_signal
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "its stop signal".into());
+        format!(
+            "{SLOW_STOP}container {container} did not exit within {} of {signal} and was killed: make its main process handle the signal (exec it from the entrypoint, or set STOPSIGNAL), or set deploy.docker.init = true, deploy.docker.stop_signal or deploy.docker.stop_grace_period",
+            humantime::format_duration(self.grace())
+        )
     }
 
     /// Put the previous release back after the new one failed, and prove it serves again.
@@ -320,6 +331,7 @@ impl Docker {
 
         // Host ports another container or process holds: refused before anything is touched.
         self.check_host_ports(old.as_ref()).await?;
+        self.warn_unexposed(record, ctx).await;
         let mut new = Container::create_with(daemon, &format!("{name}-next"), body).await?;
         let old_running = old.as_ref().is_some_and(|o| o.running);
         // Stop first only when the running container holds a host port the new one needs.
@@ -407,8 +419,15 @@ impl Docker {
                 if let Err(f) = switched {
                     return Ok(Outcome::Failed(f));
                 }
+                let slow = self
+                    .slow
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.take())
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
                 return Ok(Outcome::Deployed(format!(
-                    "release {} runs as container {name}, healthy by {how}{before}",
+                    "release {} runs as container {name}, healthy by {how}{before}{slow}",
                     record.id
                 )));
             }
@@ -476,6 +495,33 @@ impl Docker {
                 record.id
             ),
         )
+    }
+
+    /// Warn about a mapped container port the image does not expose: the app most likely
+    /// listens elsewhere, and a probe-less gate would call it healthy anyway.
+    async fn warn_unexposed(&self, record: &Record, ctx: &StepCtx) {
+        let Ok(daemon) = self.project.daemon().await else {
+            return;
+        };
+        let Ok(image) = daemon.client.inspect_image(&image_of(record)).await else {
+            return;
+        };
+        let exposed: Vec<String> = image
+            .config
+            .and_then(|c| c.exposed_ports)
+            .unwrap_or_default();
+        if exposed.is_empty() {
+            return;
+        }
+        for p in &self.settings.ports {
+            if !exposed.contains(&p.key()) {
+                ctx.warn(format!(
+                    "deploy.docker.ports \"{p}\" maps container port {}, which the image does not expose (it exposes {}): the app may not answer there",
+                    p.key(),
+                    exposed.join(", ")
+                ));
+            }
+        }
     }
 
     /// Refuse (exit 2, nothing touched) when a host port this config publishes is held by
@@ -600,8 +646,13 @@ impl Target for Docker {
     }
 
     fn describe(&self) -> String {
+        let risk = if self.gate.has_probe() {
+            ""
+        } else {
+            " (risk: no [deploy.health] probe, so a release that never answers still counts as healthy once it stays up)"
+        };
         format!(
-            "replace container {} once the new release is healthy by {}",
+            "replace container {} once the new release is healthy by {}{risk}",
             self.name(),
             self.gate.describe()
         )
@@ -616,12 +667,12 @@ impl Target for Docker {
             &self.name(),
             &self.project.lock_owner(),
             how,
-            ctx,
+            Some(ctx),
         )
         .await?;
         let result = self.replace(record, ctx, how).await;
         if let Some(lock) = lock {
-            lock.release(ctx).await;
+            lock.release(Some(ctx)).await;
         }
         result
     }

@@ -5,8 +5,9 @@
 //! uses, and its logs. Outcomes become exit codes in one place ([`Outcome::into_done`]).
 
 mod beanstalk;
-mod daemon_lock;
+pub mod daemon_lock;
 mod docker;
+pub use docker::SLOW_STOP;
 mod ecs;
 mod health;
 mod logs;

@@ -349,12 +349,12 @@ impl Target for Swarm {
             &self.name(),
             &self.project.lock_owner(),
             how,
-            ctx,
+            Some(ctx),
         )
         .await?;
         let result = self.update(record, ctx, how).await;
         if let Some(lock) = lock {
-            lock.release(ctx).await;
+            lock.release(Some(ctx)).await;
         }
         result
     }
