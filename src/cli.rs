@@ -117,6 +117,9 @@ pub struct InitArgs {
     /// App name [default: from the git remote or the directory name]
     #[arg(long)]
     pub name: Option<String>,
+    /// Print the full reference config, every key commented, instead of writing a file
+    #[arg(long, conflicts_with_all = ["force", "name"])]
+    pub example: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -192,11 +195,14 @@ pub struct DeployArgs {
     /// How long to wait for the deploy to settle, e.g. 10m
     #[arg(long, env = "DEVLOOP_TIMEOUT", value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<std::time::Duration>,
-    /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
+    /// Take the deploy lock even if another deploy holds it, when that deploy is gone
     #[arg(long)]
     pub force_unlock: bool,
-    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    /// Wait for the deploy lock when another deploy holds it (up to the deploy timeout)
     #[arg(long, conflicts_with = "force_unlock")]
+    pub wait_lock: bool,
+    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    #[arg(long, conflicts_with_all = ["force_unlock", "wait_lock"])]
     pub no_lock: bool,
 }
 
@@ -232,11 +238,14 @@ pub struct RollbackArgs {
     /// Release to go back to [default: the one before the current]
     #[arg(long, value_name = "ID")]
     pub to: Option<String>,
-    /// Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone
+    /// Take the deploy lock even if another deploy holds it, when that deploy is gone
     #[arg(long)]
     pub force_unlock: bool,
-    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    /// Wait for the deploy lock when another deploy holds it (up to the deploy timeout)
     #[arg(long, conflicts_with = "force_unlock")]
+    pub wait_lock: bool,
+    /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
+    #[arg(long, conflicts_with_all = ["force_unlock", "wait_lock"])]
     pub no_lock: bool,
 }
 

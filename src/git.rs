@@ -20,9 +20,23 @@ pub struct GitInfo {
     pub dirty: bool,
     /// Why the working tree's status could not be read, when it could not.
     pub status_error: Option<String>,
+    /// The tracked files that differ from HEAD (at most a few, for messages).
+    pub dirty_files: Vec<String>,
     pub workdir: PathBuf,
     /// The `origin` remote's URL without credentials, for the image's source label.
     pub remote: Option<String>,
+}
+
+/// How many changed files a message names (one more is read, to say "and more").
+pub const DIRTY_SHOWN: usize = 5;
+
+/// "a.txt, b.txt" or "a.txt, … and more": the changed files a message names.
+pub fn name_files(files: &[String]) -> String {
+    let mut shown: Vec<&str> = files.iter().take(DIRTY_SHOWN).map(String::as_str).collect();
+    if files.len() > DIRTY_SHOWN {
+        shown.push("and more");
+    }
+    shown.join(", ")
 }
 
 /// Inspect the repository containing `dir`. `Err` says why there is no git state.
@@ -52,9 +66,16 @@ pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, String>
     opts.include_untracked(false)
         .include_ignored(false)
         .exclude_submodules(true);
-    let (dirty, status_error) = match repo.statuses(Some(&mut opts)) {
-        Ok(s) => (!s.is_empty(), None),
-        Err(e) => (true, Some(e.message().to_string())),
+    let (dirty, status_error, dirty_files) = match repo.statuses(Some(&mut opts)) {
+        Ok(s) => (
+            !s.is_empty(),
+            None,
+            s.iter()
+                .filter_map(|e| e.path().ok().map(str::to_string))
+                .take(DIRTY_SHOWN + 1)
+                .collect(),
+        ),
+        Err(e) => (true, Some(e.message().to_string()), Vec::new()),
     };
     let remote = repo
         .find_remote("origin")
@@ -68,6 +89,7 @@ pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, String>
         tag,
         dirty,
         status_error,
+        dirty_files,
         workdir: repo.workdir().map(Path::to_path_buf).unwrap_or_default(),
     })
 }

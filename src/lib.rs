@@ -33,6 +33,7 @@ mod output;
 mod pipeline;
 mod registry;
 mod release;
+mod state;
 mod template;
 
 /// The AWS peer the scripted AWS tests run against (shared with the integration tests).

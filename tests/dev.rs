@@ -307,3 +307,68 @@ fn with_test_a_failing_test_keeps_the_old_version_serving() {
     assert_eq!(dev.interrupt(), Some(130));
     assert!(deployed(&app).is_empty());
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn dev_takes_the_shipped_environment_over_refuses_a_ship_meanwhile_and_puts_it_back() {
+    require_docker();
+    let app = unique("dl-devship");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let (dir, port) = (example_as("hello", &app), free_port());
+    let d = dir.path();
+    let r = run(devloop(d).arg("ship").env("HELLO_PORT", port.to_string()));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let name = format!("{app}-local");
+    let release = || {
+        docker(&[
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"devloop.release\"}}",
+            &name,
+        ])
+    };
+    let shipped = release();
+    assert!(!shipped.is_empty());
+
+    let dev = Dev::start(d, port, &["dev"]);
+    let said = dev
+        .next_rebuild(Duration::from_secs(120))
+        .unwrap_or_default();
+    assert!(
+        said.contains(&format!("runs release {shipped}; dev replaces it")),
+        "{said}"
+    );
+    let first = dev
+        .next_rebuild(Duration::from_secs(120))
+        .unwrap_or_default();
+    assert!(first.contains("started: "), "{first}");
+    write(d, "www/index.html", "<h1>dev save</h1>\n");
+    assert!(served(port, "dev save", Duration::from_secs(30)).is_some());
+
+    // A ship while dev holds the environment is refused, naming dev; nothing is replaced.
+    let r = run(devloop(d)
+        .args(["deploy"])
+        .env("HELLO_PORT", port.to_string()));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("devloop dev by") && r.stderr.contains("holds the deploy lock"),
+        "{}",
+        r.stderr
+    );
+    assert!(page(port).contains("dev save"));
+
+    // Ctrl-C: the shipped release is back, serving, and monitor --check agrees.
+    assert_eq!(dev.interrupt(), Some(130));
+    assert_eq!(release(), shipped);
+    assert!(served(port, "Hello from devloop", Duration::from_secs(10)).is_some());
+    let r = run(devloop(d)
+        .args(["monitor", "--check"])
+        .env("HELLO_PORT", port.to_string()));
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+}

@@ -1,4 +1,6 @@
-//! `devloop init`: write a commented devloop.toml for the project in the current directory.
+//! `devloop init`: write a commented devloop.toml for the project in the current directory, a
+//! `.dockerignore` when there is none (so `.git` and devloop's own files never reach the build),
+//! and a health check on the port the Dockerfile exposes; `--example` prints the full reference.
 
 use std::path::Path;
 
@@ -7,7 +9,14 @@ use crate::cli::InitArgs;
 use crate::config::{self, Source, FILE_NAME};
 use crate::error::{Error, Result};
 
+/// The reference config, every key commented: what `devloop init --example` prints.
+const EXAMPLE: &str = include_str!("../../devloop.toml.example");
+
 pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
+    if args.example {
+        print!("{EXAMPLE}");
+        return Ok(0);
+    }
     let path = ctx.cwd.join(FILE_NAME);
     if path.exists() && !args.force {
         return Err(Error::usage(format!("{} already exists", path.display()))
@@ -18,13 +27,16 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
         None => detect_name(&ctx.cwd),
     };
     let dockerfile = ctx.cwd.join("Dockerfile").is_file();
+    let exposed = std::fs::read_to_string(ctx.cwd.join("Dockerfile"))
+        .ok()
+        .and_then(|text| exposed_port(&text));
     // `{short_sha}` needs a commit; outside a repository (or before its first commit) the build's
     // content digest names the image instead, so the first `devloop build` works where it stands.
     let tag = match crate::git::inspect(&ctx.cwd, None) {
         Ok(_) => "{short_sha}",
         Err(_) => "{digest}",
     };
-    let text = render(&name, dockerfile, tag);
+    let text = render(&name, dockerfile, tag, exposed);
     // What we write must load: check it before touching the disk.
     let source = Source::new(&path, text.clone(), &ctx.cwd);
     config::load_source(source, None, &|_| None).map_err(|e| {
@@ -40,11 +52,77 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     if !dockerfile {
         msg.push_str(" (no Dockerfile here yet: the build step expects one)");
     }
+    match exposed {
+        Some(port) => msg.push_str(&format!(
+            "; it publishes and health-checks port {port}, the one the Dockerfile exposes"
+        )),
+        None if dockerfile => msg.push_str(
+            "; the Dockerfile exposes no port, so it assumes 80: set deploy.docker.ports and [deploy.health] to the port your app listens on",
+        ),
+        None => {}
+    }
     ctx.printer.info(&msg);
+    let ignore = ctx.cwd.join(".dockerignore");
+    if !ignore.exists() {
+        std::fs::write(&ignore, dockerignore(&ctx.cwd))
+            .map_err(|e| Error::failed(format!("cannot write {}: {e}", ignore.display())))?;
+        ctx.printer.info(&format!(
+            "wrote {} (.git, .devloop and devloop.toml stay out of the image, so a commit or a deploy setting alone does not rebuild it)",
+            ignore.display()
+        ));
+    }
     ctx.printer.info(
-        "next: `devloop plan` to see what `devloop ship` would do; add .devloop/ to .gitignore",
+        "next: `devloop plan` to see what `devloop ship` would do; `devloop init --example` prints every setting (devloop keeps its own state in .devloop/, out of git)",
     );
     Ok(0)
+}
+
+/// The port the final stage of a Dockerfile exposes first (`EXPOSE 3000`, `EXPOSE 8080/tcp`).
+fn exposed_port(dockerfile: &str) -> Option<u16> {
+    let mut port = None;
+    for line in dockerfile.lines() {
+        let mut words = line.split_whitespace();
+        match words.next().map(str::to_ascii_uppercase).as_deref() {
+            // A new stage: what an earlier stage exposed is not the image's.
+            Some("FROM") => port = None,
+            Some("EXPOSE") if port.is_none() => {
+                port = words.find_map(|w| w.split('/').next()?.parse::<u16>().ok());
+            }
+            _ => {}
+        }
+    }
+    port.filter(|p| *p > 0)
+}
+
+/// A `.dockerignore` suited to the project: devloop's files and git always, and the usual
+/// dependency and editor output of the ecosystems found here (never `dist` or `build`, which a
+/// Dockerfile may copy).
+fn dockerignore(dir: &Path) -> String {
+    let mut lines = vec![
+        "# Written by `devloop init`: what never belongs in the image or its build context.",
+        ".git",
+        ".devloop",
+        "devloop.toml",
+        ".dockerignore",
+        "*.swp",
+        "*~",
+        ".DS_Store",
+        ".idea",
+        ".vscode",
+    ];
+    if dir.join("package.json").is_file() {
+        lines.extend(["node_modules", "npm-debug.log*"]);
+    }
+    if dir.join("Cargo.toml").is_file() {
+        lines.push("target");
+    }
+    if ["pyproject.toml", "requirements.txt", "setup.py"]
+        .iter()
+        .any(|f| dir.join(f).is_file())
+    {
+        lines.extend(["__pycache__", "*.pyc", ".venv", ".pytest_cache"]);
+    }
+    lines.join("\n") + "\n"
 }
 
 /// The app name: the git remote's repository name, else the directory name, made Docker-safe.
@@ -87,15 +165,26 @@ fn sanitize_name(raw: &str) -> String {
     }
 }
 
-fn render(name: &str, has_dockerfile: bool, tag: &str) -> String {
+fn render(name: &str, has_dockerfile: bool, tag: &str, exposed: Option<u16>) -> String {
     let dockerfile_note = if has_dockerfile {
         "# Found ./Dockerfile."
     } else {
         "# No Dockerfile found: create ./Dockerfile, or point build.dockerfile at yours."
     };
+    let port = exposed.unwrap_or(80);
+    // A port above 1023 is published as itself; a low one on 8080.
+    let host = if port > 1023 { port } else { 8080 };
+    let port_note = match exposed {
+        Some(p) => format!("# The port the Dockerfile exposes (EXPOSE {p})."),
+        None => {
+            "# The Dockerfile exposes no port: 80 is a guess. Set the port your app listens on."
+                .to_string()
+        }
+    };
     format!(
         r#"# devloop.toml — the whole loop for "{name}": plan, build, test, release, deploy, monitor.
-# Every key is documented in devloop.toml.example. Run `devloop plan` to see what `devloop ship` does.
+# Every key: `devloop init --example` (or the README's Configuration section).
+# Run `devloop plan` to see what `devloop ship` does.
 
 [app]
 name = "{name}"
@@ -120,9 +209,15 @@ tags = ["{tag}"]
 # registry = "localhost:5000/team"
 moving_tags = ["latest"]
 
+# A deploy succeeds only once this check passes. TCP: the container accepts connections on the
+# port. For an HTTP check add: http = "/healthz" (any 2xx or 3xx answer).
+[deploy.health]
+{port_note}
+port = {port}
+
 [env.local]
 deploy.target = "docker"
-deploy.docker.ports = ["8080:80"]
+deploy.docker.ports = ["{host}:{port}"]
 "#
     )
 }
@@ -136,5 +231,31 @@ mod tests {
         assert_eq!(sanitize_name("My_App"), "my_app");
         assert_eq!(sanitize_name("--x y--"), "x-y");
         assert_eq!(sanitize_name("@@"), "app");
+    }
+
+    #[test]
+    fn the_exposed_port_is_the_final_stages_first() {
+        assert_eq!(exposed_port("FROM node\nEXPOSE 3000\n"), Some(3000));
+        assert_eq!(exposed_port("FROM x\nexpose 8080/tcp 9090\n"), Some(8080));
+        assert_eq!(
+            exposed_port("FROM a AS build\nEXPOSE 9000\nFROM b\nCMD x\n"),
+            None
+        );
+        assert_eq!(exposed_port("FROM a\nEXPOSE ${PORT}\n"), None);
+    }
+
+    #[test]
+    fn a_generated_config_loads_and_checks_the_exposed_port() {
+        for (exposed, ports) in [
+            (Some(3000), "3000:3000"),
+            (None, "8080:80"),
+            (Some(80), "8080:80"),
+        ] {
+            let text = render("web", true, "{short_sha}", exposed);
+            assert!(text.contains(&format!("ports = [\"{ports}\"]")), "{text}");
+            let source = Source::new(Path::new("/x/devloop.toml"), text, Path::new("/x"));
+            let cfg = config::load_source(source, None, &|_| None).unwrap();
+            assert_eq!(cfg.doc.deploy.health.port, Some(exposed.unwrap_or(80)),);
+        }
     }
 }

@@ -42,7 +42,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
     };
     let timeout = pipeline::deploy_timeout(&project, &pipeline::Options::default());
     let p = project.clone();
-    let lock = deploy::Locking::from_flags(args.force_unlock, args.no_lock);
+    let lock = deploy::Locking::from_flags(args.force_unlock, args.no_lock, args.wait_lock);
     let step = Step::new("rollback", plan, move |sctx| async move {
         deploy::deploy_step(target.as_ref(), &p, &to, &sctx, timeout, lock, true).await
     });

@@ -14,6 +14,7 @@ use bollard::models::{
     ContainerCreateBody, HostConfig, PortBinding, RestartPolicy, RestartPolicyNameEnum,
 };
 
+use super::daemon_lock;
 use super::health::{self, Gate, Health};
 use super::{
     labels, logs, status, Failure, LogLine, LogQuery, Outcome, Rollout, Status, Target,
@@ -29,6 +30,10 @@ use crate::release::Record;
 
 /// How long a container gets to stop before it is killed, unless configured.
 const STOP_GRACE: Duration = Duration::from_secs(10);
+/// Begins the note on a container killed after its grace period (so `dev` can say it too).
+pub const SLOW_STOP: &str = "slow stop: ";
+/// Marks a health verdict that is the daemon refusing to start the container.
+const START_FAILED: &str = "start failed: ";
 /// How long a previous release restarted after a failure gets to prove it serves again.
 const RESTORE_BUDGET: Duration = Duration::from_secs(30);
 
@@ -36,6 +41,8 @@ pub struct Docker {
     project: Arc<Project>,
     settings: DockerTarget,
     gate: Gate,
+    /// The slow-stop note of this deploy, if the previous container had to be killed.
+    slow: std::sync::Mutex<Option<String>>,
 }
 
 /// The deployed container as found on the daemon.
@@ -45,6 +52,8 @@ struct Deployed {
     running: bool,
     image_id: String,
     spec: Option<String>,
+    /// The host ports it publishes.
+    host_ports: Vec<u16>,
 }
 
 impl Docker {
@@ -55,6 +64,7 @@ impl Docker {
             project,
             settings,
             gate,
+            slow: std::sync::Mutex::new(None),
         }
     }
 
@@ -128,26 +138,28 @@ impl Docker {
         (body, spec)
     }
 
-    fn holds_host_ports(&self) -> bool {
-        self.settings.ports.iter().any(|p| p.host_port.is_some())
-    }
-
     /// Stop a container, saying so when it ignored its stop signal and had to be killed.
     async fn stop(&self, c: &Container, ctx: &StepCtx) -> Result<()> {
         if c.stop(self.grace()).await? {
-            let signal = self
-                .settings
-                .stop_signal
-                .as_ref()
-                .map(|s| s.as_str().to_string())
-                .unwrap_or_else(|| "its stop signal".into());
-            ctx.warn(format!(
-                "container {} did not exit within {} of {signal} and was killed: make its main process handle the signal (exec it from the entrypoint, or set STOPSIGNAL), or set deploy.docker.init = true, deploy.docker.stop_signal or deploy.docker.stop_grace_period",
-                c.name,
-                humantime::format_duration(self.grace())
-            ));
+            let note = self.slow_stop(&c.name);
+            ctx.warn(&note);
+            self.slow.lock().map(|mut s| *s = Some(note)).ok();
         }
         Ok(())
+    }
+
+    /// What to say about a container killed after its grace period, with the fix.
+    fn slow_stop(&self, container: &str) -> String {
+        let signal = self
+            .settings
+            .stop_signal
+            .as_ref()
+            .map(|s| s.as_str().to_string())
+            .unwrap_or_else(|| "its stop signal".into());
+        format!(
+            "{SLOW_STOP}container {container} did not exit within {} of {signal} and was killed: make its main process handle the signal (exec it from the entrypoint, or set STOPSIGNAL), or set deploy.docker.init = true, deploy.docker.stop_signal or deploy.docker.stop_grace_period",
+            humantime::format_duration(self.grace())
+        )
     }
 
     /// Put the previous release back after the new one failed, and prove it serves again.
@@ -269,6 +281,16 @@ impl Docker {
                     running: info.state.as_ref().and_then(|s| s.running).unwrap_or(false),
                     image_id: info.image.clone().unwrap_or_default(),
                     spec: labels.get(LABEL_SPEC).cloned(),
+                    host_ports: info
+                        .host_config
+                        .as_ref()
+                        .and_then(|h| h.port_bindings.as_ref())
+                        .into_iter()
+                        .flat_map(|b| b.values())
+                        .flatten()
+                        .flatten()
+                        .filter_map(|b| b.host_port.as_deref().and_then(|p| p.parse().ok()))
+                        .collect(),
                 }))
             }
             Err(e) if is_not_found(&e) => Ok(None),
@@ -276,45 +298,9 @@ impl Docker {
         }
     }
 
-    /// Remove what an interrupted deploy left (`<name>-next`, `<name>-prev`).
-    async fn clear_leftovers(&self) -> Result<()> {
-        let name = self.name();
-        for leftover in [format!("{name}-next"), format!("{name}-prev")] {
-            if let Some(d) = self.find(&leftover).await? {
-                d.container.remove().await?;
-            }
-        }
-        Ok(())
-    }
-}
-
-/// What to run: the pinned registry image, or the local image ID for a local release.
-fn image_of(record: &Record) -> String {
-    if record.registry.is_none() {
-        record.image_id.clone()
-    } else {
-        record.image.clone()
-    }
-}
-
-#[async_trait]
-impl Target for Docker {
-    fn name(&self) -> String {
-        self.settings
-            .name
-            .clone()
-            .unwrap_or_else(|| self.project.config.deployment_name())
-    }
-
-    fn describe(&self) -> String {
-        format!(
-            "replace container {} once the new release is healthy by {}",
-            self.name(),
-            self.gate.describe()
-        )
-    }
-
-    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+    /// The replacement itself (under the lock): the new container beside the old one, the gate,
+    /// the switch, or the old one put back.
+    async fn replace(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
         let deadline = how.deadline;
         let name = self.name();
         let daemon = self.project.daemon().await?;
@@ -345,34 +331,73 @@ impl Target for Docker {
             }
         }
 
+        // Host ports another container or process holds: refused before anything is touched.
+        self.check_host_ports(old.as_ref()).await?;
+        self.warn_unexposed(record, ctx).await;
         let mut new = Container::create_with(daemon, &format!("{name}-next"), body).await?;
         let old_running = old.as_ref().is_some_and(|o| o.running);
-        let stop_first = old_running && self.holds_host_ports();
+        // Stop first only when the running container holds a host port the new one needs.
+        let shared: Vec<String> = old
+            .as_ref()
+            .filter(|o| o.running)
+            .map(|o| {
+                self.settings
+                    .ports
+                    .iter()
+                    .filter(|p| p.host_port.is_some_and(|h| o.host_ports.contains(&h)))
+                    .map(|p| p.to_string())
+                    .collect()
+            })
+            .unwrap_or_default();
+        let stop_first = !shared.is_empty();
         if stop_first {
-            let ports: Vec<String> = self.settings.ports.iter().map(|p| p.to_string()).collect();
             ctx.log(format!(
                 "host port(s) {} are held by the running release, and two containers cannot hold them at once: replacing it with a short stop-then-start",
-                ports.join(", ")
+                shared.join(", ")
             ));
             if let Some(o) = &old {
                 ctx.progress(format!(
                     "stopping {name} ({})",
                     o.release.as_deref().unwrap_or("unknown release")
                 ));
-                self.stop(&o.container, ctx).await?;
+                let stopped = tokio::select! {
+                    biased;
+                    _ = ctx.cancel.cancelled() => None,
+                    r = self.stop(&o.container, ctx) => Some(r),
+                };
+                match stopped {
+                    Some(r) => r?,
+                    None => {
+                        // Interrupted while the old one stops: it was going down anyway, so
+                        // end that at once and start it again rather than wait out its grace.
+                        let _ = o.container.stop(Duration::ZERO).await;
+                        let _ = new.remove().await;
+                        return Err(self.interrupted(record, Some(o), true).await);
+                    }
+                }
             }
+        }
+        if ctx.cancel.is_cancelled() {
+            let _ = new.remove().await;
+            return Err(self.interrupted(record, old.as_ref(), stop_first).await);
         }
         ctx.progress(format!("starting release {}", record.id));
         let judged = match new.start().await {
-            Ok(()) if ctx.cancel.is_cancelled() => Err(Error::interrupted()),
-            Ok(()) => health::judge(&new, &self.gate, deadline, Some(ctx)).await,
-            Err(e) => Ok(Health::Unhealthy(e.message)),
+            Ok(()) => match health::judge(&new, &self.gate, deadline, Some(ctx)).await {
+                // Healthy just as Ctrl-C came: the interrupt wins, nothing switches over.
+                Ok(_) if ctx.cancel.is_cancelled() => Err(Error::interrupted()),
+                other => other,
+            },
+            Err(e) => Ok(Health::Unhealthy(format!("{START_FAILED}{}", e.message))),
         };
         let health = match judged {
             Ok(h) => h,
             Err(e) => {
                 // Interrupted, or the daemon went away mid-wait: put the previous release back.
                 let _ = new.remove().await;
+                if e.kind == crate::error::ExitKind::Interrupted {
+                    return Err(self.interrupted(record, old.as_ref(), stop_first).await);
+                }
                 if let (true, Some(o)) = (stop_first, &old) {
                     if let Err(restart) = o.container.start().await {
                         return Err(e.context(format!(
@@ -396,20 +421,36 @@ impl Target for Docker {
                 if let Err(f) = switched {
                     return Ok(Outcome::Failed(f));
                 }
+                let slow = self
+                    .slow
+                    .lock()
+                    .ok()
+                    .and_then(|mut s| s.take())
+                    .map(|n| format!("; {n}"))
+                    .unwrap_or_default();
                 return Ok(Outcome::Deployed(format!(
-                    "release {} runs as container {name}, healthy by {how}{before}",
+                    "release {} runs as container {name}, healthy by {how}{before}{slow}",
                     record.id
                 )));
             }
-            Health::Unhealthy(why) => format!("release {} never became healthy ({why})", record.id),
+            Health::Unhealthy(why) => match why.strip_prefix(START_FAILED) {
+                Some(daemon_said) => format!(
+                    "release {} could not start: the Docker daemon refused to start its container ({daemon_said})",
+                    record.id
+                ),
+                None => format!("release {} never became healthy ({why})", record.id),
+            },
             Health::Starting(why) => format!(
                 "release {} was not healthy within the deploy timeout ({why})",
                 record.id
             ),
         };
         let tail = new.tail(15).await;
-        let mut detail = vec![format!("last lines of release {}:", record.id)];
-        detail.extend(tail.into_iter().map(|l| format!("  {l}")));
+        let mut detail = Vec::new();
+        if !tail.is_empty() {
+            detail.push(format!("last lines of release {}:", record.id));
+            detail.extend(tail.into_iter().map(|l| format!("  {l}")));
+        }
         if let Err(e) = new.remove().await {
             ctx.warn(format!(
                 "the failed container {name}-next could not be removed: {}",
@@ -423,6 +464,219 @@ impl Target for Docker {
                     .detail(detail),
             )),
         }
+    }
+
+    /// The error for a deploy interrupted before the switch, saying what serves now: the
+    /// previous release (restarted if it had been stopped), or nothing.
+    async fn interrupted(&self, record: &Record, old: Option<&Deployed>, stopped: bool) -> Error {
+        let name = self.name();
+        let state = match old {
+            Some(o) if o.running || stopped => {
+                let was = o
+                    .release
+                    .clone()
+                    .unwrap_or_else(|| "the previous release".into());
+                if stopped {
+                    match o.container.start().await {
+                        Ok(()) => format!("the previous release {was} was started again in {name} and is serving"),
+                        Err(e) => format!(
+                            "the previous release {was} was stopped and could not be started again ({}): nothing is serving; run `docker start {name}`",
+                            e.message
+                        ),
+                    }
+                } else {
+                    format!("the previous release {was} is still serving in {name}")
+                }
+            }
+            _ => format!("nothing ran in {name} before, and nothing runs now"),
+        };
+        Error::new(
+            crate::error::ExitKind::Interrupted,
+            format!(
+                "interrupted: release {} was not deployed; {state}",
+                record.id
+            ),
+        )
+    }
+
+    /// Warn about a mapped container port the image does not expose: the app most likely
+    /// listens elsewhere, and a probe-less gate would call it healthy anyway.
+    async fn warn_unexposed(&self, record: &Record, ctx: &StepCtx) {
+        let Ok(daemon) = self.project.daemon().await else {
+            return;
+        };
+        let Ok(image) = daemon.client.inspect_image(&image_of(record)).await else {
+            return;
+        };
+        let exposed: Vec<String> = image
+            .config
+            .and_then(|c| c.exposed_ports)
+            .unwrap_or_default();
+        if exposed.is_empty() {
+            return;
+        }
+        for p in &self.settings.ports {
+            if !exposed.contains(&p.key()) {
+                ctx.warn(format!(
+                    "deploy.docker.ports \"{p}\" maps container port {}, which the image does not expose (it exposes {}): the app may not answer there",
+                    p.key(),
+                    exposed.join(", ")
+                ));
+            }
+        }
+    }
+
+    /// Refuse (exit 2, nothing touched) when a host port this config publishes is held by
+    /// another container, or by a process on this machine, naming the holder and the config line.
+    async fn check_host_ports(&self, ours: Option<&Deployed>) -> Result<()> {
+        let wanted: Vec<_> = self
+            .settings
+            .ports
+            .iter()
+            .filter(|p| p.host_port.is_some())
+            .collect();
+        if wanted.is_empty() {
+            return Ok(());
+        }
+        let daemon = self.project.daemon().await?;
+        let containers = daemon
+            .client
+            .list_containers(None::<bollard::query_parameters::ListContainersOptions>)
+            .await
+            .map_err(|e| api_error("cannot list containers", e))?;
+        let ours_id = ours.map(|o| o.container.id.clone());
+        let name = self.name();
+        for p in wanted {
+            let host = p.host_port.unwrap_or_default();
+            let holder = containers.iter().find(|c| {
+                let mine = c.id.is_some() && c.id == ours_id;
+                let ours_by_name = c.names.iter().flatten().any(|n| {
+                    let n = n.trim_start_matches('/');
+                    n == format!("{name}-next") || n == format!("{name}-prev")
+                });
+                !mine
+                    && !ours_by_name
+                    && c.ports.iter().flatten().any(|cp| {
+                        cp.public_port == Some(host)
+                            && cp.typ.as_ref().is_none_or(|t| t.to_string() == p.protocol)
+                            && overlaps(cp.ip.as_deref(), p.host_ip.as_deref())
+                    })
+            });
+            let by = match holder {
+                Some(c) => Some(format!(
+                    "container {} ({})",
+                    c.names
+                        .iter()
+                        .flatten()
+                        .next()
+                        .map(|n| n.trim_start_matches('/').to_string())
+                        .unwrap_or_else(|| c.id.clone().unwrap_or_default()),
+                    c.image.clone().unwrap_or_default()
+                )),
+                None if ours.is_some_and(|o| o.host_ports.contains(&host)) => None,
+                None if daemon.endpoint.host.starts_with("unix://") => {
+                    let ip = p.host_ip.as_deref().unwrap_or("0.0.0.0");
+                    let taken = ip
+                        .trim_matches(|c| c == '[' || c == ']')
+                        .parse::<std::net::IpAddr>()
+                        .ok()
+                        .is_some_and(|ip| {
+                            std::net::TcpListener::bind((ip, host))
+                                .is_err_and(|e| e.kind() == std::io::ErrorKind::AddrInUse)
+                        });
+                    taken.then(|| "a process on this machine (not a container)".to_string())
+                }
+                None => None,
+            };
+            if let Some(by) = by {
+                let spec = p.to_string();
+                let src = &self.project.config.source;
+                let at = src
+                    .text
+                    .find(&format!("\"{spec}\""))
+                    .map(|o| src.locate(Some(o..o + spec.len() + 2)))
+                    .unwrap_or_else(|| src.display.clone());
+                return Err(Error::usage(format!(
+                    "{at}: host port {host} (deploy.docker.ports \"{spec}\") is already held by {by}; nothing was changed{}",
+                    ours.and_then(|o| o.release.as_ref()).map(|r| format!(", and {name} still runs {r}")).unwrap_or_default()
+                ))
+                .with_hint("stop what holds the port, or publish another host port in devloop.toml"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Remove what an interrupted deploy left (`<name>-next`, `<name>-prev`).
+    async fn clear_leftovers(&self) -> Result<()> {
+        let name = self.name();
+        for leftover in [format!("{name}-next"), format!("{name}-prev")] {
+            if let Some(d) = self.find(&leftover).await? {
+                d.container.remove().await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Whether a published address (`0.0.0.0`, `::`, or one IP) takes the host IP devloop asks for.
+fn overlaps(published: Option<&str>, wanted: Option<&str>) -> bool {
+    let any = |ip: &str| ip.is_empty() || ip == "0.0.0.0" || ip == "::";
+    match (published, wanted) {
+        (None, _) | (_, None) => true,
+        (Some(a), Some(b)) => {
+            any(a) || any(b) || a.trim_matches(['[', ']']) == b.trim_matches(['[', ']'])
+        }
+    }
+}
+
+/// What to run: the pinned registry image, or the local image ID for a local release.
+fn image_of(record: &Record) -> String {
+    if record.registry.is_none() {
+        record.image_id.clone()
+    } else {
+        record.image.clone()
+    }
+}
+
+#[async_trait]
+impl Target for Docker {
+    fn name(&self) -> String {
+        self.settings
+            .name
+            .clone()
+            .unwrap_or_else(|| self.project.config.deployment_name())
+    }
+
+    fn describe(&self) -> String {
+        let risk = if self.gate.has_probe() {
+            ""
+        } else {
+            " (risk: no [deploy.health] probe, so a release that never answers still counts as healthy once it stays up)"
+        };
+        format!(
+            "replace container {} once the new release is healthy by {}{risk}",
+            self.name(),
+            self.gate.describe()
+        )
+    }
+
+    /// One deploy at a time: the daemon lock is held from before anything is touched until the
+    /// verdict, and released on every path.
+    async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        let daemon = self.project.daemon().await?;
+        let lock = daemon_lock::acquire(
+            &daemon.client,
+            &self.name(),
+            &self.project.lock_owner(),
+            how,
+            Some(ctx),
+        )
+        .await?;
+        let result = self.replace(record, ctx, how).await;
+        if let Some(lock) = lock {
+            lock.release(Some(ctx)).await;
+        }
+        result
     }
 
     async fn running(&self) -> Result<Option<String>> {

@@ -147,6 +147,22 @@ fn uptime(started_at: Option<&str>) -> Duration {
         .unwrap_or(Duration::ZERO)
 }
 
+/// `f`, unless the step is cancelled first: Ctrl-C reaches inside a probe (a health command that
+/// takes seconds) and a wait, so an interrupted gate never goes on to pass.
+async fn unless_cancelled<F: std::future::Future>(
+    ctx: Option<&StepCtx>,
+    f: F,
+) -> Result<F::Output> {
+    match ctx {
+        Some(ctx) => tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => Err(crate::error::Error::interrupted()),
+            out = f => Ok(out),
+        },
+        None => Ok(f.await),
+    }
+}
+
 /// Judge `c` until there is a verdict or `deadline` passes (then the last "starting" reason).
 /// `ctx`, when given, receives progress lines and the cancellation signal.
 pub async fn judge(
@@ -163,7 +179,7 @@ pub async fn judge(
         if let Some(ctx) = ctx {
             ctx.check_cancelled()?;
         }
-        let st = c.state().await?;
+        let st = unless_cancelled(ctx, c.state()).await??;
         if !st.running {
             let code = st
                 .exit_code
@@ -182,7 +198,7 @@ pub async fn judge(
         let starting = if gate.has_probe() {
             let limit =
                 crate::deploy::remaining(deadline).min(gate.interval.max(Duration::from_secs(2)));
-            match probe(c, gate, limit).await? {
+            match unless_cancelled(ctx, probe(c, gate, limit)).await?? {
                 Ok(()) => return Ok(Health::Healthy(gate.describe())),
                 Err(why) if up < gate.start_period => why,
                 Err(why) => {
@@ -234,7 +250,11 @@ pub async fn judge(
         if spaced {
             poll = gate.interval;
         }
-        tokio::time::sleep(poll.min(crate::deploy::remaining(deadline))).await;
+        unless_cancelled(
+            ctx,
+            tokio::time::sleep(poll.min(crate::deploy::remaining(deadline))),
+        )
+        .await?;
         if !spaced {
             poll = (poll * 2).min(gate.interval).min(STARTING_POLL);
         }

@@ -5,7 +5,9 @@
 //! uses, and its logs. Outcomes become exit codes in one place ([`Outcome::into_done`]).
 
 mod beanstalk;
+pub mod daemon_lock;
 mod docker;
+pub use docker::SLOW_STOP;
 mod ecs;
 mod health;
 mod logs;
@@ -162,14 +164,17 @@ pub enum Locking {
     Force,
     /// Deploy without it (`--no-lock`), said in the output: for services that cannot carry one.
     Skip,
+    /// Wait for a lock someone else holds, until the deploy's deadline (`--wait-lock`).
+    Wait,
 }
 
 impl Locking {
-    pub fn from_flags(force_unlock: bool, no_lock: bool) -> Locking {
-        match (no_lock, force_unlock) {
-            (true, _) => Locking::Skip,
-            (false, true) => Locking::Force,
-            (false, false) => Locking::Take,
+    pub fn from_flags(force_unlock: bool, no_lock: bool, wait_lock: bool) -> Locking {
+        match (no_lock, force_unlock, wait_lock) {
+            (true, _, _) => Locking::Skip,
+            (false, true, _) => Locking::Force,
+            (false, false, true) => Locking::Wait,
+            (false, false, false) => Locking::Take,
         }
     }
 }

@@ -55,6 +55,29 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
     }
     let _lock = DevLock::take(&project, &env)?;
     let target: Arc<dyn Target> = Arc::from(deploy::open(&project)?);
+    // dev takes the environment's deployment over for its session, explicitly: it holds the
+    // deploy lock (a `deploy` or `ship` meanwhile is refused, naming dev), and on exit puts back
+    // what ran before it.
+    let daemon = project.daemon().await?;
+    let session = deploy::Rollout {
+        deadline: Instant::now() + Duration::from_secs(24 * 3600),
+        lock: deploy::Locking::Take,
+    };
+    let owner = format!("devloop dev by {}", project.lock_owner());
+    let held = deploy::daemon_lock::acquire(&daemon.client, &target.name(), &owner, &session, None)
+        .await
+        .map_err(|e| {
+            e.context(format!(
+                "devloop dev cannot take over environment \"{env}\""
+            ))
+        })?;
+    let before = target.running().await?.filter(|r| !r.starts_with("dev-"));
+    if let Some(r) = &before {
+        printer.info(&format!(
+            "{} runs release {r}; dev replaces it while it runs and puts it back when it stops",
+            target.name()
+        ));
+    }
     let screen = Arc::new(Screen::new(printer.clone()));
     // Watching starts before the first build, so a save during it is not lost.
     let mut watcher = Watcher::start(&project)?;
@@ -107,16 +130,86 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
     };
     logs.abort();
     screen.finish();
+    let ended = finish(&project, &target, &opts, &quiet, &screen, before, &ours).await;
+    if let Some(lock) = held {
+        lock.release(None).await;
+    }
+    ended.map(|()| code)
+}
+
+/// Leave the environment as dev found it: put back the release that ran before (from the
+/// ledger, through the deploy path and its gate), or remove what dev started; with `--keep`,
+/// leave dev's version and say how to put the old one back.
+async fn finish(
+    project: &Arc<Project>,
+    target: &Arc<dyn Target>,
+    opts: &DevOptions,
+    quiet: &Printer,
+    screen: &Screen,
+    before: Option<String>,
+    ours: &[String],
+) -> Result<()> {
     let name = target.name();
     if opts.keep {
+        let back = before
+            .as_deref()
+            .map(|r| format!("; `devloop deploy --release {r}` puts back what ran before"))
+            .unwrap_or_default();
         screen.line(
-            &format!("left {name} running"),
-            json!({ "event": "dev_stopped", "kept": true, "name": name }),
+            &format!("left {name} running{back}"),
+            json!({ "event": "dev_stopped", "kept": true, "name": name, "before": before }),
         );
-        return Ok(code);
+        return Ok(());
+    }
+    let running = target.running().await?;
+    if let Some(r) = before {
+        if running.as_deref() == Some(r.as_str()) {
+            screen.line(
+                &format!("{name} still runs release {r}, as before dev"),
+                json!({ "event": "dev_stopped", "kept": false, "name": name, "restored": r }),
+            );
+            return Ok(());
+        }
+        let records = crate::release::history(project).await?;
+        let Some(record) = records.iter().find(|x| x.id == r).cloned() else {
+            screen.line(
+                &format!("{name} ran release {r} before dev, which is not in this project's ledger: dev's version is left running; put it back with `devloop deploy --release {r}` from where it was released"),
+                json!({ "event": "dev_stopped", "kept": true, "name": name, "before": r }),
+            );
+            return Ok(());
+        };
+        // Not through a runner: the Ctrl-C that ended dev must not end the putting back too.
+        let timeout = pipeline::deploy_timeout(project, &opts.pipeline);
+        let ctx = crate::engine::StepCtx {
+            name: "deploy".into(),
+            printer: quiet.clone(),
+            cancel: tokio_util::sync::CancellationToken::new(),
+        };
+        let put_back = deploy::deploy_step(
+            target.as_ref(),
+            project,
+            &record,
+            &ctx,
+            timeout,
+            deploy::Locking::Skip,
+            false,
+        )
+        .await;
+        let said = match put_back {
+            Ok(_) => format!("put back release {r} in {name}, as before dev"),
+            Err(e) => format!(
+                "could not put back release {r} in {name}: {}; run `devloop deploy --release {r}`",
+                e.message
+            ),
+        };
+        screen.line(
+            &said,
+            json!({ "event": "dev_stopped", "kept": false, "name": name, "restored": r }),
+        );
+        return Ok(());
     }
     let mut removed = false;
-    for r in &ours {
+    for r in ours {
         removed |= target.remove(r).await?;
     }
     screen.line(
@@ -127,7 +220,7 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
         },
         json!({ "event": "dev_stopped", "kept": false, "name": name, "removed": removed }),
     );
-    Ok(code)
+    Ok(())
 }
 
 /// One `dev` per project and environment (two would replace each other's containers):
@@ -142,7 +235,7 @@ impl DevLock {
         let dir = project.config.root.join(".devloop");
         let path = dir.join(format!("dev-{env}.pid"));
         let io = |e: std::io::Error| Error::failed(format!("cannot write {}: {e}", path.display()));
-        std::fs::create_dir_all(&dir).map_err(io)?;
+        crate::state::dir(&project.config.root).map_err(io)?;
         for _ in 0..2 {
             match std::fs::OpenOptions::new()
                 .write(true)
@@ -368,13 +461,14 @@ async fn cycle(
             details: json!({}),
         },
         move |ctx| async move {
+            // dev holds the environment's lock for its whole session.
             deploy::deploy_step(
                 t.as_ref(),
                 &p,
                 &r,
                 &ctx,
                 timeout,
-                deploy::Locking::Take,
+                deploy::Locking::Skip,
                 false,
             )
             .await
@@ -391,7 +485,18 @@ async fn cycle(
     event["url"] = json!(serving_url);
     let outcome = deployed.results.first().map(|s| s.outcome.clone());
     let (said, release) = match outcome {
-        Some(Outcome::Done(_)) => (format!("deployed {}", secs(deploy_time)), Some(record.id)),
+        Some(Outcome::Done(said)) => {
+            // A previous version that ignored its stop signal costs every redeploy its grace
+            // period: say so, with the fix, as `ship` does.
+            let slow = said
+                .split_once(crate::deploy::SLOW_STOP)
+                .map(|(_, note)| format!(" ({note})"))
+                .unwrap_or_default();
+            (
+                format!("deployed {}{slow}", secs(deploy_time)),
+                Some(record.id),
+            )
+        }
         Some(Outcome::Skipped(_)) => ("nothing to redeploy".to_string(), Some(record.id)),
         Some(Outcome::Failed(e)) if e.kind == ExitKind::RolledBack => {
             event["error"] = json!({ "step": "deploy", "message": e.message, "detail": e.detail });

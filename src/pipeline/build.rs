@@ -30,10 +30,15 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
             .unwrap_or_else(|_| p.display().to_string())
     };
     let dockerfile = rel(&cfg.dockerfile());
+    let git_note = if git_in_context(project, opts) {
+        format!("; {GIT_IN_CONTEXT}")
+    } else {
+        String::new()
+    };
     let (action, tags, error) = match project.image_refs() {
         Ok(refs) => (
             format!(
-                "build {} from {dockerfile} (context {})",
+                "build {} from {dockerfile} (context {}){git_note}",
                 refs.join(", "),
                 b.context
             ),
@@ -64,6 +69,27 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
             "no_cache": opts.build.no_cache,
         }),
     }
+}
+
+/// Said by `plan` and `build` when the repository itself is sent with every build.
+const GIT_IN_CONTEXT: &str = "note: .git is in the build context, so every commit changes the image (add .git to .dockerignore)";
+
+/// Whether the build context holds the git directory and the ignore file the builder reads does
+/// not leave it out.
+fn git_in_context(project: &Project, opts: &Options) -> bool {
+    let cfg = &project.config;
+    let context = cfg.context_dir();
+    if !context.join(".git").exists() {
+        return false;
+    }
+    let buildkit = opts
+        .build
+        .buildkit
+        .or(cfg.doc.build.buildkit)
+        .unwrap_or(true);
+    let file = context::ignore_file(&context, &cfg.dockerfile(), buildkit);
+    let rules = std::fs::read_to_string(file).unwrap_or_default();
+    crate::docker::ignore::Ignore::parse(&rules).map_or(true, |i| !i.excludes(".git"))
 }
 
 pub fn step(project: &Arc<Project>, opts: &Options) -> Step {
@@ -125,6 +151,13 @@ fn refs(project: &Project) -> Result<Vec<String>> {
 }
 
 async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
+    // The build caches live in devloop's state directory, which keeps itself out of git.
+    if let Err(e) = crate::state::dir(&project.config.root) {
+        ctx.warn(format!("cannot create .devloop/ for the build caches: {e}"));
+    }
+    if git_in_context(project, opts) {
+        ctx.warn(GIT_IN_CONTEXT);
+    }
     let cfg = &project.config;
     // Fail on a tag that cannot be rendered here before any work.
     project

@@ -86,7 +86,11 @@ async fn run(project: &Arc<Project>, opts: &Options, ctx: &StepCtx) -> Result<Do
         record,
         ctx,
         timeout(project, opts),
-        deploy::Locking::from_flags(opts.deploy.force_unlock, opts.deploy.no_lock),
+        deploy::Locking::from_flags(
+            opts.deploy.force_unlock,
+            opts.deploy.no_lock,
+            opts.deploy.wait_lock,
+        ),
         false,
     )
     .await

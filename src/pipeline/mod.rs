@@ -40,6 +40,21 @@ pub struct Project {
 }
 
 impl Project {
+    /// Who holds a deploy lock this process takes: the user (or CI actor), the process and the
+    /// host, so a refusal names someone a person can find.
+    pub fn lock_owner(&self) -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "this host".into());
+        format!(
+            "{} (pid {} on {host})",
+            self.ambient.user(),
+            std::process::id()
+        )
+    }
+
     pub fn new(config: Config, ambient: Ambient) -> Self {
         let git = git::inspect(&config.root, ambient.ci_branch());
         Project {
@@ -227,6 +242,15 @@ pub fn ensure_available(project: &Arc<Project>, stage: Stage) -> Result<()> {
     )))
 }
 
+/// What to do about a dirty tree; devloop's own state, tracked by mistake, gets its own fix.
+pub fn dirty_hint(files: &[String]) -> String {
+    if files.iter().any(|f| f.starts_with(".devloop/")) {
+        "devloop's own state (.devloop/) is tracked by git: untrack it with `git rm -r --cached .devloop` and commit (devloop keeps a .gitignore in it so it stays out), or pass --allow-dirty".to_string()
+    } else {
+        "commit or stash them, or pass --allow-dirty (the release records dirty = true)".to_string()
+    }
+}
+
 /// Checks that must pass before anything runs: releasing from a dirty tree is refused.
 pub fn preflight(project: &Project, stage: Stage, opts: &Options) -> Result<()> {
     let (_, _, releases, _) = parts(stage);
@@ -242,10 +266,11 @@ pub fn preflight(project: &Project, stage: Stage, opts: &Options) -> Result<()> 
             }
             if g.dirty {
                 return Err(Error::usage(format!(
-                    "refusing to release from {}: tracked files have uncommitted changes",
-                    g.workdir.display()
+                    "refusing to release from {}: tracked files have uncommitted changes ({})",
+                    g.workdir.display(),
+                    crate::git::name_files(&g.dirty_files)
                 ))
-                .with_hint("commit or stash them, or pass --allow-dirty (the release records dirty = true)"));
+                .with_hint(dirty_hint(&g.dirty_files)));
             }
         }
     }

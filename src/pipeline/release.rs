@@ -37,6 +37,16 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
         (Some(reg), Err(_)) => format!("push {repository} to {reg} and record the release"),
         (None, _) => format!("tag {repository} in the local Docker daemon and record the release"),
     };
+    // What the preflight will say, said here first: a dirty tree refuses the release.
+    let allowed = r.allow_dirty || opts.allow_dirty;
+    let action = match &project.git {
+        Ok(g) if g.dirty && !allowed => format!(
+            "REFUSED: tracked files have uncommitted changes ({}); {} (would {action})",
+            crate::git::name_files(&g.dirty_files),
+            super::dirty_hint(&g.dirty_files)
+        ),
+        _ => action,
+    };
     StepPlan {
         action,
         details: json!({
@@ -112,6 +122,78 @@ async fn destination(project: &Project, ctx: &StepCtx, name: &str) -> Result<Des
     })
 }
 
+/// Fail (nothing changed) when the ledger under `root` cannot take a new record: the record is
+/// written after the release's tags, and a moving tag must never point at an unrecorded release.
+fn writable(root: &std::path::Path) -> Result<()> {
+    let dir = root.join(".devloop/releases");
+    let probe = dir.join(format!(".write-check-{}", std::process::id()));
+    let tried = crate::state::dir(root)
+        .and_then(|_| std::fs::create_dir_all(&dir))
+        .and_then(|()| std::fs::write(&probe, b""));
+    let _ = std::fs::remove_file(&probe);
+    tried.map_err(|e| {
+        Error::failed(format!(
+            "cannot write the release ledger {}: {e}; nothing was tagged or pushed",
+            dir.display()
+        ))
+        .with_hint("make .devloop/ writable (it holds devloop's state), or run from a checkout you can write")
+    })
+}
+
+/// Point `tag` at the image: a local tag, or tagged and pushed to the registry (skipped when the
+/// registry already has this image under that tag). Returns the pushed digest (when known) and
+/// whether anything was pushed.
+async fn put_tag(
+    project: &Project,
+    ctx: &StepCtx,
+    dest: &mut Destination,
+    image_id: &str,
+    name: &str,
+    t: &str,
+) -> Result<(Option<String>, bool)> {
+    let daemon = project.daemon().await?;
+    let Destination::Registry {
+        repository,
+        auth,
+        ecr: login,
+        ..
+    } = dest
+    else {
+        tag_image(daemon, image_id, &format!("{name}:{t}")).await?;
+        return Ok((None, false));
+    };
+    let reference = format!("{repository}:{t}");
+    tag_image(daemon, image_id, &reference).await?;
+    if login.as_ref().is_some_and(|l| l.expiring()) {
+        ctx.progress("renewing the ECR login");
+        let fresh = ecr::login(project.aws().await?, &project.config.doc.release.ecr).await?;
+        ctx.printer
+            .add_secrets([fresh.token.clone(), fresh.auth.password.clone()]);
+        *auth = Some(fresh.auth.clone());
+        *login = Some(Box::new(fresh));
+    }
+    let local_digests = daemon
+        .client
+        .inspect_image(image_id)
+        .await
+        .ok()
+        .and_then(|i| i.repo_digests)
+        .unwrap_or_default();
+    let remote = push::remote_digest(daemon, &reference, auth.as_ref()).await;
+    let present = remote
+        .as_ref()
+        .is_some_and(|d| local_digests.contains(&format!("{repository}@{d}")));
+    if present {
+        ctx.log(format!(
+            "{reference} is already in the registry with this image; not pushed"
+        ));
+        return Ok((remote, false));
+    }
+    ctx.log_status(format!("pushing {reference}"));
+    let d = push::push(daemon, ctx, &reference, auth.as_ref()).await?;
+    Ok((Some(d), true))
+}
+
 async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
     let cfg = &project.config;
     let r = &cfg.doc.release;
@@ -147,63 +229,30 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
         .and_then(|l| l.get(super::build::DIGEST_LABEL))
         .cloned();
 
-    let mut dest = destination(project, ctx, &name).await?;
+    // Nothing moves before the release can be recorded: a ledger devloop cannot write is found
+    // before any tag is touched.
     let ledger = LocalLedger::new(&cfg.root);
-    let (repository, registry_label, pinned, pushed) = match &mut dest {
-        Destination::Local => {
-            for t in tags.iter().chain(moving.iter()) {
-                tag_image(daemon, &image_id, &format!("{name}:{t}")).await?;
-            }
-            (name.clone(), None, format!("{name}@{image_id}"), 0)
-        }
+    writable(&cfg.root)?;
+    let mut dest = destination(project, ctx, &name).await?;
+    // The release's own tags first; the moving tags (`latest` …) only once it is recorded, so a
+    // failure in between leaves them where they were.
+    let mut digest = None;
+    let mut pushed = 0;
+    for t in &tags {
+        let (d, p) = put_tag(project, ctx, &mut dest, &image_id, &name, t).await?;
+        digest = digest.or(d);
+        pushed += p as usize;
+    }
+    let (repository, registry_label, pinned) = match &dest {
+        Destination::Local => (name.clone(), None, format!("{name}@{image_id}")),
         Destination::Registry {
-            label,
-            repository,
-            auth,
-            ecr: login,
+            label, repository, ..
         } => {
-            let mut digest = None;
-            let mut pushed = 0;
-            for t in tags.iter().chain(moving.iter()) {
-                let reference = format!("{repository}:{t}");
-                tag_image(daemon, &image_id, &reference).await?;
-                if login.as_ref().is_some_and(|l| l.expiring()) {
-                    ctx.progress("renewing the ECR login");
-                    let fresh = ecr::login(project.aws().await?, &r.ecr).await?;
-                    ctx.printer
-                        .add_secrets([fresh.token.clone(), fresh.auth.password.clone()]);
-                    *auth = Some(fresh.auth.clone());
-                    *login = Some(Box::new(fresh));
-                }
-                let local_digests = daemon
-                    .client
-                    .inspect_image(&image_id)
-                    .await
-                    .ok()
-                    .and_then(|i| i.repo_digests)
-                    .unwrap_or_default();
-                let remote = push::remote_digest(daemon, &reference, auth.as_ref()).await;
-                let present = remote
-                    .as_ref()
-                    .is_some_and(|d| local_digests.contains(&format!("{repository}@{d}")));
-                if present {
-                    ctx.log(format!(
-                        "{reference} is already in the registry with this image; not pushed"
-                    ));
-                    digest = digest.or(remote);
-                    continue;
-                }
-                ctx.log_status(format!("pushing {reference}"));
-                let d = push::push(daemon, ctx, &reference, auth.as_ref()).await?;
-                pushed += 1;
-                digest = Some(d);
-            }
             let digest = digest.ok_or_else(|| Error::failed("no tag was released"))?;
             (
                 repository.clone(),
                 Some(label.clone()),
                 format!("{repository}@{digest}"),
-                pushed,
             )
         }
     };
@@ -212,6 +261,9 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
     let history = crate::release::history(project).await?;
     if let Some(last) = history.iter().rev().find(|h| h.app == cfg.app()) {
         if last.image == pinned && last.tags == tags && pushed == 0 {
+            for t in &moving {
+                put_tag(project, ctx, &mut dest, &image_id, &name, t).await?;
+            }
             return Ok(Done::skipped(format!(
                 "{pinned} is already released as {} with tags {}; nothing pushed",
                 last.id,
@@ -273,6 +325,10 @@ async fn run(project: &Project, ctx: &StepCtx) -> Result<Done> {
         aws::s3::put_new(sdk, &bucket, &prefix, &format!("{}.json", record.id), body).await?;
     }
     let path = ledger.write(&record)?;
+    for t in &record.moving_tags {
+        let (_, p) = put_tag(project, ctx, &mut dest, &record.image_id, &name, t).await?;
+        pushed += p as usize;
+    }
     let what = match registry_label {
         Some(reg) => format!("pushed {pushed} tag(s) to {reg}"),
         None => "tagged in the local daemon".to_string(),

@@ -21,6 +21,7 @@ use bollard::query_parameters::{ListTasksOptionsBuilder, UpdateServiceOptionsBui
 mod rollout;
 mod spec;
 
+use super::daemon_lock;
 use super::health::{self, Gate, Health};
 use super::{
     logs, remaining, status, Failure, LogLine, LogQuery, Outcome, Rollout, Status, Target,
@@ -68,6 +69,124 @@ fn running(t: &bollard::models::Task) -> bool {
 }
 
 impl Swarm {
+    /// The service created or updated (under the lock) and watched to a verdict.
+    async fn update(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        let deadline = how.deadline;
+        let daemon = self.daemon().await?;
+        let name = self.name();
+        super::ensure_image(&self.project, record, ctx).await?;
+        let (spec, digest) = self.service_spec(record, ctx);
+        let replicas = self.replicas();
+        let Some(svc) = find_service(daemon, &name).await? else {
+            daemon
+                .client
+                .create_service(spec, None)
+                .await
+                .map_err(|e| api_error(&format!("cannot create service {name}"), e))?;
+            return self.wait_created(record, ctx, deadline).await;
+        };
+        let current = svc
+            .spec
+            .as_ref()
+            .and_then(|s| s.labels.clone())
+            .unwrap_or_default();
+        let current_release = current.get(LABEL_RELEASE).cloned();
+        let same = current.get(LABEL_SPEC) == Some(&digest)
+            && current.get(LABEL_IMAGE_ID) == Some(&record.image_id);
+        if let (true, Some(r)) = (same, &current_release) {
+            // An update to an identical spec starts nothing in swarm: judge what runs instead.
+            return self.settle_same(r, record, ctx, deadline).await;
+        }
+        let before = format!("{:?}", svc.update_status);
+        let version = svc.version.and_then(|v| v.index).unwrap_or(0);
+        let opts = UpdateServiceOptionsBuilder::default()
+            .version(version as i32)
+            .build();
+        daemon
+            .client
+            .update_service(&name, spec, opts, None)
+            .await
+            .map_err(|e| api_error(&format!("cannot update service {name}"), e))?;
+        let was = current_release.unwrap_or_else(|| "the previous release".into());
+        loop {
+            ctx.check_cancelled()?;
+            let svc = daemon
+                .client
+                .inspect_service(&name, None)
+                .await
+                .map_err(|e| api_error(&format!("cannot inspect service {name}"), e))?;
+            let status = svc.update_status.clone();
+            // Until swarm reports on this update, the status is the previous update's.
+            let fresh = format!("{status:?}") != before;
+            let state = status.as_ref().and_then(|s| s.state).filter(|_| fresh);
+            let message = status
+                .as_ref()
+                .and_then(|s| s.message.clone())
+                .unwrap_or_default();
+            let p = self.progress(&record.id).await?;
+            match state {
+                Some(ServiceUpdateStatusStateEnum::COMPLETED) if p.running >= replicas => {
+                    self.warn_killed(&was, ctx).await?;
+                    let done = format!(
+                        "service {name} runs release {} on {}/{replicas} tasks (was {was})",
+                        record.id, p.running
+                    );
+                    return self
+                        .gate_update(record, Some(&was), deadline, ctx, done)
+                        .await;
+                }
+                Some(ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED) => {
+                    let why = p
+                        .error
+                        .as_ref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default();
+                    // "Back on the previous release" must be true, not just reported: wait for its tasks.
+                    let back = self.progress(&was).await?;
+                    if back.running >= replicas {
+                        return Ok(Outcome::RolledBack(Failure::new(format!(
+                            "swarm rolled service {name} back to {was}: {message}{why}"
+                        ))));
+                    }
+                    ctx.progress(format!(
+                        "rolled back; waiting for {was}: {}/{replicas} tasks running",
+                        back.running
+                    ));
+                }
+                Some(ServiceUpdateStatusStateEnum::PAUSED)
+                | Some(ServiceUpdateStatusStateEnum::ROLLBACK_PAUSED) => {
+                    return Ok(Outcome::Failed(Failure::new(format!(
+                        "the update of service {name} is paused: {message}{}",
+                        p.error.map(|e| format!(" (task error: {e})")).unwrap_or_default()
+                    ))
+                    .hint("inspect it with `docker service ps`; `devloop rollback` puts the previous release back")));
+                }
+                Some(ServiceUpdateStatusStateEnum::ROLLBACK_STARTED) => {
+                    ctx.progress(format!("swarm is rolling back: {message}"))
+                }
+                _ => ctx.progress(format!(
+                    "updating: {}/{replicas} tasks of {} running{}",
+                    p.running,
+                    record.id,
+                    if p.failed > 0 {
+                        format!(", {} failed", p.failed)
+                    } else {
+                        String::new()
+                    }
+                )),
+            }
+            if Instant::now() >= deadline {
+                return Ok(Outcome::TimedOut(Failure::new(format!(
+                    "the update of service {name} did not settle before the deadline ({}/{replicas} tasks of {} running{}); swarm may still be changing it",
+                    p.running,
+                    record.id,
+                    p.error.map(|e| format!("; latest task: {e}")).unwrap_or_default()
+                ))));
+            }
+            tokio::time::sleep(POLL.min(remaining(deadline))).await;
+        }
+    }
+
     pub fn new(project: Arc<Project>) -> Swarm {
         let settings = project.config.doc.deploy.swarm.clone().unwrap_or_default();
         let gate = Gate::new(&project.config.doc.deploy.health);
@@ -221,121 +340,23 @@ impl Target for Swarm {
         )
     }
 
+    /// One deploy at a time: the daemon lock is held from before anything is touched until the
+    /// verdict, and released on every path.
     async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
-        let deadline = how.deadline;
         let daemon = self.daemon().await?;
-        let name = self.name();
-        super::ensure_image(&self.project, record, ctx).await?;
-        let (spec, digest) = self.service_spec(record, ctx);
-        let replicas = self.replicas();
-        let Some(svc) = find_service(daemon, &name).await? else {
-            daemon
-                .client
-                .create_service(spec, None)
-                .await
-                .map_err(|e| api_error(&format!("cannot create service {name}"), e))?;
-            return self.wait_created(record, ctx, deadline).await;
-        };
-        let current = svc
-            .spec
-            .as_ref()
-            .and_then(|s| s.labels.clone())
-            .unwrap_or_default();
-        let current_release = current.get(LABEL_RELEASE).cloned();
-        let same = current.get(LABEL_SPEC) == Some(&digest)
-            && current.get(LABEL_IMAGE_ID) == Some(&record.image_id);
-        if let (true, Some(r)) = (same, &current_release) {
-            // An update to an identical spec starts nothing in swarm: judge what runs instead.
-            return self.settle_same(r, record, ctx, deadline).await;
+        let lock = daemon_lock::acquire(
+            &daemon.client,
+            &self.name(),
+            &self.project.lock_owner(),
+            how,
+            Some(ctx),
+        )
+        .await?;
+        let result = self.update(record, ctx, how).await;
+        if let Some(lock) = lock {
+            lock.release(Some(ctx)).await;
         }
-        let before = format!("{:?}", svc.update_status);
-        let version = svc.version.and_then(|v| v.index).unwrap_or(0);
-        let opts = UpdateServiceOptionsBuilder::default()
-            .version(version as i32)
-            .build();
-        daemon
-            .client
-            .update_service(&name, spec, opts, None)
-            .await
-            .map_err(|e| api_error(&format!("cannot update service {name}"), e))?;
-        let was = current_release.unwrap_or_else(|| "the previous release".into());
-        loop {
-            ctx.check_cancelled()?;
-            let svc = daemon
-                .client
-                .inspect_service(&name, None)
-                .await
-                .map_err(|e| api_error(&format!("cannot inspect service {name}"), e))?;
-            let status = svc.update_status.clone();
-            // Until swarm reports on this update, the status is the previous update's.
-            let fresh = format!("{status:?}") != before;
-            let state = status.as_ref().and_then(|s| s.state).filter(|_| fresh);
-            let message = status
-                .as_ref()
-                .and_then(|s| s.message.clone())
-                .unwrap_or_default();
-            let p = self.progress(&record.id).await?;
-            match state {
-                Some(ServiceUpdateStatusStateEnum::COMPLETED) if p.running >= replicas => {
-                    self.warn_killed(&was, ctx).await?;
-                    let done = format!(
-                        "service {name} runs release {} on {}/{replicas} tasks (was {was})",
-                        record.id, p.running
-                    );
-                    return self
-                        .gate_update(record, Some(&was), deadline, ctx, done)
-                        .await;
-                }
-                Some(ServiceUpdateStatusStateEnum::ROLLBACK_COMPLETED) => {
-                    let why = p
-                        .error
-                        .as_ref()
-                        .map(|e| format!(": {e}"))
-                        .unwrap_or_default();
-                    // "Back on the previous release" must be true, not just reported: wait for its tasks.
-                    let back = self.progress(&was).await?;
-                    if back.running >= replicas {
-                        return Ok(Outcome::RolledBack(Failure::new(format!(
-                            "swarm rolled service {name} back to {was}: {message}{why}"
-                        ))));
-                    }
-                    ctx.progress(format!(
-                        "rolled back; waiting for {was}: {}/{replicas} tasks running",
-                        back.running
-                    ));
-                }
-                Some(ServiceUpdateStatusStateEnum::PAUSED)
-                | Some(ServiceUpdateStatusStateEnum::ROLLBACK_PAUSED) => {
-                    return Ok(Outcome::Failed(Failure::new(format!(
-                        "the update of service {name} is paused: {message}{}",
-                        p.error.map(|e| format!(" (task error: {e})")).unwrap_or_default()
-                    ))
-                    .hint("inspect it with `docker service ps`; `devloop rollback` puts the previous release back")));
-                }
-                Some(ServiceUpdateStatusStateEnum::ROLLBACK_STARTED) => {
-                    ctx.progress(format!("swarm is rolling back: {message}"))
-                }
-                _ => ctx.progress(format!(
-                    "updating: {}/{replicas} tasks of {} running{}",
-                    p.running,
-                    record.id,
-                    if p.failed > 0 {
-                        format!(", {} failed", p.failed)
-                    } else {
-                        String::new()
-                    }
-                )),
-            }
-            if Instant::now() >= deadline {
-                return Ok(Outcome::TimedOut(Failure::new(format!(
-                    "the update of service {name} did not settle before the deadline ({}/{replicas} tasks of {} running{}); swarm may still be changing it",
-                    p.running,
-                    record.id,
-                    p.error.map(|e| format!("; latest task: {e}")).unwrap_or_default()
-                ))));
-            }
-            tokio::time::sleep(POLL.min(remaining(deadline))).await;
-        }
+        result
     }
 
     async fn running(&self) -> Result<Option<String>> {
