@@ -279,7 +279,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__deploy)
-            opts="-C -c -e -o -q -v -j -h --release --timeout --force-unlock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --release --timeout --force-unlock --wait-lock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -665,7 +665,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__init)
-            opts="-C -c -e -o -q -v -j -h --force --name --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --force --name --example --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -913,7 +913,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__rollback)
-            opts="-C -c -e -o -q -v -j -h --to --force-unlock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --to --force-unlock --wait-lock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -975,7 +975,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__ship)
-            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --allow-dirty --junit --release --timeout --force-unlock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --allow-dirty --junit --release --timeout --force-unlock --wait-lock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -58,6 +58,7 @@ json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l force -d 'Overwrite an existing devloop.toml'
+complete -c devloop -n "__fish_devloop_using_subcommand init" -l example -d 'Print the full reference config, every key commented, instead of writing a file'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -125,7 +126,8 @@ complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s o -l output -
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
-complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l force-unlock -d 'Take the deploy lock even if another deploy holds it, when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l wait-lock -d 'Wait for the deploy lock when another deploy holds it (up to the deploy timeout)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -174,7 +176,8 @@ complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s o -l output
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
-complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l force-unlock -d 'Take the deploy lock even if another deploy holds it, when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l wait-lock -d 'Wait for the deploy lock when another deploy holds it (up to the deploy timeout)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -194,7 +197,8 @@ complete -c devloop -n "__fish_devloop_using_subcommand ship" -l profile -d 'AWS
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
-complete -c devloop -n "__fish_devloop_using_subcommand ship" -l force-unlock -d 'Take the deploy lock even if another deploy holds it (ECS), when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l force-unlock -d 'Take the deploy lock even if another deploy holds it, when that deploy is gone'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l wait-lock -d 'Wait for the deploy lock when another deploy holds it (up to the deploy timeout)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s v -l verbose -d 'Print more (repeat for even more)'
