@@ -33,6 +33,7 @@ pub struct Cli {
 }
 
 #[derive(Debug, Clone, Args)]
+#[command(next_help_heading = "Global options")]
 pub struct Global {
     /// Run as if started in DIR
     #[arg(
@@ -81,31 +82,110 @@ pub struct Global {
     pub jobs: Option<usize>,
 }
 
+const EXAMPLES_INIT: &str = "\
+Examples:
+  devloop init                  devloop.toml (+ .dockerignore) for the project here
+  devloop init --name shop-api  with another app name
+  devloop init --example        print every setting, commented";
+
+const EXAMPLES_PLAN: &str = "\
+Examples:
+  devloop plan                      what `ship` would do
+  devloop plan deploy -e prod       the live diff of a deploy to prod (read-only calls)
+  devloop plan deploy --exit-code   exit 1 when the deploy would change something (PR gates)
+  devloop plan rollback             which release a rollback would put back";
+
+const EXAMPLES_BUILD: &str = "\
+Examples:
+  devloop build                 build (skipped when an identical build exists)
+  devloop build --no-cache      build every layer again";
+
+const EXAMPLES_TEST: &str = "\
+Examples:
+  devloop test                  every [[test]]
+  devloop test unit http        two of them
+  devloop test --junit out.xml  and a JUnit report for CI";
+
+const EXAMPLES_RELEASE: &str = "\
+Examples:
+  devloop release               push and record the release of this commit
+  devloop release --list        the releases in the ledger";
+
+const EXAMPLES_DEPLOY: &str = "\
+Examples:
+  devloop deploy                       the latest release to the default environment
+  devloop -e prod deploy --release ID  one release, to prod
+  devloop deploy --wait-lock           wait while another deploy finishes";
+
+const EXAMPLES_MONITOR: &str = "\
+Examples:
+  devloop monitor               status, health, deployments, metrics
+  devloop monitor --logs -f     follow the logs
+  devloop monitor --check       exit 1 when unhealthy (cron, CI)
+  devloop monitor --watch       redraw until Ctrl-C";
+
+const EXAMPLES_DEV: &str = "\
+Examples:
+  devloop dev                   save a file, see it served
+  devloop dev --test            run the host and image tests before each redeploy
+  devloop dev --keep            leave dev's version running on exit";
+
+const EXAMPLES_ROLLBACK: &str = "\
+Examples:
+  devloop rollback              back to the release before the running one
+  devloop rollback --to ID      back to that release";
+
+const EXAMPLES_SHIP: &str = "\
+Examples:
+  devloop ship                  build → test → release → deploy
+  devloop -e prod ship          the same, to prod";
+
+const EXAMPLES_DOCTOR: &str = "\
+Examples:
+  devloop doctor                what devloop sees: config, git, daemon, credentials
+  devloop -e prod doctor        the same for prod's target";
+
+const EXAMPLES_COMPLETIONS: &str = "\
+Examples:
+  devloop completions bash > ~/.local/share/bash-completion/completions/devloop";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a commented devloop.toml for the project in this directory
+    #[command(after_help = EXAMPLES_INIT)]
     Init(InitArgs),
     /// Show what a command would do, with no side effects
+    #[command(after_help = EXAMPLES_PLAN)]
     Plan(PlanArgs),
     /// Build the image (skipped when an identical build exists)
+    #[command(after_help = EXAMPLES_BUILD)]
     Build(BuildArgs),
     /// Run the [[test]] entries against the built image
+    #[command(after_help = EXAMPLES_TEST)]
     Test(TestArgs),
     /// Push the image to its registry and record the release
+    #[command(after_help = EXAMPLES_RELEASE)]
     Release(ReleaseArgs),
     /// Roll a release out to the environment's target
+    #[command(after_help = EXAMPLES_DEPLOY)]
     Deploy(DeployArgs),
     /// Status, logs and resource use of what the target runs now
+    #[command(after_help = EXAMPLES_MONITOR)]
     Monitor(MonitorArgs),
     /// Build, run and watch: every save rebuilt and redeployed on the local target
+    #[command(after_help = EXAMPLES_DEV)]
     Dev(DevArgs),
     /// Put the previous release back on the target
+    #[command(after_help = EXAMPLES_ROLLBACK)]
     Rollback(RollbackArgs),
     /// The whole loop: build → test → release → deploy
+    #[command(after_help = EXAMPLES_SHIP)]
     Ship(ShipArgs),
     /// Check the config, git, the Docker daemon and credentials
+    #[command(after_help = EXAMPLES_DOCTOR)]
     Doctor,
     /// Print shell completions
+    #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
 }
 
@@ -131,6 +211,32 @@ pub enum Stage {
     Ship,
 }
 
+/// What `plan` can plan: the pipeline's stages, and the commands that deploy outside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum Planned {
+    Build,
+    Test,
+    Release,
+    Deploy,
+    Ship,
+    Rollback,
+    Dev,
+}
+
+impl Planned {
+    /// The pipeline stage this plans, if it is one.
+    pub fn stage(self) -> Option<Stage> {
+        match self {
+            Planned::Build => Some(Stage::Build),
+            Planned::Test => Some(Stage::Test),
+            Planned::Release => Some(Stage::Release),
+            Planned::Deploy => Some(Stage::Deploy),
+            Planned::Ship => Some(Stage::Ship),
+            Planned::Rollback | Planned::Dev => None,
+        }
+    }
+}
+
 impl Stage {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -146,8 +252,11 @@ impl Stage {
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// The command to plan
-    #[arg(value_enum, default_value_t = Stage::Ship)]
-    pub command: Stage,
+    #[arg(value_enum, default_value_t = Planned::Ship)]
+    pub command: Planned,
+    /// With `rollback`: the release to go back to [default: the one before the running one]
+    #[arg(long, value_name = "ID")]
+    pub to: Option<String>,
     /// Exit 1 when deploying would change the target, 0 when not (for pull-request gates).
     /// Targets without live state to compare (docker, swarm) always count as changed
     #[arg(long)]

@@ -31,19 +31,37 @@ pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
             filter: args.filter.clone(),
         };
         let printer = ctx.printer.clone();
+        let seen = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let counted = seen.clone();
         let mut out = move |l: deploy::LogLine| {
+            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let time = l.time.get(..23).unwrap_or(&l.time).replace('T', " ");
             printer.document(
                 &format!("{time} {} | {}", l.source, l.line),
                 serde_json::json!({ "event": "log", "time": l.time, "source": l.source, "stream": if l.stderr { "stderr" } else { "stdout" }, "line": l.line }),
             );
         };
-        return runtime.block_on(async {
+        let code = runtime.block_on(async {
             tokio::select! {
                 r = target.logs(&q, &mut out) => r.map(|()| 0),
                 _ = tokio::signal::ctrl_c() => Ok(130),
             }
-        });
+        })?;
+        // An empty answer is said, never a silent exit.
+        if code == 0 && seen.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+            let mut what = format!("no log lines from {}", target.name());
+            if let Some(since) = args.since {
+                what.push_str(&format!(
+                    " in the last {}",
+                    humantime::format_duration(since)
+                ));
+            }
+            if let Some(f) = &args.filter {
+                what.push_str(&format!(" matching \"{f}\""));
+            }
+            ctx.printer.info(&what);
+        }
+        return Ok(code);
     }
     let window = args.since.unwrap_or(WINDOW);
     if args.watch {

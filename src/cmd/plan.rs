@@ -5,7 +5,8 @@
 use serde_json::json;
 
 use super::Context;
-use crate::cli::{PlanArgs, Stage};
+use crate::cli::{PlanArgs, Planned, Stage};
+use crate::config::TargetKind;
 use crate::deploy::{self, Diff};
 use crate::engine::Runner;
 use crate::error::Result;
@@ -33,8 +34,93 @@ fn live_diff(project: &std::sync::Arc<Project>, stage: Stage) -> Result<Option<D
     })
 }
 
+/// `plan rollback` and `plan dev`: one step each, said in the words the command would use, with
+/// the target's diff for a rollback.
+fn run_other(ctx: &Context, args: &PlanArgs) -> Result<i32> {
+    let project = ctx.project()?;
+    let cfg = &project.config;
+    let env = cfg.require_env()?.to_string();
+    let target = deploy::open(&project)?;
+    let runtime = super::run::runtime()?;
+    let (name, action, diff, details) = match args.command {
+        Planned::Rollback => {
+            let (to, running) = runtime.block_on(super::rollback::select(
+                &project,
+                target.as_ref(),
+                args.to.as_deref(),
+            ))?;
+            let from = running.unwrap_or_else(|| "nothing".into());
+            let diff = runtime.block_on(target.diff(Some(&to)))?;
+            (
+                "rollback",
+                format!(
+                    "roll {env} back from {from} to {} ({}) through the deploy path and its verdict: {}",
+                    to.id,
+                    to.image,
+                    target.describe()
+                ),
+                diff,
+                json!({ "env": env, "from": from, "to": to.id, "image": to.image }),
+            )
+        }
+        _ => {
+            if let Some(t @ (TargetKind::Ecs | TargetKind::Beanstalk)) = cfg.target() {
+                return Err(crate::error::Error::usage(format!(
+                    "devloop dev runs on a local target, and environment \"{env}\" deploys to {}",
+                    t.as_str()
+                ))
+                .with_hint("choose an environment whose deploy.target is docker or swarm with -e"));
+            }
+            let running = runtime.block_on(target.running())?;
+            let now = match &running {
+                Some(r) => format!("it runs release {r} now: dev holds the environment's deploy lock while it runs and puts {r} back when it stops"),
+                None => "nothing runs there now: dev removes what it started when it stops".into(),
+            };
+            (
+                "dev",
+                format!(
+                    "on each save in {}: build (skipped when the image does not change), the host and image tests with --test, then replace {} ({}); {now}",
+                    cfg.context_dir().display(),
+                    target.name(),
+                    target.describe()
+                ),
+                None,
+                json!({ "env": env, "target": target.name(), "running": running }),
+            )
+        }
+    };
+    let doc = json!({
+        "format": 1,
+        "devloop": env!("CARGO_PKG_VERSION"),
+        "command": name,
+        "config": cfg.source.display,
+        "app": cfg.app(),
+        "env": cfg.env,
+        "target": cfg.target().map(|t| t.as_str()),
+        "steps": [{ "name": name, "needs": [], "action": action, "details": details, "available": true }],
+        "changes": diff.as_ref().map(|d| d.changes),
+        "diff": diff.as_ref().map(|d| json!({ "text": d.text, "details": d.details })),
+    });
+    let mut text = format!(
+        "plan for `devloop {name}`: app {}, env {env}, config {}\n\n 1. {name}  {action}\n",
+        cfg.app(),
+        cfg.source.display
+    );
+    if let Some(d) = &diff {
+        text.push_str(&format!("\nchanges on the target:\n{}", d.text));
+    }
+    ctx.printer.document(&text, doc);
+    Ok(match (args.exit_code, &diff) {
+        (false, _) => 0,
+        (true, Some(d)) => i32::from(d.changes),
+        (true, None) => i32::from(args.command == Planned::Rollback),
+    })
+}
+
 pub fn run(ctx: &Context, args: &PlanArgs) -> Result<i32> {
-    let stage = args.command;
+    let Some(stage) = args.command.stage() else {
+        return run_other(ctx, args);
+    };
     let project = ctx.project()?;
     let steps = pipeline::steps(&project, stage, &Options::default())?;
     Runner::validate(&steps)?;

@@ -8,18 +8,20 @@ use crate::cli::RollbackArgs;
 use crate::deploy;
 use crate::engine::{Runner, Step, StepPlan};
 use crate::error::{Error, Result};
-use crate::pipeline;
-use crate::release;
+use crate::pipeline::{self, Project};
+use crate::release::{self, Record};
 
-pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
-    let project = ctx.project()?;
+/// The release a rollback puts back (`to`, else the one recorded before the running one) and
+/// what runs now; `plan rollback` asks the same question.
+pub(super) async fn select(
+    project: &Project,
+    target: &dyn deploy::Target,
+    to: Option<&str>,
+) -> Result<(Record, Option<String>)> {
     let env = project.config.require_env()?.to_string();
-    let target = deploy::open(&project)?;
-    let runtime = super::run::runtime()?;
-    let (records, running) = runtime.block_on(async {
-        Ok::<_, Error>((release::history(&project).await?, target.running().await?))
-    })?;
-    let to = match (&args.to, &running) {
+    let records = release::history(project).await?;
+    let running = target.running().await?;
+    let chosen = match (to, &running) {
         (Some(id), _) => release::choose(&records, Some(id))?.clone(),
         (None, None) => {
             return Err(Error::usage(format!(
@@ -30,11 +32,22 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
         (None, Some(current)) => release::previous(&records, current)
             .ok_or_else(|| {
                 Error::usage(format!(
-                    "no release is recorded before {current}, the one running in \"{env}\""
+                    "no release is recorded before {current}, the one running in \"{env}\"; nothing to roll back to"
                 ))
+                .with_hint("`devloop release --list` shows the recorded releases; deploy another with `devloop deploy --release ID`")
             })?
             .clone(),
     };
+    Ok((chosen, running))
+}
+
+pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
+    let project = ctx.project()?;
+    let env = project.config.require_env()?.to_string();
+    let target = deploy::open(&project)?;
+    let runtime = super::run::runtime()?;
+    let (to, running) =
+        runtime.block_on(select(&project, target.as_ref(), args.to.as_deref()))?;
     let from = running.unwrap_or_else(|| "nothing".into());
     let plan = StepPlan {
         action: format!("roll {env} back from {from} to {}", to.id),

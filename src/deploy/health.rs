@@ -174,6 +174,7 @@ pub async fn judge(
     let started = Instant::now();
     let mut failures = 0;
     let mut poll = FIRST_POLL;
+    let mut said: Option<String> = None;
     loop {
         let mut spaced = false;
         if let Some(ctx) = ctx {
@@ -229,8 +230,7 @@ pub async fn judge(
                     ))
                 }
                 None => format!(
-                    "up {:.1}s of the {}s it must stay up",
-                    up.as_secs_f64(),
+                    "no health check configured: it must stay up {}s",
                     STABLE.as_secs()
                 ),
             }
@@ -238,12 +238,14 @@ pub async fn judge(
         if Instant::now() >= deadline {
             return Ok(Health::Starting(starting));
         }
-        if let Some(ctx) = ctx {
+        // One line per change of what it waits for, never the same reason again and again.
+        if let Some(ctx) = ctx.filter(|_| said.as_deref() != Some(starting.as_str())) {
             ctx.progress(format!(
                 "waiting for {} ({:.0}s): {starting}",
                 gate.describe(),
                 started.elapsed().as_secs_f64()
             ));
+            said = Some(starting.clone());
         }
         // Failures past the start period are spaced by the interval; while starting, look again
         // soon (50 ms, doubling to at most STARTING_POLL) so the verdict follows the app closely.

@@ -263,6 +263,10 @@ impl Drop for DockerCleanup {
             "-aq",
             "--filter",
             &format!("label=devloop.app={}", self.image),
+            // Named for this app too: a container inherits the labels of an image that another
+            // test's app built first, and must not be removed by that test.
+            "--filter",
+            &format!("name={}", self.image),
         ]);
         if !deployed.is_empty() {
             let mut args = vec!["rm", "-f"];
@@ -276,11 +280,16 @@ impl Drop for DockerCleanup {
             "{{.Repository}}:{{.Tag}}",
             &self.image,
         ]);
-        // Builds whose tags moved on are dangling: find them by devloop's label.
+        // Builds whose tags moved on are dangling: find them by devloop's label. Only untagged
+        // ones: a build with identical inputs is shared by content with other tests' apps (it
+        // keeps the label of the app that built it first), and removing it by ID would take
+        // their tags away mid-test.
         let dangling = docker(&[
             "image",
             "ls",
             "-q",
+            "--filter",
+            "dangling=true",
             "--filter",
             &format!("label=devloop.app={}", self.image),
         ]);
