@@ -45,10 +45,10 @@ impl Context {
     }
 
     pub fn project(&self) -> Result<Arc<Project>> {
-        Ok(Arc::new(Project::new(
-            self.load_config()?,
-            self.ambient.clone(),
-        )))
+        Ok(Arc::new(
+            Project::new(self.load_config()?, self.ambient.clone())
+                .with_warnings_to(&self.printer),
+        ))
     }
 
     pub fn jobs(&self) -> usize {
