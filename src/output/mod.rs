@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use crate::engine::{Outcome, Report, StepResult};
 use crate::error::Error;
 
-pub use mask::Mask;
+pub use mask::{too_short as secret_too_short, Mask, MIN_LEN as MIN_SECRET_LEN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
