@@ -323,7 +323,9 @@ mod tests {
     fn files_that_are_not_records_are_skipped_with_a_warning_naming_each() {
         let dir = tempfile::tempdir().unwrap();
         let ledger = LocalLedger::new(dir.path());
-        ledger.write(&record("good", "2026-01-02T00:00:00Z")).unwrap();
+        ledger
+            .write(&record("good", "2026-01-02T00:00:00Z"))
+            .unwrap();
         let body = serde_json::to_vec(&record("cut", "2026-01-03T00:00:00Z")).unwrap();
         let files: [(&str, &[u8]); 5] = [
             ("empty.json", b""),
@@ -344,7 +346,10 @@ mod tests {
                 .iter()
                 .find(|w| w.contains(&format!("/{name} ")))
                 .unwrap_or_else(|| panic!("no warning names {name}: {skipped:#?}"));
-            assert!(w.starts_with("skipped ") && w.contains("release ledger"), "{w}");
+            assert!(
+                w.starts_with("skipped ") && w.contains("release ledger"),
+                "{w}"
+            );
         }
         let says = |name: &str, what: &str| {
             skipped

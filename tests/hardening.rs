@@ -78,7 +78,9 @@ deploy.docker.env = {{ KEY = {{ value = "{key}", secret = true }} }}
     let dockerfile = "FROM busybox:1.36\nARG KEY\nRUN echo \"$KEY\"\nCMD [\"sh\", \"-c\", \"echo \\\"$KEY\\\"; sleep 1; exit 3\"]\n";
     let dir = project(&[("devloop.toml", &toml), ("Dockerfile", dockerfile)]);
     let summary = dir.path().join("step-summary.md");
-    let modes: [(&str, &[&str], &[(&str, &str)]); 3] = [
+    /// A way to run: its name, its flags and its environment.
+    type Mode<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
+    let modes: [Mode; 3] = [
         ("text", &[], &[]),
         ("json", &["-o", "json"], &[]),
         (
@@ -126,7 +128,11 @@ deploy.docker.env = {{ KEY = {{ value = "{key}", secret = true }} }}
                 assert_eq!(masked_logs("build"), 5, "{}", r.stdout);
             }
             "github" => {
-                assert!(r.stderr.contains("::group::test:host output"), "{}", r.stderr);
+                assert!(
+                    r.stderr.contains("::group::test:host output"),
+                    "{}",
+                    r.stderr
+                );
                 assert!(r.stderr.contains("::error title=devloop"), "{}", r.stderr);
             }
             _ => {
@@ -158,7 +164,13 @@ deploy.docker.env = {{ KEY = {{ value = "{key}", secret = true }} }}
         "{{.ID}}",
     ]);
     for id in labels.lines() {
-        let l = docker(&["image", "inspect", "--format", "{{json .Config.Labels}}", id]);
+        let l = docker(&[
+            "image",
+            "inspect",
+            "--format",
+            "{{json .Config.Labels}}",
+            id,
+        ]);
         assert_no_secret("image labels", &l);
     }
 }
@@ -281,7 +293,12 @@ fn a_bad_ledger_file_is_skipped_with_a_warning_and_blocks_no_deploy() {
     let mut ids: Vec<String> = std::fs::read_dir(&ledger)
         .unwrap()
         .flatten()
-        .map(|e| e.file_name().to_string_lossy().trim_end_matches(".json").to_string())
+        .map(|e| {
+            e.file_name()
+                .to_string_lossy()
+                .trim_end_matches(".json")
+                .to_string()
+        })
         .collect();
     ids.sort();
     assert_eq!(ids.len(), 2, "{ids:?}");
@@ -343,11 +360,23 @@ fn docker_host_mistakes_are_named_with_the_right_exit_code() {
     let file = dir.path().join("Dockerfile").display().to_string();
     let port = common::peers::free_port();
     let cases = [
-        ("tcp://[::1".to_string(), 2, "the IPv6 address has no closing \"]\""),
+        (
+            "tcp://[::1".to_string(),
+            2,
+            "the IPv6 address has no closing \"]\"",
+        ),
         ("garbage://x".to_string(), 2, "unsupported Docker host"),
-        ("tcp://host:port".to_string(), 2, "port \"port\" is not a number"),
+        (
+            "tcp://host:port".to_string(),
+            2,
+            "port \"port\" is not a number",
+        ),
         ("unix://".to_string(), 2, "it names no socket path"),
-        (format!("unix://{file}"), 2, "is a regular file, not a socket"),
+        (
+            format!("unix://{file}"),
+            2,
+            "is a regular file, not a socket",
+        ),
         (
             format!("tcp://127.0.0.1:{port}"),
             5,

@@ -52,8 +52,7 @@ impl Context {
 
     pub fn project(&self) -> Result<Arc<Project>> {
         Ok(Arc::new(
-            Project::new(self.load_config()?, self.ambient.clone())
-                .with_warnings_to(&self.printer),
+            Project::new(self.load_config()?, self.ambient.clone()).with_warnings_to(&self.printer),
         ))
     }
 
@@ -73,10 +72,18 @@ fn short_secrets(doc: &config::Document) -> Vec<String> {
         maps.push((format!("test \"{}\" env", t.name.get_ref()), &t.env));
     }
     let d = &doc.deploy;
-    maps.extend(d.docker.iter().map(|t| ("deploy.docker.env".into(), &t.env)));
+    maps.extend(
+        d.docker
+            .iter()
+            .map(|t| ("deploy.docker.env".into(), &t.env)),
+    );
     maps.extend(d.swarm.iter().map(|t| ("deploy.swarm.env".into(), &t.env)));
     maps.extend(d.ecs.iter().map(|t| ("deploy.ecs.env".into(), &t.env)));
-    maps.extend(d.beanstalk.iter().map(|t| ("deploy.beanstalk.env".into(), &t.env)));
+    maps.extend(
+        d.beanstalk
+            .iter()
+            .map(|t| ("deploy.beanstalk.env".into(), &t.env)),
+    );
     let mut out = Vec::new();
     for (place, map) in maps {
         for (key, v) in map {

@@ -503,7 +503,8 @@ mod tests {
             };
             assert_eq!(e.kind, ExitKind::Usage, "{}", e.message);
             assert!(
-                e.message.contains(&format!("{path} is {what}, not a socket")),
+                e.message
+                    .contains(&format!("{path} is {what}, not a socket")),
                 "{}",
                 e.message
             );

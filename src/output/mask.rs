@@ -242,11 +242,17 @@ mod tests {
             "cannot reach the Docker daemon at tcp://x:1 (from DOCKER_HOST): *** answer"
         );
         // Output devloop carries is masked, wherever the word sits.
-        assert_eq!(m.apply("echo the value is there"), "echo *** value is ***re");
+        assert_eq!(
+            m.apply("echo the value is there"),
+            "echo *** value is ***re"
+        );
         // JSON keys are devloop's words; values it carries are not.
         let mut v = serde_json::json!({ "step": "test:unit", "line": "step by step" });
         m.apply_value(&mut v);
-        assert_eq!(v, serde_json::json!({ "step": "test:unit", "line": "*** by ***" }));
+        assert_eq!(
+            v,
+            serde_json::json!({ "step": "test:unit", "line": "*** by ***" })
+        );
     }
 
     #[test]
