@@ -69,12 +69,13 @@ pub fn endpoint(ambient: &Ambient) -> Result<Endpoint> {
         } else {
             None
         };
-        let endpoint = Endpoint {
+        let mut endpoint = Endpoint {
             host,
             tls,
             source: "DOCKER_HOST".into(),
         };
         check_address(&endpoint)?;
+        endpoint.host = with_default_port(&endpoint.host, endpoint.tls.is_some());
         return Ok(endpoint);
     }
     let dir = docker_config_dir(ambient);
@@ -126,12 +127,13 @@ fn context_endpoint(dir: &Path, name: &str) -> Result<Endpoint> {
     let tls_dir = dir.join("contexts/tls").join(&id).join("docker");
     let tls = (host.starts_with("tcp://") && tls_dir.join("ca.pem").is_file())
         .then(|| tls_files(&tls_dir));
-    let endpoint = Endpoint {
+    let mut endpoint = Endpoint {
         host,
         tls,
         source: format!("docker context \"{name}\""),
     };
     check_address(&endpoint)?;
+    endpoint.host = with_default_port(&endpoint.host, endpoint.tls.is_some());
     Ok(endpoint)
 }
 
@@ -266,17 +268,16 @@ impl Daemon {
             || host.starts_with("http://")
             || host.starts_with("https://")
         {
-            let host = with_default_port(host, endpoint.tls.is_some());
             match &endpoint.tls {
                 Some(t) => Docker::connect_with_ssl(
-                    &host,
+                    host,
                     &t.key,
                     &t.cert,
                     &t.ca,
                     REQUEST_TIMEOUT_SECS,
                     API_DEFAULT_VERSION,
                 ),
-                None => Docker::connect_with_http(&host, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION),
+                None => Docker::connect_with_http(host, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION),
             }
         } else {
             return Err(Error::usage(format!(
@@ -476,6 +477,13 @@ mod tests {
 
     #[test]
     fn tcp_without_a_port_means_the_docker_port() {
+        assert_eq!(from_host("tcp://h").unwrap().host, "tcp://h:2375");
+        let tls = Ambient::from_pairs([
+            ("DOCKER_HOST", "tcp://h"),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", "/certs"),
+        ]);
+        assert_eq!(endpoint(&tls).unwrap().host, "tcp://h:2376");
         assert_eq!(with_default_port("tcp://h", false), "tcp://h:2375");
         assert_eq!(with_default_port("tcp://h", true), "tcp://h:2376");
         assert_eq!(with_default_port("tcp://[::1]", false), "tcp://[::1]:2375");
