@@ -1,8 +1,14 @@
 //! Tells the integration tests which local services are missing, so a test that needs one is
 //! reported as ignored with the reason, never passed by returning early. Under CI (`CI` set) no
 //! service is ever marked missing: those tests run and fail loudly when their peer is absent.
+//!
+//! It also lists devloop's own words (the string literals of `src/`) for the secret mask: see
+//! build/own_words.rs.
 
 use std::process::{Command, Stdio};
+
+#[path = "build/own_words.rs"]
+mod own_words;
 
 fn succeeds(program: &str, args: &[&str]) -> Option<String> {
     let out = Command::new(program)
@@ -32,6 +38,10 @@ fn main() {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
     }
     println!("cargo:rerun-if-changed=build.rs");
+    println!("cargo:rerun-if-changed=build/own_words.rs");
+    if let Some(out) = std::env::var_os("OUT_DIR") {
+        own_words::generate(std::path::Path::new("src"), std::path::Path::new(&out));
+    }
     println!("cargo:rerun-if-env-changed=CI");
     println!("cargo:rerun-if-env-changed=DOCKER_HOST");
     println!("cargo:rerun-if-changed=/var/run/docker.sock");

@@ -89,11 +89,15 @@ impl LocalLedger {
         }
     }
 
-    /// Every record, oldest first. Unreadable files are reported, not skipped silently.
-    pub fn list(&self) -> Result<Vec<Record>> {
+    /// Every record, oldest first, and a warning for each file that is not one (empty, cut short,
+    /// not UTF-8, not a record): one bad file never hides the good ones, and is never passed over
+    /// silently.
+    pub fn list(&self) -> Result<(Vec<Record>, Vec<String>)> {
         let entries = match std::fs::read_dir(&self.dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()))
+            }
             Err(e) => {
                 return Err(Error::failed(format!(
                     "cannot read {}: {e}",
@@ -102,19 +106,29 @@ impl LocalLedger {
             }
         };
         let mut out = Vec::new();
+        let mut skipped = Vec::new();
         for entry in entries.flatten() {
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
             if name.starts_with('.') || !name.ends_with(".json") {
                 continue;
             }
-            let bytes = std::fs::read(&path)
-                .map_err(|e| Error::failed(format!("cannot read {}: {e}", path.display())))?;
-            out.push(parse(&bytes).map_err(|e| e.context(path.display()))?);
+            let read = std::fs::read(&path)
+                .map_err(|e| format!("cannot read it: {e}"))
+                .and_then(|bytes| parse(&bytes).map_err(|e| e.message));
+            match read {
+                Ok(record) => out.push(record),
+                Err(why) => skipped.push(skipped_file(&path.display().to_string(), &why)),
+            }
         }
         sort(&mut out);
-        Ok(out)
+        Ok((out, skipped))
     }
+}
+
+/// The warning for a ledger file that is left out.
+fn skipped_file(name: &str, why: &str) -> String {
+    format!("skipped {name} in the release ledger: {why}")
 }
 
 #[cfg(test)]
@@ -143,7 +157,16 @@ impl Record {
 }
 
 pub fn parse(bytes: &[u8]) -> Result<Record> {
-    serde_json::from_slice(bytes).map_err(|e| Error::failed(format!("not a release record: {e}")))
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(Error::failed("not a release record: the file is empty"));
+    }
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        Error::failed(format!(
+            "not a release record: not UTF-8 text (invalid byte at offset {})",
+            e.valid_up_to()
+        ))
+    })?;
+    serde_json::from_str(text).map_err(|e| Error::failed(format!("not a release record: {e}")))
 }
 
 /// Oldest first, by creation time then id.
@@ -155,22 +178,27 @@ pub fn sort(records: &mut [Record]) {
 
 /// Every release of the project's app, oldest first: the local ledger merged with the S3 one when
 /// `release.ledger` is set. Release, deploy, rollback and monitor all read this.
+///
+/// A file of either ledger that is not a release record (empty, cut short, not UTF-8) is left out
+/// with a warning naming it: one bad file must not stop every deploy and rollback.
 pub async fn history(project: &crate::pipeline::Project) -> Result<Vec<Record>> {
     let cfg = &project.config;
-    let local: Vec<Record> = LocalLedger::new(&cfg.root)
-        .list()?
-        .into_iter()
-        .filter(|r| r.app == cfg.app())
-        .collect();
+    let (local, skipped) = LocalLedger::new(&cfg.root).list()?;
+    for warning in skipped {
+        project.warn_once(warning);
+    }
+    let local: Vec<Record> = local.into_iter().filter(|r| r.app == cfg.app()).collect();
     let Some((bucket, prefix)) = s3_location(cfg)? else {
         return Ok(local);
     };
     let sdk = project.aws().await?;
-    let remote = crate::aws::s3::read_all(sdk, &bucket, &prefix)
-        .await?
-        .iter()
-        .map(|b| parse(b))
-        .collect::<Result<Vec<_>>>()?;
+    let mut remote = Vec::new();
+    for (key, bytes) in crate::aws::s3::read_all(sdk, &bucket, &prefix).await? {
+        match parse(&bytes) {
+            Ok(r) => remote.push(r),
+            Err(e) => project.warn_once(skipped_file(&format!("s3://{bucket}/{key}"), &e.message)),
+        }
+    }
     Ok(merge(
         local,
         remote.into_iter().filter(|r| r.app == cfg.app()).collect(),
@@ -280,7 +308,7 @@ mod tests {
             .write(&record("1", "2026-01-03T00:00:00Z"))
             .unwrap_err();
         assert!(err.message.contains("never overwritten"));
-        let ids: Vec<String> = ledger.list().unwrap().into_iter().map(|r| r.id).collect();
+        let ids: Vec<String> = ledger.list().unwrap().0.into_iter().map(|r| r.id).collect();
         assert_eq!(ids, ["1", "2"]);
         // No temp files are left behind.
         let names: Vec<String> = std::fs::read_dir(ledger.dir())
@@ -289,5 +317,47 @@ mod tests {
             .map(|e| e.file_name().to_string_lossy().into_owned())
             .collect();
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "{names:?}");
+    }
+
+    #[test]
+    fn files_that_are_not_records_are_skipped_with_a_warning_naming_each() {
+        let dir = tempfile::tempdir().unwrap();
+        let ledger = LocalLedger::new(dir.path());
+        ledger
+            .write(&record("good", "2026-01-02T00:00:00Z"))
+            .unwrap();
+        let body = serde_json::to_vec(&record("cut", "2026-01-03T00:00:00Z")).unwrap();
+        let files: [(&str, &[u8]); 5] = [
+            ("empty.json", b""),
+            ("blank.json", b"  \n"),
+            ("cut.json", &body[..body.len() / 2]),
+            ("latin1.json", b"{\"id\": \"caf\xe9\"}"),
+            ("other.json", b"{\"hello\": 1}"),
+        ];
+        for (name, bytes) in files {
+            std::fs::write(ledger.dir().join(name), bytes).unwrap();
+        }
+        let (records, skipped) = ledger.list().unwrap();
+        let ids: Vec<&str> = records.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["good"]);
+        assert_eq!(skipped.len(), files.len(), "{skipped:#?}");
+        for (name, _) in files {
+            let w = skipped
+                .iter()
+                .find(|w| w.contains(&format!("/{name} ")))
+                .unwrap_or_else(|| panic!("no warning names {name}: {skipped:#?}"));
+            assert!(
+                w.starts_with("skipped ") && w.contains("release ledger"),
+                "{w}"
+            );
+        }
+        let says = |name: &str, what: &str| {
+            skipped
+                .iter()
+                .any(|w| w.contains(&format!("/{name} ")) && w.contains(what))
+        };
+        assert!(says("empty.json", "the file is empty"), "{skipped:#?}");
+        assert!(says("latin1.json", "not UTF-8"), "{skipped:#?}");
+        assert!(says("cut.json", "EOF"), "{skipped:#?}");
     }
 }

@@ -62,8 +62,12 @@ pub async fn put_new(
     Ok(())
 }
 
-/// Every object under `prefix/`, read whole.
-pub async fn read_all(sdk: &SdkConfig, bucket: &str, prefix: &str) -> Result<Vec<Vec<u8>>> {
+/// Every object under `prefix/` with its key, read whole.
+pub async fn read_all(
+    sdk: &SdkConfig,
+    bucket: &str,
+    prefix: &str,
+) -> Result<Vec<(String, Vec<u8>)>> {
     let client = aws_sdk_s3::Client::new(sdk);
     let mut out = Vec::new();
     let mut token = None;
@@ -91,7 +95,7 @@ pub async fn read_all(sdk: &SdkConfig, bucket: &str, prefix: &str) -> Result<Vec
                 got.body.collect().await.map_err(|e| {
                     Error::unreachable(format!("cannot read s3://{bucket}/{k}: {e}"))
                 })?;
-            out.push(bytes.into_bytes().to_vec());
+            out.push((k.to_string(), bytes.into_bytes().to_vec()));
         }
         match page.next_continuation_token() {
             Some(t) => token = Some(t.to_string()),

@@ -41,14 +41,19 @@ impl Context {
             config.doc.aws.profile = Some(profile.clone());
         }
         self.printer.add_secrets(config.secrets.iter().cloned());
+        for setting in short_secrets(&config.doc) {
+            self.printer.warn_once(&format!(
+                "{setting} is marked secret but has fewer than {} characters, too short to mask: it is shown as is wherever it appears",
+                crate::output::MIN_SECRET_LEN
+            ));
+        }
         Ok(config)
     }
 
     pub fn project(&self) -> Result<Arc<Project>> {
-        Ok(Arc::new(Project::new(
-            self.load_config()?,
-            self.ambient.clone(),
-        )))
+        Ok(Arc::new(
+            Project::new(self.load_config()?, self.ambient.clone()).with_warnings_to(&self.printer),
+        ))
     }
 
     pub fn jobs(&self) -> usize {
@@ -58,6 +63,36 @@ impl Context {
                 .unwrap_or(2)
         })
     }
+}
+
+/// Where each value marked secret but too short to mask is set (the setting, never the value).
+fn short_secrets(doc: &config::Document) -> Vec<String> {
+    let mut maps = vec![("build.args".to_string(), &doc.build.args)];
+    for t in &doc.tests {
+        maps.push((format!("test \"{}\" env", t.name.get_ref()), &t.env));
+    }
+    let d = &doc.deploy;
+    maps.extend(
+        d.docker
+            .iter()
+            .map(|t| ("deploy.docker.env".into(), &t.env)),
+    );
+    maps.extend(d.swarm.iter().map(|t| ("deploy.swarm.env".into(), &t.env)));
+    maps.extend(d.ecs.iter().map(|t| ("deploy.ecs.env".into(), &t.env)));
+    maps.extend(
+        d.beanstalk
+            .iter()
+            .map(|t| ("deploy.beanstalk.env".into(), &t.env)),
+    );
+    let mut out = Vec::new();
+    for (place, map) in maps {
+        for (key, v) in map {
+            if v.is_secret() && crate::output::secret_too_short(v.value()) {
+                out.push(format!("{place}.{key}"));
+            }
+        }
+    }
+    out
 }
 
 pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {

@@ -69,11 +69,14 @@ pub fn endpoint(ambient: &Ambient) -> Result<Endpoint> {
         } else {
             None
         };
-        return Ok(Endpoint {
+        let mut endpoint = Endpoint {
             host,
             tls,
             source: "DOCKER_HOST".into(),
-        });
+        };
+        check_address(&endpoint)?;
+        endpoint.host = with_default_port(&endpoint.host, endpoint.tls.is_some());
+        return Ok(endpoint);
     }
     let dir = docker_config_dir(ambient);
     let context = ambient
@@ -124,15 +127,124 @@ fn context_endpoint(dir: &Path, name: &str) -> Result<Endpoint> {
     let tls_dir = dir.join("contexts/tls").join(&id).join("docker");
     let tls = (host.starts_with("tcp://") && tls_dir.join("ca.pem").is_file())
         .then(|| tls_files(&tls_dir));
-    Ok(Endpoint {
+    let mut endpoint = Endpoint {
         host,
         tls,
         source: format!("docker context \"{name}\""),
-    })
+    };
+    check_address(&endpoint)?;
+    endpoint.host = with_default_port(&endpoint.host, endpoint.tls.is_some());
+    Ok(endpoint)
+}
+
+/// Whether the address is one devloop can dial, checked before dialling: a malformed address is a
+/// configuration mistake (exit 2, with the reason), not an unreachable daemon.
+fn check_address(endpoint: &Endpoint) -> Result<()> {
+    let host = endpoint.host.as_str();
+    let bad = |why: String| {
+        Error::usage(format!(
+            "the Docker host \"{host}\" (from {}) is not a valid address: {why}",
+            endpoint.source
+        ))
+        .with_hint("write it as unix:///path/to/docker.sock or tcp://HOST:PORT")
+    };
+    if let Some(path) = host.strip_prefix("unix://") {
+        if path.is_empty() {
+            return Err(bad("it names no socket path".into()));
+        }
+        return Ok(());
+    }
+    let Some(rest) = ["tcp://", "http://", "https://"]
+        .iter()
+        .find_map(|scheme| host.strip_prefix(scheme))
+    else {
+        return Err(Error::usage(format!(
+            "unsupported Docker host \"{host}\" (from {}): use unix:// or tcp://",
+            endpoint.source
+        )));
+    };
+    let authority = rest.split('/').next().unwrap_or_default();
+    let port = if let Some(v6) = authority.strip_prefix('[') {
+        let Some((addr, after)) = v6.split_once(']') else {
+            return Err(bad("the IPv6 address has no closing \"]\"".into()));
+        };
+        if addr.parse::<std::net::Ipv6Addr>().is_err() {
+            return Err(bad(format!("\"{addr}\" is not an IPv6 address")));
+        }
+        match after {
+            "" => None,
+            p => match p.strip_prefix(':') {
+                Some(p) => Some(p),
+                None => return Err(bad(format!("unexpected \"{p}\" after the IPv6 address"))),
+            },
+        }
+    } else {
+        let (name, port) = match authority.rsplit_once(':') {
+            Some((name, port)) => (name, Some(port)),
+            None => (authority, None),
+        };
+        if name.is_empty() {
+            return Err(bad("it names no host".into()));
+        }
+        if !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_'))
+        {
+            return Err(bad(format!("\"{name}\" is not a host name or IP address")));
+        }
+        port
+    };
+    if let Some(p) = port {
+        if !p.parse::<u16>().is_ok_and(|p| p > 0) {
+            return Err(bad(format!("port \"{p}\" is not a number from 1 to 65535")));
+        }
+    }
+    Ok(())
+}
+
+/// `tcp://HOST` with no port means the Docker port, as for the docker CLI: 2376 with TLS, else 2375.
+fn with_default_port(host: &str, tls: bool) -> String {
+    let Some(rest) = host.strip_prefix("tcp://") else {
+        return host.to_string();
+    };
+    let (authority, path) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    let has_port = match authority.rfind(']') {
+        Some(i) => authority[i..].contains(':'),
+        None => authority.contains(':'),
+    };
+    if has_port {
+        host.to_string()
+    } else {
+        let port = if tls { 2376 } else { 2375 };
+        format!("tcp://{authority}:{port}{path}")
+    }
+}
+
+/// Why a `unix://` address cannot be a daemon's socket, when something that is not a socket is
+/// there (a missing path is a daemon that is not running, and is left to the dial to report).
+fn not_a_socket(path: &str) -> Option<String> {
+    use std::os::unix::fs::FileTypeExt;
+    let meta = std::fs::metadata(path).ok()?;
+    let ft = meta.file_type();
+    if ft.is_socket() {
+        return None;
+    }
+    let what = if ft.is_dir() {
+        "a directory"
+    } else if ft.is_file() {
+        "a regular file"
+    } else {
+        "not a socket"
+    };
+    Some(format!("{path} is {what}, not a socket"))
 }
 
 impl Daemon {
-    /// Connect and negotiate the API version; exit 5 with the address and what to do on failure.
+    /// Connect and negotiate the API version; exit 5 with the address and what to do on failure,
+    /// exit 2 when the address itself is wrong (malformed, or a path that is not a socket).
     pub async fn connect(ambient: &Ambient) -> Result<Daemon> {
         let endpoint = endpoint(ambient)?;
         let unreachable = |why: String| {
@@ -144,6 +256,13 @@ impl Daemon {
         };
         let host = endpoint.host.as_str();
         let client = if let Some(path) = host.strip_prefix("unix://") {
+            if let Some(why) = not_a_socket(path) {
+                return Err(Error::usage(format!(
+                    "the Docker host \"{host}\" (from {}) is not a daemon's socket: {why}",
+                    endpoint.source
+                ))
+                .with_hint("point DOCKER_HOST at the Docker daemon's socket (usually unix:///var/run/docker.sock), or unset it"));
+            }
             Docker::connect_with_unix(path, REQUEST_TIMEOUT_SECS, API_DEFAULT_VERSION)
         } else if host.starts_with("tcp://")
             || host.starts_with("http://")
@@ -183,16 +302,20 @@ impl Daemon {
     }
 }
 
-/// A short description of a bollard error without its Debug noise.
+/// A short description of a bollard error in plain words, without its Debug noise or the names
+/// of the HTTP client's layers ("Error in the hyper legacy client: client error (Connect)").
 pub fn describe(e: &bollard::errors::Error) -> String {
     use bollard::errors::Error as B;
     match e {
+        B::SocketNotFoundError(path) if path.is_empty() => "no socket path was given".into(),
         B::SocketNotFoundError(path) => format!("socket {path} does not exist"),
         B::DockerResponseServerError {
             status_code,
             message,
         } => format!("{message} (HTTP {status_code})"),
         B::DockerStreamError { error } => error.clone(),
+        B::RequestTimeoutError => "the daemon did not answer in time".into(),
+        B::HyperLegacyError { err } => transport(err),
         other => {
             let mut msg = other.to_string();
             let mut source = std::error::Error::source(other);
@@ -206,6 +329,46 @@ pub fn describe(e: &bollard::errors::Error) -> String {
             }
             msg
         }
+    }
+}
+
+/// What went wrong on the way to the daemon, from the innermost cause: the operating system's
+/// error when there is one, else the last words of the chain.
+fn transport(err: &(dyn std::error::Error + 'static)) -> String {
+    use std::io::ErrorKind as K;
+    let mut innermost = err.to_string();
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(err);
+    let mut dns = false;
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            let os = io.to_string();
+            if dns {
+                return format!("cannot resolve the host name ({os})");
+            }
+            return match io.kind() {
+                K::ConnectionRefused => {
+                    "connection refused: nothing is listening at that address".into()
+                }
+                K::NotFound => "no such socket".into(),
+                K::PermissionDenied => format!(
+                    "permission denied ({os}): this user may not use the daemon's socket (the `docker` group, or sudo)"
+                ),
+                K::TimedOut => "the connection timed out".into(),
+                K::ConnectionReset | K::ConnectionAborted | K::BrokenPipe | K::UnexpectedEof => {
+                    "the daemon closed the connection".into()
+                }
+                _ => os,
+            };
+        }
+        innermost = s.to_string();
+        dns |= innermost == "dns error";
+        source = s.source();
+    }
+    match innermost.as_str() {
+        "connection closed before message completed" => {
+            "the daemon closed the connection before it answered".into()
+        }
+        _ => innermost,
     }
 }
 
@@ -274,5 +437,119 @@ mod tests {
         assert_eq!(e.source, "docker context \"remote\"");
         let none = Ambient::from_pairs([("HOME", "/nonexistent")]);
         assert_eq!(endpoint(&none).unwrap().host, DEFAULT_SOCKET);
+    }
+
+    fn from_host(host: &str) -> Result<Endpoint> {
+        endpoint(&Ambient::from_pairs([("DOCKER_HOST", host)]))
+    }
+
+    #[test]
+    fn a_malformed_docker_host_is_a_usage_error_with_the_reason() {
+        for (host, why) in [
+            ("tcp://[::1", "the IPv6 address has no closing \"]\""),
+            ("tcp://[zz::1]:2375", "\"zz::1\" is not an IPv6 address"),
+            ("tcp://", "it names no host"),
+            ("tcp://:2375", "it names no host"),
+            ("tcp://host:notaport", "port \"notaport\" is not a number"),
+            ("tcp://host:0", "port \"0\" is not a number"),
+            ("tcp://host:99999", "port \"99999\" is not a number"),
+            ("tcp://bad host:2375", "\"bad host\" is not a host name"),
+            ("unix://", "it names no socket path"),
+            ("garbage://x", "unsupported Docker host"),
+        ] {
+            let e = from_host(host).unwrap_err();
+            assert_eq!(e.kind, ExitKind::Usage, "{host}: {}", e.message);
+            assert!(e.message.contains(why), "{host}: {}", e.message);
+            assert!(e.message.contains(host), "{host}: {}", e.message);
+        }
+        for host in [
+            "tcp://127.0.0.1:2375",
+            "tcp://[::1]:2375",
+            "tcp://[::1]",
+            "tcp://docker.example.com",
+            "tcp://my_host-1.local:2376/",
+            "https://10.0.0.5:2376",
+            "unix:///var/run/docker.sock",
+        ] {
+            assert!(from_host(host).is_ok(), "{host}");
+        }
+    }
+
+    #[test]
+    fn tcp_without_a_port_means_the_docker_port() {
+        assert_eq!(from_host("tcp://h").unwrap().host, "tcp://h:2375");
+        let tls = Ambient::from_pairs([
+            ("DOCKER_HOST", "tcp://h"),
+            ("DOCKER_TLS_VERIFY", "1"),
+            ("DOCKER_CERT_PATH", "/certs"),
+        ]);
+        assert_eq!(endpoint(&tls).unwrap().host, "tcp://h:2376");
+        assert_eq!(with_default_port("tcp://h", false), "tcp://h:2375");
+        assert_eq!(with_default_port("tcp://h", true), "tcp://h:2376");
+        assert_eq!(with_default_port("tcp://[::1]", false), "tcp://[::1]:2375");
+        assert_eq!(with_default_port("tcp://[::1]:9", false), "tcp://[::1]:9");
+        assert_eq!(with_default_port("tcp://h:9/x", false), "tcp://h:9/x");
+        assert_eq!(with_default_port("tcp://h/x", false), "tcp://h:2375/x");
+        assert_eq!(with_default_port("unix:///s", false), "unix:///s");
+    }
+
+    #[tokio::test]
+    async fn a_unix_path_that_is_not_a_socket_says_so_and_is_a_usage_error() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("docker.sock");
+        std::fs::write(&file, "not a socket").unwrap();
+        for (path, what) in [
+            (file.display().to_string(), "a regular file"),
+            (dir.path().display().to_string(), "a directory"),
+        ] {
+            let host = format!("unix://{path}");
+            let e = match Daemon::connect(&Ambient::from_pairs([("DOCKER_HOST", host.as_str())]))
+                .await
+            {
+                Ok(_) => panic!("{host} connected"),
+                Err(e) => e,
+            };
+            assert_eq!(e.kind, ExitKind::Usage, "{}", e.message);
+            assert!(
+                e.message
+                    .contains(&format!("{path} is {what}, not a socket")),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("refused"), "{}", e.message);
+            assert!(!e.hint.unwrap_or_default().contains("start Docker"));
+        }
+    }
+
+    #[tokio::test]
+    async fn transport_failures_are_said_in_plain_words() {
+        // A socket nobody listens on: left behind by a daemon that stopped.
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("stale.sock");
+        drop(std::os::unix::net::UnixListener::bind(&path).unwrap());
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        for host in [
+            format!("unix://{}", path.display()),
+            format!("tcp://127.0.0.1:{port}"),
+        ] {
+            let e = match Daemon::connect(&Ambient::from_pairs([("DOCKER_HOST", host.as_str())]))
+                .await
+            {
+                Ok(_) => panic!("{host} connected"),
+                Err(e) => e,
+            };
+            assert_eq!(e.kind, ExitKind::Unreachable, "{}", e.message);
+            assert!(
+                e.message
+                    .ends_with("connection refused: nothing is listening at that address"),
+                "{}",
+                e.message
+            );
+            assert!(!e.message.contains("hyper"), "{}", e.message);
+            assert!(!e.message.contains("client error"), "{}", e.message);
+        }
     }
 }

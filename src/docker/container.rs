@@ -232,29 +232,49 @@ impl Container {
             .map_err(|e| api_error(&format!("cannot start container {}", self.name), e))
     }
 
-    /// Follow the container's output, calling `line` for each line, until it exits.
-    pub async fn follow_output(&self, mut line: impl FnMut(String)) -> Result<()> {
+    /// Run the container's output to its end: each line live while it runs, then, once it has
+    /// exited, whatever the live stream missed, including a last line without a newline. Returns
+    /// the exit code.
+    ///
+    /// A followed log stream can end before the daemon has handed over the container's last
+    /// output (the final write of a container that exits at once, a partial last line), so the
+    /// live stream alone is never trusted to be complete: after the exit the whole log is read
+    /// again, and every line after the ones already given is given too.
+    pub async fn output_to_exit(&self, mut line: impl FnMut(String)) -> Result<i64> {
         let opts = LogsOptionsBuilder::default()
             .follow(true)
             .stdout(true)
             .stderr(true)
             .build();
+        let mut lines = Lines::default();
         let mut logs = self.daemon.client.logs(&self.id, Some(opts));
-        let mut pending = String::new();
         while let Some(chunk) = logs.next().await {
-            let chunk = chunk.map_err(|e| api_error("cannot read container output", e))?;
-            pending.push_str(&String::from_utf8_lossy(&chunk.into_bytes()));
-            while let Some(i) = pending.find('\n') {
-                let l: String = pending.drain(..=i).collect();
-                line(l.trim_end().to_string());
+            match chunk {
+                Ok(chunk) => lines.push(&chunk.into_bytes(), &mut line),
+                // The rest is read again below, after the exit.
+                Err(_) => break,
             }
         }
-        if !pending.trim().is_empty() {
-            line(pending.trim_end().to_string());
+        drop(logs);
+        let code = self.wait().await?;
+        // The daemon has written all of the container's output once the wait has returned.
+        let given = lines.complete;
+        let mut again = Lines {
+            skip: given,
+            ..Lines::default()
+        };
+        let opts = LogsOptionsBuilder::default()
+            .stdout(true)
+            .stderr(true)
+            .build();
+        let mut logs = self.daemon.client.logs(&self.id, Some(opts));
+        while let Some(chunk) = logs.next().await {
+            let chunk = chunk.map_err(|e| api_error("cannot read container output", e))?;
+            again.push(&chunk.into_bytes(), &mut line);
         }
-        Ok(())
+        again.finish(&mut line);
+        Ok(code)
     }
-
     /// Wait for the container to exit and return its exit code.
     pub async fn wait(&self) -> Result<i64> {
         let mut s = self
@@ -343,6 +363,38 @@ impl Container {
     pub async fn remove(mut self) -> Result<()> {
         self.removed = true;
         remove_now(&self.daemon, &self.id).await
+    }
+}
+
+/// Bytes of output cut into lines: complete lines are given as they arrive (after the first
+/// `skip`), and [`Lines::finish`] gives a last line that has no newline.
+#[derive(Default)]
+struct Lines {
+    pending: Vec<u8>,
+    /// Complete lines seen so far.
+    complete: usize,
+    /// Complete lines not to give again (already given by an earlier read of the same output).
+    skip: usize,
+}
+
+impl Lines {
+    fn push(&mut self, bytes: &[u8], line: &mut impl FnMut(String)) {
+        self.pending.extend_from_slice(bytes);
+        while let Some(i) = self.pending.iter().position(|b| *b == b'\n') {
+            let l: Vec<u8> = self.pending.drain(..=i).collect();
+            self.complete += 1;
+            if self.complete > self.skip {
+                line(String::from_utf8_lossy(&l).trim_end().to_string());
+            }
+        }
+    }
+
+    fn finish(&mut self, line: &mut impl FnMut(String)) {
+        let rest = std::mem::take(&mut self.pending);
+        let text = String::from_utf8_lossy(&rest);
+        if !text.trim().is_empty() {
+            line(text.trim_end().to_string());
+        }
     }
 }
 

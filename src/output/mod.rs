@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex};
 use crate::engine::{Outcome, Report, StepResult};
 use crate::error::Error;
 
-pub use mask::Mask;
+pub use mask::{too_short as secret_too_short, Mask, MIN_LEN as MIN_SECRET_LEN};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -53,6 +53,8 @@ struct Inner {
     opts: Options,
     mask: Mask,
     state: Mutex<Renderer>,
+    /// Warnings already given by [`Printer::warn_once`].
+    warned: Mutex<std::collections::HashSet<String>>,
 }
 
 enum Renderer {
@@ -71,6 +73,7 @@ impl Printer {
                 opts,
                 mask: Mask::default(),
                 state: Mutex::new(renderer),
+                warned: Mutex::default(),
             }),
         }
     }
@@ -225,6 +228,18 @@ impl Printer {
             Renderer::Text(t) => t.warn(&m.apply(message), o),
             Renderer::Json(j) => j.emit(m, "warning", serde_json::json!({ "message": message })),
         })
+    }
+
+    /// A warning about something found again and again in one run (a config setting, a ledger
+    /// file): given the first time only.
+    pub fn warn_once(&self, message: &str) {
+        let first = match self.inner.warned.lock() {
+            Ok(mut w) => w.insert(message.to_string()),
+            Err(p) => p.into_inner().insert(message.to_string()),
+        };
+        if first {
+            self.warn(message);
+        }
     }
 
     /// A status message about what a command did (not step output): stderr in text mode.

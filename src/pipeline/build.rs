@@ -543,10 +543,14 @@ fn read_secrets(project: &Project, ctx: &StepCtx) -> Result<HashMap<String, Vec<
             }
         };
         if let Ok(text) = std::str::from_utf8(&value) {
-            // The whole value and each of its lines, in case a step prints part of a file.
-            let lines = text.lines().map(|l| l.trim().to_string());
-            ctx.printer
-                .add_secrets(std::iter::once(text.trim().to_string()).chain(lines));
+            // The mask takes each line of a multi-line value too, in case a step prints part of a file.
+            ctx.printer.add_secrets([text.trim().to_string()]);
+            if crate::output::secret_too_short(text) {
+                ctx.printer.warn_once(&format!(
+                    "build secret \"{id}\" has fewer than {} characters, too short to mask: it is shown as is wherever it appears",
+                    crate::output::MIN_SECRET_LEN
+                ));
+            }
         }
         out.insert(id.clone(), value);
     }

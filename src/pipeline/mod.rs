@@ -37,6 +37,8 @@ pub struct Project {
     pub build_digest: std::sync::Mutex<Option<String>>,
     daemon: OnceCell<Daemon>,
     aws: OnceCell<SdkConfig>,
+    /// Where warnings found while reading shared state (the ledger) go, each said once per run.
+    warnings: std::sync::OnceLock<crate::output::Printer>,
 }
 
 impl Project {
@@ -66,6 +68,20 @@ impl Project {
             build_digest: Default::default(),
             daemon: OnceCell::new(),
             aws: OnceCell::new(),
+            warnings: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Send this project's warnings (a ledger file that cannot be read, …) to `printer`.
+    pub fn with_warnings_to(self, printer: &crate::output::Printer) -> Self {
+        let _ = self.warnings.set(printer.clone());
+        self
+    }
+
+    /// A warning about the project's state, said once per run however often it is found.
+    pub fn warn_once(&self, message: String) {
+        if let Some(printer) = self.warnings.get() {
+            printer.warn_once(&message);
         }
     }
 

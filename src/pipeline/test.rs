@@ -137,15 +137,15 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
             .await?;
             let result = async {
                 c.start().await?;
-                let follow = c.follow_output(|l| {
+                // All of the output, to its last byte, is given before the result is reported.
+                let output = c.output_to_exit(|l| {
                     capture(project, name, &l);
                     ctx.log(l);
                 });
                 tokio::select! {
-                    r = follow => r?,
-                    _ = ctx.cancel.cancelled() => return Err(Error::interrupted()),
+                    r = output => r,
+                    _ = ctx.cancel.cancelled() => Err(Error::interrupted()),
                 }
-                c.wait().await
             }
             .await;
             c.remove().await?;
