@@ -81,6 +81,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;plan' {
+            [CompletionResult]::new('--to', '--to', [CompletionResultType]::ParameterName, 'With `rollback`: the release to go back to [default: the one before the running one]')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')

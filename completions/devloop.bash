@@ -797,12 +797,16 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__plan)
-            opts="-C -c -e -o -q -v -j -h --exit-code --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help build test release deploy ship"
+            opts="-C -c -e -o -q -v -j -h --to --exit-code --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help build test release deploy ship rollback dev"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --to)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --chdir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -76,6 +76,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --help 'Print help'
         }
         &'devloop;plan'= {
+            cand --to 'With `rollback`: the release to go back to [default: the one before the running one]'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'

@@ -63,6 +63,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand init" -s q -l quiet -d '
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -l to -d 'With `rollback`: the release to go back to [default: the one before the running one]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s e -l env -d 'Environment from [env.<NAME>] to use' -r

@@ -69,7 +69,9 @@ fn run_other(ctx: &Context, args: &PlanArgs) -> Result<i32> {
                     "devloop dev runs on a local target, and environment \"{env}\" deploys to {}",
                     t.as_str()
                 ))
-                .with_hint("choose an environment whose deploy.target is docker or swarm with -e"));
+                .with_hint(
+                    "choose an environment whose deploy.target is docker or swarm with -e",
+                ));
             }
             let running = runtime.block_on(target.running())?;
             let now = match &running {

@@ -46,8 +46,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
     let env = project.config.require_env()?.to_string();
     let target = deploy::open(&project)?;
     let runtime = super::run::runtime()?;
-    let (to, running) =
-        runtime.block_on(select(&project, target.as_ref(), args.to.as_deref()))?;
+    let (to, running) = runtime.block_on(select(&project, target.as_ref(), args.to.as_deref()))?;
     let from = running.unwrap_or_else(|| "nothing".into());
     let plan = StepPlan {
         action: format!("roll {env} back from {from} to {}", to.id),

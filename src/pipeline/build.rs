@@ -571,6 +571,9 @@ mod tests {
             parse_error("failed to solve: dockerfile parse error on line 7: FROM requires either one or three arguments"),
             Some((7, "FROM requires either one or three arguments".into()))
         );
-        assert_eq!(parse_error("process \"/bin/sh -c exit 7\" did not complete"), None);
+        assert_eq!(
+            parse_error("process \"/bin/sh -c exit 7\" did not complete"),
+            None
+        );
     }
 }
