@@ -226,15 +226,34 @@ pub fn choose<'a>(records: &'a [Record], wanted: Option<&str>) -> Result<&'a Rec
             Error::usage("no release recorded yet")
                 .with_hint("run `devloop release` (or `devloop ship`) first")
         }),
-        Some(w) => records
-            .iter()
-            .rev()
-            .find(|r| r.id == w || r.tags.iter().any(|t| t == w) || r.image == w)
-            .ok_or_else(|| {
-                Error::usage(format!(
+        Some(w) => {
+            if let Some(exact) = records.iter().find(|r| r.id == w) {
+                return Ok(exact);
+            }
+            let matching: Vec<&Record> = records
+                .iter()
+                .rev()
+                .filter(|r| r.tags.iter().any(|t| t == w) || r.image == w)
+                .collect();
+            match matching.as_slice() {
+                [] => Err(Error::usage(format!(
                     "no release \"{w}\" in the ledger (see `devloop release --list`)"
+                ))),
+                [newest, rest @ ..] if rest.iter().all(|r| r.image == newest.image) => Ok(newest),
+                // One tag (a commit) released more than once, as different images: which one
+                // is meant is the user's to say.
+                several => Err(Error::usage(format!(
+                    "\"{w}\" names {} releases with different images: {}",
+                    several.len(),
+                    several
+                        .iter()
+                        .map(|r| format!("{} ({})", r.id, r.image))
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
-            }),
+                .with_hint("pass the release id, e.g. --release ".to_string() + &several[0].id)),
+            }
+        }
     }
 }
 
@@ -258,6 +277,25 @@ pub fn merge(mut a: Vec<Record>, b: Vec<Record>) -> Vec<Record> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_tag_released_as_two_images_asks_for_the_id() {
+        let mut a = Record::sample("reg/app@sha256:aaa");
+        a.id = "20260101T000000Z-abc1234".into();
+        a.tags = vec!["abc1234".into()];
+        let mut b = Record::sample("reg/app@sha256:bbb");
+        b.id = "20260101T010000Z-abc1234".into();
+        b.tags = vec!["abc1234".into()];
+        let records = vec![a.clone(), b.clone()];
+        let err = choose(&records, Some("abc1234")).unwrap_err();
+        assert_eq!(err.kind, crate::error::ExitKind::Usage);
+        assert!(err.message.contains("names 2 releases"), "{}", err.message);
+        assert_eq!(choose(&records, Some(&a.id)).unwrap().id, a.id);
+        // The same image twice: the newest, nothing to ask.
+        b.image = a.image.clone();
+        let records = vec![a, b.clone()];
+        assert_eq!(choose(&records, Some("abc1234")).unwrap().id, b.id);
+    }
 
     fn record(id: &str, at: &str) -> Record {
         Record {

@@ -142,3 +142,34 @@ fn ship_then_an_empty_commit_rebuilds_and_restarts_nothing_and_state_stays_out_o
         "the container was not restarted"
     );
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn a_service_test_on_the_wrong_port_says_what_it_ran_into_and_what_the_image_exposes() {
+    require_docker();
+    let app = unique("dl-svcport");
+    let _cleanup = DockerCleanup {
+        image: app.clone(),
+        extra_images: vec![],
+    };
+    let dir = own_project(&app);
+    let d = dir.path();
+    let cfg = std::fs::read_to_string(d.join("devloop.toml")).unwrap();
+    std::fs::write(
+        d.join("devloop.toml"),
+        format!("{cfg}\n[[test]]\nname = \"web\"\nkind = \"service\"\nport = 80\nhttp = \"/\"\nready_timeout = \"2s\"\n"),
+    )
+    .unwrap();
+    commit_all(d, "a service test on the wrong port");
+    let r = run(devloop(d).arg("test"));
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("last: nothing answered HTTP")
+            && r.stderr.contains("the image exposes 3000/tcp, not 80"),
+        "{}",
+        r.stderr
+    );
+}

@@ -12,30 +12,47 @@ pub fn list(ctx: &Context) -> Result<i32> {
     if records.is_empty() {
         text.push_str(&format!("no releases of {} recorded yet\n", cfg.app()));
     } else {
-        text.push_str(&format!(
-            "{:<26} {:<12} {:<20} {:<21} {}\n",
-            "release", "commit", "tags", "created", "image"
-        ));
-        for r in records.iter().rev() {
-            let commit = r
-                .git
-                .as_ref()
-                .map(|g| {
-                    format!(
-                        "{}{}",
-                        g.sha.chars().take(7).collect::<String>(),
-                        if g.dirty { "+dirty" } else { "" }
-                    )
-                })
-                .unwrap_or_else(|| "-".into());
-            text.push_str(&format!(
-                "{:<26} {:<12} {:<20} {:<21} {}\n",
-                r.id,
-                commit,
-                r.tags.join(","),
-                r.created_at,
-                r.image
-            ));
+        // Columns as wide as their widest value, so a `+dirty` commit or a long tag list never
+        // shifts the rest.
+        let rows: Vec<[String; 5]> = records
+            .iter()
+            .rev()
+            .map(|r| {
+                let commit = r
+                    .git
+                    .as_ref()
+                    .map(|g| {
+                        format!(
+                            "{}{}",
+                            g.sha.chars().take(7).collect::<String>(),
+                            if g.dirty { "+dirty" } else { "" }
+                        )
+                    })
+                    .unwrap_or_else(|| "-".into());
+                [
+                    r.id.clone(),
+                    commit,
+                    r.tags.join(","),
+                    r.created_at.clone(),
+                    r.image.clone(),
+                ]
+            })
+            .collect();
+        let head = ["release", "commit", "tags", "created", "image"].map(String::from);
+        let width = |i: usize| {
+            rows.iter()
+                .chain(std::iter::once(&head))
+                .map(|r| r[i].chars().count())
+                .max()
+                .unwrap_or(0)
+        };
+        let widths = [width(0), width(1), width(2), width(3)];
+        for row in std::iter::once(&head).chain(rows.iter()) {
+            for (i, w) in widths.iter().enumerate() {
+                text.push_str(&format!("{:<w$} ", row[i]));
+            }
+            text.push_str(&row[4]);
+            text.push('\n');
         }
     }
     ctx.printer

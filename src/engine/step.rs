@@ -99,8 +99,7 @@ impl StepCtx {
     }
     /// Something the user should act on, though the step goes on (a warning line; JSON `warning`).
     pub fn warn(&self, message: impl Into<String>) {
-        self.printer
-            .warn(&format!("{}: {}", self.name, message.into()));
+        self.printer.step_warn(&self.name, &message.into());
     }
     /// A line of output that also says where the work is (a Dockerfile step): shown once.
     pub fn log_status(&self, line: impl Into<String>) {

@@ -230,6 +230,19 @@ impl Printer {
         })
     }
 
+    /// A warning from a running step: said as "step: message"; the JSON `warning` event carries
+    /// the step on its own.
+    pub fn step_warn(&self, step: &str, message: &str) {
+        self.with(|r, m, o| match r {
+            Renderer::Text(t) => t.warn(&m.apply(&format!("{step}: {message}")), o),
+            Renderer::Json(j) => j.emit(
+                m,
+                "warning",
+                serde_json::json!({ "step": step, "message": message }),
+            ),
+        })
+    }
+
     /// A warning about something found again and again in one run (a config setting, a ledger
     /// file): given the first time only.
     pub fn warn_once(&self, message: &str) {

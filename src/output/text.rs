@@ -317,10 +317,21 @@ impl TextRenderer {
                 ));
             }
             if o.github {
-                eprint_line(&format!(
-                    "::error title=devloop {step}::{}",
-                    gh_escape(&mask.apply(&e.message))
-                ));
+                // A step error about a line of a file (a Dockerfile that does not parse) is
+                // annotated on that line, as config errors are.
+                let line = if e.location.is_some() {
+                    github_error(e, mask).replacen(
+                        "title=devloop::",
+                        &format!("title=devloop {step}::"),
+                        1,
+                    )
+                } else {
+                    format!(
+                        "::error title=devloop {step}::{}",
+                        gh_escape(&mask.apply(&e.message))
+                    )
+                };
+                eprint_line(&line);
             }
         }
     }

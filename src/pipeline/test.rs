@@ -240,6 +240,8 @@ async fn service(
         None => "the container to report healthy".to_string(),
     };
     ctx.progress(format!("waiting for {what}"));
+    // What the last attempt ran into, said when it changes and at the end.
+    let mut last = String::new();
     loop {
         ctx.check_cancelled()?;
         let st = c.state().await?;
@@ -247,35 +249,58 @@ async fn service(
             return Err(exited_early(st.exit_code));
         }
         let health = st.health;
-        let ready = match (&test.http, health.as_deref()) {
-            (Some(path), _) => container::http_status(host_port, path, Duration::from_secs(2))
-                .await
-                .is_some_and(|s| (200..400).contains(&s)),
-            (None, Some("healthy")) => true,
+        let attempt: std::result::Result<(), String> = match (&test.http, health.as_deref()) {
+            (Some(path), _) => match container::http_status(host_port, path, Duration::from_secs(2)).await {
+                Some(s) if (200..400).contains(&s) => Ok(()),
+                Some(s) => Err(format!("HTTP {path} answered {s}")),
+                None => Err(format!(
+                    "nothing answered HTTP on 127.0.0.1:{host_port} (container port {port}): the connection was refused, reset or timed out"
+                )),
+            },
+            (None, Some("healthy")) => Ok(()),
             (None, Some("unhealthy")) => {
                 return Err(Error::failed("the service's HEALTHCHECK reports unhealthy"))
             }
-            (None, Some(_)) => false,
+            (None, Some(h)) => Err(format!("the HEALTHCHECK says {h}")),
             // The host port is held by docker-proxy whether or not the service listens, so the
             // container's own address is probed.
             (None, None) => match c.ip().await? {
-                Some(ip) => tokio::time::timeout(
+                Some(ip) => match tokio::time::timeout(
                     Duration::from_secs(2),
                     tokio::net::TcpStream::connect((ip, port)),
                 )
                 .await
-                .is_ok_and(|r| r.is_ok()),
-                None => false,
+                {
+                    Ok(Ok(_)) => Ok(()),
+                    Ok(Err(e)) => Err(format!("connecting to {ip}:{port}: {e}")),
+                    Err(_) => Err(format!("connecting to {ip}:{port} timed out")),
+                },
+                None => Err("the container has no network address".into()),
             },
         };
-        if ready {
-            break;
+        let why = match attempt {
+            Ok(()) => break,
+            Err(why) => why,
+        };
+        if why != last {
+            ctx.progress(format!("waiting for {what}: {why}"));
+            last = why;
         }
         if started.elapsed() >= limit {
+            let exposed = exposed_ports(project, c).await;
+            let hint = match exposed.as_slice() {
+                [] => "the image exposes no port: set the test's port to the one the app listens on".to_string(),
+                ports if !ports.iter().any(|p| p.split('/').next() == Some(&port.to_string())) => format!(
+                    "the image exposes {}, not {port}: set the test's port to the one the app listens on",
+                    ports.join(", ")
+                ),
+                ports => format!("the image exposes {}; check that the app listens there and answers", ports.join(", ")),
+            };
             return Err(Error::failed(format!(
-                "the service was not ready within {}: waited for {what}",
+                "the service was not ready within {}: waited for {what}; last: {last}",
                 humantime::format_duration(limit)
-            )));
+            ))
+            .with_hint(hint));
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -303,6 +328,23 @@ async fn service(
         d.message = format!("{} (ready in {:.1}s)", d.message, ready_in.as_secs_f64());
         d
     })
+}
+
+/// The ports the service's image exposes (`3000/tcp`), for the message of a wait that failed.
+async fn exposed_ports(project: &Project, c: &Container) -> Vec<String> {
+    let Ok(daemon) = project.daemon().await else {
+        return Vec::new();
+    };
+    let mut ports = daemon
+        .client
+        .inspect_container(&c.id, None)
+        .await
+        .ok()
+        .and_then(|i| i.config)
+        .and_then(|c| c.exposed_ports)
+        .unwrap_or_default();
+    ports.sort();
+    ports
 }
 
 fn exited_early(exit: Option<i64>) -> Error {
