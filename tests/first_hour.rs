@@ -141,6 +141,44 @@ fn ship_then_an_empty_commit_rebuilds_and_restarts_nothing_and_state_stays_out_o
         started,
         "the container was not restarted"
     );
+    // `plan` plans dev and rollback too; a rollback with nothing before says what to do instead.
+    let r = run(devloop(d).args(["plan", "dev"]));
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stdout
+            .contains("dev holds the environment's deploy lock while it runs"),
+        "{}",
+        r.stdout
+    );
+    let r = run(devloop(d).args(["plan", "rollback"]));
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("nothing to roll back to") && r.stderr.contains("release --list"),
+        "{}",
+        r.stderr
+    );
+}
+
+#[test]
+fn help_shows_examples_and_keeps_global_options_apart() {
+    for cmd in ["deploy", "plan", "dev", "init", "monitor"] {
+        let r = run(devloop(std::path::Path::new("/")).args([cmd, "--help"]));
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            r.stdout.contains("\nExamples:\n  devloop "),
+            "{cmd}: {}",
+            r.stdout
+        );
+        let (own, global) = r
+            .stdout
+            .split_once("Global options:")
+            .expect("a global section");
+        assert!(global.contains("--env <NAME>"), "{cmd}");
+        assert!(
+            !own.contains("--env <NAME>"),
+            "{cmd}: global flags listed with its own"
+        );
+    }
 }
 
 #[cfg_attr(

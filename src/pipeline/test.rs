@@ -335,9 +335,19 @@ async fn exposed_ports(project: &Project, c: &Container) -> Vec<String> {
     let Ok(daemon) = project.daemon().await else {
         return Vec::new();
     };
-    let mut ports = daemon
+    // The image's own EXPOSE, not the container's (which also has the port the test publishes).
+    let Some(image) = daemon
         .client
         .inspect_container(&c.id, None)
+        .await
+        .ok()
+        .and_then(|i| i.image)
+    else {
+        return Vec::new();
+    };
+    let mut ports = daemon
+        .client
+        .inspect_image(&image)
         .await
         .ok()
         .and_then(|i| i.config)
