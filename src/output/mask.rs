@@ -243,10 +243,7 @@ mod tests {
         );
         // Output devloop carries is masked, wherever the word sits.
         // (A phrase devloop never says: its sentences are learnt from its own source.)
-        assert_eq!(
-            m.apply("echo the cat sat there"),
-            "echo *** cat sat ***re"
-        );
+        assert_eq!(m.apply("echo the cat sat there"), "echo *** cat sat ***re");
         // JSON keys are devloop's words; values it carries are not.
         let mut v = serde_json::json!({ "step": "test:unit", "line": "step by step" });
         m.apply_value(&mut v);
