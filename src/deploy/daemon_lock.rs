@@ -173,6 +173,31 @@ pub async fn acquire(
     }
 }
 
+/// Run `rollout` under the lock on `deployment`: taken before anything is touched, held until
+/// the verdict, released on every path. The docker and swarm targets deploy through this.
+pub async fn holding<T>(
+    project: &crate::pipeline::Project,
+    deployment: &str,
+    how: &Rollout,
+    ctx: &StepCtx,
+    rollout: impl std::future::Future<Output = Result<T>>,
+) -> Result<T> {
+    let daemon = project.daemon().await?;
+    let lock = acquire(
+        &daemon.client,
+        deployment,
+        &project.lock_owner(),
+        how,
+        Some(ctx),
+    )
+    .await?;
+    let result = rollout.await;
+    if let Some(lock) = lock {
+        lock.release(Some(ctx)).await;
+    }
+    result
+}
+
 async fn remove(client: &Docker, volume: &str) -> Result<()> {
     match client
         .remove_volume(

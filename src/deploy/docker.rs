@@ -660,23 +660,18 @@ impl Target for Docker {
         )
     }
 
-    /// One deploy at a time: the daemon lock is held from before anything is touched until the
-    /// verdict, and released on every path.
+    /// One deploy at a time: under the daemon lock, from before anything is touched until the
+    /// verdict.
     async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
-        let daemon = self.project.daemon().await?;
-        let lock = daemon_lock::acquire(
-            &daemon.client,
-            &self.name(),
-            &self.project.lock_owner(),
+        let name = self.name();
+        daemon_lock::holding(
+            &self.project,
+            &name,
             how,
-            Some(ctx),
+            ctx,
+            self.replace(record, ctx, how),
         )
-        .await?;
-        let result = self.replace(record, ctx, how).await;
-        if let Some(lock) = lock {
-            lock.release(Some(ctx)).await;
-        }
-        result
+        .await
     }
 
     async fn running(&self) -> Result<Option<String>> {
