@@ -248,11 +248,16 @@ fn throttling_changes_no_verdict_and_an_update_that_never_settles_is_exit_4() {
     ] {
         peer.control(
             "throttle",
-            serde_json::json!({ "service": "elasticbeanstalk", "action": action, "rate": 0.4, "burst": 3 }),
+            serde_json::json!({ "service": "elasticbeanstalk", "action": action, "rate": 0.1, "burst": 2 }),
         );
     }
     let r = deploy_on(dir.path());
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // Reads were really refused meanwhile; the verdict held.
+    assert!(
+        peer.calls().iter().any(|c| c["throttled"] == true),
+        "no call was throttled, so this would prove nothing"
+    );
 
     let (_peer, dir) = on_the_peer(
         "timeout = \"10s\"\n",

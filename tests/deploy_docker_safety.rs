@@ -51,19 +51,23 @@ fn change_page(dir: &std::path::Path, text: &str) {
     commit_all(dir, text);
 }
 
-#[cfg_attr(
-    devloop_no_docker,
-    ignore = "no Docker daemon answers: run scripts/services.sh"
-)]
-#[test]
-fn two_ships_at_once_one_deploys_and_the_other_is_refused_naming_the_holder() {
+/// A shipped first release and a second one released, not deployed: the project, the container
+/// name, the release that runs, and the cleanup guard.
+struct Shipped {
+    dir: tempfile::TempDir,
+    name: String,
+    first: String,
+    _cleanup: DockerCleanup,
+}
+
+fn shipped_then_released(prefix: &str, probe: &str) -> Shipped {
     require_docker();
-    let app = unique("dl-twoship");
-    let _cleanup = DockerCleanup {
+    let app = unique(prefix);
+    let cleanup = DockerCleanup {
         image: app.clone(),
         extra_images: vec![],
     };
-    let dir = hello_without_ports(&app, "0.2");
+    let dir = hello_without_ports(&app, probe);
     let r = run(devloop(dir.path()).arg("ship"));
     assert_eq!(r.code, 0, "{}", r.stderr);
     let name = format!("{app}-local");
@@ -71,6 +75,27 @@ fn two_ships_at_once_one_deploys_and_the_other_is_refused_naming_the_holder() {
     change_page(dir.path(), "second");
     let r = run(devloop(dir.path()).args(["release"]));
     assert_eq!(r.code, 0, "{}", r.stderr);
+    Shipped {
+        dir,
+        name,
+        first,
+        _cleanup: cleanup,
+    }
+}
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn two_ships_at_once_one_deploys_and_the_other_is_refused_naming_the_holder() {
+    // `_cleanup` is bound (not `..`), so it lives to the end of the test.
+    let Shipped {
+        dir,
+        name,
+        first,
+        _cleanup,
+    } = shipped_then_released("dl-twoship", "0.2");
     let spawn = || {
         devloop(dir.path())
             .arg("deploy")
@@ -123,20 +148,13 @@ fn two_ships_at_once_one_deploys_and_the_other_is_refused_naming_the_holder() {
 )]
 #[test]
 fn ctrl_c_during_the_health_probe_keeps_the_previous_release_and_says_so() {
-    require_docker();
-    let app = unique("dl-intr");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = hello_without_ports(&app, "1.5");
-    let r = run(devloop(dir.path()).arg("ship"));
-    assert_eq!(r.code, 0, "{}", r.stderr);
-    let name = format!("{app}-local");
-    let first = label(&name, "devloop.release");
-    change_page(dir.path(), "second");
-    let r = run(devloop(dir.path()).args(["release"]));
-    assert_eq!(r.code, 0, "{}", r.stderr);
+    // `_cleanup` is bound (not `..`), so it lives to the end of the test.
+    let Shipped {
+        dir,
+        name,
+        first,
+        _cleanup,
+    } = shipped_then_released("dl-intr", "1.5");
 
     let mut child = devloop(dir.path())
         .arg("deploy")

@@ -11,7 +11,8 @@ the clock. Every AWS call is logged so tests can count what devloop did.
 
 Control API (JSON in and out):
     GET    /_peer/health               -> {"ok": true}
-    GET    /_peer/calls                -> [{"service", "action", "params", "json", "at"}, ...]
+    GET    /_peer/calls                -> [{"service", "action", "params", "json", "at",
+                                            "throttled"?}, ...]
     DELETE /_peer/calls                -> forget the log
     POST   /_peer/throttle             {"service", "action" ("*" = all), "count": N}
                                        or {"service", "action", "rate": per_s, "burst": N}
@@ -323,25 +324,26 @@ class Peer:
 
     def aws(self, environ, body):
         req = Request(environ, body)
+        call = {
+            "service": req.service,
+            "action": req.action,
+            "params": req.params,
+            "json": req.json,
+            "method": req.method,
+            "path": req.path,
+            "headers": {
+                k: v
+                for k, v in req.headers.items()
+                if k.startswith("if-") or k == "x-amz-target"
+            },
+            "at": time.time(),
+        }
         with LOCK:
-            CALLS.append(
-                {
-                    "service": req.service,
-                    "action": req.action,
-                    "params": req.params,
-                    "json": req.json,
-                    "method": req.method,
-                    "path": req.path,
-                    "headers": {
-                        k: v
-                        for k, v in req.headers.items()
-                        if k.startswith("if-") or k == "x-amz-target"
-                    },
-                    "at": time.time(),
-                }
-            )
+            CALLS.append(call)
         rule = _throttled(req)
         if rule is not None:
+            with LOCK:
+                call["throttled"] = True
             return _throttle_response(req, rule)
         fn = HANDLERS.get((req.service, req.action))
         if fn is not None:

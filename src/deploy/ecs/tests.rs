@@ -148,6 +148,9 @@ fn moto_s_picture_never_succeeds() {
 }
 
 mod fixture;
+mod lock;
 mod monitor;
+mod reports;
 mod revision;
 mod rollout;
+mod template;

@@ -256,3 +256,9 @@ fn ec2(peer: &AwsPeer, action: &str) -> String {
     s.read_to_string(&mut text).unwrap();
     text
 }
+
+/// The peer's scenarios at half speed: a rollout completes in 1 s, the breaker trips in 1.25 s.
+pub const SCALE: f64 = 0.5;
+
+/// A release other than the one `record()` gives.
+pub const OTHER_IMAGE: &str = "reg.example/team/web@sha256:3333333333333333";
