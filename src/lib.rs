@@ -34,7 +34,9 @@ mod pipeline;
 mod registry;
 mod release;
 mod state;
+mod suggest;
 mod template;
+mod units;
 
 /// The AWS peer the scripted AWS tests run against (shared with the integration tests).
 #[cfg(test)]

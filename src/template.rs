@@ -5,8 +5,6 @@
 
 use std::collections::BTreeMap;
 
-use crate::config::did_you_mean;
-
 pub const PLACEHOLDERS: &[&str] = &[
     "sha",
     "short_sha",
@@ -43,8 +41,8 @@ pub fn validate(template: &str) -> Result<(), String> {
     for p in placeholders(template)? {
         if !PLACEHOLDERS.contains(&p) {
             let mut msg = format!("unknown placeholder \"{{{p}}}\" in tag template \"{template}\"");
-            match did_you_mean(p, PLACEHOLDERS.iter().copied()) {
-                Some(best) => msg.push_str(&format!(" — did you mean \"{{{best}}}\"?")),
+            match crate::suggest::closest(p, PLACEHOLDERS.iter().copied()) {
+                Some(best) => msg.push_str(&crate::suggest::phrase(&format!("{{{best}}}"))),
                 None => msg.push_str(&format!(" (known: {})", PLACEHOLDERS.join(", "))),
             }
             return Err(msg);

@@ -179,9 +179,8 @@ async fn watch(ctx: &Context, target: &dyn Target, window: Duration) -> Result<i
         } else {
             let now = summary(&s);
             if now != last {
-                let at = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
                 ctx.printer.document(
-                    &format!("{}  {} {now}", at.get(11..19).unwrap_or(&at), s.name),
+                    &format!("{}  {} {now}", crate::units::clock(), s.name),
                     serde_json::to_value(&s).unwrap_or_default(),
                 );
                 last = now;

@@ -24,7 +24,7 @@ use toml::Spanned;
 
 pub use ambient::Ambient;
 pub use schema::{Document, TargetKind};
-pub use source::{did_you_mean, Source};
+pub use source::Source;
 pub use validate::ENV_NAMESPACE;
 
 use crate::error::{Error, Result};
@@ -168,8 +168,7 @@ pub fn load_source(
     if let Some(name) = &selected {
         if !env_names.iter().any(|n| n == name) {
             let mut msg = format!("unknown environment \"{name}\"");
-            if let Some(best) = did_you_mean(name, env_names.iter().map(String::as_str)) {
-                msg.push_str(&format!(" — did you mean \"{best}\"?"));
+            if crate::suggest::append(&mut msg, name, env_names.iter().map(String::as_str)) {
             } else if env_names.is_empty() {
                 msg.push_str(&format!(
                     " ({} defines no [env.<name>] tables)",

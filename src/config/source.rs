@@ -1,4 +1,4 @@
-//! Locations in the config file: byte spans to `file:line:col`, and "did you mean" suggestions.
+//! Locations in the config file: byte spans to `file:line:col`, and serde's messages in our words.
 
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -89,19 +89,6 @@ fn is_located(r: &Range<usize>) -> bool {
     r.end > r.start || r.start > 0
 }
 
-/// The closest candidate to `word`, when it is close enough to be a plausible typo.
-pub fn did_you_mean<'a>(
-    word: &str,
-    candidates: impl IntoIterator<Item = &'a str>,
-) -> Option<&'a str> {
-    candidates
-        .into_iter()
-        .map(|c| (strsim::jaro_winkler(word, c), c))
-        .filter(|(score, _)| *score > 0.8)
-        .max_by(|a, b| a.0.total_cmp(&b.0))
-        .map(|(_, c)| c)
-}
-
 /// Rewrite serde's "unknown field `x`, expected one of `a`, `b`" into our wording with a suggestion.
 pub fn explain_serde_message(message: &str) -> String {
     for (prefix, noun) in [("unknown field `", "key"), ("unknown variant `", "value")] {
@@ -113,12 +100,11 @@ pub fn explain_serde_message(message: &str) -> String {
         };
         let expected: Vec<&str> = tail.split('`').skip(1).step_by(2).collect();
         let mut out = format!("unknown {noun} \"{word}\"");
-        if let Some(best) = did_you_mean(word, expected.iter().copied()) {
-            out.push_str(&format!(" — did you mean \"{best}\"?"));
-        } else if !expected.is_empty() {
+        let suggested = crate::suggest::append(&mut out, word, expected.iter().copied());
+        if !suggested && !expected.is_empty() {
             let list: Vec<String> = expected.iter().map(|e| format!("\"{e}\"")).collect();
             out.push_str(&format!(" (expected one of {})", list.join(", ")));
-        } else if tail.contains("there are no fields") {
+        } else if !suggested && tail.contains("there are no fields") {
             out.push_str(" (this table takes no keys)");
         }
         return out;

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::explain::{self, Seg};
 use super::schema::{BeanstalkTarget, Document, MaybeSecret, TargetKind, Test, TestKind};
 use super::values::PortMap;
-use super::{did_you_mean, Config, Source};
+use super::{Config, Source};
 use crate::error::Result;
 use crate::template;
 
@@ -125,9 +125,7 @@ pub fn check(config: &Config) -> Result<()> {
                     "test \"{}\" needs unknown test \"{need}\"",
                     test.name.get_ref()
                 );
-                if let Some(best) = did_you_mean(need, names.iter().copied()) {
-                    msg.push_str(&format!(" — did you mean \"{best}\"?"));
-                }
+                crate::suggest::append(&mut msg, need, names.iter().copied());
                 return Err(src.error(Some(test.name.span()), msg));
             }
         }

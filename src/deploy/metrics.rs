@@ -86,7 +86,7 @@ fn round(v: f64) -> f64 {
 fn value(x: f64, unit: &str) -> String {
     match unit {
         "%" => format!("{x:.1}%"),
-        "bytes" => crate::output::human_bytes(x.max(0.0) as u64),
+        "bytes" => crate::units::human_bytes(x.max(0.0) as u64),
         _ => format!("{x:.2}"),
     }
 }

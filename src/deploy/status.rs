@@ -358,7 +358,7 @@ pub fn render(s: &Status) -> String {
     {
         out.push_str(&format!(
             "  limit     {} of memory\n",
-            crate::output::human_bytes(limit)
+            crate::units::human_bytes(limit)
         ));
     }
     let metrics: Vec<String> = s.metrics.iter().map(|m| m.render(40)).collect();

@@ -95,7 +95,7 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
         let c = match cycle(&project, &target, &opts, &quiet, &changed).await {
             Ok(c) => c,
             Err(e) => Cycle {
-                line: format!("{} error: {}", clock(), e.message),
+                line: format!("{} error: {}", crate::units::clock(), e.message),
                 event: json!({ "event": "rebuild", "changed": changed, "error": { "message": e.message } }),
                 release: None,
                 url: None,
@@ -301,15 +301,6 @@ fn changes(changed: &[String]) -> String {
     }
 }
 
-fn secs(d: Duration) -> String {
-    format!("{:.2}s", d.as_secs_f64())
-}
-
-fn clock() -> String {
-    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    now.get(11..19).unwrap_or(&now).to_string()
-}
-
 /// The last lines of a failure's output (build, test, or the new container's logs), indented
 /// under the one-liner.
 fn tail(err: &Error) -> String {
@@ -413,14 +404,14 @@ async fn cycle(
         parts.push(format!(
             "{} {}",
             if skipped { "build up to date" } else { "built" },
-            secs(d)
+            crate::units::secs(d)
         ));
     }
     if let Some(d) = test_time {
-        parts.push(format!("tested {}", secs(d)));
+        parts.push(format!("tested {}", crate::units::secs(d)));
     }
     let interrupted = |event: serde_json::Value| Cycle {
-        line: format!("{} {what}: interrupted", clock()),
+        line: format!("{} {what}: interrupted", crate::units::clock()),
         event,
         release: None,
         url: None,
@@ -434,7 +425,7 @@ async fn cycle(
         return Ok(Cycle {
             line: format!(
                 "{} {what}: {step} failed: {}; the previous version keeps serving (save again to retry){}",
-                clock(),
+                crate::units::clock(),
                 err.message,
                 tail(&err)
             ),
@@ -493,7 +484,7 @@ async fn cycle(
                 .map(|(_, note)| format!(" ({note})"))
                 .unwrap_or_default();
             (
-                format!("deployed {}{slow}", secs(deploy_time)),
+                format!("deployed {}{slow}", crate::units::secs(deploy_time)),
                 Some(record.id),
             )
         }
@@ -519,7 +510,7 @@ async fn cycle(
     event["served"] = json!(release.is_some());
     let line = format!(
         "{} {what}: {}{}",
-        clock(),
+        crate::units::clock(),
         parts.join(", "),
         serving_url
             .as_deref()

@@ -372,7 +372,7 @@ impl Vertices {
                 let bytes = u64::try_from(st.current).unwrap_or(0);
                 out.push(VertexLine::Output(format!(
                     "{what}: {} sent",
-                    crate::output::human_bytes(bytes)
+                    crate::units::human_bytes(bytes)
                 )));
             }
         }

@@ -42,7 +42,7 @@ pub fn markdown(command: &str, report: &Report, mask: &super::Mask) -> String {
             "| {} | {icon} {} | {} | {} |\n",
             r.name,
             r.outcome.label(),
-            super::text::short_duration(r.duration),
+            crate::units::short_duration(r.duration),
             mask.apply(&r.outcome.message())
                 .replace('|', "\\|")
                 .replace('\n', " ")

@@ -40,23 +40,6 @@ pub fn rfc3339_now() -> String {
     humantime::format_rfc3339_millis(SystemTime::now()).to_string()
 }
 
-fn clock() -> String {
-    let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
-    now.get(11..19).unwrap_or("").to_string()
-}
-
-pub fn short_duration(d: Duration) -> String {
-    let ms = d.as_millis();
-    if ms < 1000 {
-        format!("{ms}ms")
-    } else if ms < 60_000 {
-        format!("{:.1}s", d.as_secs_f64())
-    } else {
-        let s = d.as_secs();
-        format!("{}m{:02}s", s / 60, s % 60)
-    }
-}
-
 fn paint(o: &Options, code: &str, s: &str) -> String {
     if o.color {
         format!("\x1b[{code}m{s}\x1b[0m")
@@ -132,7 +115,7 @@ impl TextRenderer {
 
     /// A plain line with a timestamp and the step name.
     fn plain(&self, o: &Options, step: &str, text: &str) {
-        let ts = paint(o, "2", &clock());
+        let ts = paint(o, "2", &crate::units::clock());
         self.println(&format!("{ts} {} {text}", paint(o, "1", step)));
     }
 
@@ -261,7 +244,7 @@ impl TextRenderer {
         }
         let msg = mask.apply(&outcome.message());
         let timing = if r.is_some() {
-            format!(" ({})", short_duration(d))
+            format!(" ({})", crate::units::short_duration(d))
         } else {
             String::new()
         };
@@ -354,7 +337,7 @@ impl TextRenderer {
             self.plain(
                 o,
                 &name,
-                &format!("still running ({})", short_duration(elapsed)),
+                &format!("still running ({})", crate::units::short_duration(elapsed)),
             );
         }
     }
@@ -393,7 +376,7 @@ impl TextRenderer {
                 let time = if matches!(r.outcome, Outcome::NotRun(_)) {
                     "-".to_string()
                 } else {
-                    short_duration(r.duration)
+                    crate::units::short_duration(r.duration)
                 };
                 let mut msg = mask
                     .apply(&r.outcome.message())
@@ -423,7 +406,10 @@ impl TextRenderer {
             (false, 0) => paint(o, "32", "ok"),
             (false, c) => paint(o, "31", &format!("failed (exit {c})")),
         };
-        eprint_line(&format!("{verdict} in {}", short_duration(report.duration)));
+        eprint_line(&format!(
+            "{verdict} in {}",
+            crate::units::short_duration(report.duration)
+        ));
     }
 
     pub fn error(&mut self, err: &Error, mask: &Mask, o: &Options) {

@@ -314,7 +314,7 @@ async fn build_scanned(
     let summary = format!(
         "{} files, {} (read {} new or changed)",
         scan.files,
-        crate::output::human_bytes(scan.bytes),
+        crate::units::human_bytes(scan.bytes),
         scan.hashed
     );
 

@@ -11,7 +11,6 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use serde_json::json;
 
 use super::{Options, Project};
-use crate::config::did_you_mean;
 use crate::config::schema::{Test, TestKind};
 use crate::docker::container::{self, Container, Spec, TEST_LABEL};
 use crate::engine::{Done, Step, StepCtx, StepPlan};
@@ -66,9 +65,7 @@ pub fn steps(project: &Arc<Project>, opts: &Options, with_build: bool) -> Result
     for wanted in &opts.tests {
         if !names.contains(&wanted.as_str()) {
             let mut msg = format!("no test named \"{wanted}\"");
-            if let Some(best) = did_you_mean(wanted, names.iter().copied()) {
-                msg.push_str(&format!(" — did you mean \"{best}\"?"));
-            }
+            crate::suggest::append(&mut msg, wanted, names.iter().copied());
             return Err(Error::usage(msg));
         }
     }
