@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
     let step = Step::new("rollback", plan, move |sctx| async move {
         deploy::deploy_step(target.as_ref(), &p, &to, &sctx, timeout, lock, true).await
     });
-    let report = runtime.block_on(Runner::new(1, ctx.printer.clone()).run(vec![step]))?;
+    let report = runtime.block_on(Runner::new(1, ctx.printer.events()).run(vec![step]))?;
     ctx.printer.summary("rollback", &report);
     Ok(report.exit_code())
 }

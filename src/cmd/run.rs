@@ -12,7 +12,7 @@ pub fn stage(ctx: &Context, stage: Stage, opts: Options) -> Result<i32> {
     pipeline::preflight(&project, stage, &opts)?;
     let steps = pipeline::steps(&project, stage, &opts)?;
     let runtime = runtime()?;
-    let report = runtime.block_on(Runner::new(ctx.jobs(), ctx.printer.clone()).run(steps))?;
+    let report = runtime.block_on(Runner::new(ctx.jobs(), ctx.printer.events()).run(steps))?;
     ctx.printer.summary(stage.as_str(), &report);
     if let Some(path) = &opts.junit {
         let path = ctx.cwd.join(path);

@@ -305,13 +305,12 @@ pub async fn ensure_image(project: &Project, record: &Record, ctx: &StepCtx) -> 
     let auth = if registry.starts_with("ECR") {
         let sdk = project.aws().await?;
         let login = crate::aws::ecr::login(sdk, &project.config.doc.release.ecr).await?;
-        ctx.printer
-            .add_secrets([login.token.clone(), login.auth.password.clone()]);
+        ctx.add_secrets([login.token.clone(), login.auth.password.clone()]);
         Some(login.auth)
     } else {
         let auth = crate::registry::credentials(&project.ambient, host).await?;
         if let Some(a) = &auth {
-            ctx.printer.add_secrets([a.password.clone()]);
+            ctx.add_secrets([a.password.clone()]);
         }
         auth
     };

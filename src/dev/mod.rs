@@ -182,7 +182,7 @@ async fn finish(
         let timeout = pipeline::deploy_timeout(project, &opts.pipeline);
         let ctx = crate::engine::StepCtx {
             name: "deploy".into(),
-            printer: quiet.clone(),
+            events: quiet.events(),
             cancel: tokio_util::sync::CancellationToken::new(),
         };
         let put_back = deploy::deploy_step(
@@ -380,7 +380,7 @@ async fn cycle(
             steps.extend(pipeline::test_steps(project, &o, true)?);
         }
     }
-    let built = Runner::new(opts.jobs, quiet.clone()).run(steps).await?;
+    let built = Runner::new(opts.jobs, quiet.events()).run(steps).await?;
     let took = |r: &Report, prefix: &str| {
         r.results
             .iter()
@@ -465,7 +465,7 @@ async fn cycle(
             .await
         },
     );
-    let deployed = Runner::new(1, quiet.clone()).run(vec![step]).await?;
+    let deployed = Runner::new(1, quiet.events()).run(vec![step]).await?;
     let deploy_time = deploy_started.elapsed();
     event["deploy_secs"] = json!(deploy_time.as_secs_f64());
     event["release"] = json!(record.id);

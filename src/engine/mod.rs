@@ -2,11 +2,13 @@
 //!
 //! A pipeline is a list of named [`Step`]s with dependencies. The [`runner`] starts each step when
 //! its dependencies are satisfied, bounds concurrency, enforces per-step timeouts, cancels every step
-//! on Ctrl-C/SIGTERM (giving each a chance to clean up), and reports events to the printer.
+//! on Ctrl-C/SIGTERM (giving each a chance to clean up), and reports what happens through [`Events`] (the printer implements it).
 
+mod events;
 mod runner;
 mod step;
 
+pub use events::Events;
 pub use runner::{Report, Runner, Signals, StepResult};
 pub use step::{Done, Outcome, Step, StepCtx, StepPlan};
 

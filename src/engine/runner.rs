@@ -1,14 +1,15 @@
 //! Runs a pipeline: dependency order, bounded concurrency, timeouts, and cancellation.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use super::step::{Outcome, Step, StepCtx};
+use super::Events;
 use crate::error::{Error, ExitKind, Result};
-use crate::output::Printer;
 
 /// How long a cancelled or timed-out step gets to clean up before it is abandoned.
 const CLEANUP_GRACE: Duration = Duration::from_secs(20);
@@ -59,14 +60,14 @@ impl Report {
 
 pub struct Runner {
     pub jobs: usize,
-    pub printer: Printer,
+    pub events: Arc<dyn Events>,
 }
 
 impl Runner {
-    pub fn new(jobs: usize, printer: Printer) -> Self {
+    pub fn new(jobs: usize, events: Arc<dyn Events>) -> Self {
         Runner {
             jobs: jobs.max(1),
-            printer,
+            events,
         }
     }
 
@@ -127,7 +128,7 @@ impl Runner {
         Self::validate(&steps)?;
         let started = Instant::now();
         let order: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
-        self.printer
+        self.events
             .pipeline_started(&steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
         let mut pending: Vec<Step> = steps;
         let mut done: BTreeMap<String, StepResult> = BTreeMap::new();
@@ -200,7 +201,7 @@ impl Runner {
                 }
                 _ = signals.recv(), if !interrupted => {
                     interrupted = true;
-                    self.printer.warn("interrupted: cancelling running steps and cleaning up…");
+                    self.events.warn("interrupted: cancelling running steps and cleaning up…");
                     cancel.cancel();
                     let grace = tokio::time::sleep(CLEANUP_GRACE);
                     tokio::pin!(grace);
@@ -212,14 +213,14 @@ impl Runner {
                                 None => break,
                             },
                             _ = &mut grace => {
-                                self.printer.warn("some steps did not finish cleaning up in time; abandoning them");
+                                self.events.warn("some steps did not finish cleaning up in time; abandoning them");
                                 running.abort_all();
                                 break;
                             }
                         }
                     }
                 }
-                _ = tick.tick() => self.printer.tick(),
+                _ = tick.tick() => self.events.tick(),
             }
         }
 
@@ -237,10 +238,10 @@ impl Runner {
         step: Step,
         cancel: CancellationToken,
     ) -> tokio::task::Id {
-        self.printer.step_started(&step.name);
+        self.events.step_started(&step.name);
         let ctx = StepCtx {
             name: step.name.clone(),
-            printer: self.printer.clone(),
+            events: self.events.clone(),
             cancel: cancel.clone(),
         };
         let Step {
@@ -284,7 +285,7 @@ impl Runner {
     }
 
     fn finish(&self, done: &mut BTreeMap<String, StepResult>, r: StepResult) {
-        self.printer.step_finished(&r);
+        self.events.step_finished(&r);
         done.insert(r.name.clone(), r);
     }
 }

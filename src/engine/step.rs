@@ -8,7 +8,9 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use crate::error::{Error, Result};
-use crate::output::Printer;
+use std::sync::Arc;
+
+use super::Events;
 
 /// What a step would do, for `devloop plan`: a one-line action and structured details.
 #[derive(Debug, Clone, Serialize)]
@@ -80,30 +82,44 @@ impl Outcome {
 pub type StepFuture = Pin<Box<dyn Future<Output = Result<Done>> + Send>>;
 type StepFn = Box<dyn FnOnce(StepCtx) -> StepFuture + Send>;
 
-/// What a running step gets: its name, the printer, and the cancellation signal it must honour.
+/// What a running step gets: its name, where its events go, and the cancellation signal it must
+/// honour.
 #[derive(Clone)]
 pub struct StepCtx {
     pub name: String,
-    pub printer: Printer,
+    pub events: Arc<dyn Events>,
     pub cancel: CancellationToken,
 }
 
 impl StepCtx {
     /// A transient status line (spinner text on a terminal, a plain line in CI).
     pub fn progress(&self, message: impl Into<String>) {
-        self.printer.progress(&self.name, &message.into());
+        self.events.progress(&self.name, &message.into());
     }
     /// A line of output from the work (build output, test output).
     pub fn log(&self, line: impl Into<String>) {
-        self.printer.log(&self.name, &line.into());
+        self.events.log(&self.name, &line.into());
     }
     /// Something the user should act on, though the step goes on (a warning line; JSON `warning`).
     pub fn warn(&self, message: impl Into<String>) {
-        self.printer.step_warn(&self.name, &message.into());
+        self.events.step_warn(&self.name, &message.into());
     }
     /// A line of output that also says where the work is (a Dockerfile step): shown once.
     pub fn log_status(&self, line: impl Into<String>) {
-        self.printer.log_status(&self.name, &line.into());
+        self.events.log_status(&self.name, &line.into());
+    }
+    /// A warning about the run, not this step (said once per run with `once`).
+    pub fn warn_run(&self, message: impl Into<String>, once: bool) {
+        let message = message.into();
+        if once {
+            self.events.warn_once(&message)
+        } else {
+            self.events.warn(&message)
+        }
+    }
+    /// Values found while working that must never be shown (a registry password, a token).
+    pub fn add_secrets<I: IntoIterator<Item = String>>(&self, secrets: I) {
+        self.events.add_secrets(secrets.into_iter().collect());
     }
     /// Fails with "interrupted" once the run is cancelled; steps call this between units of work.
     pub fn check_cancelled(&self) -> Result<()> {

@@ -6,14 +6,25 @@ use std::time::Duration;
 
 use super::*;
 use crate::error::{Error, ExitKind};
-use crate::output::{Format, Options, Printer};
+/// Events nobody hears: the engine's own behaviour is what these tests judge.
+struct Silent;
 
-fn printer() -> Printer {
-    Printer::new(Options {
-        format: Format::Text,
-        verbosity: -1,
-        ..Default::default()
-    })
+impl Events for Silent {
+    fn pipeline_started(&self, _: &[&str]) {}
+    fn step_started(&self, _: &str) {}
+    fn progress(&self, _: &str, _: &str) {}
+    fn log(&self, _: &str, _: &str) {}
+    fn log_status(&self, _: &str, _: &str) {}
+    fn step_warn(&self, _: &str, _: &str) {}
+    fn step_finished(&self, _: &StepResult) {}
+    fn tick(&self) {}
+    fn warn(&self, _: &str) {}
+    fn warn_once(&self, _: &str) {}
+    fn add_secrets(&self, _: Vec<String>) {}
+}
+
+fn events() -> Arc<dyn Events> {
+    Arc::new(Silent)
 }
 
 fn plan() -> StepPlan {
@@ -46,7 +57,7 @@ async fn dependencies_run_first_and_failures_stop_dependents() {
         recording("test:b", &log, false).needs(["build".to_string()]),
         recording("release", &log, false).needs(["test:a".to_string(), "test:b".to_string()]),
     ];
-    let report = Runner::new(4, printer()).run(steps).await.unwrap();
+    let report = Runner::new(4, events()).run(steps).await.unwrap();
     let order = log.lock().unwrap().clone();
     assert_eq!(order[0], "build");
     assert!(!order.contains(&"release".to_string()));
@@ -76,7 +87,7 @@ async fn concurrency_is_bounded() {
             })
         })
         .collect();
-    let report = Runner::new(2, printer()).run(steps).await.unwrap();
+    let report = Runner::new(2, events()).run(steps).await.unwrap();
     assert_eq!(report.exit_code(), 0);
     assert_eq!(peak.load(Ordering::SeqCst), 2);
 }
@@ -91,7 +102,7 @@ async fn a_timed_out_step_is_cancelled_and_cleans_up() {
         Err(Error::interrupted())
     })
     .timeout(Some(Duration::from_millis(50)));
-    let report = Runner::new(1, printer()).run(vec![step]).await.unwrap();
+    let report = Runner::new(1, events()).run(vec![step]).await.unwrap();
     assert_eq!(cleaned.load(Ordering::SeqCst), 1);
     match &report.results[0].outcome {
         Outcome::Failed(e) => {
@@ -112,7 +123,7 @@ async fn skipped_steps_satisfy_dependents() {
         skip,
         recording("test", &log, false).needs(["build".to_string()]),
     ];
-    let report = Runner::new(1, printer()).run(steps).await.unwrap();
+    let report = Runner::new(1, events()).run(steps).await.unwrap();
     assert_eq!(report.exit_code(), 0);
     assert_eq!(report.results[0].outcome.label(), "skipped");
     assert_eq!(log.lock().unwrap().as_slice(), ["test"]);

@@ -271,3 +271,47 @@ impl Printer {
         })
     }
 }
+
+/// The printer is what the engine's events look like to people (and to CI, as JSON).
+impl crate::engine::Events for Printer {
+    fn pipeline_started(&self, steps: &[&str]) {
+        Printer::pipeline_started(self, steps)
+    }
+    fn step_started(&self, step: &str) {
+        Printer::step_started(self, step)
+    }
+    fn progress(&self, step: &str, message: &str) {
+        Printer::progress(self, step, message)
+    }
+    fn log(&self, step: &str, line: &str) {
+        Printer::log(self, step, line)
+    }
+    fn log_status(&self, step: &str, line: &str) {
+        Printer::log_status(self, step, line)
+    }
+    fn step_warn(&self, step: &str, message: &str) {
+        Printer::step_warn(self, step, message)
+    }
+    fn step_finished(&self, result: &StepResult) {
+        Printer::step_finished(self, result)
+    }
+    fn tick(&self) {
+        Printer::tick(self)
+    }
+    fn warn(&self, message: &str) {
+        Printer::warn(self, message)
+    }
+    fn warn_once(&self, message: &str) {
+        Printer::warn_once(self, message)
+    }
+    fn add_secrets(&self, secrets: Vec<String>) {
+        Printer::add_secrets(self, secrets)
+    }
+}
+
+impl Printer {
+    /// This printer as the engine's events.
+    pub fn events(&self) -> std::sync::Arc<dyn crate::engine::Events> {
+        std::sync::Arc::new(self.clone())
+    }
+}

@@ -237,10 +237,10 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         && {
             let supported = daemon.supports_buildkit();
             if !supported && chosen == Some(true) {
-                ctx.printer.warn(&format!(
+                ctx.warn_run(format!(
                 "BuildKit was requested but the daemon at {} does not support it (API 1.39+ on Linux); using the classic builder",
                 daemon.endpoint.host
-            ));
+            ), false);
             }
             supported
         };
@@ -544,12 +544,12 @@ fn read_secrets(project: &Project, ctx: &StepCtx) -> Result<HashMap<String, Vec<
         };
         if let Ok(text) = std::str::from_utf8(&value) {
             // The mask takes each line of a multi-line value too, in case a step prints part of a file.
-            ctx.printer.add_secrets([text.trim().to_string()]);
+            ctx.add_secrets([text.trim().to_string()]);
             if crate::output::secret_too_short(text) {
-                ctx.printer.warn_once(&format!(
+                ctx.warn_run(format!(
                     "build secret \"{id}\" has fewer than {} characters, too short to mask: it is shown as is wherever it appears",
                     crate::output::MIN_SECRET_LEN
-                ));
+                ), true);
             }
         }
         out.insert(id.clone(), value);

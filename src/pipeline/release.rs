@@ -95,8 +95,7 @@ async fn destination(project: &Project, ctx: &StepCtx, name: &str) -> Result<Des
             ctx.log(format!("created ECR repository {name}"));
         }
         let login = ecr::login(sdk, &r.ecr).await?;
-        ctx.printer
-            .add_secrets([login.token.clone(), login.auth.password.clone()]);
+        ctx.add_secrets([login.token.clone(), login.auth.password.clone()]);
         return Ok(Destination::Registry {
             label: format!("ECR ({})", login.host),
             repository: format!("{}/{name}", login.host),
@@ -107,7 +106,7 @@ async fn destination(project: &Project, ctx: &StepCtx, name: &str) -> Result<Des
     let (host, namespace) = registry::split_registry(&registry);
     let auth = registry::credentials(&project.ambient, host).await?;
     if let Some(a) = &auth {
-        ctx.printer.add_secrets([a.password.clone()]);
+        ctx.add_secrets([a.password.clone()]);
     }
     let repository = if namespace.is_empty() {
         format!("{host}/{name}")
@@ -167,8 +166,7 @@ async fn put_tag(
     if login.as_ref().is_some_and(|l| l.expiring()) {
         ctx.progress("renewing the ECR login");
         let fresh = ecr::login(project.aws().await?, &project.config.doc.release.ecr).await?;
-        ctx.printer
-            .add_secrets([fresh.token.clone(), fresh.auth.password.clone()]);
+        ctx.add_secrets([fresh.token.clone(), fresh.auth.password.clone()]);
         *auth = Some(fresh.auth.clone());
         *login = Some(Box::new(fresh));
     }

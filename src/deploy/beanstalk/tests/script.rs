@@ -48,7 +48,7 @@ pub fn ctx() -> StepCtx {
     printer.step_started("deploy");
     StepCtx {
         name: "deploy".into(),
-        printer,
+        events: printer.events(),
         cancel: tokio_util::sync::CancellationToken::new(),
     }
 }

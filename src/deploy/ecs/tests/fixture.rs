@@ -217,7 +217,7 @@ pub fn ctx(name: &str) -> StepCtx {
     printer.step_started(name);
     StepCtx {
         name: name.into(),
-        printer,
+        events: printer.events(),
         cancel: tokio_util::sync::CancellationToken::new(),
     }
 }
