@@ -202,15 +202,6 @@ pub struct InitArgs {
     pub example: bool,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Stage {
-    Build,
-    Test,
-    Release,
-    Deploy,
-    Ship,
-}
-
 /// What `plan` can plan: the pipeline's stages, and the commands that deploy outside it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Planned {
@@ -221,32 +212,6 @@ pub enum Planned {
     Ship,
     Rollback,
     Dev,
-}
-
-impl Planned {
-    /// The pipeline stage this plans, if it is one.
-    pub fn stage(self) -> Option<Stage> {
-        match self {
-            Planned::Build => Some(Stage::Build),
-            Planned::Test => Some(Stage::Test),
-            Planned::Release => Some(Stage::Release),
-            Planned::Deploy => Some(Stage::Deploy),
-            Planned::Ship => Some(Stage::Ship),
-            Planned::Rollback | Planned::Dev => None,
-        }
-    }
-}
-
-impl Stage {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Stage::Build => "build",
-            Stage::Test => "test",
-            Stage::Release => "release",
-            Stage::Deploy => "deploy",
-            Stage::Ship => "ship",
-        }
-    }
 }
 
 #[derive(Debug, Args)]

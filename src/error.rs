@@ -37,6 +37,32 @@ impl ExitKind {
     }
 }
 
+/// How a command ended: the one value that becomes the process exit code, through [`ExitKind`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    Success,
+    /// The command ran and its answer is a failure of this kind (a failed step, a rollback, an
+    /// unhealthy target for `monitor --check`, changes for `plan --exit-code`).
+    Failure(ExitKind),
+}
+
+impl ExitStatus {
+    pub fn code(self) -> i32 {
+        match self {
+            ExitStatus::Success => 0,
+            ExitStatus::Failure(kind) => kind.code(),
+        }
+    }
+    /// Success, or a failed check (exit 1).
+    pub fn check(passed: bool) -> ExitStatus {
+        if passed {
+            ExitStatus::Success
+        } else {
+            ExitStatus::Failure(ExitKind::StepFailed)
+        }
+    }
+}
+
 /// A failure with a user-facing message, optional hint, and the kind that sets the exit code.
 #[derive(Debug, Clone)]
 pub struct Error {

@@ -19,20 +19,22 @@
 //! - [`git`], [`template`]: repository state and the tag templates built from it.
 //! - [`error`]: typed errors; their kind is the exit code.
 
+mod applog;
 mod aws;
 mod cli;
 mod cmd;
 mod config;
 mod deploy;
-mod dev;
 mod docker;
 mod engine;
 mod error;
 mod git;
+mod ops;
 mod output;
-mod pipeline;
 mod registry;
 mod release;
+mod session;
+mod settings;
 mod state;
 mod suggest;
 mod template;
@@ -72,7 +74,7 @@ where
     let ambient = Ambient::from_process();
     let printer = Printer::new(output_options(&cli.global, &ambient));
     match cmd::dispatch(cli, ambient, printer.clone()) {
-        Ok(code) => code,
+        Ok(status) => status.code(),
         Err(err) => {
             printer.error(&err);
             err.kind.code()

@@ -8,7 +8,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_cloudwatchlogs::Client;
 
 use super::sdk_error;
-use crate::deploy::{LogLine, LogQuery};
+use crate::applog::{LogLine, LogQuery};
 use crate::error::{Error, Result};
 
 /// Where to read: a log group, and optionally only streams whose names start with a prefix.

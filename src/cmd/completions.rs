@@ -13,9 +13,9 @@ pub fn generate(shell: Shell) -> Vec<u8> {
     out
 }
 
-pub fn run(shell: Shell) -> Result<i32> {
+pub fn run(shell: Shell) -> Result<crate::error::ExitStatus> {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let _ = stdout.write_all(&generate(shell));
-    Ok(0)
+    Ok(crate::error::ExitStatus::Success)
 }

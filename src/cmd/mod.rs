@@ -1,101 +1,20 @@
-//! One thin module per subcommand: turn arguments into a pipeline (or a small operation) and run it.
+//! The command line's one door into the operations: clap's arguments become typed options here,
+//! and nothing below this module knows clap.
 
 mod completions;
-mod dev;
-mod doctor;
-mod init;
-mod junit;
-mod monitor;
-mod plan;
-mod release;
-mod rollback;
-mod run;
 
-use std::path::PathBuf;
-use std::sync::Arc;
-
-use crate::cli::{Cli, Command, Global, Stage};
-use crate::config::{self, Ambient, Config, LoadOptions};
-use crate::error::{Error, Result};
+use crate::cli::{
+    BuildArgs, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs, PlanArgs, Planned,
+    RollbackArgs,
+};
+use crate::config::Ambient;
+use crate::deploy::Locking;
+use crate::error::{Error, ExitStatus, Result};
+use crate::ops::{self, Context, Options, Stage};
 use crate::output::Printer;
-use crate::pipeline::{self, Project};
+use crate::session::Overrides;
 
-/// What every command gets: where it runs, the environment, the printer and the global flags.
-pub struct Context {
-    pub cwd: PathBuf,
-    pub ambient: Ambient,
-    pub printer: Printer,
-    pub global: Global,
-}
-
-impl Context {
-    /// Load and validate devloop.toml; its secrets are masked from here on.
-    pub fn load_config(&self) -> Result<Config> {
-        let opts = LoadOptions {
-            cwd: self.cwd.clone(),
-            config: self.global.config.clone(),
-            env: self.global.env.clone(),
-        };
-        let mut config = config::load(&opts, &self.ambient)?;
-        if let Some(profile) = &self.global.profile {
-            config.doc.aws.profile = Some(profile.clone());
-        }
-        self.printer.add_secrets(config.secrets.iter().cloned());
-        for setting in short_secrets(&config.doc) {
-            self.printer.warn_once(&format!(
-                "{setting} is marked secret but has fewer than {} characters, too short to mask: it is shown as is wherever it appears",
-                crate::output::MIN_SECRET_LEN
-            ));
-        }
-        Ok(config)
-    }
-
-    pub fn project(&self) -> Result<Arc<Project>> {
-        Ok(Arc::new(
-            Project::new(self.load_config()?, self.ambient.clone()).with_warnings_to(&self.printer),
-        ))
-    }
-
-    pub fn jobs(&self) -> usize {
-        self.global.jobs.unwrap_or_else(|| {
-            std::thread::available_parallelism()
-                .map(usize::from)
-                .unwrap_or(2)
-        })
-    }
-}
-
-/// Where each value marked secret but too short to mask is set (the setting, never the value).
-fn short_secrets(doc: &config::Document) -> Vec<String> {
-    let mut maps = vec![("build.args".to_string(), &doc.build.args)];
-    for t in &doc.tests {
-        maps.push((format!("test \"{}\" env", t.name.get_ref()), &t.env));
-    }
-    let d = &doc.deploy;
-    maps.extend(
-        d.docker
-            .iter()
-            .map(|t| ("deploy.docker.env".into(), &t.env)),
-    );
-    maps.extend(d.swarm.iter().map(|t| ("deploy.swarm.env".into(), &t.env)));
-    maps.extend(d.ecs.iter().map(|t| ("deploy.ecs.env".into(), &t.env)));
-    maps.extend(
-        d.beanstalk
-            .iter()
-            .map(|t| ("deploy.beanstalk.env".into(), &t.env)),
-    );
-    let mut out = Vec::new();
-    for (place, map) in maps {
-        for (key, v) in map {
-            if v.is_secret() && crate::output::secret_too_short(v.value()) {
-                out.push(format!("{place}.{key}"));
-            }
-        }
-    }
-    out
-}
-
-pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {
+pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStatus> {
     let base = std::env::current_dir()
         .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
     let cwd = match &cli.global.chdir {
@@ -111,66 +30,131 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<i32> {
         }
         None => base,
     };
-    let ctx = Context {
+    let g = cli.global;
+    let mut ctx = Context {
         cwd,
         ambient,
         printer,
-        global: cli.global,
+        config: g.config.clone(),
+        env: g.env.clone(),
+        profile: g.profile.clone(),
+        overrides: overrides(&g),
     };
-    let opts = pipeline::Options::default();
+    let opts = Options::default();
     match cli.command {
-        Command::Init(args) => init::run(&ctx, &args),
-        Command::Plan(args) => plan::run(&ctx, &args),
+        Command::Init(args) => ops::init::run(&ctx, &init(&args)),
+        Command::Plan(args) => ops::plan::run(&ctx, &plan(&args)),
         Command::Completions(args) => completions::run(args.shell),
-        Command::Doctor => doctor::run(&ctx),
-        Command::Build(args) => run::stage(
-            &ctx,
-            Stage::Build,
-            pipeline::Options {
-                build: args,
-                ..opts
-            },
-        ),
-        Command::Test(args) => run::stage(
-            &ctx,
-            Stage::Test,
-            pipeline::Options {
-                build: args.build,
+        Command::Doctor => ops::doctor::run(&ctx),
+        Command::Build(args) => {
+            build(&mut ctx.overrides, &args);
+            ops::run::stage(&ctx, Stage::Build, opts)
+        }
+        Command::Test(args) => {
+            build(&mut ctx.overrides, &args.build);
+            let opts = Options {
                 tests: args.names,
                 junit: args.junit,
                 ..opts
-            },
-        ),
-        Command::Release(args) if args.list => release::list(&ctx),
-        Command::Release(args) => run::stage(
-            &ctx,
-            Stage::Release,
-            pipeline::Options {
-                allow_dirty: args.allow_dirty,
-                ..opts
-            },
-        ),
-        Command::Deploy(args) => run::stage(
-            &ctx,
-            Stage::Deploy,
-            pipeline::Options {
-                deploy: args,
-                ..opts
-            },
-        ),
-        Command::Ship(args) => run::stage(
-            &ctx,
-            Stage::Ship,
-            pipeline::Options {
-                build: args.build,
-                allow_dirty: args.allow_dirty,
+            };
+            ops::run::stage(&ctx, Stage::Test, opts)
+        }
+        Command::Release(args) if args.list => ops::releases::list(&ctx),
+        Command::Release(args) => {
+            ctx.overrides.allow_dirty = args.allow_dirty;
+            ops::run::stage(&ctx, Stage::Release, opts)
+        }
+        Command::Deploy(args) => {
+            let opts = deploy(&mut ctx.overrides, &args, opts);
+            ops::run::stage(&ctx, Stage::Deploy, opts)
+        }
+        Command::Ship(args) => {
+            build(&mut ctx.overrides, &args.build);
+            ctx.overrides.allow_dirty = args.allow_dirty;
+            let opts = deploy(&mut ctx.overrides, &args.deploy, opts);
+            let opts = Options {
                 junit: args.junit,
-                deploy: args.deploy,
                 ..opts
-            },
-        ),
-        Command::Monitor(args) => monitor::run(&ctx, &args),
-        Command::Dev(args) => dev::run(&ctx, args),
-        Command::Rollback(args) => rollback::run(&ctx, &args),
+            };
+            ops::run::stage(&ctx, Stage::Ship, opts)
+        }
+        Command::Monitor(args) => ops::monitor::run(&ctx, &monitor(&args)),
+        Command::Dev(args) => {
+            build(&mut ctx.overrides, &args.build);
+            ctx.overrides.deploy_timeout = args.timeout;
+            let opts = ops::dev::DevOptions {
+                test: args.test,
+                keep: args.keep,
+            };
+            ops::dev::run(&ctx, opts)
+        }
+        Command::Rollback(args) => ops::rollback::run(&ctx, &rollback(&args)),
+    }
+}
+
+/// The settings global flags override.
+fn overrides(g: &Global) -> Overrides {
+    Overrides {
+        jobs: g.jobs,
+        ..Overrides::default()
+    }
+}
+
+fn build(o: &mut Overrides, args: &BuildArgs) {
+    o.no_cache = args.no_cache;
+    o.buildkit = args.buildkit;
+}
+
+fn deploy(o: &mut Overrides, args: &DeployArgs, opts: Options) -> Options {
+    o.deploy_timeout = args.timeout;
+    Options {
+        release: args.release.clone(),
+        lock: Locking::from_flags(args.force_unlock, args.no_lock, args.wait_lock),
+        ..opts
+    }
+}
+
+fn init(args: &InitArgs) -> ops::init::Request {
+    ops::init::Request {
+        force: args.force,
+        name: args.name.clone(),
+        example: args.example,
+    }
+}
+
+fn plan(args: &PlanArgs) -> ops::plan::Request {
+    use ops::plan::Subject;
+    let subject = match args.command {
+        Planned::Build => Subject::Stage(Stage::Build),
+        Planned::Test => Subject::Stage(Stage::Test),
+        Planned::Release => Subject::Stage(Stage::Release),
+        Planned::Deploy => Subject::Stage(Stage::Deploy),
+        Planned::Ship => Subject::Stage(Stage::Ship),
+        Planned::Rollback => Subject::Rollback,
+        Planned::Dev => Subject::Dev,
+    };
+    ops::plan::Request {
+        subject,
+        to: args.to.clone(),
+        exit_code: args.exit_code,
+    }
+}
+
+fn monitor(args: &MonitorArgs) -> ops::monitor::Request {
+    ops::monitor::Request {
+        logs: args.logs,
+        follow: args.follow,
+        since: args.since,
+        tail: args.tail,
+        filter: args.filter.clone(),
+        watch: args.watch,
+        check: args.check,
+    }
+}
+
+fn rollback(args: &RollbackArgs) -> ops::rollback::Request {
+    ops::rollback::Request {
+        to: args.to.clone(),
+        lock: Locking::from_flags(args.force_unlock, args.no_lock, args.wait_lock),
     }
 }

@@ -100,13 +100,14 @@ impl Config {
         }
     }
 
+    /// The environment's name, `default` when the file defines none.
+    pub fn env_name(&self) -> &str {
+        self.env.as_deref().unwrap_or("default")
+    }
+
     /// The name deployments are known by: `<app>-<env>`.
     pub fn deployment_name(&self) -> String {
-        format!(
-            "{}-{}",
-            self.app(),
-            self.env.as_deref().unwrap_or("default")
-        )
+        format!("{}-{}", self.app(), self.env_name())
     }
 }
 

@@ -176,7 +176,7 @@ pub async fn acquire(
 /// Run `rollout` under the lock on `deployment`: taken before anything is touched, held until
 /// the verdict, released on every path. The docker and swarm targets deploy through this.
 pub async fn holding<T>(
-    project: &crate::pipeline::Project,
+    project: &crate::session::Session,
     deployment: &str,
     how: &Rollout,
     ctx: &StepCtx,

@@ -19,8 +19,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use serde_json::json;
 
+pub use crate::applog::{LogLine, LogQuery};
 pub use health::Health;
 pub use metrics::Metric;
 pub use status::{render as render_status, Status};
@@ -31,19 +31,14 @@ pub const IMAGE_TO_COME: &str = "<the image this run releases>";
 use crate::config::TargetKind;
 use crate::engine::{Done, StepCtx};
 use crate::error::{Error, ExitKind, Result};
-use crate::pipeline::Project;
-use crate::release::Record;
+use crate::release::{Record, RegistryKind};
+use crate::session::Session;
 
 pub const LABEL_APP: &str = "devloop.app";
 pub const LABEL_ENV: &str = "devloop.env";
 pub const LABEL_RELEASE: &str = "devloop.release";
 /// A digest of what the deployment was made from besides the image (settings, health probe).
 pub const LABEL_SPEC: &str = "devloop.spec";
-
-/// How long a deploy may take to become healthy when nothing says otherwise.
-pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(120);
-/// Elastic Beanstalk updates replace instances or containers in batches: minutes, not seconds.
-pub const BEANSTALK_TIMEOUT: Duration = Duration::from_secs(20 * 60);
 
 /// How a rollout ended. Every path of every target ends in exactly one of these.
 #[derive(Debug)]
@@ -98,9 +93,8 @@ impl Outcome {
     }
 
     /// The one mapping from verdicts to step results and exit codes (0, 0, 3, 1, 4).
-    pub fn into_done(self, result: serde_json::Value) -> Result<Done> {
-        let mut result = result;
-        result["verdict"] = self.verdict().into();
+    pub fn into_done(self, mut result: Deployment) -> Result<Done> {
+        result.verdict = self.verdict();
         let (kind, f) = match self {
             Outcome::Deployed(m) => return Ok(Done::new(m).with_result(result)),
             Outcome::Unchanged(m) => return Ok(Done::skipped(m).with_result(result)),
@@ -110,30 +104,24 @@ impl Outcome {
         };
         let mut err = Error::new(kind, f.message).with_detail(f.detail);
         err.hint = f.hint;
-        err.result = Some(Box::new(result));
+        err.result = Some(Box::new(
+            serde_json::to_value(&result).unwrap_or(serde_json::Value::Null),
+        ));
         Err(err)
     }
 }
 
-/// What `monitor --logs` asks for.
-#[derive(Debug, Clone, Default)]
-pub struct LogQuery {
-    pub follow: bool,
-    pub since: Option<Duration>,
-    pub tail: Option<usize>,
-    /// Only lines containing this text.
-    pub filter: Option<String>,
-}
-
-/// One log line of the deployed app.
-#[derive(Debug, Clone)]
-pub struct LogLine {
-    /// RFC 3339 time the line was written, as the source reports it.
-    pub time: String,
-    /// Which container or task wrote it.
-    pub source: String,
-    pub stderr: bool,
-    pub line: String,
+/// What a deploy (or rollback) did: where, which release, and the verdict.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Deployment {
+    pub env: String,
+    pub target: Option<&'static str>,
+    /// The deployment's name on the target (container, service, environment).
+    pub name: String,
+    pub release: String,
+    pub image: String,
+    /// `deployed`, `unchanged`, `rolled_back`, `failed` or `timed_out`.
+    pub verdict: &'static str,
 }
 
 /// What a deploy would change on a target with live state, read with read-only calls (`plan`).
@@ -215,7 +203,7 @@ pub trait Target: Send + Sync {
 }
 
 /// Open the environment's target. The only place that matches on the kind of target.
-pub fn open(project: &Arc<Project>) -> Result<Box<dyn Target>> {
+pub fn open(project: &Arc<Session>) -> Result<Box<dyn Target>> {
     let cfg = &project.config;
     let env = cfg.require_env()?;
     match cfg.target() {
@@ -231,17 +219,10 @@ pub fn open(project: &Arc<Project>) -> Result<Box<dyn Target>> {
 }
 
 /// The labels every deployed container or service carries: app, environment, release.
-pub fn labels(project: &Project, record: &Record) -> std::collections::HashMap<String, String> {
+pub fn labels(project: &Session, record: &Record) -> std::collections::HashMap<String, String> {
     std::collections::HashMap::from([
         (LABEL_APP.to_string(), project.config.app().to_string()),
-        (
-            LABEL_ENV.to_string(),
-            project
-                .config
-                .env
-                .clone()
-                .unwrap_or_else(|| "default".into()),
-        ),
+        (LABEL_ENV.to_string(), project.config.env_name().to_string()),
         (LABEL_RELEASE.to_string(), record.id.clone()),
     ])
 }
@@ -256,15 +237,14 @@ pub fn spec_digest(value: &impl serde::Serialize) -> String {
 /// Deploy `record` through the target and turn the outcome into the step's result.
 pub async fn deploy_step(
     target: &dyn Target,
-    project: &Project,
+    project: &Session,
     record: &Record,
     ctx: &StepCtx,
-    timeout: Duration,
     lock: Locking,
     rollback: bool,
 ) -> Result<Done> {
     let how = Rollout {
-        deadline: crate::config::duration::deadline_in(timeout),
+        deadline: crate::config::duration::deadline_in(project.settings.deploy_timeout),
         lock,
     };
     let outcome = if rollback {
@@ -272,13 +252,14 @@ pub async fn deploy_step(
     } else {
         target.deploy(record, ctx, &how).await?
     };
-    outcome.into_done(json!({
-        "env": project.config.env.clone().unwrap_or_else(|| "default".into()),
-        "target": project.config.target().map(TargetKind::as_str),
-        "name": target.name(),
-        "release": record.id,
-        "image": record.image,
-    }))
+    outcome.into_done(Deployment {
+        env: project.config.env_name().to_string(),
+        target: project.config.target().map(TargetKind::as_str),
+        name: target.name(),
+        release: record.id.clone(),
+        image: record.image.clone(),
+        verdict: "",
+    })
 }
 
 /// Time left until `deadline` (zero once past it).
@@ -289,7 +270,7 @@ pub fn remaining(deadline: Instant) -> Duration {
 /// Make sure the daemon has the release's image, pulling it from its registry when this machine
 /// did not build it (a CI job deploying what another job released). A release that exists only
 /// in another machine's daemon is refused with what to do.
-pub async fn ensure_image(project: &Project, record: &Record, ctx: &StepCtx) -> Result<()> {
+pub async fn ensure_image(project: &Session, record: &Record, ctx: &StepCtx) -> Result<()> {
     let daemon = project.daemon().await?;
     if daemon.client.inspect_image(&record.image_id).await.is_ok() {
         return Ok(());
@@ -302,7 +283,7 @@ pub async fn ensure_image(project: &Project, record: &Record, ctx: &StepCtx) -> 
         .with_hint("set release.registry so releases are pushed where any machine can pull them, or deploy from the machine that released it"));
     };
     let host = record.repository.split('/').next().unwrap_or_default();
-    let auth = if registry.starts_with("ECR") {
+    let auth = if RegistryKind::of_record(record) == Some(RegistryKind::Ecr) {
         let sdk = project.aws().await?;
         let login = crate::aws::ecr::login(sdk, &project.config.doc.release.ecr).await?;
         ctx.add_secrets([login.token.clone(), login.auth.password.clone()]);

@@ -12,7 +12,7 @@ use super::Health;
 use crate::docker::connect::api_error;
 use crate::docker::Daemon;
 use crate::error::Result;
-use crate::pipeline::Project;
+use crate::session::Session;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Status {
@@ -90,13 +90,9 @@ pub struct EventLine {
 }
 
 impl Status {
-    pub fn empty(project: &Project, target: &str, name: &str) -> Status {
+    pub fn empty(project: &Session, target: &str, name: &str) -> Status {
         Status {
-            env: project
-                .config
-                .env
-                .clone()
-                .unwrap_or_else(|| "default".into()),
+            env: project.config.env_name().to_string(),
             target: target.into(),
             name: name.into(),
             state: "missing".into(),
@@ -267,12 +263,12 @@ pub fn rfc3339(secs: i64) -> String {
 /// A change that began at `since` (epoch seconds) and is still going is *starting* until the
 /// deploy timeout has passed, then *stuck* ("stuck: {doing} for 12m (the deploy timeout is 2m)").
 pub fn starting_or_stuck(
-    project: &Project,
+    project: &Session,
     since: Option<i64>,
     doing: &str,
     state: String,
 ) -> Health {
-    let limit = crate::pipeline::deploy_timeout(project, &crate::pipeline::Options::default());
+    let limit = project.settings.deploy_timeout;
     let age = since.and_then(|s| {
         let at = SystemTime::UNIX_EPOCH + Duration::from_secs(s.max(0) as u64);
         SystemTime::now().duration_since(at).ok()

@@ -6,10 +6,12 @@
 
 mod events;
 mod runner;
+mod slot;
 mod step;
 
 pub use events::Events;
 pub use runner::{Report, Runner, Signals, StepResult};
+pub use slot::Slot;
 pub use step::{Done, Outcome, Step, StepCtx, StepPlan};
 
 #[cfg(test)]

@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use super::step::{Outcome, Step, StepCtx};
+use super::step::{Outcome, Step, StepCtx, StepOutput};
 use super::Events;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{Error, ExitKind, ExitStatus, Result};
 
 /// How long a cancelled or timed-out step gets to clean up before it is abandoned.
 const CLEANUP_GRACE: Duration = Duration::from_secs(20);
@@ -19,17 +19,25 @@ pub struct StepResult {
     pub name: String,
     pub outcome: Outcome,
     pub duration: Duration,
-    /// The step's structured result (see [`Done::result`]); `null` when it has none.
-    pub result: serde_json::Value,
+    /// The step's typed result (see [`Done::result`]), or a failure's JSON result.
+    pub result: Option<Arc<dyn StepOutput>>,
 }
 
 impl StepResult {
+    /// The result as `--output json` shows it (`null` when there is none).
+    pub fn result_json(&self) -> serde_json::Value {
+        self.result
+            .as_ref()
+            .map(|r| r.to_json())
+            .unwrap_or(serde_json::Value::Null)
+    }
+
     fn not_run(name: String, outcome: Outcome) -> StepResult {
         StepResult {
             name,
             outcome,
             duration: Duration::ZERO,
-            result: serde_json::Value::Null,
+            result: None,
         }
     }
 }
@@ -53,8 +61,10 @@ impl Report {
             _ => None,
         })
     }
-    pub fn exit_code(&self) -> i32 {
-        self.exit_kind().map(ExitKind::code).unwrap_or(0)
+    /// How the command that ran these steps ends.
+    pub fn status(&self) -> ExitStatus {
+        self.exit_kind()
+            .map_or(ExitStatus::Success, ExitStatus::Failure)
     }
 }
 
@@ -193,7 +203,7 @@ impl Runner {
                             name: names.get(&e.id()).cloned().unwrap_or_default(),
                             outcome: Outcome::Failed(Error::failed(format!("step crashed: {e}"))),
                             duration: Duration::ZERO,
-                            result: serde_json::Value::Null,
+                            result: None,
                         },
                         None => continue,
                     };
@@ -270,7 +280,7 @@ impl Runner {
                 Ok(d) if d.skipped => (Outcome::Skipped(d.message), d.result),
                 Ok(d) => (Outcome::Done(d.message), d.result),
                 Err(mut e) => {
-                    let result = e.result.take().map(|r| *r).unwrap_or_default();
+                    let result = e.result.take().map(|r| Arc::new(*r) as Arc<dyn StepOutput>);
                     (Outcome::Failed(e), result)
                 }
             };

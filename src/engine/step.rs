@@ -19,13 +19,30 @@ pub struct StepPlan {
     pub details: serde_json::Value,
 }
 
+/// A step's typed result (what was built, released, deployed), made JSON only by the printer.
+pub trait StepOutput: std::fmt::Debug + Send + Sync + 'static {
+    /// The result as `--output json` shows it.
+    fn to_json(&self) -> serde_json::Value;
+    /// The result itself, for a caller that knows its type.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<T: Serialize + std::fmt::Debug + Send + Sync + 'static> StepOutput for T {
+    fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
+}
+
 /// A successful end: the work was done, or there was nothing to do (with the reason), plus the
-/// step's structured result (image, tags, release id, deployed target…) for `--output json`.
+/// step's typed result (image, tags, release id, deployed target…).
 #[derive(Debug, Clone)]
 pub struct Done {
     pub skipped: bool,
     pub message: String,
-    pub result: serde_json::Value,
+    pub result: Option<Arc<dyn StepOutput>>,
 }
 
 impl Done {
@@ -33,7 +50,7 @@ impl Done {
         Done {
             skipped: false,
             message: message.into(),
-            result: serde_json::Value::Object(Default::default()),
+            result: None,
         }
     }
     pub fn skipped(message: impl Into<String>) -> Done {
@@ -42,8 +59,8 @@ impl Done {
             ..Done::new(message)
         }
     }
-    pub fn with_result(mut self, result: serde_json::Value) -> Done {
-        self.result = result;
+    pub fn with_result(mut self, result: impl StepOutput) -> Done {
+        self.result = Some(Arc::new(result));
         self
     }
 }

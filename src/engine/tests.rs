@@ -63,7 +63,7 @@ async fn dependencies_run_first_and_failures_stop_dependents() {
     assert!(!order.contains(&"release".to_string()));
     let outcomes: Vec<&str> = report.results.iter().map(|r| r.outcome.label()).collect();
     assert_eq!(outcomes, vec!["done", "failed", "done", "not run"]);
-    assert_eq!(report.exit_code(), 1);
+    assert_eq!(report.status().code(), 1);
     assert!(report.results[3]
         .outcome
         .message()
@@ -88,7 +88,7 @@ async fn concurrency_is_bounded() {
         })
         .collect();
     let report = Runner::new(2, events()).run(steps).await.unwrap();
-    assert_eq!(report.exit_code(), 0);
+    assert_eq!(report.status().code(), 0);
     assert_eq!(peak.load(Ordering::SeqCst), 2);
 }
 
@@ -124,7 +124,7 @@ async fn skipped_steps_satisfy_dependents() {
         recording("test", &log, false).needs(["build".to_string()]),
     ];
     let report = Runner::new(1, events()).run(steps).await.unwrap();
-    assert_eq!(report.exit_code(), 0);
+    assert_eq!(report.status().code(), 0);
     assert_eq!(report.results[0].outcome.label(), "skipped");
     assert_eq!(log.lock().unwrap().as_slice(), ["test"]);
 }

@@ -7,6 +7,7 @@
 
 mod json;
 mod mask;
+mod screen;
 mod summary;
 mod text;
 
@@ -18,6 +19,7 @@ use crate::engine::{Outcome, Report, StepResult};
 use crate::error::Error;
 
 pub use mask::{too_short as secret_too_short, Mask, MIN_LEN as MIN_SECRET_LEN};
+pub use screen::Screen;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, Default)]
 pub enum Format {
@@ -163,7 +165,7 @@ impl Printer {
                     "outcome": outcome.label(),
                     "message": outcome.message(),
                     "duration_ms": step.duration.as_millis() as u64,
-                    "result": step.result,
+                    "result": step.result_json(),
                 });
                 if let Outcome::Failed(e) = outcome {
                     ev["exit_code"] = e.kind.code().into();
@@ -261,6 +263,13 @@ impl Printer {
             Renderer::Text(t) => t.info(&m.apply(message), o),
             Renderer::Json(j) => j.emit(m, "info", serde_json::json!({ "message": message })),
         })
+    }
+
+    /// A line on stderr as it is (masked), in every format: the verdict of a check.
+    pub fn stderr_line(&self, line: &str) {
+        let line = self.mask(line);
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "{line}");
     }
 
     /// A command's result document: text to stdout as given, or a JSON value as one line.

@@ -12,14 +12,14 @@ pub fn json(command: &str, report: &Report) -> serde_json::Value {
                 "outcome": r.outcome.label(),
                 "message": r.outcome.message(),
                 "duration_ms": r.duration.as_millis() as u64,
-                "result": r.result,
+                "result": r.result_json(),
             })
         })
         .collect();
     serde_json::json!({
         "command": command,
-        "ok": report.exit_code() == 0,
-        "exit_code": report.exit_code(),
+        "ok": report.status().code() == 0,
+        "exit_code": report.status().code(),
         "interrupted": report.interrupted,
         "duration_ms": report.duration.as_millis() as u64,
         "steps": steps,
@@ -48,6 +48,6 @@ pub fn markdown(command: &str, report: &Report, mask: &super::Mask) -> String {
                 .replace('\n', " ")
         ));
     }
-    md.push_str(&format!("\nexit code {}\n\n", report.exit_code()));
+    md.push_str(&format!("\nexit code {}\n\n", report.status().code()));
     md
 }

@@ -346,7 +346,7 @@ impl TextRenderer {
         if let Some(m) = &self.multi {
             let _ = m.clear();
         }
-        let code = report.exit_code();
+        let code = report.status().code();
         if o.verbosity >= 0 && !report.results.is_empty() {
             let width = report
                 .results

@@ -26,13 +26,13 @@ use crate::config::schema::{BeanstalkTarget, BundleKind};
 use crate::config::ENV_NAMESPACE;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
-use crate::pipeline::Project;
 use crate::release::Record;
+use crate::session::Session;
 use bundle::Bundle;
 use verdict::describe;
 
 pub struct Beanstalk {
-    project: Arc<Project>,
+    project: Arc<Session>,
     settings: BeanstalkTarget,
 }
 
@@ -43,7 +43,7 @@ pub(super) struct Clients {
 }
 
 impl Beanstalk {
-    pub fn new(project: Arc<Project>) -> Result<Beanstalk> {
+    pub fn new(project: Arc<Session>) -> Result<Beanstalk> {
         let settings = project.config.doc.deploy.beanstalk.clone().ok_or_else(|| {
             Error::usage(
                 "target \"beanstalk\" needs [deploy.beanstalk] with application and environment",
@@ -269,7 +269,7 @@ impl Beanstalk {
     }
 
     fn env_name(&self) -> &str {
-        self.project.config.env.as_deref().unwrap_or("default")
+        self.project.config.env_name()
     }
 }
 

@@ -27,8 +27,8 @@ use crate::docker::connect::{api_error, is_not_found};
 use crate::docker::container::Container;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
-use crate::pipeline::Project;
 use crate::release::Record;
+use crate::session::Session;
 
 /// How long a container gets to stop before it is killed, unless configured.
 const STOP_GRACE: Duration = Duration::from_secs(10);
@@ -40,7 +40,7 @@ const START_FAILED: &str = "start failed: ";
 const RESTORE_BUDGET: Duration = Duration::from_secs(30);
 
 pub struct Docker {
-    project: Arc<Project>,
+    project: Arc<Session>,
     settings: DockerTarget,
     gate: Gate,
     /// The slow-stop note of this deploy, if the previous container had to be killed.
@@ -59,7 +59,7 @@ struct Deployed {
 }
 
 impl Docker {
-    pub fn new(project: Arc<Project>) -> Docker {
+    pub fn new(project: Arc<Session>) -> Docker {
         let settings = project.config.doc.deploy.docker.clone().unwrap_or_default();
         let gate = Gate::new(&project.config.doc.deploy.health);
         Docker {

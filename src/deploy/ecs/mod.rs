@@ -26,11 +26,11 @@ use crate::aws::sdk_error;
 use crate::config::schema::EcsTarget;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
-use crate::pipeline::Project;
 use crate::release::Record;
+use crate::session::Session;
 
 pub struct Ecs {
-    project: Arc<Project>,
+    project: Arc<Session>,
     settings: EcsTarget,
 }
 
@@ -41,7 +41,7 @@ struct Live {
 }
 
 impl Ecs {
-    pub fn new(project: Arc<Project>) -> Result<Ecs> {
+    pub fn new(project: Arc<Session>) -> Result<Ecs> {
         let settings = project.config.doc.deploy.ecs.clone().ok_or_else(|| {
             Error::usage("target \"ecs\" needs [deploy.ecs] with cluster and service")
         })?;

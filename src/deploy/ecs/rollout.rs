@@ -416,7 +416,7 @@ impl Ecs {
             .await?;
         let rollback_hint = format!(
             "roll back with `devloop rollback -e {}`",
-            self.project.config.env.as_deref().unwrap_or("default")
+            self.project.config.env_name()
         );
         Ok(match verdict {
             Progress::Done => Outcome::Deployed(format!(

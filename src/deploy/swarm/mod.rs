@@ -33,15 +33,15 @@ use crate::docker::container::Container;
 use crate::docker::Daemon;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
-use crate::pipeline::Project;
 use crate::release::Record;
+use crate::session::Session;
 
 /// The image ID a service was deployed from (a new release of the same image changes nothing).
 const LABEL_IMAGE_ID: &str = "devloop.image-id";
 const POLL: Duration = Duration::from_millis(250);
 
 pub struct Swarm {
-    project: Arc<Project>,
+    project: Arc<Session>,
     settings: SwarmTarget,
     gate: Gate,
 }
@@ -187,7 +187,7 @@ impl Swarm {
         }
     }
 
-    pub fn new(project: Arc<Project>) -> Swarm {
+    pub fn new(project: Arc<Session>) -> Swarm {
         let settings = project.config.doc.deploy.swarm.clone().unwrap_or_default();
         let gate = Gate::new(&project.config.doc.deploy.health);
         Swarm {

@@ -14,20 +14,20 @@ use crate::deploy::Outcome;
 use crate::engine::StepCtx;
 use crate::error::Result;
 use crate::output::{Options, Printer};
-use crate::pipeline::Project;
 use crate::release::Record;
+use crate::session::Session;
 
 pub use super::PREV;
 
 pub const BUCKET: &str = "eb-bundles";
 
 /// A project whose `[deploy.beanstalk]` has `extra`, in a directory of its own.
-pub fn project(dir: &std::path::Path, extra: &str) -> Arc<Project> {
+pub fn project(dir: &std::path::Path, extra: &str) -> Arc<Session> {
     project_named(dir, "web-prod", extra)
 }
 
 /// The same, with the environment spelt `environment`.
-pub fn project_named(dir: &std::path::Path, environment: &str, extra: &str) -> Arc<Project> {
+pub fn project_named(dir: &std::path::Path, environment: &str, extra: &str) -> Arc<Session> {
     let text = format!(
         "[app]\nname = \"web\"\n[deploy]\ntarget = \"beanstalk\"\n[deploy.beanstalk]\napplication = \"web\"\nenvironment = \"{environment}\"\nport = 8080\n{extra}"
     );
@@ -35,7 +35,11 @@ pub fn project_named(dir: &std::path::Path, environment: &str, extra: &str) -> A
     std::fs::write(&path, &text).unwrap();
     let source = crate::config::Source::new(&path, text, dir);
     let config = crate::config::load_source(source, None, &|_| None).unwrap();
-    Arc::new(Project::new(config, crate::config::Ambient::from_pairs([])))
+    Arc::new(Session::new(
+        config,
+        crate::config::Ambient::from_pairs([]),
+        &Default::default(),
+    ))
 }
 
 pub fn record() -> Record {

@@ -21,8 +21,8 @@ use crate::deploy::{Locking, Outcome, Rollout};
 use crate::engine::StepCtx;
 use crate::error::Result;
 use crate::output::{Options, Printer};
-use crate::pipeline::Project;
 use crate::release::Record;
+use crate::session::Session;
 
 pub const CLUSTER: &str = "main";
 /// The image revision 1 runs, and the image of the release the tests deploy.
@@ -119,7 +119,11 @@ impl Fixture {
         let text = std::fs::read_to_string(&path).unwrap();
         let source = crate::config::Source::new(&path, text, self.dir.path());
         let config = crate::config::load_source(source, None, &|_| None).unwrap();
-        let project = Arc::new(Project::new(config, crate::config::Ambient::from_pairs([])));
+        let project = Arc::new(Session::new(
+            config,
+            crate::config::Ambient::from_pairs([]),
+            &Default::default(),
+        ));
         Ecs::new(project).unwrap()
     }
 
@@ -184,7 +188,7 @@ impl Fixture {
 
     /// `Target::deploy` of the ECS target, step for step (the check that the release is in a
     /// registry aside): the live state, the deploy lock, the rollout and the lock given back, with
-    /// this peer's client instead of the one `Project` resolves from the environment.
+    /// this peer's client instead of the one `Session` resolves from the environment.
     pub async fn deploy(&self, ecs: &Ecs, record: &Record, how: &Rollout) -> Result<Outcome> {
         let ctx = ctx("deploy");
         let live = ecs.live(&self.client).await?;

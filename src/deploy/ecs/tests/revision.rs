@@ -11,7 +11,7 @@ use aws_sdk_ecs::types::{
 
 use crate::deploy::ecs::revision::canonical;
 use crate::deploy::ecs::{template, Ecs};
-use crate::pipeline::Project;
+use crate::session::Session;
 
 const IMAGE: &str = "reg.example/team/web@sha256:2222222222222222";
 
@@ -98,9 +98,10 @@ fn ecs() -> Ecs {
         std::path::Path::new("/nonexistent"),
     );
     let config = crate::config::load_source(source, None, &|_| None).unwrap();
-    Ecs::new(Arc::new(Project::new(
+    Ecs::new(Arc::new(Session::new(
         config,
         crate::config::Ambient::from_pairs([]),
+        &Default::default(),
     )))
     .unwrap()
 }

@@ -5,11 +5,15 @@
 //! and, when `release.ledger` is set, in S3. A record is never overwritten, and a crash leaves either
 //! the whole record or none. Deploy and rollback read the ledger to find "the release before this one".
 
-use std::path::{Path, PathBuf};
-
 use serde::{Deserialize, Serialize};
 
 use crate::error::{Error, Result};
+
+mod ledger;
+mod registry;
+
+pub use ledger::{ensure_writable, history, record};
+pub use registry::{Destination, RegistryKind};
 
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GitRecord {
@@ -43,92 +47,6 @@ pub struct Record {
     /// sha256 of the devloop.toml in force.
     pub config_digest: String,
     pub devloop_version: String,
-}
-
-/// The local side of the ledger: `<root>/.devloop/releases/`.
-pub struct LocalLedger {
-    dir: PathBuf,
-}
-
-impl LocalLedger {
-    pub fn new(root: &Path) -> Self {
-        LocalLedger {
-            dir: root.join(".devloop").join("releases"),
-        }
-    }
-
-    #[cfg(test)]
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Write a new record: temp file, then a hard link that fails if the name exists.
-    pub fn write(&self, record: &Record) -> Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| Error::failed(format!("cannot create {}: {e}", self.dir.display())))?;
-        let path = self.dir.join(format!("{}.json", record.id));
-        let tmp = self
-            .dir
-            .join(format!(".{}.{}.tmp", record.id, std::process::id()));
-        let body = serde_json::to_vec_pretty(record).map_err(|e| Error::failed(e.to_string()))?;
-        std::fs::write(&tmp, body)
-            .map_err(|e| Error::failed(format!("cannot write {}: {e}", tmp.display())))?;
-        let linked = std::fs::hard_link(&tmp, &path);
-        let _ = std::fs::remove_file(&tmp);
-        match linked {
-            Ok(()) => Ok(path),
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Err(Error::failed(format!(
-                "release {} is already recorded at {}; records are never overwritten",
-                record.id,
-                path.display()
-            ))),
-            Err(e) => Err(Error::failed(format!(
-                "cannot write {}: {e}",
-                path.display()
-            ))),
-        }
-    }
-
-    /// Every record, oldest first, and a warning for each file that is not one (empty, cut short,
-    /// not UTF-8, not a record): one bad file never hides the good ones, and is never passed over
-    /// silently.
-    pub fn list(&self) -> Result<(Vec<Record>, Vec<String>)> {
-        let entries = match std::fs::read_dir(&self.dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                return Ok((Vec::new(), Vec::new()))
-            }
-            Err(e) => {
-                return Err(Error::failed(format!(
-                    "cannot read {}: {e}",
-                    self.dir.display()
-                )))
-            }
-        };
-        let mut out = Vec::new();
-        let mut skipped = Vec::new();
-        for entry in entries.flatten() {
-            let path = entry.path();
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.starts_with('.') || !name.ends_with(".json") {
-                continue;
-            }
-            let read = std::fs::read(&path)
-                .map_err(|e| format!("cannot read it: {e}"))
-                .and_then(|bytes| parse(&bytes).map_err(|e| e.message));
-            match read {
-                Ok(record) => out.push(record),
-                Err(why) => skipped.push(skipped_file(&path.display().to_string(), &why)),
-            }
-        }
-        sort(&mut out);
-        Ok((out, skipped))
-    }
-}
-
-/// The warning for a ledger file that is left out.
-fn skipped_file(name: &str, why: &str) -> String {
-    format!("skipped {name} in the release ledger: {why}")
 }
 
 #[cfg(test)]
@@ -174,49 +92,6 @@ pub fn sort(records: &mut [Record]) {
     // By time, parsed: records written with seconds and with milliseconds sort together.
     let time = |r: &Record| humantime::parse_rfc3339_weak(&r.created_at).ok();
     records.sort_by(|a, b| (time(a), a.id.as_str()).cmp(&(time(b), b.id.as_str())));
-}
-
-/// Every release of the project's app, oldest first: the local ledger merged with the S3 one when
-/// `release.ledger` is set. Release, deploy, rollback and monitor all read this.
-///
-/// A file of either ledger that is not a release record (empty, cut short, not UTF-8) is left out
-/// with a warning naming it: one bad file must not stop every deploy and rollback.
-pub async fn history(project: &crate::pipeline::Project) -> Result<Vec<Record>> {
-    let cfg = &project.config;
-    let (local, skipped) = LocalLedger::new(&cfg.root).list()?;
-    for warning in skipped {
-        project.warn_once(warning);
-    }
-    let local: Vec<Record> = local.into_iter().filter(|r| r.app == cfg.app()).collect();
-    let Some((bucket, prefix)) = s3_location(cfg)? else {
-        return Ok(local);
-    };
-    let sdk = project.aws().await?;
-    let mut remote = Vec::new();
-    for (key, bytes) in crate::aws::s3::read_all(sdk, &bucket, &prefix).await? {
-        match parse(&bytes) {
-            Ok(r) => remote.push(r),
-            Err(e) => project.warn_once(skipped_file(&format!("s3://{bucket}/{key}"), &e.message)),
-        }
-    }
-    Ok(merge(
-        local,
-        remote.into_iter().filter(|r| r.app == cfg.app()).collect(),
-    ))
-}
-
-/// The S3 bucket and key prefix of this app's records, when `release.ledger` is set.
-pub fn s3_location(cfg: &crate::config::Config) -> Result<Option<(String, String)>> {
-    let Some(ledger) = &cfg.doc.release.ledger else {
-        return Ok(None);
-    };
-    let (bucket, prefix) = crate::aws::s3::parse_location(ledger.get_ref())?;
-    let prefix = if prefix.is_empty() {
-        cfg.app().to_string()
-    } else {
-        format!("{prefix}/{}", cfg.app())
-    };
-    Ok(Some((bucket, prefix)))
 }
 
 /// The release to deploy: by id or tag, else the latest.
@@ -276,6 +151,7 @@ pub fn merge(mut a: Vec<Record>, b: Vec<Record>) -> Vec<Record> {
 
 #[cfg(test)]
 mod tests {
+    use super::ledger::LocalLedger;
     use super::*;
 
     #[test]

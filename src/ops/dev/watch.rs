@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 use crate::docker::context;
 use crate::docker::ignore::Ignore;
 use crate::error::{Error, Result};
-use crate::pipeline::Project;
+use crate::session::Session;
 
 /// A batch ends after this long without a relevant write…
 const QUIET: Duration = Duration::from_millis(120);
@@ -33,7 +33,7 @@ pub struct Watcher {
 }
 
 impl Watcher {
-    pub fn start(project: &Project) -> Result<Watcher> {
+    pub fn start(project: &Session) -> Result<Watcher> {
         let cfg = &project.config;
         let canon = |p: PathBuf| std::fs::canonicalize(&p).unwrap_or(p);
         let context = canon(cfg.context_dir());

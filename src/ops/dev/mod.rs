@@ -4,7 +4,6 @@
 //! each part took and where it serves. A failed build or health check leaves the previous version
 //! serving; the next save tries again. Ctrl-C removes what `dev` started unless `--keep`.
 
-mod screen;
 mod watch;
 
 use std::sync::Arc;
@@ -12,15 +11,16 @@ use std::time::{Duration, Instant, SystemTime};
 
 use serde_json::json;
 
+use super::build::{self, Built};
+use super::{test, Context, Options};
 use crate::config::schema::TestKind;
 use crate::config::TargetKind;
 use crate::deploy::{self, LogQuery, Target};
-use crate::engine::{Outcome, Report, Runner, Signals, Step, StepPlan};
-use crate::error::{Error, ExitKind, Result};
-use crate::output::{Options as PrinterOptions, Printer};
-use crate::pipeline::{self, Project};
+use crate::engine::{Outcome, Report, Runner, Signals, Slot, Step, StepPlan};
+use crate::error::{Error, ExitKind, ExitStatus, Result};
+use crate::output::{Options as PrinterOptions, Printer, Screen};
 use crate::release::Record;
-use screen::Screen;
+use crate::session::Session;
 use watch::Watcher;
 
 /// What `devloop dev` was asked for.
@@ -30,8 +30,6 @@ pub struct DevOptions {
     pub test: bool,
     /// Leave the last version running on exit.
     pub keep: bool,
-    pub pipeline: pipeline::Options,
-    pub jobs: usize,
 }
 
 /// How one rebuild ended.
@@ -44,7 +42,16 @@ struct Cycle {
     interrupted: bool,
 }
 
-pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> Result<i32> {
+pub fn run(ctx: &Context, opts: DevOptions) -> Result<ExitStatus> {
+    let session = ctx.session()?;
+    super::runtime()?.block_on(watch_loop(session, opts, ctx.printer.clone()))
+}
+
+async fn watch_loop(
+    project: Arc<Session>,
+    opts: DevOptions,
+    printer: Printer,
+) -> Result<ExitStatus> {
     let env = project.config.require_env()?.to_string();
     if let Some(t @ (TargetKind::Ecs | TargetKind::Beanstalk)) = project.config.target() {
         return Err(Error::usage(format!(
@@ -110,7 +117,7 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
         serving = c.url.clone().or(serving);
         screen.line(&c.line, c.event);
         if c.interrupted {
-            break 130;
+            break ExitStatus::Failure(ExitKind::Interrupted);
         }
         screen.status(&format!(
             "{} · watching {} (Ctrl-C to stop)",
@@ -123,9 +130,9 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
         changed = tokio::select! {
             batch = watcher.next_batch() => match batch {
                 Some(b) => b,
-                None => break 1,
+                None => break ExitStatus::Failure(ExitKind::StepFailed),
             },
-            _ = signals.recv() => break 130,
+            _ = signals.recv() => break ExitStatus::Failure(ExitKind::Interrupted),
         };
     };
     logs.abort();
@@ -141,7 +148,7 @@ pub async fn run(project: Arc<Project>, opts: DevOptions, printer: Printer) -> R
 /// ledger, through the deploy path and its gate), or remove what dev started; with `--keep`,
 /// leave dev's version and say how to put the old one back.
 async fn finish(
-    project: &Arc<Project>,
+    project: &Arc<Session>,
     target: &Arc<dyn Target>,
     opts: &DevOptions,
     quiet: &Printer,
@@ -179,7 +186,6 @@ async fn finish(
             return Ok(());
         };
         // Not through a runner: the Ctrl-C that ended dev must not end the putting back too.
-        let timeout = pipeline::deploy_timeout(project, &opts.pipeline);
         let ctx = crate::engine::StepCtx {
             name: "deploy".into(),
             events: quiet.events(),
@@ -190,7 +196,6 @@ async fn finish(
             project,
             &record,
             &ctx,
-            timeout,
             deploy::Locking::Skip,
             false,
         )
@@ -231,7 +236,7 @@ struct DevLock {
 }
 
 impl DevLock {
-    fn take(project: &Project, env: &str) -> Result<DevLock> {
+    fn take(project: &Session, env: &str) -> Result<DevLock> {
         let dir = project.config.root.join(".devloop");
         let path = dir.join(format!("dev-{env}.pid"));
         let io = |e: std::io::Error| Error::failed(format!("cannot write {}: {e}", path.display()));
@@ -277,7 +282,7 @@ impl Drop for DevLock {
 
 /// The engine's own output is replaced by one line per rebuild: a printer that says nothing
 /// (failures come from the report), masking the same secrets. With `-v` the steps speak too.
-fn quiet_printer(project: &Project, printer: &Printer) -> Printer {
+fn quiet_printer(project: &Session, printer: &Printer) -> Printer {
     let verbosity = if printer.verbosity() > 0 && !printer.is_json() {
         printer.verbosity()
     } else {
@@ -320,9 +325,8 @@ fn failure(report: &Report) -> Option<(String, crate::error::Error)> {
 }
 
 /// The release a dev build deploys: local (never pushed), never written to the ledger.
-fn dev_record(project: &Project, build: &serde_json::Value) -> Result<Record> {
-    let text = |k: &str| build[k].as_str().unwrap_or_default().to_string();
-    let (image_id, digest) = (text("image_id"), text("digest"));
+fn dev_record(project: &Session, built: &Built) -> Result<Record> {
+    let (image_id, digest) = (built.image_id.clone(), built.digest.clone());
     if image_id.is_empty() || digest.len() < 12 {
         return Err(Error::failed("the build step reported no image"));
     }
@@ -330,7 +334,7 @@ fn dev_record(project: &Project, build: &serde_json::Value) -> Result<Record> {
         format: 1,
         id: format!("dev-{}", &digest[..12]),
         app: project.config.app().to_string(),
-        image: build["refs"][0].as_str().unwrap_or(&image_id).to_string(),
+        image: built.first_ref().to_string(),
         image_id,
         registry: None,
         repository: project.config.image_name().to_string(),
@@ -354,7 +358,7 @@ fn url(ports: &[String]) -> Option<String> {
 
 /// Build (and test), then deploy through the gate; one line and one event say how it went.
 async fn cycle(
-    project: &Arc<Project>,
+    project: &Arc<Session>,
     target: &Arc<dyn Target>,
     opts: &DevOptions,
     quiet: &Printer,
@@ -365,9 +369,10 @@ async fn cycle(
     } else {
         changes(changed).trim().trim_matches(['(', ')']).to_string()
     };
-    let mut steps = vec![pipeline::build_step(project, &opts.pipeline)];
+    let slot: Slot<Built> = Slot::new(build::NAME);
+    let mut steps = vec![build::step(project, &slot)];
     if opts.test {
-        let mut o = opts.pipeline.clone();
+        let mut o = Options::default();
         o.tests = project
             .config
             .doc
@@ -377,10 +382,12 @@ async fn cycle(
             .map(|t| t.name.get_ref().clone())
             .collect();
         if !o.tests.is_empty() {
-            steps.extend(pipeline::test_steps(project, &o, true)?);
+            steps.extend(test::steps(project, &o, true, &slot, &Default::default())?);
         }
     }
-    let built = Runner::new(opts.jobs, quiet.events()).run(steps).await?;
+    let built = Runner::new(project.settings.jobs, quiet.events())
+        .run(steps)
+        .await?;
     let took = |r: &Report, prefix: &str| {
         r.results
             .iter()
@@ -435,16 +442,9 @@ async fn cycle(
             interrupted: false,
         });
     }
-    let result = built
-        .results
-        .iter()
-        .find(|s| s.name == "build")
-        .map(|s| s.result.clone())
-        .unwrap_or_default();
-    let record = dev_record(project, &result)?;
+    let record = dev_record(project, slot.get()?)?;
     let deploy_started = Instant::now();
     let (t, p, r) = (target.clone(), project.clone(), record.clone());
-    let timeout = pipeline::deploy_timeout(project, &opts.pipeline);
     let step = Step::new(
         "deploy",
         StepPlan {
@@ -453,16 +453,7 @@ async fn cycle(
         },
         move |ctx| async move {
             // dev holds the environment's lock for its whole session.
-            deploy::deploy_step(
-                t.as_ref(),
-                &p,
-                &r,
-                &ctx,
-                timeout,
-                deploy::Locking::Skip,
-                false,
-            )
-            .await
+            deploy::deploy_step(t.as_ref(), &p, &r, &ctx, deploy::Locking::Skip, false).await
         },
     );
     let deployed = Runner::new(1, quiet.events()).run(vec![step]).await?;

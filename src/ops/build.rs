@@ -8,12 +8,12 @@ use sha2::{Digest, Sha256};
 use bollard::query_parameters::ListImagesOptionsBuilder;
 use serde_json::json;
 
-use super::{Options, Project};
 use crate::docker::build::{self as docker_build, BuildRequest, Input};
 use crate::docker::context;
 use crate::docker::Daemon;
-use crate::engine::{Done, Step, StepCtx, StepPlan};
+use crate::engine::{Done, Slot, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
+use crate::session::Session;
 
 pub const NAME: &str = "build";
 pub const AVAILABLE: bool = true;
@@ -21,7 +21,7 @@ pub const AVAILABLE: bool = true;
 /// Label holding the digest of everything the build depends on.
 pub const DIGEST_LABEL: &str = "devloop.digest";
 
-pub fn plan(project: &Project, opts: &Options) -> StepPlan {
+pub fn plan(project: &Session) -> StepPlan {
     let cfg = &project.config;
     let b = &cfg.doc.build;
     let rel = |p: &std::path::Path| {
@@ -30,12 +30,12 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
             .unwrap_or_else(|_| p.display().to_string())
     };
     let dockerfile = rel(&cfg.dockerfile());
-    let git_note = if git_in_context(project, opts) {
+    let git_note = if git_in_context(project) {
         format!("; {GIT_IN_CONTEXT}")
     } else {
         String::new()
     };
-    let (action, tags, error) = match project.image_refs() {
+    let (action, tags, error) = match project.image_refs(None) {
         Ok(refs) => (
             format!(
                 "build {} from {dockerfile} (context {}){git_note}",
@@ -64,9 +64,9 @@ pub fn plan(project: &Project, opts: &Options) -> StepPlan {
             "args": b.args,
             "labels": b.labels,
             "cache_from": b.cache_from,
-            "buildkit": opts.build.buildkit.or(b.buildkit),
+            "buildkit": project.settings.buildkit,
             "secrets": b.secrets.keys().collect::<Vec<_>>(),
-            "no_cache": opts.build.no_cache,
+            "no_cache": project.settings.no_cache,
         }),
     }
 }
@@ -116,34 +116,64 @@ const GIT_IN_CONTEXT: &str = "note: .git is in the build context, so every commi
 
 /// Whether the build context holds the git directory and the ignore file the builder reads does
 /// not leave it out.
-fn git_in_context(project: &Project, opts: &Options) -> bool {
+fn git_in_context(project: &Session) -> bool {
     let cfg = &project.config;
     let context = cfg.context_dir();
     if !context.join(".git").exists() {
         return false;
     }
-    let buildkit = opts
-        .build
-        .buildkit
-        .or(cfg.doc.build.buildkit)
-        .unwrap_or(true);
+    let buildkit = project.settings.buildkit.unwrap_or(true);
     let file = context::ignore_file(&context, &cfg.dockerfile(), buildkit);
     let rules = std::fs::read_to_string(file).unwrap_or_default();
     crate::docker::ignore::Ignore::parse(&rules).map_or(true, |i| !i.excludes(".git"))
 }
 
-pub fn step(project: &Arc<Project>, opts: &Options) -> Step {
+/// What a build hands the steps after it: the image, by ID and by the references it was tagged
+/// with, and the content digest it was built from.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Built {
+    pub image: String,
+    pub refs: Vec<String>,
+    pub image_id: String,
+    pub digest: String,
+    /// `buildkit` or `classic`; `None` when an identical build was found.
+    pub builder: Option<&'static str>,
+    /// Whether an image was built (`false`: an identical build existed).
+    pub built: bool,
+}
+
+impl Built {
+    /// The reference tests run and releases are made from.
+    pub fn first_ref(&self) -> &str {
+        self.refs.first().map_or(&self.image_id, String::as_str)
+    }
+    /// The short digest the `{digest}` tag placeholder stands for.
+    pub fn short_digest(&self) -> &str {
+        self.digest.get(..12).unwrap_or(&self.digest)
+    }
+}
+
+/// The build step; its result goes into `built` for the steps after it.
+pub fn step(project: &Arc<Session>, built: &Slot<Built>) -> Step {
     let timeout = project.config.doc.build.timeout.map(|d| d.get());
     let project = project.clone();
-    let opts = opts.clone();
-    Step::new(NAME, plan(&project, &opts), move |ctx| async move {
-        run(&project, &opts, &ctx).await
+    let built = built.clone();
+    Step::new(NAME, plan(&project), move |ctx| async move {
+        let done = run(&project, &ctx).await?;
+        if let Some(b) = done
+            .result
+            .as_ref()
+            .and_then(|r| r.as_any().downcast_ref::<Built>())
+        {
+            built.fill(b.clone());
+        }
+        Ok(done)
     })
     .timeout(timeout)
 }
 
 /// The stat cache file for a context directory.
-fn cache_path(project: &Project) -> std::path::PathBuf {
+fn cache_path(project: &Session) -> std::path::PathBuf {
     let ctx = project.config.context_dir();
     let key = hex::encode(Sha256::digest(ctx.to_string_lossy().as_bytes()));
     project
@@ -156,7 +186,7 @@ fn cache_path(project: &Project) -> std::path::PathBuf {
 /// Everything besides the context that changes what the build produces.
 fn build_digest(
     context_digest: &str,
-    project: &Project,
+    project: &Session,
     args: &BTreeMap<String, String>,
 ) -> String {
     let b = &project.config.doc.build;
@@ -180,9 +210,9 @@ fn build_digest(
 }
 
 /// The image references to build, or why the image cannot be named.
-fn refs(project: &Project) -> Result<Vec<String>> {
+fn refs(project: &Session, digest: &str) -> Result<Vec<String>> {
     let refs = project
-        .image_refs()
+        .image_refs(Some(digest.get(..12).unwrap_or(digest)))
         .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
     if refs.is_empty() {
         return Err(Error::usage("build.tags is empty"));
@@ -190,12 +220,12 @@ fn refs(project: &Project) -> Result<Vec<String>> {
     Ok(refs)
 }
 
-async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
+async fn run(project: &Session, ctx: &StepCtx) -> Result<Done> {
     // The build caches live in devloop's state directory, which keeps itself out of git.
     if let Err(e) = crate::state::dir(&project.config.root) {
         ctx.warn(format!("cannot create .devloop/ for the build caches: {e}"));
     }
-    if git_in_context(project, opts) {
+    if git_in_context(project) {
         ctx.warn(GIT_IN_CONTEXT);
     }
     let cfg = &project.config;
@@ -205,7 +235,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
     // The context scan (the slow part on a large context) runs while the daemon is contacted.
     // BuildKit unless the classic builder is chosen; whether the daemon has it is known below.
-    let chosen = opts.build.buildkit.or(cfg.doc.build.buildkit);
+    let chosen = project.settings.buildkit;
     let requested = chosen.unwrap_or(true);
     let (context_dir, dockerfile) = (cfg.context_dir(), cfg.dockerfile());
     let state_dir = std::fs::canonicalize(&cfg.root)
@@ -266,7 +296,7 @@ async fn run(project: &Project, opts: &Options, ctx: &StepCtx) -> Result<Done> {
         buildkit,
         state_exclude,
     };
-    let result = build_scanned(project, opts, ctx, scanned).await;
+    let result = build_scanned(project, ctx, scanned).await;
     // The stat cache was written while the daemon worked.
     let _ = tokio::task::spawn_blocking(move || cache_write.finish()).await;
     result
@@ -282,12 +312,7 @@ struct Scanned {
 }
 
 /// Skip or build, once the context is scanned.
-async fn build_scanned(
-    project: &Project,
-    opts: &Options,
-    ctx: &StepCtx,
-    scanned: Scanned,
-) -> Result<Done> {
+async fn build_scanned(project: &Session, ctx: &StepCtx, scanned: Scanned) -> Result<Done> {
     let Scanned {
         daemon,
         scan,
@@ -306,10 +331,7 @@ async fn build_scanned(
         .map(|(k, v)| (k.clone(), v.value().to_string()))
         .collect();
     let digest = build_digest(&scan.digest, project, &args);
-    if let Ok(mut d) = project.build_digest.lock() {
-        *d = Some(digest[..12].to_string());
-    }
-    let refs = refs(project)?;
+    let refs = refs(project, &digest)?;
     let first = refs.first().cloned().unwrap_or_default();
     let summary = format!(
         "{} files, {} (read {} new or changed)",
@@ -318,7 +340,7 @@ async fn build_scanned(
         scan.hashed
     );
 
-    if !opts.build.no_cache {
+    if !project.settings.no_cache {
         let indexed = ClassicIndex::load(project).get(&digest);
         if let Some((id, tagged)) = built_with_digest(daemon, &first, &digest, indexed).await {
             for r in refs.iter().filter(|r| !tagged.contains(r)) {
@@ -329,14 +351,14 @@ async fn build_scanned(
                 refs.join(", "),
                 &digest[..12]
             ))
-            .with_result(json!({
-                "image": cfg.image_name(),
-                "refs": refs,
-                "image_id": id,
-                "digest": digest,
-                "builder": null,
-                "built": false,
-            })));
+            .with_result(Built {
+                image: cfg.image_name().to_string(),
+                refs,
+                image_id: id,
+                digest,
+                builder: None,
+                built: false,
+            }));
         }
     }
 
@@ -382,7 +404,7 @@ async fn build_scanned(
         target: cfg.doc.build.target.clone(),
         platform: cfg.doc.build.platform.clone(),
         cache_from: cfg.doc.build.cache_from.clone(),
-        no_cache: opts.build.no_cache,
+        no_cache: project.settings.no_cache,
         input,
     };
     let id = docker_build::build(daemon, ctx, request)
@@ -408,14 +430,14 @@ async fn build_scanned(
         "built {} with {builder} ({short_id}; {summary})",
         refs.join(", ")
     ))
-    .with_result(json!({
-        "image": cfg.image_name(),
-        "refs": refs,
-        "image_id": id,
-        "digest": digest,
-        "builder": if buildkit { "buildkit" } else { "classic" },
-        "built": true,
-    })))
+    .with_result(Built {
+        image: cfg.image_name().to_string(),
+        refs,
+        image_id: id,
+        digest,
+        builder: Some(if buildkit { "buildkit" } else { "classic" }),
+        built: true,
+    }))
 }
 
 /// The newest image labelled with this build digest, and its tags. Found by label, so an image
@@ -472,7 +494,7 @@ impl ClassicIndex {
     /// How many builds are remembered.
     const KEEP: usize = 64;
 
-    fn load(project: &Project) -> ClassicIndex {
+    fn load(project: &Session) -> ClassicIndex {
         let path = project
             .config
             .root
@@ -510,7 +532,7 @@ impl ClassicIndex {
 }
 
 /// Read `[build.secrets]` for this build; every value is masked in all output from here on.
-fn read_secrets(project: &Project, ctx: &StepCtx) -> Result<HashMap<String, Vec<u8>>> {
+fn read_secrets(project: &Session, ctx: &StepCtx) -> Result<HashMap<String, Vec<u8>>> {
     let mut out = HashMap::new();
     for (id, secret) in &project.config.doc.build.secrets {
         let source = secret.get_ref();

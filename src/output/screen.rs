@@ -5,7 +5,7 @@
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
 
-use crate::output::Printer;
+use super::Printer;
 
 pub struct Screen {
     printer: Printer,

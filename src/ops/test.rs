@@ -1,20 +1,23 @@
 //! Test steps, one per `[[test]]` entry: host commands, commands in the image, service probes.
 
+use std::collections::BTreeMap;
 use std::collections::HashMap;
 use std::path::Path;
 use std::process::Stdio;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use tokio::io::{AsyncBufReadExt, BufReader};
 
 use serde_json::json;
 
-use super::{Options, Project};
+use super::build::Built;
+use super::Options;
 use crate::config::schema::{Test, TestKind};
 use crate::docker::container::{self, Container, Spec, TEST_LABEL};
-use crate::engine::{Done, Step, StepCtx, StepPlan};
+use crate::engine::{Done, Slot, Step, StepCtx, StepPlan};
 use crate::error::{Error, Result};
+use crate::session::Session;
 
 pub const AVAILABLE: bool = true;
 
@@ -28,9 +31,9 @@ pub fn step_name(test: &str) -> String {
     format!("test:{test}")
 }
 
-fn plan(project: &Project, test: &Test) -> StepPlan {
+fn plan(project: &Session, test: &Test) -> StepPlan {
     let image = project
-        .image_refs()
+        .image_refs(None)
         .ok()
         .and_then(|r| r.into_iter().next())
         .unwrap_or_else(|| project.config.image_name().to_string());
@@ -59,7 +62,13 @@ fn plan(project: &Project, test: &Test) -> StepPlan {
 }
 
 /// One step per selected test. Tests that use the image need the build step when it is part of the run.
-pub fn steps(project: &Arc<Project>, opts: &Options, with_build: bool) -> Result<Vec<Step>> {
+pub fn steps(
+    project: &Arc<Session>,
+    opts: &Options,
+    with_build: bool,
+    built: &Slot<Built>,
+    transcripts: &Transcripts,
+) -> Result<Vec<Step>> {
     let tests = &project.config.doc.tests;
     let names: Vec<&str> = tests.iter().map(|t| t.name.get_ref().as_str()).collect();
     for wanted in &opts.tests {
@@ -86,10 +95,11 @@ pub fn steps(project: &Arc<Project>, opts: &Options, with_build: bool) -> Result
         }
         let timeout = Some(test.timeout.map(|d| d.get()).unwrap_or(DEFAULT_TIMEOUT));
         let (p, t) = (project.clone(), test.clone());
+        let (b, tr) = (built.clone(), transcripts.clone());
         let step = Step::new(
             step_name(test.name.get_ref()),
             plan(project, test),
-            move |ctx| async move { run(&p, &t, &ctx).await },
+            move |ctx| async move { run(&p, &t, &ctx, &b, &tr).await },
         )
         .needs(needs)
         .timeout(timeout);
@@ -98,16 +108,36 @@ pub fn steps(project: &Arc<Project>, opts: &Options, with_build: bool) -> Result
     Ok(out)
 }
 
-fn capture(project: &Project, test: &str, line: &str) {
-    if let Ok(mut out) = project.test_output.lock() {
-        let lines = out.entry(test.to_string()).or_default();
-        if lines.len() < KEPT_LINES {
-            lines.push(line.to_string());
+/// Each test's output (by test name), kept for the JUnit report.
+#[derive(Debug, Clone, Default)]
+pub struct Transcripts(Arc<Mutex<BTreeMap<String, Vec<String>>>>);
+
+impl Transcripts {
+    fn push(&self, test: &str, line: &str) {
+        if let Ok(mut out) = self.0.lock() {
+            let lines = out.entry(test.to_string()).or_default();
+            if lines.len() < KEPT_LINES {
+                lines.push(line.to_string());
+            }
         }
+    }
+    /// What `test` printed (empty when it printed nothing or did not run).
+    pub fn lines(&self, test: &str) -> Vec<String> {
+        self.0
+            .lock()
+            .ok()
+            .and_then(|o| o.get(test).cloned())
+            .unwrap_or_default()
     }
 }
 
-async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
+async fn run(
+    project: &Session,
+    test: &Test,
+    ctx: &StepCtx,
+    built: &Slot<Built>,
+    transcripts: &Transcripts,
+) -> Result<Done> {
     let name = test.name.get_ref();
     let env: Vec<(String, String)> = test
         .env
@@ -121,12 +151,12 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
     let run_cmd = test.run.clone().unwrap_or_default();
     match test.kind {
         TestKind::Host => {
-            let code = host_command(project, ctx, name, &run_cmd, &env, &workdir).await?;
+            let code = host_command(transcripts, ctx, name, &run_cmd, &env, &workdir).await?;
             exit_result(code.into(), &run_cmd, "")
         }
         TestKind::Image => {
             let daemon = project.daemon().await?.clone();
-            let image = image_ref(project)?;
+            let image = image_ref(project, built)?;
             let c = Container::create(
                 &daemon,
                 spec(project, name, &image, Some(&run_cmd), &env, None),
@@ -136,7 +166,7 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
                 c.start().await?;
                 // All of the output, to its last byte, is given before the result is reported.
                 let output = c.output_to_exit(|l| {
-                    capture(project, name, &l);
+                    transcripts.push(name, &l);
                     ctx.log(l);
                 });
                 tokio::select! {
@@ -150,11 +180,11 @@ async fn run(project: &Project, test: &Test, ctx: &StepCtx) -> Result<Done> {
         }
         TestKind::Service => {
             let daemon = project.daemon().await?.clone();
-            let image = image_ref(project)?;
+            let image = image_ref(project, built)?;
             let port = test.port.unwrap_or(80);
             let c = Container::create(&daemon, spec(project, name, &image, None, &env, Some(port)))
                 .await?;
-            let result = service(project, test, ctx, &c, &env, &workdir).await;
+            let result = service(project, test, ctx, &c, &env, &workdir, transcripts).await;
             let result = match result {
                 Err(mut e) if e.kind != crate::error::ExitKind::Interrupted => {
                     let tail = c.tail(10).await;
@@ -183,9 +213,13 @@ fn exit_result(code: i64, cmd: &str, where_: &str) -> Result<Done> {
     }
 }
 
-fn image_ref(project: &Project) -> Result<String> {
+/// The image the tests run: what this run built, else what the tags name.
+fn image_ref(project: &Session, built: &Slot<Built>) -> Result<String> {
+    if let Some(b) = built.peek() {
+        return Ok(b.first_ref().to_string());
+    }
     project
-        .image_refs()
+        .image_refs(None)
         .map_err(|why| Error::usage(format!("cannot name the image to test: {why}")))?
         .into_iter()
         .next()
@@ -193,7 +227,7 @@ fn image_ref(project: &Project) -> Result<String> {
 }
 
 fn spec(
-    project: &Project,
+    project: &Session,
     test: &str,
     image: &str,
     cmd: Option<&str>,
@@ -213,12 +247,13 @@ fn spec(
 
 /// Wait until the service is ready, then run the check command against it.
 async fn service(
-    project: &Project,
+    project: &Session,
     test: &Test,
     ctx: &StepCtx,
     c: &Container,
     env: &[(String, String)],
     workdir: &Path,
+    transcripts: &Transcripts,
 ) -> Result<Done> {
     let name = test.name.get_ref();
     let port = test.port.unwrap_or(80);
@@ -312,7 +347,7 @@ async fn service(
     let mut env = env.to_vec();
     env.push(("DEVLOOP_SERVICE_URL".into(), url.clone()));
     env.push(("DEVLOOP_SERVICE_PORT".into(), host_port.to_string()));
-    let code = host_command(project, ctx, name, cmd, &env, workdir).await?;
+    let code = host_command(transcripts, ctx, name, cmd, &env, workdir).await?;
     let st = c.state().await?;
     let (still_running, exit) = (st.running, st.exit_code);
     if code == 0 && !still_running {
@@ -328,7 +363,7 @@ async fn service(
 }
 
 /// The ports the service's image exposes (`3000/tcp`), for the message of a wait that failed.
-async fn exposed_ports(project: &Project, c: &Container) -> Vec<String> {
+async fn exposed_ports(project: &Session, c: &Container) -> Vec<String> {
     let Ok(daemon) = project.daemon().await else {
         return Vec::new();
     };
@@ -364,7 +399,7 @@ fn exited_early(exit: Option<i64>) -> Error {
 /// Run `sh -c cmd` on the host in its own process group, streaming its output; on cancel the
 /// whole group is terminated.
 async fn host_command(
-    project: &Project,
+    transcripts: &Transcripts,
     ctx: &StepCtx,
     test: &str,
     cmd: &str,
@@ -395,7 +430,7 @@ async fn host_command(
             };
             match line {
                 Some(l) => {
-                    capture(project, test, &l);
+                    transcripts.push(test, &l);
                     ctx.log(l);
                 }
                 None if out.is_none() && err.is_none() => break,

@@ -4,25 +4,48 @@
 
 use serde_json::json;
 
-use super::Context;
-use crate::cli::{PlanArgs, Planned, Stage};
+use super::pipeline::{self, Options, Stage};
+use super::{runtime, Context};
 use crate::config::TargetKind;
 use crate::deploy::{self, Diff};
 use crate::engine::Runner;
-use crate::error::Result;
-use crate::pipeline::{self, Options, Project};
+use crate::error::{ExitStatus, Result};
 use crate::release;
+use crate::session::Session;
+
+/// What `plan` can plan: a stage of the loop, or a command that deploys outside it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Subject {
+    Stage(Stage),
+    Rollback,
+    Dev,
+}
+
+/// What `devloop plan` is asked.
+#[derive(Debug, Clone)]
+pub struct Request {
+    pub subject: Subject,
+    /// With `rollback`: the release to go back to.
+    pub to: Option<String>,
+    /// Exit 1 when deploying would change the target (pull-request gates).
+    pub exit_code: bool,
+}
+
+/// `--exit-code`: a plan with changes ends as a failed check (exit 1).
+fn changes(asked: bool, changes: bool) -> ExitStatus {
+    ExitStatus::check(!(asked && changes))
+}
 
 /// What the deploy would change on a target with live state: for `plan deploy` the release it
 /// would deploy (the latest), for `plan ship` the one being made.
-fn live_diff(project: &std::sync::Arc<Project>, stage: Stage) -> Result<Option<Diff>> {
+fn live_diff(project: &std::sync::Arc<Session>, stage: Stage) -> Result<Option<Diff>> {
     if !matches!(stage, Stage::Deploy | Stage::Ship) || project.config.target().is_none() {
         return Ok(None);
     }
     let Ok(target) = deploy::open(project) else {
         return Ok(None);
     };
-    super::run::runtime()?.block_on(async {
+    runtime()?.block_on(async {
         let records = if stage == Stage::Deploy {
             release::history(project).await?
         } else {
@@ -36,14 +59,14 @@ fn live_diff(project: &std::sync::Arc<Project>, stage: Stage) -> Result<Option<D
 
 /// `plan rollback` and `plan dev`: one step each, said in the words the command would use, with
 /// the target's diff for a rollback.
-fn run_other(ctx: &Context, args: &PlanArgs) -> Result<i32> {
-    let project = ctx.project()?;
+fn run_other(ctx: &Context, args: &Request) -> Result<ExitStatus> {
+    let project = ctx.session()?;
     let cfg = &project.config;
     let env = cfg.require_env()?.to_string();
     let target = deploy::open(&project)?;
-    let runtime = super::run::runtime()?;
-    let (name, action, diff, details) = match args.command {
-        Planned::Rollback => {
+    let runtime = runtime()?;
+    let (name, action, diff, details) = match args.subject {
+        Subject::Rollback => {
             let (to, running) = runtime.block_on(super::rollback::select(
                 &project,
                 target.as_ref(),
@@ -112,19 +135,19 @@ fn run_other(ctx: &Context, args: &PlanArgs) -> Result<i32> {
         text.push_str(&format!("\nchanges on the target:\n{}", d.text));
     }
     ctx.printer.document(&text, doc);
-    Ok(match (args.exit_code, &diff) {
-        (false, _) => 0,
-        (true, Some(d)) => i32::from(d.changes),
-        (true, None) => i32::from(args.command == Planned::Rollback),
-    })
+    let changed = match &diff {
+        Some(d) => d.changes,
+        None => args.subject == Subject::Rollback,
+    };
+    Ok(changes(args.exit_code, changed))
 }
 
-pub fn run(ctx: &Context, args: &PlanArgs) -> Result<i32> {
-    let Some(stage) = args.command.stage() else {
+pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
+    let Subject::Stage(stage) = args.subject else {
         return run_other(ctx, args);
     };
-    let project = ctx.project()?;
-    let steps = pipeline::steps(&project, stage, &Options::default())?;
+    let project = ctx.session()?;
+    let (steps, _) = pipeline::steps(&project, stage, &Options::default())?;
     Runner::validate(&steps)?;
     let cfg = &project.config;
     let unavailable = pipeline::unavailable(&project, stage);
@@ -230,9 +253,9 @@ pub fn run(ctx: &Context, args: &PlanArgs) -> Result<i32> {
     }
     ctx.printer.document(&text, doc);
     // --exit-code: 1 when the deploy would change the target; without a live diff it may.
-    Ok(match (args.exit_code, &diff) {
-        (false, _) => 0,
-        (true, Some(d)) => i32::from(d.changes),
-        (true, None) => i32::from(matches!(stage, Stage::Deploy | Stage::Ship)),
-    })
+    let changed = match &diff {
+        Some(d) => d.changes,
+        None => matches!(stage, Stage::Deploy | Stage::Ship),
+    };
+    Ok(changes(args.exit_code, changed))
 }

@@ -6,10 +6,30 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant, SystemTime};
 
-use super::Context;
-use crate::cli::MonitorArgs;
+use super::{runtime, Context};
 use crate::deploy::{self, LogQuery, Status, Target};
-use crate::error::Result;
+use crate::error::{ExitKind, ExitStatus, Result};
+
+/// What `devloop monitor` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Show logs instead of the status.
+    pub logs: bool,
+    /// Keep following the logs.
+    pub follow: bool,
+    /// Logs since this long ago; otherwise the metrics window.
+    pub since: Option<Duration>,
+    /// The last N log lines.
+    pub tail: Option<usize>,
+    /// Only log lines containing this text.
+    pub filter: Option<String>,
+    /// Refresh the view until interrupted.
+    pub watch: bool,
+    /// Fail (exit 1) when the target is unhealthy, missing, or a deployment fails or is stuck.
+    pub check: bool,
+}
+
+const INTERRUPTED: ExitStatus = ExitStatus::Failure(ExitKind::Interrupted);
 
 /// The metrics window when `--since` does not say.
 const WINDOW: Duration = Duration::from_secs(3600);
@@ -19,10 +39,10 @@ const METRICS_REFRESH: Duration = Duration::from_secs(60);
 /// Daemon samples `--watch` keeps for a sparkline.
 const SAMPLES: usize = 60;
 
-pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
-    let project = ctx.project()?;
+pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
+    let project = ctx.session()?;
     let target = deploy::open(&project)?;
-    let runtime = super::run::runtime()?;
+    let runtime = runtime()?;
     if args.logs {
         let q = LogQuery {
             follow: args.follow,
@@ -43,12 +63,12 @@ pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
         };
         let code = runtime.block_on(async {
             tokio::select! {
-                r = target.logs(&q, &mut out) => r.map(|()| 0),
-                _ = tokio::signal::ctrl_c() => Ok(130),
+                r = target.logs(&q, &mut out) => r.map(|()| ExitStatus::Success),
+                _ = tokio::signal::ctrl_c() => Ok(INTERRUPTED),
             }
         })?;
         // An empty answer is said, never a silent exit.
-        if code == 0 && seen.load(std::sync::atomic::Ordering::Relaxed) == 0 {
+        if code == ExitStatus::Success && seen.load(std::sync::atomic::Ordering::Relaxed) == 0 {
             let mut what = format!("no log lines from {}", target.name());
             if let Some(since) = args.since {
                 what.push_str(&format!(
@@ -68,7 +88,7 @@ pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
         return runtime.block_on(async {
             tokio::select! {
                 r = watch(ctx, target.as_ref(), window) => r,
-                _ = tokio::signal::ctrl_c() => Ok(130),
+                _ = tokio::signal::ctrl_c() => Ok(INTERRUPTED),
             }
         });
     }
@@ -81,16 +101,13 @@ pub fn run(ctx: &Context, args: &MonitorArgs) -> Result<i32> {
         serde_json::to_value(&s).unwrap_or_default(),
     );
     if args.check && s.failing() {
-        eprintln!(
-            "{}",
-            ctx.printer.mask(&format!(
-                "check failed: {} is {}: {}",
-                s.name, s.verdict, s.reason
-            ))
-        );
-        return Ok(1);
+        ctx.printer.stderr_line(&format!(
+            "check failed: {} is {}: {}",
+            s.name, s.verdict, s.reason
+        ));
+        return Ok(ExitStatus::check(false));
     }
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// What a change is made of, for the line-per-change view.
@@ -139,7 +156,7 @@ fn frame(body: &str, first: bool) -> String {
 
 /// Refresh until interrupted. CloudWatch metrics are read again once a minute; daemon samples
 /// are gathered into a series.
-async fn watch(ctx: &Context, target: &dyn Target, window: Duration) -> Result<i32> {
+async fn watch(ctx: &Context, target: &dyn Target, window: Duration) -> Result<ExitStatus> {
     let terminal = std::io::stdout().is_terminal() && !ctx.printer.is_json();
     let mut history: Vec<deploy::Metric> = Vec::new();
     let mut metrics_at: Option<Instant> = None;

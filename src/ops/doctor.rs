@@ -6,16 +6,16 @@
 
 use std::sync::Arc;
 
+use super::pipeline::{self, Stage};
 use super::Context;
-use crate::cli::Stage;
 use crate::config::Config;
 use crate::docker::Daemon;
 use crate::engine::Runner;
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitStatus, Result};
 use crate::git;
-use crate::pipeline::{self, Project};
+use crate::session::Session;
 
-pub fn run(ctx: &Context) -> Result<i32> {
+pub fn run(ctx: &Context) -> Result<ExitStatus> {
     let mut lines = Vec::new();
     let mut report = serde_json::Map::new();
     let mut problems = 0;
@@ -75,7 +75,7 @@ pub fn run(ctx: &Context) -> Result<i32> {
             );
         }
     }
-    let runtime = super::run::runtime()?;
+    let runtime = super::runtime()?;
     match runtime.block_on(docker_report(&ctx.ambient)) {
         Ok((line, json)) => {
             lines.push(format!("ok    docker     {line}"));
@@ -132,14 +132,18 @@ pub fn run(ctx: &Context) -> Result<i32> {
     if let Some(e) = config_error {
         return Err(e);
     }
-    Ok(if problems > 0 { 1 } else { 0 })
+    Ok(ExitStatus::check(problems == 0))
 }
 
 /// What `devloop plan` checks past the loader: the steps of the whole loop and how they depend on
 /// each other, the environment and its deploy target. A config with no environments and no
 /// target builds, tests and releases; that is a note, not an error.
 fn loop_check(ctx: &Context, cfg: &Config) -> Result<Option<String>> {
-    let project = Arc::new(Project::new(cfg.clone(), ctx.ambient.clone()));
+    let project = Arc::new(Session::new(
+        cfg.clone(),
+        ctx.ambient.clone(),
+        &ctx.overrides,
+    ));
     let (stages, note) = if cfg.target().is_none() && cfg.envs.is_empty() {
         (
             &[Stage::Test, Stage::Release][..],
@@ -149,7 +153,7 @@ fn loop_check(ctx: &Context, cfg: &Config) -> Result<Option<String>> {
         (&[Stage::Ship][..], None)
     };
     for stage in stages {
-        let steps = pipeline::steps(&project, *stage, &pipeline::Options::default())?;
+        let (steps, _) = pipeline::steps(&project, *stage, &pipeline::Options::default())?;
         Runner::validate(&steps)?;
     }
     Ok(note)

@@ -1,12 +1,12 @@
 //! `devloop release --list`: the release history from the local ledger and, when configured, S3.
 
-use super::Context;
-use crate::error::Result;
+use super::{runtime, Context};
+use crate::error::{ExitStatus, Result};
 use crate::release;
 
-pub fn list(ctx: &Context) -> Result<i32> {
-    let project = ctx.project()?;
-    let records = super::run::runtime()?.block_on(release::history(&project))?;
+pub fn list(ctx: &Context) -> Result<ExitStatus> {
+    let project = ctx.session()?;
+    let records = runtime()?.block_on(release::history(&project))?;
     let cfg = &project.config;
     let mut text = String::new();
     if records.is_empty() {
@@ -57,5 +57,5 @@ pub fn list(ctx: &Context) -> Result<i32> {
     }
     ctx.printer
         .document(&text, serde_json::to_value(&records).unwrap_or_default());
-    Ok(0)
+    Ok(ExitStatus::Success)
 }

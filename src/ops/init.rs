@@ -5,17 +5,28 @@
 use std::path::Path;
 
 use super::Context;
-use crate::cli::InitArgs;
 use crate::config::{self, Source, FILE_NAME};
-use crate::error::{Error, Result};
+use crate::error::{Error, ExitStatus, Result};
+
+/// What `devloop init` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Overwrite an existing devloop.toml.
+    pub force: bool,
+    /// The app name [default: from the git remote or the directory name].
+    pub name: Option<String>,
+    /// Print the full reference config instead of writing a file.
+    pub example: bool,
+}
 
 /// The reference config, every key commented: what `devloop init --example` prints.
 const EXAMPLE: &str = include_str!("../../devloop.toml.example");
 
-pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
+pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     if args.example {
-        print!("{EXAMPLE}");
-        return Ok(0);
+        ctx.printer
+            .document(EXAMPLE, serde_json::json!({ "example": EXAMPLE }));
+        return Ok(ExitStatus::Success);
     }
     let path = ctx.cwd.join(FILE_NAME);
     if path.exists() && !args.force {
@@ -74,7 +85,7 @@ pub fn run(ctx: &Context, args: &InitArgs) -> Result<i32> {
     ctx.printer.info(
         "next: `devloop plan` to see what `devloop ship` would do; `devloop init --example` prints every setting (devloop keeps its own state in .devloop/, out of git)",
     );
-    Ok(0)
+    Ok(ExitStatus::Success)
 }
 
 /// The port the final stage of a Dockerfile exposes first (`EXPOSE 3000`, `EXPOSE 8080/tcp`).

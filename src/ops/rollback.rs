@@ -3,18 +3,25 @@
 
 use serde_json::json;
 
-use super::Context;
-use crate::cli::RollbackArgs;
-use crate::deploy;
+use super::{runtime, Context};
+use crate::deploy::{self, Locking};
 use crate::engine::{Runner, Step, StepPlan};
-use crate::error::{Error, Result};
-use crate::pipeline::{self, Project};
+use crate::error::{Error, ExitStatus, Result};
 use crate::release::{self, Record};
+use crate::session::Session;
+
+/// What `devloop rollback` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// The release to go back to [default: the one before the running one].
+    pub to: Option<String>,
+    pub lock: Locking,
+}
 
 /// The release a rollback puts back (`to`, else the one recorded before the running one) and
 /// what runs now; `plan rollback` asks the same question.
-pub(super) async fn select(
-    project: &Project,
+pub async fn select(
+    project: &Session,
     target: &dyn deploy::Target,
     to: Option<&str>,
 ) -> Result<(Record, Option<String>)> {
@@ -41,24 +48,23 @@ pub(super) async fn select(
     Ok((chosen, running))
 }
 
-pub fn run(ctx: &Context, args: &RollbackArgs) -> Result<i32> {
-    let project = ctx.project()?;
+pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
+    let project = ctx.session()?;
     let env = project.config.require_env()?.to_string();
     let target = deploy::open(&project)?;
-    let runtime = super::run::runtime()?;
+    let runtime = runtime()?;
     let (to, running) = runtime.block_on(select(&project, target.as_ref(), args.to.as_deref()))?;
     let from = running.unwrap_or_else(|| "nothing".into());
     let plan = StepPlan {
         action: format!("roll {env} back from {from} to {}", to.id),
         details: json!({ "env": env, "from": from, "to": to.id, "image": to.image }),
     };
-    let timeout = pipeline::deploy_timeout(&project, &pipeline::Options::default());
     let p = project.clone();
-    let lock = deploy::Locking::from_flags(args.force_unlock, args.no_lock, args.wait_lock);
+    let lock = args.lock;
     let step = Step::new("rollback", plan, move |sctx| async move {
-        deploy::deploy_step(target.as_ref(), &p, &to, &sctx, timeout, lock, true).await
+        deploy::deploy_step(target.as_ref(), &p, &to, &sctx, lock, true).await
     });
     let report = runtime.block_on(Runner::new(1, ctx.printer.events()).run(vec![step]))?;
     ctx.printer.summary("rollback", &report);
-    Ok(report.exit_code())
+    Ok(report.status())
 }

@@ -5,7 +5,8 @@ use std::path::Path;
 use crate::engine::{Outcome, Report};
 use crate::error::{Error, Result};
 use crate::output::Printer;
-use crate::pipeline::Project;
+
+use super::test::Transcripts;
 
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -24,12 +25,7 @@ fn escape(s: &str) -> String {
 }
 
 /// Render the report; secrets are masked through the printer.
-pub fn render(project: &Project, report: &Report, printer: &Printer) -> String {
-    let outputs = project
-        .test_output
-        .lock()
-        .map(|o| o.clone())
-        .unwrap_or_default();
+pub fn render(app: &str, report: &Report, outputs: &Transcripts, printer: &Printer) -> String {
     let tests: Vec<_> = report
         .results
         .iter()
@@ -46,14 +42,14 @@ pub fn render(project: &Project, report: &Report, printer: &Printer) -> String {
     let total: f64 = tests.iter().map(|r| r.duration.as_secs_f64()).sum();
     let mut xml = format!(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites>\n  <testsuite name=\"devloop {}\" tests=\"{}\" failures=\"{failures}\" errors=\"0\" skipped=\"{skipped}\" time=\"{total:.3}\">\n",
-        escape(project.config.app()),
+        escape(app),
         tests.len()
     );
     for r in tests {
         let name = r.name.trim_start_matches("test:");
         xml.push_str(&format!(
             "    <testcase classname=\"{}\" name=\"{}\" time=\"{:.3}\">\n",
-            escape(project.config.app()),
+            escape(app),
             escape(name),
             r.duration.as_secs_f64()
         ));
@@ -71,7 +67,8 @@ pub fn render(project: &Project, report: &Report, printer: &Printer) -> String {
             }
             Outcome::Done(_) => {}
         }
-        if let Some(lines) = outputs.get(name).filter(|l| !l.is_empty()) {
+        let lines = outputs.lines(name);
+        if !lines.is_empty() {
             xml.push_str(&format!(
                 "      <system-out>{}</system-out>\n",
                 escape(&printer.mask(&lines.join("\n")))

@@ -1,0 +1,64 @@
+//! The deploy step: roll the release out to the environment's target.
+
+use std::sync::Arc;
+
+use serde_json::json;
+
+use super::Options;
+use crate::config::TargetKind;
+use crate::deploy;
+use crate::engine::{Done, Step, StepCtx, StepPlan};
+use crate::error::Result;
+use crate::release;
+use crate::session::Session;
+
+pub const NAME: &str = "deploy";
+
+pub fn plan(project: &Arc<Session>, opts: &Options) -> Result<StepPlan> {
+    let cfg = &project.config;
+    let env = cfg.require_env()?;
+    let d = &cfg.doc.deploy;
+    let target = cfg.target();
+    // The target's own table (`[deploy.<target>]`), as resolved.
+    let settings = target
+        .and_then(|t| {
+            serde_json::to_value(d)
+                .ok()
+                .and_then(|v| v.get(t.as_str()).cloned())
+        })
+        .unwrap_or(json!(null));
+    let what = match deploy::open(project) {
+        Ok(t) => t.describe(),
+        Err(e) if target.is_some() => e.message,
+        Err(e) => return Err(e),
+    };
+    let kind = target.map(TargetKind::as_str).unwrap_or("none");
+    Ok(StepPlan {
+        action: format!("deploy to {env} ({kind}): {what}"),
+        details: json!({
+            "env": env,
+            "target": kind,
+            "name": cfg.deployment_name(),
+            "release": opts.release.clone().unwrap_or_else(|| "latest".into()),
+            "timeout": humantime::format_duration(project.settings.deploy_timeout).to_string(),
+            "health": d.health,
+            "settings": settings,
+        }),
+    })
+}
+
+pub fn step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
+    let (p, o) = (project.clone(), opts.clone());
+    Ok(Step::new(
+        NAME,
+        plan(project, opts)?,
+        move |ctx| async move { run(&p, &o, &ctx).await },
+    ))
+}
+
+async fn run(project: &Arc<Session>, opts: &Options, ctx: &StepCtx) -> Result<Done> {
+    let target = deploy::open(project)?;
+    let records = release::history(project).await?;
+    let record = release::choose(&records, opts.release.as_deref())?;
+    deploy::deploy_step(target.as_ref(), project, record, ctx, opts.lock, false).await
+}

@@ -1,0 +1,162 @@
+//! The steps of the loop and how they depend on each other.
+//!
+//! `ship` is build → tests → release → deploy; every other command runs a sub-pipeline of it. The
+//! same step list serves `plan` (which prints each step's description) and the commands that run
+//! them, so what `plan` shows is what runs.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::{build, deploy, release, test};
+use crate::deploy::Locking;
+use crate::engine::{Slot, Step};
+use crate::error::{Error, Result};
+use crate::session::Session;
+
+/// A command that runs the loop, or the part of it up to its name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    Build,
+    Test,
+    Release,
+    Deploy,
+    Ship,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Stage::Build => "build",
+            Stage::Test => "test",
+            Stage::Release => "release",
+            Stage::Deploy => "deploy",
+            Stage::Ship => "ship",
+        }
+    }
+}
+
+/// What the command line asks of the steps, beyond the session's settings.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    /// Only these tests (empty: all).
+    pub tests: Vec<String>,
+    /// Write a JUnit report of the tests here.
+    pub junit: Option<PathBuf>,
+    /// The release to deploy (id or tag) [default: the latest].
+    pub release: Option<String>,
+    /// What to do about the deploy lock.
+    pub lock: Locking,
+}
+
+/// Which parts of the loop a command runs.
+fn parts(stage: Stage) -> (bool, bool, bool, bool) {
+    // (build, test, release, deploy)
+    match stage {
+        Stage::Build => (true, false, false, false),
+        Stage::Test => (true, true, false, false),
+        Stage::Release => (true, false, true, false),
+        Stage::Deploy => (false, false, false, true),
+        Stage::Ship => (true, true, true, true),
+    }
+}
+
+/// The parts of this stage that this version of devloop cannot run yet.
+pub fn unavailable(project: &Arc<Session>, stage: Stage) -> Vec<&'static str> {
+    let (b, t, r, d) = parts(stage);
+    let deploy_ok = project.config.target().is_none() || crate::deploy::open(project).is_ok();
+    [
+        (b, "build", build::AVAILABLE),
+        (t, "test", test::AVAILABLE),
+        (r, "release", release::AVAILABLE),
+        (d, "deploy", deploy_ok),
+    ]
+    .into_iter()
+    .filter(|(wanted, _, available)| *wanted && !available)
+    .map(|(_, name, _)| name)
+    .collect()
+}
+
+/// Refuse, before anything runs, a command that needs a part not available yet.
+pub fn ensure_available(project: &Arc<Session>, stage: Stage) -> Result<()> {
+    let missing = unavailable(project, stage);
+    if missing.is_empty() {
+        return Ok(());
+    }
+    let target = project
+        .config
+        .target()
+        .map(|t| format!(" to {}", t.as_str()))
+        .unwrap_or_default();
+    Err(Error::not_available(&format!(
+        "devloop {} (it needs {}{target}, which this version cannot do yet)",
+        stage.as_str(),
+        missing.join(", ")
+    )))
+}
+
+/// What to do about a dirty tree; devloop's own state, tracked by mistake, gets its own fix.
+pub fn dirty_hint(files: &[String]) -> String {
+    if files.iter().any(|f| f.starts_with(".devloop/")) {
+        "devloop's own state (.devloop/) is tracked by git: untrack it with `git rm -r --cached .devloop` and commit (devloop keeps a .gitignore in it so it stays out), or pass --allow-dirty".to_string()
+    } else {
+        "commit or stash them, or pass --allow-dirty (the release records dirty = true)".to_string()
+    }
+}
+
+/// Checks that must pass before anything runs: releasing from a dirty tree is refused.
+pub fn preflight(project: &Session, stage: Stage) -> Result<()> {
+    let (_, _, releases, _) = parts(stage);
+    if releases && !project.settings.allow_dirty {
+        if let Ok(g) = &project.git {
+            if let Some(why) = &g.status_error {
+                return Err(Error::usage(format!(
+                    "refusing to release from {}: git cannot tell whether tracked files have uncommitted changes ({why})",
+                    g.workdir.display()
+                ))
+                .with_hint("fix the repository (`git status` shows the problem), or pass --allow-dirty (the release records dirty = true)"));
+            }
+            if g.dirty {
+                return Err(Error::usage(format!(
+                    "refusing to release from {}: tracked files have uncommitted changes ({})",
+                    g.workdir.display(),
+                    crate::git::name_files(&g.dirty_files)
+                ))
+                .with_hint(dirty_hint(&g.dirty_files)));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// The steps a command runs, in pipeline order, and where the tests' output is kept (JUnit).
+pub fn steps(
+    project: &Arc<Session>,
+    stage: Stage,
+    opts: &Options,
+) -> Result<(Vec<Step>, test::Transcripts)> {
+    let (b, t, r, d) = parts(stage);
+    let mut steps = Vec::new();
+    let mut gate: Vec<String> = Vec::new();
+    // The build's result, handed to the steps after it.
+    let built: Slot<build::Built> = Slot::new(build::NAME);
+    let transcripts = test::Transcripts::default();
+    if b {
+        steps.push(build::step(project, &built));
+        gate = vec![build::NAME.to_string()];
+    }
+    if t {
+        let tests = test::steps(project, opts, b, &built, &transcripts)?;
+        if !tests.is_empty() {
+            gate = tests.iter().map(|s| s.name.clone()).collect();
+        }
+        steps.extend(tests);
+    }
+    if r {
+        steps.push(release::step(project, &built).needs(gate.clone()));
+        gate = vec![release::NAME.to_string()];
+    }
+    if d {
+        steps.push(deploy::step(project, opts)?.needs(gate));
+    }
+    Ok((steps, transcripts))
+}

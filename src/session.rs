@@ -1,0 +1,180 @@
+//! The session every operation runs in: the loaded config, git state, the settings resolved from
+//! flags, environment and file, and the run's one Docker connection and one AWS configuration,
+//! each made when first needed.
+
+use std::time::SystemTime;
+
+use aws_config::SdkConfig;
+use tokio::sync::OnceCell;
+
+use crate::config::{Ambient, Config};
+use crate::docker::Daemon;
+use crate::error::Result;
+use crate::git::{self, GitInfo};
+pub use crate::settings::{Overrides, Settings};
+use crate::template::{self, Vars};
+
+/// What every step may read: the loaded config, git state and the moment the run started, plus the
+/// run's one Docker connection and one AWS configuration, each made when first needed.
+pub struct Session {
+    pub config: Config,
+    /// Git state, or why there is none (not a repository, no commits).
+    pub git: Result<GitInfo, String>,
+    pub started: SystemTime,
+    pub ambient: Ambient,
+    /// The settings this run goes by (flag > environment > file > default).
+    pub settings: Settings,
+    daemon: OnceCell<Daemon>,
+    aws: OnceCell<SdkConfig>,
+    /// Where warnings found while reading shared state (the ledger) go, each said once per run.
+    warnings: std::sync::OnceLock<crate::output::Printer>,
+}
+
+impl Session {
+    /// Who holds a deploy lock this process takes: the user (or CI actor), the process and the
+    /// host, so a refusal names someone a person can find.
+    pub fn lock_owner(&self) -> String {
+        let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+            .map(|h| h.trim().to_string())
+            .ok()
+            .filter(|h| !h.is_empty())
+            .unwrap_or_else(|| "this host".into());
+        format!(
+            "{} (pid {} on {host})",
+            self.ambient.user(),
+            std::process::id()
+        )
+    }
+
+    pub fn new(config: Config, ambient: Ambient, overrides: &Overrides) -> Self {
+        let git = git::inspect(&config.root, ambient.ci_branch());
+        Session {
+            settings: Settings::resolve(&config, overrides),
+            config,
+            git,
+            started: SystemTime::now(),
+            ambient,
+            daemon: OnceCell::new(),
+            aws: OnceCell::new(),
+            warnings: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Send this project's warnings (a ledger file that cannot be read, …) to `printer`.
+    pub fn with_warnings_to(self, printer: &crate::output::Printer) -> Self {
+        let _ = self.warnings.set(printer.clone());
+        self
+    }
+
+    /// A warning about the project's state, said once per run however often it is found.
+    pub fn warn_once(&self, message: String) {
+        if let Some(printer) = self.warnings.get() {
+            printer.warn_once(&message);
+        }
+    }
+
+    /// The Docker daemon, dialled and version-negotiated once per run.
+    pub async fn daemon(&self) -> Result<&Daemon> {
+        self.daemon
+            .get_or_try_init(|| Daemon::connect(&self.ambient))
+            .await
+    }
+
+    /// The AWS configuration (region, credentials proven), resolved once per run.
+    pub async fn aws(&self) -> Result<&SdkConfig> {
+        self.aws
+            .get_or_try_init(|| crate::aws::sdk_config(&self.config.doc.aws, &self.ambient))
+            .await
+    }
+
+    /// The values tag templates may use; `digest` is the build's content digest once known.
+    pub fn template_vars(&self, digest: Option<&str>) -> Vars {
+        let mut vars = Vars::default();
+        let git = self.git.as_ref().map_err(String::clone);
+        vars.set("sha", git.clone().map(|g| g.sha.clone()));
+        vars.set("short_sha", git.clone().map(|g| g.short_sha.clone()));
+        vars.set(
+            "branch",
+            git.clone().and_then(|g| {
+                g.branch
+                    .clone()
+                    .ok_or_else(|| "HEAD is detached and no CI branch variable is set".into())
+            }),
+        );
+        vars.set(
+            "tag",
+            git.and_then(|g| {
+                g.tag
+                    .clone()
+                    .ok_or_else(|| "no git tag points at HEAD".into())
+            }),
+        );
+        let stamp = humantime::format_rfc3339_seconds(self.started).to_string();
+        let compact: String = stamp.chars().filter(char::is_ascii_digit).collect();
+        vars.set("timestamp", Ok(compact));
+        vars.set(
+            "digest",
+            digest.map(str::to_string).ok_or_else(|| {
+                "it is the build's content digest, known once the build has read the context"
+                    .to_string()
+            }),
+        );
+        vars.set("app", Ok(self.config.app().to_string()));
+        vars.set("env", Ok(self.config.env_name().to_string()));
+        vars
+    }
+
+    /// Render tag templates with the build's digest (when known); the error names the template
+    /// and why it cannot be rendered here.
+    pub fn render(
+        &self,
+        templates: &[toml::Spanned<String>],
+        digest: Option<&str>,
+    ) -> Result<Vec<String>, String> {
+        let vars = self.template_vars(digest);
+        let mut tags: Vec<String> = Vec::new();
+        for t in templates {
+            let tag = template::render(t.get_ref(), &vars)?;
+            if !tags.contains(&tag) {
+                tags.push(tag);
+            }
+        }
+        Ok(tags)
+    }
+
+    /// Check that the build tags render here, before any work (`{digest}` is known only later).
+    pub fn check_build_tags(&self) -> Result<(), String> {
+        let vars = self.template_vars(Some("0"));
+        for t in &self.config.doc.build.tags {
+            template::render(t.get_ref(), &vars)?;
+        }
+        Ok(())
+    }
+
+    /// The references the build will produce, for `plan`: `{digest}` is shown as written, since
+    /// only the build knows it.
+    pub fn planned_refs(&self) -> Result<Vec<String>, String> {
+        const MARK: &str = "devloop-digest-to-come";
+        let vars = self.template_vars(Some(MARK));
+        let image = self.config.image_name();
+        let mut refs = Vec::new();
+        for t in &self.config.doc.build.tags {
+            let tag = template::render(t.get_ref(), &vars)?.replace(MARK, "{digest}");
+            let r = format!("{image}:{tag}");
+            if !refs.contains(&r) {
+                refs.push(r);
+            }
+        }
+        Ok(refs)
+    }
+
+    /// `image:tag` references the build produces, given its digest.
+    pub fn image_refs(&self, digest: Option<&str>) -> Result<Vec<String>, String> {
+        let image = self.config.image_name();
+        Ok(self
+            .render(&self.config.doc.build.tags, digest)?
+            .into_iter()
+            .map(|t| format!("{image}:{t}"))
+            .collect())
+    }
+}
