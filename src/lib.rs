@@ -40,6 +40,9 @@ mod suggest;
 mod template;
 mod units;
 
+#[cfg(test)]
+mod layers;
+
 /// The AWS peer the scripted AWS tests run against (shared with the integration tests).
 #[cfg(test)]
 #[path = "../tests/common/awspeer.rs"]

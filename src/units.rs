@@ -41,3 +41,9 @@ pub fn clock() -> String {
     let now = humantime::format_rfc3339_seconds(SystemTime::now()).to_string();
     now.get(11..19).unwrap_or(&now).to_string()
 }
+
+/// Epoch seconds (as AWS reports times) in RFC 3339.
+pub fn rfc3339(secs: i64) -> String {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
+    humantime::format_rfc3339_seconds(at).to_string()
+}

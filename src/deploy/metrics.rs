@@ -35,7 +35,7 @@ impl Metric {
             max: values.iter().copied().reduce(f64::max),
             points: points
                 .into_iter()
-                .map(|(t, v)| (super::status::rfc3339(t), round(v)))
+                .map(|(t, v)| (crate::units::rfc3339(t), round(v)))
                 .collect(),
         }
     }

@@ -254,12 +254,6 @@ pub async fn stats(daemon: &Daemon, name: &str) -> Option<(Option<f64>, Option<u
     Some((cpu_percent, mem, limit))
 }
 
-/// Epoch seconds (as AWS reports times) in RFC 3339.
-pub fn rfc3339(secs: i64) -> String {
-    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(secs.max(0) as u64);
-    humantime::format_rfc3339_seconds(at).to_string()
-}
-
 /// A change that began at `since` (epoch seconds) and is still going is *starting* until the
 /// deploy timeout has passed, then *stuck* ("stuck: {doing} for 12m (the deploy timeout is 2m)").
 pub fn starting_or_stuck(

@@ -94,15 +94,6 @@ pub fn ensure_available(project: &Arc<Session>, stage: Stage) -> Result<()> {
     )))
 }
 
-/// What to do about a dirty tree; devloop's own state, tracked by mistake, gets its own fix.
-pub fn dirty_hint(files: &[String]) -> String {
-    if files.iter().any(|f| f.starts_with(".devloop/")) {
-        "devloop's own state (.devloop/) is tracked by git: untrack it with `git rm -r --cached .devloop` and commit (devloop keeps a .gitignore in it so it stays out), or pass --allow-dirty".to_string()
-    } else {
-        "commit or stash them, or pass --allow-dirty (the release records dirty = true)".to_string()
-    }
-}
-
 /// Checks that must pass before anything runs: releasing from a dirty tree is refused.
 pub fn preflight(project: &Session, stage: Stage) -> Result<()> {
     let (_, _, releases, _) = parts(stage);
@@ -121,7 +112,7 @@ pub fn preflight(project: &Session, stage: Stage) -> Result<()> {
                     g.workdir.display(),
                     crate::git::name_files(&g.dirty_files)
                 ))
-                .with_hint(dirty_hint(&g.dirty_files)));
+                .with_hint(release::dirty_hint(&g.dirty_files)));
             }
         }
     }

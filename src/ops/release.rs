@@ -40,7 +40,7 @@ pub fn plan(project: &Session) -> StepPlan {
         Ok(g) if g.dirty && !allowed => format!(
             "REFUSED: tracked files have uncommitted changes ({}); {} (would {action})",
             crate::git::name_files(&g.dirty_files),
-            super::pipeline::dirty_hint(&g.dirty_files)
+            dirty_hint(&g.dirty_files)
         ),
         _ => action,
     };
@@ -236,5 +236,14 @@ fn new_record(
         created_by: project.ambient.user(),
         config_digest: hex::encode(sha2::Sha256::digest(cfg.source.text.as_bytes())),
         devloop_version: env!("CARGO_PKG_VERSION").to_string(),
+    }
+}
+
+/// What to do about a dirty tree; devloop's own state, tracked by mistake, gets its own fix.
+pub fn dirty_hint(files: &[String]) -> String {
+    if files.iter().any(|f| f.starts_with(".devloop/")) {
+        "devloop's own state (.devloop/) is tracked by git: untrack it with `git rm -r --cached .devloop` and commit (devloop keeps a .gitignore in it so it stays out), or pass --allow-dirty".to_string()
+    } else {
+        "commit or stash them, or pass --allow-dirty (the release records dirty = true)".to_string()
     }
 }

@@ -24,7 +24,7 @@ const EVENTS: i32 = 8;
 const LOGS_NAMESPACE: &str = "aws:elasticbeanstalk:cloudwatch:logs";
 
 fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
-    crate::deploy::status::rfc3339(t.secs())
+    crate::units::rfc3339(t.secs())
 }
 
 impl Beanstalk {

@@ -24,7 +24,7 @@ use crate::release::Record;
 const EVENTS: usize = 8;
 
 fn rfc3339(t: &DateTime) -> String {
-    crate::deploy::status::rfc3339(t.secs())
+    crate::units::rfc3339(t.secs())
 }
 
 impl Ecs {

@@ -372,15 +372,17 @@ async fn cycle(
     let slot: Slot<Built> = Slot::new(build::NAME);
     let mut steps = vec![build::step(project, &slot)];
     if opts.test {
-        let mut o = Options::default();
-        o.tests = project
-            .config
-            .doc
-            .tests
-            .iter()
-            .filter(|t| t.kind != TestKind::Service)
-            .map(|t| t.name.get_ref().clone())
-            .collect();
+        let o = Options {
+            tests: project
+                .config
+                .doc
+                .tests
+                .iter()
+                .filter(|t| t.kind != TestKind::Service)
+                .map(|t| t.name.get_ref().clone())
+                .collect(),
+            ..Options::default()
+        };
         if !o.tests.is_empty() {
             steps.extend(test::steps(project, &o, true, &slot, &Default::default())?);
         }
