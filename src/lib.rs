@@ -1,23 +1,24 @@
 //! devloop runs the DevOps loop for one application from one `devloop.toml`:
 //! plan → build → test → release → deploy → monitor (+ rollback; `ship` is the whole loop).
 //!
-//! How the pieces fit:
-//! - [`cli`]: clap definitions only. [`run`] parses them and hands off to [`cmd`].
-//! - [`cmd`]: one thin module per subcommand; each loads the config, asks [`pipeline`] for steps, and
-//!   runs them with the [`engine`].
-//! - [`config`]: the one config loader (discovery, `[env.*]` merge, `${VAR}`, typing, validation).
-//!   It is also the only reader of the process environment ([`config::Ambient`]).
-//! - [`pipeline`]: the steps of the loop (build, test, release, deploy) and how they depend on each
-//!   other; `plan` prints their descriptions, the other commands run them.
-//! - [`engine`]: the one step engine: dependencies, concurrency, timeouts, cancellation.
-//! - [`output`]: the one printer (terminal, plain CI lines, NDJSON, GitHub Actions), with secret masking.
-//! - [`docker`]: the Docker daemon through bollard (context, build, push, test containers).
-//! - [`aws`]: the one AWS context, ECR logins, the S3 side of the ledger.
-//! - [`registry`]: registry credentials; [`release`]: release records and the ledger.
+//! How the pieces fit, from the top floor down (every import points down; `layers.rs` checks it):
+//! - [`cli`]: clap definitions only; [`cmd`] turns them into typed options (nothing below knows
+//!   clap) and every command ends in an [`error::ExitStatus`].
+//! - [`ops`]: one module per operation (build, test, release, deploy and the pipeline that chains
+//!   them; plan, rollback, monitor, dev, doctor, init), each run in a [`session::Session`].
 //! - [`deploy`]: deploy targets behind one trait ([`deploy::Target`]), opened in one place; their
 //!   typed outcomes become exit codes in one place.
-//! - [`git`], [`template`]: repository state and the tag templates built from it.
-//! - [`error`]: typed errors; their kind is the exit code.
+//! - [`release`]: release records, the ledger (local and S3, read and written together), and where
+//!   a release goes (one registry enum).
+//! - [`session`]: the config, git state, [`settings`] resolved once (flag > env > file > default),
+//!   and the run's lazily made Docker and AWS clients.
+//! - [`output`]: the one printer (terminal, plain CI lines, NDJSON, GitHub Actions), with secret
+//!   masking; it implements the engine's events.
+//! - [`docker`], [`aws`]: the Docker daemon through bollard; the AWS context, ECR, S3, logs, metrics.
+//! - [`engine`]: the one step engine (dependencies, concurrency, timeouts, cancellation, typed
+//!   results handed on through slots); it reports through its `Events` trait.
+//! - [`registry`], [`config`], [`git`], [`template`], [`state`], and at the bottom [`applog`],
+//!   [`units`], [`suggest`], [`error`].
 
 mod applog;
 mod aws;
