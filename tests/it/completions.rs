@@ -1,9 +1,7 @@
 //! The committed completion scripts must match what the binary generates.
-//! Regenerate with: DEVLOOP_BLESS=1 cargo test --test completions
+//! Regenerate with: DEVLOOP_BLESS=1 cargo test --test it completions
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 const SHELLS: &[(&str, &str)] = &[
     ("bash", "devloop.bash"),
@@ -16,9 +14,10 @@ const SHELLS: &[(&str, &str)] = &[
 #[test]
 fn committed_completions_are_current() {
     let bless = std::env::var_os("DEVLOOP_BLESS").is_some();
+    let ctx = TestContext::new();
     let mut stale = Vec::new();
     for (shell, file) in SHELLS {
-        let r = run(devloop(&repo_root()).args(["completions", shell]));
+        let r = ctx.run(["completions", shell]);
         assert_eq!(r.code, 0, "{shell}: {}", r.stderr);
         assert!(
             r.stdout.contains("devloop"),
@@ -33,6 +32,6 @@ fn committed_completions_are_current() {
     }
     assert!(
         stale.is_empty(),
-        "stale completions {stale:?}: run `DEVLOOP_BLESS=1 cargo test --test completions` and commit completions/"
+        "stale completions {stale:?}: run `DEVLOOP_BLESS=1 cargo test --test it completions` and commit completions/"
     );
 }

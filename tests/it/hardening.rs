@@ -1,9 +1,7 @@
 //! Issue 24, "nothing leaks, nothing races, nothing lies": each finding of the fault sweep that
 //! concerns output, the ledger and the daemon address, reproduced with the real binary.
 
-mod common;
-
-use common::*;
+use crate::support::*;
 
 /// A PEM-shaped secret: every line but the last is long enough to be recognised alone.
 const PEM: &str = "-----BEGIN KEY-----\nMIIEpAIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw2d1uG4Yb5mZ8oFq3Xk9RrTeJc7WvHsN0aQpLiDzE6yBgKfMhUxOjIt1nSw4P\nzQ==\n-----END KEY-----";
@@ -46,12 +44,8 @@ fn assert_no_secret(sink: &str, text: &str) {
 )]
 #[test]
 fn a_pem_shaped_secret_is_absent_from_every_sink() {
-    require_docker();
-    let app = unique("dl-pem");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
+    let ctx = TestContext::docker("dl-pem");
+    let app = ctx.app().to_string();
     let key = pem_toml();
     let toml = format!(
         r#"[app]
@@ -76,8 +70,8 @@ deploy.docker.env = {{ KEY = {{ value = "{key}", secret = true }} }}
 "#
     );
     let dockerfile = "FROM busybox:1.36\nARG KEY\nRUN echo \"$KEY\"\nCMD [\"sh\", \"-c\", \"echo \\\"$KEY\\\"; sleep 1; exit 3\"]\n";
-    let dir = project(&[("devloop.toml", &toml), ("Dockerfile", dockerfile)]);
-    let summary = dir.path().join("step-summary.md");
+    let ctx = ctx.with_files(&[("devloop.toml", &toml), ("Dockerfile", dockerfile)]);
+    let summary = ctx.join("step-summary.md");
     /// A way to run: its name, its flags and its environment.
     type Mode<'a> = (&'a str, &'a [&'a str], &'a [(&'a str, &'a str)]);
     let modes: [Mode; 3] = [
@@ -91,19 +85,19 @@ deploy.docker.env = {{ KEY = {{ value = "{key}", secret = true }} }}
     ];
     for (mode, flags, env) in modes {
         let junit = format!("junit-{mode}.xml");
-        let mut cmd = devloop(dir.path());
-        cmd.args(["ship", "--no-cache", "--junit", &junit])
+        let mut cmd = ctx
+            .devloop(["ship", "--no-cache", "--junit", &junit])
             .args(flags)
             .env("GITHUB_STEP_SUMMARY", &summary);
         for (k, v) in env {
-            cmd.env(k, v);
+            cmd = cmd.env(k, v);
         }
-        let r = run(&mut cmd);
+        let r = cmd.run();
         // The tests pass, the release is made, and the deploy fails: the container exits.
         assert_eq!(r.code, 1, "{mode}: {}\n{}", r.stdout, r.stderr);
         assert_no_secret(&format!("{mode} stderr"), &r.stderr);
         assert_no_secret(&format!("{mode} stdout"), &r.stdout);
-        let xml = std::fs::read_to_string(dir.path().join(&junit)).unwrap();
+        let xml = ctx.read(&junit);
         assert_no_secret(&format!("{mode} JUnit"), &xml);
         // The secret was printed, and masked: by the build, by both tests and by the container.
         let all = format!("{}{}", r.stdout, r.stderr);
@@ -145,8 +139,8 @@ deploy.docker.env = {{ KEY = {{ value = "{key}", secret = true }} }}
     let md = std::fs::read_to_string(&summary).unwrap();
     assert_no_secret("GitHub step summary", &md);
     // Nor in any file devloop wrote (release records, caches).
-    for file in listing(dir.path()) {
-        let path = dir.path().join(&file);
+    for file in ctx.listing() {
+        let path = ctx.join(&file);
         if path.is_file() {
             let text = String::from_utf8_lossy(&std::fs::read(&path).unwrap()).into_owned();
             if file != "devloop.toml" {
@@ -189,17 +183,17 @@ name = "say"
 run = "echo say the word; echo Q7 is short"
 env = { SHORT = { value = "Q7", secret = true } }
 "#;
-    let dir = project(&[("devloop.toml", toml), ("Dockerfile", "FROM scratch\n")]);
+    let ctx =
+        TestContext::new().with_files(&[("devloop.toml", toml), ("Dockerfile", "FROM scratch\n")]);
     for json in [false, true] {
-        let mut cmd = devloop(dir.path());
-        if json {
-            cmd.args(["-o", "json"]);
-        }
+        let flags: &[&str] = if json { &["-o", "json"] } else { &[] };
         // No daemon: the build fails at once, after devloop has spoken; the host test runs.
-        let r = run(cmd
+        let r = ctx
+            .devloop(flags)
             .args(["test", "say"])
-            .env("DOCKER_HOST", "unix:///nonexistent.sock"));
-        let all = format!("{}{}", r.stdout, r.stderr);
+            .env("DOCKER_HOST", "unix:///nonexistent.sock")
+            .run();
+        let all = r.all();
         assert_eq!(r.code, 5, "{all}");
         assert!(all.contains("scanning the build context"), "{all}");
         assert!(all.contains("cannot reach the Docker daemon at"), "{all}");
@@ -231,12 +225,8 @@ env = { SHORT = { value = "Q7", secret = true } }
 )]
 #[test]
 fn an_image_tests_last_output_without_a_newline_is_never_lost() {
-    require_docker();
-    let app = unique("dl-drain");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
+    let ctx = TestContext::docker("dl-drain");
+    let app = ctx.app().to_string();
     const RUNS: usize = 20;
     let mut toml = format!("[app]\nname = \"{app}\"\n[build]\ntags = [\"{{digest}}\"]\n");
     for i in 0..RUNS {
@@ -244,16 +234,16 @@ fn an_image_tests_last_output_without_a_newline_is_never_lost() {
             "[[test]]\nname = \"t{i}\"\nkind = \"image\"\nrun = \"echo first; cat /www/healthz; printf X{i}; exit 1\"\n"
         ));
     }
-    let dir = project(&[
+    let ctx = ctx.with_files(&[
         ("devloop.toml", &toml),
         (
             "Dockerfile",
             "FROM busybox:1.36\nRUN mkdir -p /www && echo ok > /www/healthz\n",
         ),
     ]);
-    let r = run(devloop(dir.path()).args(["test", "--junit", "junit.xml"]));
+    let r = ctx.run(["test", "--junit", "junit.xml"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
-    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let xml = ctx.read("junit.xml");
     for i in 0..RUNS {
         let line = format!("test:t{i} | X{i}\n");
         assert_eq!(r.stderr.matches(&line).count(), 1, "t{i}: {}", r.stderr);
@@ -271,25 +261,16 @@ fn an_image_tests_last_output_without_a_newline_is_never_lost() {
 )]
 #[test]
 fn a_bad_ledger_file_is_skipped_with_a_warning_and_blocks_no_deploy() {
-    require_docker();
-    let app = unique("dl-ledger");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = example_as("hello", &app);
-    let port = common::peers::free_port().to_string();
+    let ctx = TestContext::hello("dl-ledger");
     let ship = |what: &str| {
-        let r = run(devloop(dir.path()).arg("ship").env("HELLO_PORT", &port));
+        let r = ctx.run(["ship"]);
         assert_eq!(r.code, 0, "{what}: {}", r.stderr);
     };
     ship("first ship");
-    let page = dir.path().join("www/index.html");
-    let html = std::fs::read_to_string(&page).unwrap();
-    std::fs::write(&page, html.replace("</body>", "<p>two</p></body>")).unwrap();
-    commit_all(dir.path(), "second");
+    ctx.replace("www/index.html", "</body>", "<p>two</p></body>");
+    ctx.commit("second");
     ship("second ship");
-    let ledger = dir.path().join(".devloop/releases");
+    let ledger = ctx.join(".devloop/releases");
     let mut ids: Vec<String> = std::fs::read_dir(&ledger)
         .unwrap()
         .flatten()
@@ -312,7 +293,7 @@ fn a_bad_ledger_file_is_skipped_with_a_warning_and_blocks_no_deploy() {
         std::fs::write(ledger.join(name), bytes).unwrap();
     }
     let check = |args: &[&str]| {
-        let r = run(devloop(dir.path()).args(args).env("HELLO_PORT", &port));
+        let r = ctx.run(args);
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
         for (name, _) in bad {
             let warning = r
@@ -332,9 +313,7 @@ fn a_bad_ledger_file_is_skipped_with_a_warning_and_blocks_no_deploy() {
     let r = check(&["rollback", "--to", &ids[1]]);
     assert!(r.stderr.contains(&ids[1]), "{}", r.stderr);
     // The same warning as a JSON event.
-    let r = run(devloop(dir.path())
-        .args(["-o", "json", "deploy"])
-        .env("HELLO_PORT", &port));
+    let r = ctx.run(["-o", "json", "deploy"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let warnings: Vec<serde_json::Value> = r
         .stdout
@@ -350,15 +329,15 @@ fn a_bad_ledger_file_is_skipped_with_a_warning_and_blocks_no_deploy() {
 /// a refused TCP connection is said in plain words, not in the HTTP client's.
 #[test]
 fn docker_host_mistakes_are_named_with_the_right_exit_code() {
-    let dir = project(&[
+    let ctx = TestContext::new().with_files(&[
         (
             "devloop.toml",
             "[app]\nname = \"dh\"\n[build]\ntags = [\"{digest}\"]\n",
         ),
         ("Dockerfile", "FROM scratch\n"),
     ]);
-    let file = dir.path().join("Dockerfile").display().to_string();
-    let port = common::peers::free_port();
+    let file = ctx.join("Dockerfile").display().to_string();
+    let port = free_port();
     let cases = [
         (
             "tcp://[::1".to_string(),
@@ -389,7 +368,7 @@ fn docker_host_mistakes_are_named_with_the_right_exit_code() {
         ),
     ];
     for (host, code, says) in cases {
-        let r = run(devloop(dir.path()).arg("build").env("DOCKER_HOST", &host));
+        let r = ctx.devloop(["build"]).env("DOCKER_HOST", &host).run();
         assert_eq!(r.code, code, "{host}: {}", r.stderr);
         assert!(r.stderr.contains(says), "{host}: {}", r.stderr);
         assert!(!r.stderr.contains("hyper"), "{host}: {}", r.stderr);

@@ -2,33 +2,26 @@
 //! that exposes 3000, `git add -A && git commit`, `ship`, an empty commit and `ship` again with
 //! nothing rebuilt or restarted, a dirty tree named before anything runs, and `init --example`.
 
-mod common;
+use crate::support::*;
 
-use common::peers::free_port;
-use common::*;
-
-/// A busybox httpd site listening on 3000, committed, with the config `devloop init` writes.
-fn own_project(app: &str) -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    let d = dir.path();
-    std::fs::create_dir_all(d.join("www")).unwrap();
-    std::fs::write(d.join("www/index.html"), "<h1>mine</h1>\n").unwrap();
-    std::fs::write(
-        d.join("Dockerfile"),
+/// A busybox httpd site listening on 3000 in a fresh git repository (nothing committed), with the
+/// config `devloop init --name <app>` writes.
+fn own_project(ctx: TestContext, app: &str) -> TestContext {
+    ctx.write("www/index.html", "<h1>mine</h1>\n");
+    ctx.write(
+        "Dockerfile",
         "FROM busybox:1.36\nCOPY www /www\nEXPOSE 3000\nCMD [\"httpd\", \"-f\", \"-p\", \"3000\", \"-h\", \"/www\"]\n",
-    )
-    .unwrap();
-    git2::Repository::init(d).unwrap();
-    let r = run(devloop(d).args(["init", "--name", app]));
+    );
+    ctx.git_init();
+    let r = ctx.run(["init", "--name", app]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    dir
+    ctx
 }
 
 #[test]
 fn init_uses_the_exposed_port_checks_it_and_writes_a_dockerignore() {
-    let dir = own_project("mine");
-    let d = dir.path();
-    let cfg = std::fs::read_to_string(d.join("devloop.toml")).unwrap();
+    let ctx = own_project(TestContext::new(), "mine");
+    let cfg = ctx.read("devloop.toml");
     assert!(
         cfg.contains("deploy.docker.ports = [\"3000:3000\"]"),
         "{cfg}"
@@ -38,31 +31,27 @@ fn init_uses_the_exposed_port_checks_it_and_writes_a_dockerignore() {
         "{cfg}"
     );
     assert!(cfg.contains("devloop init --example"), "{cfg}");
-    let ignore = std::fs::read_to_string(d.join(".dockerignore")).unwrap();
+    let ignore = ctx.read(".dockerignore");
     for line in [".git", ".devloop", "devloop.toml"] {
         assert!(ignore.lines().any(|l| l == line), "{line}: {ignore}");
     }
     // An existing .dockerignore is the user's: kept.
-    std::fs::write(d.join(".dockerignore"), "mine\n").unwrap();
-    let r = run(devloop(d).args(["init", "--force"]));
+    ctx.write(".dockerignore", "mine\n");
+    let r = ctx.run(["init", "--force"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    assert_eq!(
-        std::fs::read_to_string(d.join(".dockerignore")).unwrap(),
-        "mine\n"
-    );
+    assert_eq!(ctx.read(".dockerignore"), "mine\n");
     // The full reference is one command away, for a `cargo install` user without the repo.
-    let r = run(devloop(d).args(["init", "--example"]));
+    let r = ctx.run(["init", "--example"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("[deploy.beanstalk]"), "{}", r.stdout);
 }
 
 #[test]
 fn a_dirty_tree_is_named_by_plan_and_refused_by_release_before_anything_runs() {
-    let dir = own_project("mine");
-    let d = dir.path();
-    commit_all(d, "init");
-    std::fs::write(d.join("www/index.html"), "<h1>edited</h1>\n").unwrap();
-    let r = run(devloop(d).args(["plan", "release"]));
+    let ctx = own_project(TestContext::new(), "mine");
+    ctx.commit("init");
+    ctx.write("www/index.html", "<h1>edited</h1>\n");
+    let r = ctx.run(["plan", "release"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout
@@ -70,7 +59,7 @@ fn a_dirty_tree_is_named_by_plan_and_refused_by_release_before_anything_runs() {
         "{}",
         r.stdout
     );
-    let r = run(devloop(d).args(["release"]));
+    let r = ctx.run(["release"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
@@ -86,26 +75,15 @@ fn a_dirty_tree_is_named_by_plan_and_refused_by_release_before_anything_runs() {
 )]
 #[test]
 fn ship_then_an_empty_commit_rebuilds_and_restarts_nothing_and_state_stays_out_of_git() {
-    require_docker();
-    let app = unique("dl-own");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = own_project(&app);
-    let d = dir.path();
+    let ctx = TestContext::docker("dl-own");
+    let app = ctx.app().to_string();
+    let ctx = own_project(ctx, &app);
     let port = free_port();
-    replace_in(
-        d,
-        "devloop.toml",
-        "\"3000:3000\"",
-        &format!("\"{port}:3000\""),
-    );
-    commit_all(d, "init");
-    let r = run(devloop(d).arg("ship"));
+    ctx.replace("devloop.toml", "\"3000:3000\"", &format!("\"{port}:3000\""));
+    ctx.commit("init");
+    let r = ctx.run(["ship"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let said = format!("{}{}", r.stdout, r.stderr);
-    assert!(said.contains("healthy by TCP port 3000"), "{said}");
+    assert!(r.all().contains("healthy by TCP port 3000"), "{}", r.all());
     let started = docker(&[
         "inspect",
         "--format",
@@ -113,21 +91,18 @@ fn ship_then_an_empty_commit_rebuilds_and_restarts_nothing_and_state_stays_out_o
         &format!("{app}-local"),
     ]);
     // `git add -A` after a ship: devloop's state keeps itself out.
-    commit_all(d, "after ship");
-    let repo = git2::Repository::open(d).unwrap();
+    ctx.commit("after ship");
+    let repo = git2::Repository::open(ctx.path()).unwrap();
     let head = repo.head().unwrap().peel_to_tree().unwrap();
     assert!(
         head.get_name(".devloop").is_none(),
         ".devloop/ was committed"
     );
     // An empty commit changes nothing in the image: nothing rebuilt, released or restarted.
-    let sig = git2::Signature::now("t", "t@example.com").unwrap();
-    let parent = repo.head().unwrap().peel_to_commit().unwrap();
-    repo.commit(Some("HEAD"), &sig, &sig, "empty", &head, &[&parent])
-        .unwrap();
-    let r = run(devloop(d).arg("ship"));
+    ctx.commit_empty("empty");
+    let r = ctx.run(["ship"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let said = format!("{}{}", r.stdout, r.stderr);
+    let said = r.all();
     for step in ["build    skipped", "deploy   skipped"] {
         assert!(said.contains(step), "{step}: {said}");
     }
@@ -142,7 +117,7 @@ fn ship_then_an_empty_commit_rebuilds_and_restarts_nothing_and_state_stays_out_o
         "the container was not restarted"
     );
     // `plan` plans dev and rollback too; a rollback with nothing before says what to do instead.
-    let r = run(devloop(d).args(["plan", "dev"]));
+    let r = ctx.run(["plan", "dev"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(
         r.stdout
@@ -150,7 +125,7 @@ fn ship_then_an_empty_commit_rebuilds_and_restarts_nothing_and_state_stays_out_o
         "{}",
         r.stdout
     );
-    let r = run(devloop(d).args(["plan", "rollback"]));
+    let r = ctx.run(["plan", "rollback"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("nothing to roll back to") && r.stderr.contains("release --list"),
@@ -159,50 +134,22 @@ fn ship_then_an_empty_commit_rebuilds_and_restarts_nothing_and_state_stays_out_o
     );
 }
 
-#[test]
-fn help_shows_examples_and_keeps_global_options_apart() {
-    for cmd in ["deploy", "plan", "dev", "init", "monitor"] {
-        let r = run(devloop(std::path::Path::new("/")).args([cmd, "--help"]));
-        assert_eq!(r.code, 0, "{}", r.stderr);
-        assert!(
-            r.stdout.contains("\nExamples:\n  devloop "),
-            "{cmd}: {}",
-            r.stdout
-        );
-        let (own, global) = r
-            .stdout
-            .split_once("Global options:")
-            .expect("a global section");
-        assert!(global.contains("--env <NAME>"), "{cmd}");
-        assert!(
-            !own.contains("--env <NAME>"),
-            "{cmd}: global flags listed with its own"
-        );
-    }
-}
-
 #[cfg_attr(
     devloop_no_docker,
     ignore = "no Docker daemon answers: run scripts/services.sh"
 )]
 #[test]
 fn a_service_test_on_the_wrong_port_says_what_it_ran_into_and_what_the_image_exposes() {
-    require_docker();
-    let app = unique("dl-svcport");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = own_project(&app);
-    let d = dir.path();
-    let cfg = std::fs::read_to_string(d.join("devloop.toml")).unwrap();
-    std::fs::write(
-        d.join("devloop.toml"),
+    let ctx = TestContext::docker("dl-svcport");
+    let app = ctx.app().to_string();
+    let ctx = own_project(ctx, &app);
+    let cfg = ctx.read("devloop.toml");
+    ctx.write(
+        "devloop.toml",
         format!("{cfg}\n[[test]]\nname = \"web\"\nkind = \"service\"\nport = 80\nhttp = \"/\"\nready_timeout = \"2s\"\n"),
-    )
-    .unwrap();
-    commit_all(d, "a service test on the wrong port");
-    let r = run(devloop(d).arg("test"));
+    );
+    ctx.commit("a service test on the wrong port");
+    let r = ctx.run(["test"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("last: nothing answered HTTP")

@@ -1,20 +1,18 @@
 //! Config mistakes as the binary meets them: each is exit 2 with `devloop.toml:L:C: …` in words a
 //! newcomer understands, before anything runs — and no damaged config makes devloop panic.
 
-mod common;
-
-#[path = "../src/config/fuzz.rs"]
+#[path = "../../src/config/fuzz.rs"]
 mod fuzz;
 
-use common::*;
+use crate::support::*;
 
 const DOCKER: &str = "[app]\nname = \"cfgerr\"\n[deploy]\ntarget = \"docker\"\n";
 
 /// `devloop <args>` on a project holding `toml`: exit 2, and stderr holds `want`.
 fn refused(toml: &str, args: &[&str], want: &str) -> Run {
-    let dir = project(&[("devloop.toml", toml)]);
-    let before = listing(dir.path());
-    let r = run(devloop(dir.path()).args(args));
+    let ctx = TestContext::new().with_files(&[("devloop.toml", toml)]);
+    let before = ctx.listing();
+    let r = ctx.run(args);
     assert_eq!(r.code, 2, "{args:?} on\n{toml}\n{}{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains(want),
@@ -22,7 +20,7 @@ fn refused(toml: &str, args: &[&str], want: &str) -> Run {
         r.stderr
     );
     assert!(!r.stderr.contains("panicked"), "{}", r.stderr);
-    assert_eq!(listing(dir.path()), before, "{args:?} changed the project");
+    assert_eq!(ctx.listing(), before, "{args:?} changed the project");
     r
 }
 
@@ -35,13 +33,14 @@ fn a_huge_timeout_flag_is_a_usage_error_not_a_panic() {
         "invalid value '18446744073709551615s' for '--timeout <DURATION>': \"18446744073709551615s\" is too long: the most devloop accepts is 7 days (\"7d\")",
     );
     assert!(r.stdout.is_empty(), "{}", r.stdout);
-    let dir = project(&[("devloop.toml", DOCKER)]);
-    let r = run(devloop(dir.path())
-        .arg("deploy")
-        .env("DEVLOOP_TIMEOUT", "1000w"));
+    let ctx = TestContext::new().with_files(&[("devloop.toml", DOCKER)]);
+    let r = ctx
+        .devloop(["deploy"])
+        .env("DEVLOOP_TIMEOUT", "1000w")
+        .run();
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(r.stderr.contains("\"1000w\" is too long"), "{}", r.stderr);
-    let r = run(devloop(dir.path()).args(["monitor", "--since", "400d"]));
+    let r = ctx.run(["monitor", "--since", "400d"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("the most devloop accepts is 365 days"),
@@ -88,11 +87,11 @@ fn a_typo_in_a_host_ip_is_refused_before_anything_is_published() {
         &["plan"],
         "devloop.toml:6:21: deploy.docker.ports: \"127.0.0.1:8080:81\" publishes host port 8080/tcp again (\"8080:80\" already does)",
     );
-    let dir = project(&[(
+    let ctx = TestContext::new().with_files(&[(
         "devloop.toml",
         &format!("{DOCKER}[deploy.docker]\nports = [\"[::1]:18932:80\", \"127.0.0.1:18932:80\"]\n"),
     )]);
-    let r = run(devloop(dir.path()).args(["plan", "deploy"]));
+    let r = ctx.run(["plan", "deploy"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
@@ -183,13 +182,11 @@ fn type_errors_read_as_what_to_write() {
 
 #[test]
 fn config_errors_are_annotated_on_their_line_under_github_actions() {
-    let dir = project(&[(
+    let ctx = TestContext::new().with_files(&[(
         "devloop.toml",
         "[app]\nname = \"cfgerr\"\n[deploy]\ntimeout = 30\n",
     )]);
-    let r = run(devloop(dir.path())
-        .arg("plan")
-        .env("GITHUB_ACTIONS", "true"));
+    let r = ctx.devloop(["plan"]).env("GITHUB_ACTIONS", "true").run();
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains(
@@ -199,10 +196,8 @@ fn config_errors_are_annotated_on_their_line_under_github_actions() {
         r.stderr
     );
     // An error with no line names the file alone.
-    let dir = project(&[("devloop.toml", "[build]\n")]);
-    let r = run(devloop(dir.path())
-        .arg("plan")
-        .env("GITHUB_ACTIONS", "true"));
+    let ctx = TestContext::new().with_files(&[("devloop.toml", "[build]\n")]);
+    let r = ctx.devloop(["plan"]).env("GITHUB_ACTIONS", "true").run();
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr
@@ -254,8 +249,8 @@ fn doctor_fails_with_exit_2_on_what_every_command_refuses() {
     assert!(!r.stderr.contains("test:z"), "{}", r.stderr);
 
     // JSON: the report says why, and the error event follows.
-    let dir = project(&[("devloop.toml", cycle.as_str())]);
-    let r = run(devloop(dir.path()).args(["doctor", "-o", "json"]));
+    let ctx = TestContext::new().with_files(&[("devloop.toml", cycle.as_str())]);
+    let r = ctx.run(["doctor", "-o", "json"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     let mut lines = r.stdout.lines();
     let report: serde_json::Value = serde_json::from_str(lines.next().unwrap()).unwrap();
@@ -266,8 +261,8 @@ fn doctor_fails_with_exit_2_on_what_every_command_refuses() {
     assert_eq!(error["exit_code"], 2);
 
     // A config with no environments and no target builds, tests and releases: a note, not a failure.
-    let dir = project(&[("devloop.toml", "[app]\nname = \"cfgerr\"\n")]);
-    let r = run(devloop(dir.path()).arg("doctor"));
+    let ctx = TestContext::new().with_files(&[("devloop.toml", "[app]\nname = \"cfgerr\"\n")]);
+    let r = ctx.run(["doctor"]);
     assert!(r.code == 0 || r.code == 1, "{}{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("ok    config"), "{}", r.stdout);
     assert!(
@@ -282,8 +277,9 @@ fn doctor_fails_with_exit_2_on_what_every_command_refuses() {
 /// panic, always exit 0, 1 or 2. The library's fuzz test covers hundreds more in process.
 #[test]
 fn fuzzed_configs_never_panic_the_binary() {
-    let dir = project(&[("devloop.toml", DOCKER), ("Dockerfile", "FROM busybox\n")]);
-    let path = dir.path().join("devloop.toml");
+    let ctx = TestContext::new()
+        .with_files(&[("devloop.toml", DOCKER), ("Dockerfile", "FROM busybox\n")]);
+    let path = ctx.join("devloop.toml");
     let corpus = fuzz::corpus();
     let mut rng = fuzz::Rng::new(0x0024_f022_c0de);
     let started = std::time::Instant::now();
@@ -296,15 +292,11 @@ fn fuzzed_configs_never_panic_the_binary() {
             1 | 4 | 7 => &["-o", "json", "plan"],
             _ => &["plan"],
         };
-        let r = run(devloop(dir.path())
-            .args(args)
+        let r = ctx
+            .devloop(args)
             .env("NPM_TOKEN", "t0ken")
-            .env_remove("AWS_ACCESS_KEY_ID")
-            .env_remove("AWS_SECRET_ACCESS_KEY")
-            .env_remove("AWS_PROFILE")
-            .env("AWS_EC2_METADATA_DISABLED", "true")
-            .env("AWS_CONFIG_FILE", "/nonexistent/x")
-            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"));
+            .no_aws_credentials()
+            .run();
         let out = format!("{}{}", r.stdout, r.stderr);
         assert!(
             !out.contains("panicked") && !out.contains("RUST_BACKTRACE"),
@@ -324,7 +316,7 @@ fn fuzzed_configs_never_panic_the_binary() {
     }
     // Text that is not UTF-8 at all.
     std::fs::write(&path, b"[app]\nname = \"\xff\xfe\"\n").unwrap();
-    let r = run(devloop(dir.path()).arg("plan"));
+    let r = ctx.run(["plan"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(codes.get(&2).copied().unwrap_or(0) > 20, "{codes:?}");
     assert!(codes.get(&0).copied().unwrap_or(0) > 5, "{codes:?}");
