@@ -8,9 +8,12 @@
 
 mod support;
 
+mod build;
 mod cli;
 mod completions;
 mod config_errors;
 mod first_hour;
 mod hardening;
 mod messages;
+mod release;
+mod testing;

@@ -1,10 +1,8 @@
 //! `devloop test` against the real Docker daemon: the three kinds, failures, JUnit, and Ctrl-C.
 
-mod common;
-
 use std::time::{Duration, Instant};
 
-use common::*;
+use crate::support::*;
 
 #[cfg_attr(
     devloop_no_docker,
@@ -12,29 +10,17 @@ use common::*;
 )]
 #[test]
 fn the_example_passes_all_three_kinds_of_test() {
-    require_docker();
-    let dir = example("hello");
-    let app = unique("dl-hello");
     // Same example, own image name, so parallel tests never share images.
-    let toml = std::fs::read_to_string(dir.path().join("devloop.toml")).unwrap();
-    std::fs::write(
-        dir.path().join("devloop.toml"),
-        toml.replace("name = \"hello\"", &format!("name = \"{app}\"")),
-    )
-    .unwrap();
-    commit_all(dir.path(), "rename");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let r = run(devloop(dir.path()).args(["test", "--junit", "report.xml"]));
+    let ctx = TestContext::docker("dl-hello").with_example("hello");
+    let app = ctx.app();
+    let r = ctx.run(["test", "--junit", "report.xml"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for t in ["test:page", "test:in-image", "test:http"] {
         assert!(r.stderr.contains(&format!("{t} done")), "{t}: {}", r.stderr);
     }
-    let xml = std::fs::read_to_string(dir.path().join("report.xml")).unwrap();
+    let xml = ctx.read("report.xml");
     assert!(xml.contains("tests=\"3\" failures=\"0\""), "{xml}");
-    assert!(leftover_test_containers(&app).is_empty());
+    assert!(leftover_test_containers(app).is_empty());
 }
 
 #[cfg_attr(
@@ -43,12 +29,8 @@ fn the_example_passes_all_three_kinds_of_test() {
 )]
 #[test]
 fn failing_tests_exit_1_with_their_output_and_a_junit_report() {
-    require_docker();
-    let app = unique("dl-fail");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
+    let ctx = TestContext::docker("dl-fail");
+    let app = ctx.app().to_string();
     let toml = format!(
         r#"[app]
 name = "{app}"
@@ -71,14 +53,14 @@ port = 80
 ready_timeout = "20s"
 "#
     );
-    let dir = project(&[
+    let ctx = ctx.with_files(&[
         ("devloop.toml", &toml),
         (
             "Dockerfile",
             "FROM busybox:1.36\nCMD [\"sh\", \"-c\", \"echo going down; exit 9\"]\n",
         ),
     ]);
-    let r = run(devloop(dir.path()).args(["test", "--junit", "junit.xml"]));
+    let r = ctx.run(["test", "--junit", "junit.xml"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains(
@@ -102,7 +84,7 @@ ready_timeout = "20s"
     assert!(r.stderr.contains("going down"), "{}", r.stderr);
     assert!(!r.stderr.contains("hunter2-xyz") && !r.stdout.contains("hunter2-xyz"));
     assert!(r.stderr.contains("secret-is-***"), "{}", r.stderr);
-    let xml = std::fs::read_to_string(dir.path().join("junit.xml")).unwrap();
+    let xml = ctx.read("junit.xml");
     assert!(xml.contains("tests=\"4\" failures=\"3\""), "{xml}");
     assert!(
         xml.contains("<skipped message=\"test:host-fails did not succeed\"/>"),
@@ -118,23 +100,16 @@ ready_timeout = "20s"
 )]
 #[test]
 fn ctrl_c_during_an_image_test_removes_its_container_and_exits_130() {
-    require_docker();
-    let app = unique("dl-int");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
+    let ctx = TestContext::docker("dl-int");
+    let app = ctx.app().to_string();
     let toml = format!("[app]\nname = \"{app}\"\n[[test]]\nname = \"slow\"\nkind = \"image\"\nrun = \"sleep 60\"\n");
-    let dir = project(&[
+    let ctx = ctx.with_files(&[
         ("devloop.toml", &toml),
         ("Dockerfile", "FROM busybox:1.36\n"),
     ]);
-    let mut child = devloop(dir.path())
-        .arg("test")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ctx
+        .devloop(["test"])
+        .spawn_with(std::process::Stdio::null(), std::process::Stdio::piped());
     let started = Instant::now();
     while leftover_test_containers(&app).is_empty() {
         assert!(
@@ -165,11 +140,12 @@ fn ctrl_c_during_an_image_test_removes_its_container_and_exits_130() {
 fn a_host_test_timeout_kills_the_command() {
     let toml =
         "[app]\nname = \"t\"\n[[test]]\nname = \"hang\"\nrun = \"sleep 30\"\ntimeout = \"500ms\"\n";
-    let dir = project(&[("devloop.toml", toml)]);
+    let ctx = TestContext::new().with_files(&[("devloop.toml", toml)]);
     let started = Instant::now();
-    let r = run(devloop(dir.path())
-        .args(["test", "hang"])
-        .env("DOCKER_HOST", "unix:///nonexistent.sock"));
+    let r = ctx
+        .devloop(["test", "hang"])
+        .env("DOCKER_HOST", "unix:///nonexistent.sock")
+        .run();
     // The build step runs first and cannot reach the daemon; host tests do not wait for it.
     assert!(r.stderr.contains("timed out after 500ms"), "{}", r.stderr);
     assert!(started.elapsed() < Duration::from_secs(10));
@@ -177,11 +153,11 @@ fn a_host_test_timeout_kills_the_command() {
 
 #[test]
 fn unknown_test_names_are_usage_errors() {
-    let dir = project(&[(
+    let ctx = TestContext::new().with_files(&[(
         "devloop.toml",
         "[app]\nname = \"t\"\n[[test]]\nname = \"unit\"\nrun = \"true\"\n",
     )]);
-    let r = run(devloop(dir.path()).args(["test", "unti"]));
+    let r = ctx.run(["test", "unti"]);
     assert_eq!(r.code, 2);
     assert!(
         r.stderr

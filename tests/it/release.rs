@@ -1,30 +1,28 @@
 //! `devloop release` against a real registry (plain and htpasswd) and moto (ECR API, S3 ledger).
 //! Every output stream is checked for the password and the token.
 
-mod common;
-
 use base64::Engine;
-use common::peers::{aws_env, have, Moto, Registry};
-use common::*;
 
-fn app_project(app: &str, release: &str) -> tempfile::TempDir {
+use crate::support::*;
+
+/// The context's app, built from busybox, tagged `{short_sha}`, with `release` as its
+/// [release] section.
+fn app_project(ctx: TestContext, release: &str) -> TestContext {
     let toml = format!(
-        "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\n{release}\n"
+        "[app]\nname = \"{}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\n{release}\n",
+        ctx.app()
     );
-    project(&[
+    ctx.with_files(&[
         ("devloop.toml", &toml),
         ("Dockerfile", "FROM busybox:1.36\nCOPY devloop.toml /\n"),
     ])
 }
 
-fn records(dir: &std::path::Path) -> Vec<serde_json::Value> {
-    let r = run(aws_env(&mut devloop(dir)).args(["release", "--list", "-o", "json"]));
+/// The release records `release --list` shows.
+fn records(ctx: &TestContext) -> Vec<serde_json::Value> {
+    let r = ctx.devloop(["release", "--list", "-o", "json"]).aws().run();
     assert_eq!(r.code, 0, "{}", r.stderr);
-    serde_json::from_str::<serde_json::Value>(r.stdout.trim())
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .clone()
+    r.json().as_array().unwrap().clone()
 }
 
 fn assert_no_secret(r: &Run, secret: &str) {
@@ -46,34 +44,27 @@ fn assert_no_secret(r: &Run, secret: &str) {
 )]
 #[test]
 fn push_records_and_a_second_release_pushes_nothing() {
-    require_registry();
-    let reg = Registry::start(None);
-    let app = unique("dl-rel");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = app_project(
-        &app,
-        &format!(
-            "registry = \"{}/team\"\nmoving_tags = [\"latest\"]",
-            reg.host()
-        ),
+    let ctx = TestContext::new().with_registry(None).with_app("dl-rel");
+    let app = ctx.app().to_string();
+    let host = ctx.registry().host();
+    let ctx = app_project(
+        ctx,
+        &format!("registry = \"{host}/team\"\nmoving_tags = [\"latest\"]"),
     );
-    let sha = head_sha(dir.path());
+    let sha = ctx.head_sha();
 
-    let r = run(devloop(dir.path()).arg("release"));
+    let r = ctx.run(["release"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_eq!(
-        reg.tags(&format!("team/{app}"), None),
+        ctx.registry().tags(&format!("team/{app}"), None),
         vec![sha[..7].to_string(), "latest".to_string()]
     );
-    let recs = records(dir.path());
+    let recs = records(&ctx);
     assert_eq!(recs.len(), 1);
     let rec = &recs[0];
     let image = rec["image"].as_str().unwrap();
     assert!(
-        image.starts_with(&format!("{}/team/{app}@sha256:", reg.host())),
+        image.starts_with(&format!("{host}/team/{app}@sha256:")),
         "{image}"
     );
     assert_eq!(rec["git"]["sha"], sha.as_str());
@@ -82,13 +73,13 @@ fn push_records_and_a_second_release_pushes_nothing() {
     assert_eq!(rec["moving_tags"], serde_json::json!(["latest"]));
     assert_eq!(rec["config_digest"].as_str().unwrap().len(), 64);
 
-    let r = run(devloop(dir.path()).args(["release", "-o", "json"]));
+    let r = ctx.run(["release", "-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stdout.contains("nothing pushed"), "{}", r.stdout);
     assert!(r.stdout.contains("\"outcome\":\"skipped\""), "{}", r.stdout);
-    assert_eq!(records(dir.path()).len(), 1);
+    assert_eq!(records(&ctx).len(), 1);
 
-    let r = run(devloop(dir.path()).args(["release", "--list"]));
+    let r = ctx.run(["release", "--list"]);
     assert!(
         r.stdout.contains(&sha[..7]) && r.stdout.contains(image),
         "{}",
@@ -102,32 +93,35 @@ fn push_records_and_a_second_release_pushes_nothing() {
 )]
 #[test]
 fn htpasswd_registry_with_good_and_bad_passwords() {
-    require_registry();
     let password = "pw-7c1d9e2b4a";
-    let reg = Registry::start(Some(("ci-user", password)));
-    let app = unique("dl-auth");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = app_project(&app, &format!("registry = \"{}\"", reg.host()));
+    let ctx = TestContext::new()
+        .with_registry(Some(("ci-user", password)))
+        .with_app("dl-auth");
+    let app = ctx.app().to_string();
+    let host = ctx.registry().host();
+    let ctx = app_project(ctx, &format!("registry = \"{host}\""));
 
-    let r = run(devloop(dir.path())
-        .arg("release")
+    let r = ctx
+        .devloop(["release"])
         .env("DEVLOOP_REGISTRY_USERNAME", "ci-user")
-        .env("DEVLOOP_REGISTRY_PASSWORD", "wrong-password-123"));
+        .env("DEVLOOP_REGISTRY_PASSWORD", "wrong-password-123")
+        .run();
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("refused"), "{}", r.stderr);
     assert_no_secret(&r, "wrong-password-123");
-    assert!(records(dir.path()).is_empty());
+    assert!(records(&ctx).is_empty());
 
-    let r = run(devloop(dir.path())
-        .args(["release", "-v"])
+    let r = ctx
+        .devloop(["release", "-v"])
         .env("DEVLOOP_REGISTRY_USERNAME", "ci-user")
-        .env("DEVLOOP_REGISTRY_PASSWORD", password));
+        .env("DEVLOOP_REGISTRY_PASSWORD", password)
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_no_secret(&r, password);
-    assert_eq!(reg.tags(&app, Some(("ci-user", password))).len(), 1);
+    assert_eq!(
+        ctx.registry().tags(&app, Some(("ci-user", password))).len(),
+        1
+    );
     // Nothing written to the docker config either.
     let home = std::env::var("HOME").unwrap_or_default();
     let cfg = std::fs::read_to_string(format!("{home}/.docker/config.json")).unwrap_or_default();
@@ -141,14 +135,12 @@ fn htpasswd_registry_with_good_and_bad_passwords() {
 #[test]
 fn an_unreachable_registry_is_exit_5() {
     require_registry();
-    let app = unique("dl-unreach");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let port = common::peers::free_port();
-    let dir = app_project(&app, &format!("registry = \"127.0.0.1:{port}\""));
-    let r = run(devloop(dir.path()).arg("release"));
+    let port = free_port();
+    let ctx = app_project(
+        TestContext::new().with_app("dl-unreach"),
+        &format!("registry = \"127.0.0.1:{port}\""),
+    );
+    let r = ctx.run(["release"]);
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(
         r.stderr.contains(&format!("127.0.0.1:{port}")),
@@ -164,19 +156,11 @@ fn an_unreachable_registry_is_exit_5() {
 #[test]
 fn a_dirty_tree_is_refused_unless_allowed() {
     require_registry();
-    let app = unique("dl-dirty");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = app_project(&app, "");
-    std::fs::write(
-        dir.path().join("Dockerfile"),
-        "FROM busybox:1.36\n# changed\n",
-    )
-    .unwrap();
-    let before = listing(dir.path());
-    let r = run(devloop(dir.path()).arg("release"));
+    let ctx = app_project(TestContext::new().with_app("dl-dirty"), "");
+    let app = ctx.app();
+    ctx.write("Dockerfile", "FROM busybox:1.36\n# changed\n");
+    let before = ctx.listing();
+    let r = ctx.run(["release"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("uncommitted changes") && r.stderr.contains("--allow-dirty"),
@@ -184,15 +168,15 @@ fn a_dirty_tree_is_refused_unless_allowed() {
         r.stderr
     );
     assert_eq!(
-        listing(dir.path()),
+        ctx.listing(),
         before,
         "a refused release must change nothing"
     );
 
     // Without a registry, the release is a tag in the local daemon.
-    let r = run(devloop(dir.path()).args(["release", "--allow-dirty"]));
+    let r = ctx.run(["release", "--allow-dirty"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let recs = records(dir.path());
+    let recs = records(&ctx);
     assert_eq!(recs[0]["git"]["dirty"], true);
     assert!(recs[0]["image"]
         .as_str()
@@ -208,10 +192,9 @@ fn a_dirty_tree_is_refused_unless_allowed() {
 #[test]
 fn ecr_token_flow_pushes_to_a_registry_with_the_token_credentials_and_records_in_s3() {
     require_registry();
-    assert!(have("moto_server"));
-    let moto = Moto::start();
+    let ctx = TestContext::new().with_moto(&[]);
     // What moto's GetAuthorizationToken hands out, decoded: the registry accepts exactly that.
-    let token = moto.ecr("GetAuthorizationToken", "{}")["authorizationData"][0]
+    let token = ctx.moto().ecr("GetAuthorizationToken", "{}")["authorizationData"][0]
         ["authorizationToken"]
         .as_str()
         .expect("token")
@@ -223,27 +206,23 @@ fn ecr_token_flow_pushes_to_a_registry_with_the_token_credentials_and_records_in
     )
     .unwrap();
     let (user, password) = decoded.split_once(':').unwrap();
-    let reg = Registry::start(Some((user, password)));
+    let ctx = ctx.with_registry(Some((user, password))).with_app("dl-ecr");
     let bucket = unique("dl-ledger").to_lowercase();
-    moto.s3("PUT", &format!("/{bucket}"));
+    ctx.moto().s3("PUT", &format!("/{bucket}"));
 
-    let app = unique("dl-ecr");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
+    let app = ctx.app().to_string();
     let release = format!(
         "registry = \"ecr\"\nledger = \"s3://{bucket}/releases\"\n[release.ecr]\ncreate_repository = true\nscan_on_push = true\nregistry_endpoint = \"{}\"\n[aws]\nendpoint_url = \"{}\"\n",
-        reg.host(),
-        moto.url()
+        ctx.registry().host(),
+        ctx.moto().url()
     );
-    let dir = app_project(&app, &release);
-    let r = run(aws_env(&mut devloop(dir.path())).args(["release", "-v"]));
+    let ctx = app_project(ctx, &release);
+    let r = ctx.run(["release", "-v"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_no_secret(&r, &token);
     assert_no_secret(&r, password);
 
-    let repos = moto.ecr(
+    let repos = ctx.moto().ecr(
         "DescribeRepositories",
         &format!("{{\"repositoryNames\":[\"{app}\"]}}"),
     );
@@ -256,18 +235,17 @@ fn ecr_token_flow_pushes_to_a_registry_with_the_token_credentials_and_records_in
         repos["repositories"][0]["imageScanningConfiguration"]["scanOnPush"],
         true
     );
-    assert_eq!(reg.tags(&app, Some((user, password))).len(), 1);
+    assert_eq!(ctx.registry().tags(&app, Some((user, password))).len(), 1);
 
-    let listing = moto.s3(
+    let listing = ctx.moto().s3(
         "GET",
         &format!("/{bucket}?list-type=2&prefix=releases/{app}/"),
     );
     assert!(listing.contains(".json"), "{listing}");
     // --list merges the S3 ledger with the local one.
-    let r = run(aws_env(&mut devloop(dir.path())).args(["release", "--list", "-o", "json"]));
+    let r = ctx.run(["release", "--list", "-o", "json"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let list: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
-    assert_eq!(list.as_array().unwrap().len(), 1);
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
 }
 
 #[cfg_attr(
@@ -277,20 +255,11 @@ fn ecr_token_flow_pushes_to_a_registry_with_the_token_credentials_and_records_in
 #[test]
 fn missing_aws_credentials_are_exit_5_and_say_what_was_tried() {
     require_registry();
-    let app = unique("dl-nocreds");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = app_project(&app, "registry = \"ecr\"\n[aws]\nregion = \"us-east-1\"\nendpoint_url = \"http://127.0.0.1:9\"\n");
-    let r = run(devloop(dir.path())
-        .arg("release")
-        .env_remove("AWS_ACCESS_KEY_ID")
-        .env_remove("AWS_SECRET_ACCESS_KEY")
-        .env_remove("AWS_PROFILE")
-        .env("AWS_EC2_METADATA_DISABLED", "true")
-        .env("AWS_CONFIG_FILE", "/nonexistent/x")
-        .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/x"));
+    let ctx = app_project(
+        TestContext::new().with_app("dl-nocreds"),
+        "registry = \"ecr\"\n[aws]\nregion = \"us-east-1\"\nendpoint_url = \"http://127.0.0.1:9\"\n",
+    );
+    let r = ctx.devloop(["release"]).no_aws_credentials().run();
     assert_eq!(r.code, 5, "{}", r.stderr);
     assert!(r.stderr.contains("no AWS credentials"), "{}", r.stderr);
 }
@@ -301,15 +270,13 @@ fn missing_aws_credentials_are_exit_5_and_say_what_was_tried() {
 )]
 #[test]
 fn credentials_come_from_a_docker_credential_helper() {
-    require_registry();
     let password = "helper-pw-5e6f7a8b";
-    let reg = Registry::start(Some(("helper-user", password)));
-    let app = unique("dl-helper");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = app_project(&app, &format!("registry = \"{}\"", reg.host()));
+    let ctx = TestContext::new()
+        .with_registry(Some(("helper-user", password)))
+        .with_app("dl-helper");
+    let app = ctx.app().to_string();
+    let host = ctx.registry().host();
+    let ctx = app_project(ctx, &format!("registry = \"{host}\""));
 
     // A credential helper speaking the docker-credential-helpers protocol: `get`, host on stdin.
     let tools = tempfile::tempdir().unwrap();
@@ -318,7 +285,6 @@ fn credentials_come_from_a_docker_credential_helper() {
         &helper,
         format!(
             "#!/bin/sh\nread host\nif [ \"$1\" = get ] && [ \"$host\" = \"{host}\" ]; then\n  printf '{{\"ServerURL\":\"%s\",\"Username\":\"helper-user\",\"Secret\":\"{password}\"}}' \"$host\"\nelse\n  echo 'credentials not found in native keychain'; exit 1\nfi\n",
-            host = reg.host()
         ),
     )
     .unwrap();
@@ -326,7 +292,7 @@ fn credentials_come_from_a_docker_credential_helper() {
     let config = tempfile::tempdir().unwrap();
     std::fs::write(
         config.path().join("config.json"),
-        format!("{{\"credHelpers\":{{\"{}\":\"devlooptest\"}}}}", reg.host()),
+        format!("{{\"credHelpers\":{{\"{host}\":\"devlooptest\"}}}}"),
     )
     .unwrap();
     let path = format!(
@@ -335,13 +301,19 @@ fn credentials_come_from_a_docker_credential_helper() {
         std::env::var("PATH").unwrap_or_default()
     );
 
-    let r = run(devloop(dir.path())
-        .args(["release", "-v"])
+    let r = ctx
+        .devloop(["release", "-v"])
         .env("PATH", path)
-        .env("DOCKER_CONFIG", config.path()));
+        .env("DOCKER_CONFIG", config.path())
+        .run();
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert_no_secret(&r, password);
-    assert_eq!(reg.tags(&app, Some(("helper-user", password))).len(), 1);
+    assert_eq!(
+        ctx.registry()
+            .tags(&app, Some(("helper-user", password)))
+            .len(),
+        1
+    );
 }
 
 #[cfg_attr(
@@ -350,21 +322,18 @@ fn credentials_come_from_a_docker_credential_helper() {
 )]
 #[test]
 fn a_fresh_clone_deploys_what_another_job_released_to_the_s3_ledger() {
-    require_registry();
-    assert!(have("moto_server"));
-    let moto = Moto::start();
-    let reg = Registry::start(None);
+    let releaser = TestContext::new()
+        .with_registry(None)
+        .with_moto(&[])
+        .with_app("dl-s3only");
+    let app = releaser.app().to_string();
+    let host = releaser.registry().host();
+    let releaser = releaser.also_remove_image(format!("{host}/team/{app}"));
     let bucket = unique("dl-s3only").to_lowercase();
-    moto.s3("PUT", &format!("/{bucket}"));
-    let app = unique("dl-s3only");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![format!("{}/team/{app}", reg.host())],
-    };
+    releaser.moto().s3("PUT", &format!("/{bucket}"));
     let config = format!(
-        "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\nregistry = \"{}/team\"\nledger = \"s3://{bucket}/releases\"\n\n[aws]\nendpoint_url = \"{}\"\n\n[deploy]\ntarget = \"docker\"\n",
-        reg.host(),
-        moto.url()
+        "[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n\n[release]\nregistry = \"{host}/team\"\nledger = \"s3://{bucket}/releases\"\n\n[aws]\nendpoint_url = \"{}\"\n\n[deploy]\ntarget = \"docker\"\n",
+        releaser.moto().url()
     );
     let files = [
         ("devloop.toml", config.as_str()),
@@ -374,22 +343,19 @@ fn a_fresh_clone_deploys_what_another_job_released_to_the_s3_ledger() {
         ),
     ];
     // The job that released.
-    let releaser = project(&files);
-    let r = run(aws_env(&mut devloop(releaser.path())).arg("release"));
+    let releaser = releaser.with_files(&files);
+    let r = releaser.run(["release"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let id = records(releaser.path())[0]["id"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let image_id = records(releaser.path())[0]["image_id"]
+    let id = records(&releaser)[0]["id"].as_str().unwrap().to_string();
+    let image_id = records(&releaser)[0]["image_id"]
         .as_str()
         .unwrap()
         .to_string();
     // A fresh runner: another clone, with no local ledger, and a daemon without the image.
-    let deployer = project(&files);
-    assert!(!deployer.path().join(".devloop").exists());
+    let deployer = TestContext::new().with_aws().with_files(&files);
+    assert!(!deployer.join(".devloop").exists());
     docker(&["rmi", "-f", &image_id]);
-    let r = run(aws_env(&mut devloop(deployer.path())).args(["deploy", "-o", "json"]));
+    let r = deployer.run(["deploy", "-o", "json"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert_eq!(
         docker(&[
@@ -401,7 +367,6 @@ fn a_fresh_clone_deploys_what_another_job_released_to_the_s3_ledger() {
         id
     );
     // Monitor and rollback read the same merged ledger.
-    let r = run(aws_env(&mut devloop(deployer.path())).args(["monitor", "-o", "json"]));
-    let s: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    let s = deployer.run(["monitor", "-o", "json"]).json();
     assert_eq!(s["release"], id.as_str(), "{s}");
 }

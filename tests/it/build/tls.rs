@@ -2,10 +2,8 @@
 //! `DOCKER_TLS_VERIFY=1`, `DOCKER_CERT_PATH`): bollard's connection and devloop's own BuildKit
 //! session both go through it.
 
-mod common;
-
-use common::peers::{have, tls_certs, TlsDaemon};
-use common::*;
+use crate::support::tls::{tls_certs, TlsDaemon};
+use crate::support::*;
 
 fn config(app: &str, extra: &str) -> String {
     format!("[app]\nname = \"{app}\"\n\n[build]\ntags = [\"{{short_sha}}\"]\n{extra}\n")
@@ -17,35 +15,30 @@ fn config(app: &str, extra: &str) -> String {
 )]
 #[test]
 fn builds_through_a_tls_daemon_with_client_certificates() {
-    require_docker();
+    let ctx = TestContext::docker("dl-tls");
     assert!(have("openssl"));
     let certs = tempfile::tempdir().unwrap();
     tls_certs(certs.path(), "devloop-test");
     let daemon = TlsDaemon::start(certs.path());
 
-    let app = unique("dl-tls");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = project(&[
+    let app = ctx.app().to_string();
+    let ctx = ctx.with_files(&[
         ("devloop.toml", &config(&app, "buildkit = true")),
         ("Dockerfile", "FROM busybox:1.36\nCOPY msg /msg\n"),
         ("msg", "over tls"),
     ]);
-    let tls_env = |cmd: &mut std::process::Command, cert_path: &std::path::Path| {
-        cmd.env("DOCKER_HOST", format!("tcp://127.0.0.1:{}", daemon.port))
+    let build_with = |cert_path: &std::path::Path| {
+        ctx.devloop(["build"])
+            .env("DOCKER_HOST", format!("tcp://127.0.0.1:{}", daemon.port))
             .env("DOCKER_TLS_VERIFY", "1")
-            .env("DOCKER_CERT_PATH", cert_path);
+            .env("DOCKER_CERT_PATH", cert_path)
+            .run()
     };
 
-    let mut cmd = devloop(dir.path());
-    cmd.arg("build");
-    tls_env(&mut cmd, certs.path());
-    let r = run(&mut cmd);
+    let r = build_with(certs.path());
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("with BuildKit"), "{}", r.stderr);
-    let image = format!("{app}:{}", &head_sha(dir.path())[..7]);
+    let image = ctx.image();
     assert_eq!(docker(&["run", "--rm", &image, "cat", "/msg"]), "over tls");
     // bollard's requests, the session and the build each came over an authenticated connection.
     assert!(
@@ -57,11 +50,8 @@ fn builds_through_a_tls_daemon_with_client_certificates() {
     // Certificates from another CA: the daemon cannot be reached, exit 5, nothing built.
     let strangers = tempfile::tempdir().unwrap();
     tls_certs(strangers.path(), "stranger");
-    std::fs::write(dir.path().join("msg"), "changed").unwrap();
-    let mut cmd = devloop(dir.path());
-    cmd.arg("build");
-    tls_env(&mut cmd, strangers.path());
-    let r = run(&mut cmd);
+    ctx.write("msg", "changed");
+    let r = build_with(strangers.path());
     assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr
