@@ -38,7 +38,7 @@ mod template;
 
 /// The AWS peer the scripted AWS tests run against (shared with the integration tests).
 #[cfg(test)]
-#[path = "../tests/common/awspeer.rs"]
+#[path = "../tests/it/support/awspeer.rs"]
 mod awspeer;
 
 use std::ffi::OsString;

@@ -1,10 +1,6 @@
 //! Helpers shared by the integration tests: the `TestContext` a test runs the real binary in,
 //! the peers it runs against, and the one way snapshots are taken.
 
-// Until every area has moved into this binary, some helpers have no user yet.
-#![allow(dead_code, unused_imports)]
-
-#[path = "../../common/awspeer.rs"]
 pub mod awspeer;
 pub mod context;
 pub mod docker;

@@ -3,33 +3,28 @@
 //! release's health probe runs (exit 130, the previous release still serving and said so), and a
 //! host port another container holds (exit 2 before anything is touched, naming the holder).
 
-mod common;
-
 use std::io::{BufRead, BufReader};
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use common::peers::free_port;
-use common::*;
+use super::change_page;
+use crate::support::*;
 
-/// examples/hello as `app`, deployed with no host port (start-first) and a health command that
-/// takes `probe` seconds.
-fn hello_without_ports(app: &str, probe: &str) -> tempfile::TempDir {
-    let dir = example_as("hello", app);
-    replace_in(
-        dir.path(),
+/// examples/hello under an app name of its own, deployed with no host port (start-first) and a
+/// health command that takes `probe` seconds.
+fn hello_without_ports(prefix: &str, probe: &str) -> TestContext {
+    let ctx = TestContext::docker(prefix).with_example("hello");
+    ctx.replace(
         "devloop.toml",
         "[deploy.health]\nhttp = \"/healthz\"\nport = 80\n",
         &format!("[deploy.health]\ncommand = \"sleep {probe}\"\n"),
     );
-    replace_in(
-        dir.path(),
+    ctx.replace(
         "devloop.toml",
         "deploy.docker.ports = [\"${HELLO_PORT:-8080}:80\"]\n",
         "",
     );
-    commit_all(dir.path(), "no host ports, a slow probe");
-    dir
+    ctx.commit("no host ports, a slow probe");
+    ctx
 }
 
 fn label(container: &str, key: &str) -> String {
@@ -41,46 +36,24 @@ fn label(container: &str, key: &str) -> String {
     ])
 }
 
-fn change_page(dir: &std::path::Path, text: &str) {
-    replace_in(
-        dir,
-        "www/index.html",
-        "</body>",
-        &format!("<p>{text}</p></body>"),
-    );
-    commit_all(dir, text);
-}
-
-/// A shipped first release and a second one released, not deployed: the project, the container
-/// name, the release that runs, and the cleanup guard.
+/// A shipped first release and a second one released, not deployed: the context, the container
+/// name, and the release that runs.
 struct Shipped {
-    dir: tempfile::TempDir,
+    ctx: TestContext,
     name: String,
     first: String,
-    _cleanup: DockerCleanup,
 }
 
 fn shipped_then_released(prefix: &str, probe: &str) -> Shipped {
-    require_docker();
-    let app = unique(prefix);
-    let cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = hello_without_ports(&app, probe);
-    let r = run(devloop(dir.path()).arg("ship"));
+    let ctx = hello_without_ports(prefix, probe);
+    let r = ctx.run(["ship"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let name = format!("{app}-local");
+    let name = format!("{}-local", ctx.app());
     let first = label(&name, "devloop.release");
-    change_page(dir.path(), "second");
-    let r = run(devloop(dir.path()).args(["release"]));
+    change_page(&ctx, "second");
+    let r = ctx.run(["release"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    Shipped {
-        dir,
-        name,
-        first,
-        _cleanup: cleanup,
-    }
+    Shipped { ctx, name, first }
 }
 
 #[cfg_attr(
@@ -89,21 +62,8 @@ fn shipped_then_released(prefix: &str, probe: &str) -> Shipped {
 )]
 #[test]
 fn two_ships_at_once_one_deploys_and_the_other_is_refused_naming_the_holder() {
-    // `_cleanup` is bound (not `..`), so it lives to the end of the test.
-    let Shipped {
-        dir,
-        name,
-        first,
-        _cleanup,
-    } = shipped_then_released("dl-twoship", "0.2");
-    let spawn = || {
-        devloop(dir.path())
-            .arg("deploy")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
-    };
+    let Shipped { ctx, name, first } = shipped_then_released("dl-twoship", "0.2");
+    let spawn = || ctx.devloop(["deploy"]).spawn();
     let (a, b) = (spawn(), spawn());
     let (a, b): (Run, Run) = (
         a.wait_with_output().unwrap().into(),
@@ -148,20 +108,9 @@ fn two_ships_at_once_one_deploys_and_the_other_is_refused_naming_the_holder() {
 )]
 #[test]
 fn ctrl_c_during_the_health_probe_keeps_the_previous_release_and_says_so() {
-    // `_cleanup` is bound (not `..`), so it lives to the end of the test.
-    let Shipped {
-        dir,
-        name,
-        first,
-        _cleanup,
-    } = shipped_then_released("dl-intr", "1.5");
+    let Shipped { ctx, name, first } = shipped_then_released("dl-intr", "1.5");
 
-    let mut child = devloop(dir.path())
-        .arg("deploy")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut child = ctx.devloop(["deploy"]).spawn();
     let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let mut seen = Vec::new();
     let started = Instant::now();
@@ -206,12 +155,8 @@ fn ctrl_c_during_the_health_probe_keeps_the_previous_release_and_says_so() {
 )]
 #[test]
 fn a_host_port_another_container_holds_is_exit_2_before_anything_is_touched() {
-    require_docker();
-    let app = unique("dl-port");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
+    let ctx = TestContext::docker("dl-port");
+    let app = ctx.app().to_string();
     let squatter = format!("{app}-squatter");
     let port = free_port();
     let out = std::process::Command::new("docker")
@@ -231,10 +176,11 @@ fn a_host_port_another_container_holds_is_exit_2_before_anything_is_touched() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let dir = example_as("hello", &app);
-    let r = run(devloop(dir.path())
-        .arg("ship")
-        .env("HELLO_PORT", port.to_string()));
+    let ctx = ctx.with_example("hello");
+    let r = ctx
+        .devloop(["ship"])
+        .env("HELLO_PORT", port.to_string())
+        .run();
     docker(&["rm", "-f", &squatter]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
@@ -257,14 +203,9 @@ fn a_host_port_another_container_holds_is_exit_2_before_anything_is_touched() {
 )]
 #[test]
 fn a_ledger_that_cannot_be_written_moves_no_tag() {
-    require_docker();
-    let app = unique("dl-ledger");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let dir = hello_without_ports(&app, "0.1");
-    let r = run(devloop(dir.path()).args(["release"]));
+    let ctx = hello_without_ports("dl-ledger", "0.1");
+    let app = ctx.app().to_string();
+    let r = ctx.run(["release"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let latest = || {
         docker(&[
@@ -277,12 +218,12 @@ fn a_ledger_that_cannot_be_written_moves_no_tag() {
     };
     let before = latest();
     assert!(before.starts_with("sha256:"), "{before}");
-    change_page(dir.path(), "second");
+    change_page(&ctx, "second");
     // The ledger directory replaced by a file: nothing can be recorded there (root ignores modes).
-    let releases = dir.path().join(".devloop/releases");
+    let releases = ctx.join(".devloop/releases");
     std::fs::remove_dir_all(&releases).unwrap();
     std::fs::write(&releases, "not a directory").unwrap();
-    let r = run(devloop(dir.path()).args(["release"]));
+    let r = ctx.run(["release"]);
     assert_eq!(r.code, 1, "{}", r.stderr);
     assert!(
         r.stderr.contains("cannot write the release ledger")

@@ -3,29 +3,23 @@
 //! up a task that starts later; `--check` passes on a steady service and fails, saying why, on a
 //! failing deployment.
 
-mod common;
-
 use std::io::{BufRead, BufReader};
 use std::process::Stdio;
 use std::sync::mpsc;
 use std::time::{Duration, SystemTime};
 
-use common::peers::{aws_env, have, live_service, Moto, CLUSTER, SERVICE};
-use common::*;
+use crate::support::peers::{live_service, CLUSTER, SERVICE};
+use crate::support::*;
 
-fn start(env: &[(&str, &str)]) -> (Moto, tempfile::TempDir) {
-    assert!(
-        have("moto_server"),
-        "moto_server is missing: scripts/services.sh installs it"
-    );
-    let moto = Moto::start_with(env);
-    live_service(&moto, "busybox:1.36", "");
+/// moto (started with `env`) running the service of `live_service`, and a project monitoring it.
+fn start(env: &[(&str, &str)]) -> TestContext {
+    let ctx = TestContext::new().with_moto(env);
+    live_service(ctx.moto(), "busybox:1.36", "");
     let cfg = format!(
         "[app]\nname = \"web\"\n[aws]\nendpoint_url = \"{}\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"{CLUSTER}\"\nservice = \"{SERVICE}\"\ncontainer = \"app\"\n",
-        moto.url()
+        ctx.moto().url()
     );
-    let dir = project(&[("devloop.toml", &cfg)]);
-    (moto, dir)
+    ctx.with_files(&[("devloop.toml", &cfg)])
 }
 
 fn now_ms() -> i64 {
@@ -88,12 +82,12 @@ fn put_metric(moto: &Moto, metric: &str, value: f64, minutes: u64) {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn a_steady_service_shows_its_deployment_and_numbers_and_passes_the_check() {
-    let (moto, dir) = start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
+    let ctx = start(&[("MOTO_ECS_SERVICE_RUNNING", "1")]);
     for (value, minutes) in [(10.0, 30), (30.0, 20), (20.0, 10)] {
-        put_metric(&moto, "CPUUtilization", value, minutes);
+        put_metric(ctx.moto(), "CPUUtilization", value, minutes);
     }
-    put_metric(&moto, "MemoryUtilization", 50.0, 5);
-    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor"]));
+    put_metric(ctx.moto(), "MemoryUtilization", 50.0, 5);
+    let r = ctx.run(["monitor"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for expected in [
         "main/web (ecs target",
@@ -109,9 +103,9 @@ fn a_steady_service_shows_its_deployment_and_numbers_and_passes_the_check() {
             r.stdout
         );
     }
-    let r = run(aws_env(&mut devloop(dir.path())).args(["-o", "json", "monitor"]));
+    let r = ctx.run(["-o", "json", "monitor"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let doc: serde_json::Value = serde_json::from_str(r.stdout.trim()).unwrap();
+    let doc = r.json();
     let cpu = &doc["metrics"][0];
     assert_eq!(cpu["name"], "cpu");
     assert_eq!(
@@ -125,15 +119,15 @@ fn a_steady_service_shows_its_deployment_and_numbers_and_passes_the_check() {
     assert_eq!(cpu["points"].as_array().unwrap().len(), 3);
     assert_eq!(doc["deployments"][0]["revision"], "web:1");
     assert_eq!(doc["verdict"], "healthy");
-    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor", "--check"]));
+    let r = ctx.run(["monitor", "--check"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn a_failing_deployment_fails_the_check_and_says_why() {
-    let (_moto, dir) = start(&[("MOTO_ECS_SERVICE_FAILED_TASKS", "2")]);
-    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor", "--check"]));
+    let ctx = start(&[("MOTO_ECS_SERVICE_FAILED_TASKS", "2")]);
+    let r = ctx.run(["monitor", "--check"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains(
@@ -150,18 +144,20 @@ const B: &str = "web/app/bbbbbbbb11112222333344445555";
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn logs_of_all_tasks_are_interleaved_once_each_with_short_task_ids() {
-    let (moto, dir) = start(&[]);
-    put_logs(&moto, A, &[(50_000, "a1 started"), (30_000, "a2 serving")]);
-    put_logs(&moto, B, &[(40_000, "b1 started")]);
+    let ctx = start(&[]);
     put_logs(
-        &moto,
+        ctx.moto(),
+        A,
+        &[(50_000, "a1 started"), (30_000, "a2 serving")],
+    );
+    put_logs(ctx.moto(), B, &[(40_000, "b1 started")]);
+    put_logs(
+        ctx.moto(),
         "web/sidecar/cccccccc1111",
         &[(35_000, "sidecar noise")],
     );
     let lines = |args: &[&str]| -> Vec<String> {
-        let r = run(aws_env(&mut devloop(dir.path()))
-            .args(["monitor", "--logs"])
-            .args(args));
+        let r = ctx.devloop(["monitor", "--logs"]).args(args).run();
         assert_eq!(r.code, 0, "{args:?}: {}", r.stderr);
         r.stdout
             .lines()
@@ -192,14 +188,11 @@ fn logs_of_all_tasks_are_interleaved_once_each_with_short_task_ids() {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn follow_picks_up_a_task_that_starts_later_and_repeats_nothing() {
-    let (moto, dir) = start(&[]);
-    put_logs(&moto, A, &[(20_000, "a1 started")]);
-    let mut child = aws_env(&mut devloop(dir.path()))
-        .args(["monitor", "--logs", "--follow"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let ctx = start(&[]);
+    put_logs(ctx.moto(), A, &[(20_000, "a1 started")]);
+    let mut child = ctx
+        .devloop(["monitor", "--logs", "--follow"])
+        .spawn_with(Stdio::piped(), Stdio::null());
     let (tx, rx) = mpsc::channel();
     let stdout = child.stdout.take().unwrap();
     std::thread::spawn(move || {
@@ -210,8 +203,8 @@ fn follow_picks_up_a_task_that_starts_later_and_repeats_nothing() {
     let next = || rx.recv_timeout(Duration::from_secs(20)).ok();
     let first = next();
     // A new task's stream, and a new line of the old one, after following started.
-    put_logs(&moto, B, &[(0, "b1 started late")]);
-    put_logs(&moto, A, &[(0, "a2 after start")]);
+    put_logs(ctx.moto(), B, &[(0, "b1 started late")]);
+    put_logs(ctx.moto(), A, &[(0, "a2 after start")]);
     let (second, third) = (next(), next());
     // Several more polls: nothing may come twice.
     std::thread::sleep(Duration::from_secs(4));

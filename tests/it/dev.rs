@@ -3,32 +3,23 @@
 //! save recovers; a burst of writes is one rebuild; an ignored file is none; Ctrl-C leaves
 //! nothing behind.
 
-mod common;
-
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Stdio};
+use std::io::{BufRead, BufReader, Read};
+use std::process::Child;
 use std::sync::mpsc::{self, Receiver};
 use std::time::{Duration, Instant};
 
-use common::peers::free_port;
-use common::*;
+use crate::support::*;
 
-/// `devloop dev` running in `dir`, its output lines arriving on a channel.
+/// `devloop dev` running, its output lines arriving on a channel.
 struct Dev {
     child: Child,
     lines: Receiver<String>,
 }
 
 impl Dev {
-    /// `devloop ARGS…` (which include `dev`) in `dir`.
-    fn start(dir: &std::path::Path, port: u16, args: &[&str]) -> Dev {
-        let mut child = devloop(dir)
-            .args(args)
-            .env("HELLO_PORT", port.to_string())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start devloop dev");
+    /// `devloop ARGS…` (which include `dev`) in the context's project.
+    fn start(ctx: &TestContext, args: &[&str]) -> Dev {
+        let mut child = ctx.devloop(args).spawn();
         let (tx, lines) = mpsc::channel();
         for pipe in [
             Box::new(child.stdout.take().unwrap()) as Box<dyn Read + Send>,
@@ -89,17 +80,6 @@ impl Drop for Dev {
     }
 }
 
-fn page(port: u16) -> String {
-    let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
-        return String::new();
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let _ = write!(s, "GET / HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n");
-    let mut body = String::new();
-    let _ = s.read_to_string(&mut body);
-    body
-}
-
 /// Wait until the page shows `text`; how long it took.
 fn served(port: u16, text: &str, wait: Duration) -> Option<Duration> {
     let start = Instant::now();
@@ -123,25 +103,16 @@ fn deployed(app: &str) -> String {
     ])
 }
 
-fn write(dir: &std::path::Path, file: &str, text: &str) {
-    std::fs::write(dir.join(file), text).unwrap();
-}
-
 #[cfg_attr(
     devloop_no_docker,
     ignore = "no Docker daemon answers: run scripts/services.sh"
 )]
 #[test]
 fn a_save_is_served_a_broken_save_keeps_the_old_version_and_ctrl_c_leaves_nothing() {
-    require_docker();
-    let app = unique("dl-dev");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let (dir, port) = (example_as("hello", &app), free_port());
-    let d = dir.path();
-    let dev = Dev::start(d, port, &["dev"]);
+    let ctx = TestContext::hello("dl-dev");
+    let app = ctx.app().to_string();
+    let port = ctx.port();
+    let dev = Dev::start(&ctx, &["dev"]);
     let first = dev
         .next_rebuild(Duration::from_secs(120))
         .unwrap_or_default();
@@ -151,7 +122,7 @@ fn a_save_is_served_a_broken_save_keeps_the_old_version_and_ctrl_c_leaves_nothin
     );
     assert!(served(port, "Hello from devloop", Duration::from_secs(10)).is_some());
 
-    write(d, "www/index.html", "<h1>second save</h1>\n");
+    ctx.write("www/index.html", "<h1>second save</h1>\n");
     let took = served(port, "second save", Duration::from_secs(30));
     assert!(
         took.is_some_and(|t| t < Duration::from_secs(15)),
@@ -164,8 +135,8 @@ fn a_save_is_served_a_broken_save_keeps_the_old_version_and_ctrl_c_leaves_nothin
     assert!(line.contains("deployed"), "{line}");
 
     // A broken Dockerfile: the reason, and the second save keeps serving.
-    let dockerfile = std::fs::read_to_string(d.join("Dockerfile")).unwrap();
-    write(d, "Dockerfile", &format!("{dockerfile}RUN exit 7\n"));
+    let dockerfile = ctx.read("Dockerfile");
+    ctx.write("Dockerfile", format!("{dockerfile}RUN exit 7\n"));
     let line = dev
         .next_rebuild(Duration::from_secs(60))
         .unwrap_or_default();
@@ -177,8 +148,8 @@ fn a_save_is_served_a_broken_save_keeps_the_old_version_and_ctrl_c_leaves_nothin
     assert!(page(port).contains("second save"));
 
     // Fixed, with a new page: served again.
-    write(d, "www/index.html", "<h1>third save</h1>\n");
-    write(d, "Dockerfile", &dockerfile);
+    ctx.write("www/index.html", "<h1>third save</h1>\n");
+    ctx.write("Dockerfile", &dockerfile);
     assert!(served(port, "third save", Duration::from_secs(30)).is_some());
     let line = dev
         .next_rebuild(Duration::from_secs(10))
@@ -199,16 +170,11 @@ fn a_save_is_served_a_broken_save_keeps_the_old_version_and_ctrl_c_leaves_nothin
 )]
 #[test]
 fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
-    require_docker();
-    let app = unique("dl-devb");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let (dir, port) = (example_as("hello", &app), free_port());
-    let d = dir.path();
+    let ctx = TestContext::hello("dl-devb");
+    let app = ctx.app().to_string();
+    let port = ctx.port();
     // With -o json: one event per rebuild.
-    let dev = Dev::start(d, port, &["-o", "json", "dev"]);
+    let dev = Dev::start(&ctx, &["-o", "json", "dev"]);
     let first = dev
         .next_rebuild(Duration::from_secs(120))
         .unwrap_or_default();
@@ -217,7 +183,7 @@ fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
     assert_eq!(event["url"], format!("http://127.0.0.1:{port}/"), "{first}");
 
     // A second dev for the same environment would fight the first over its container.
-    let second = run(devloop(d).arg("dev").env("HELLO_PORT", port.to_string()));
+    let second = ctx.run(["dev"]);
     assert_eq!(second.code, 2, "{}", second.stderr);
     assert!(
         second
@@ -229,8 +195,8 @@ fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
 
     // An editor's save: several writes in a few milliseconds.
     for i in 0..5 {
-        write(d, "www/index.html", &format!("<h1>burst {i}</h1>\n"));
-        write(d, "www/extra.txt", &format!("{i}\n"));
+        ctx.write("www/index.html", format!("<h1>burst {i}</h1>\n"));
+        ctx.write("www/extra.txt", format!("{i}\n"));
         std::thread::sleep(Duration::from_millis(10));
     }
     let line = dev
@@ -261,7 +227,7 @@ fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
     );
 
     // .dockerignore keeps everything but www/ and the Dockerfile out of the build.
-    write(d, "notes.txt", "not part of the image\n");
+    ctx.write("notes.txt", "not part of the image\n");
     assert_eq!(
         dev.next_rebuild(Duration::from_secs(3)),
         None,
@@ -278,15 +244,10 @@ fn a_burst_of_writes_is_one_rebuild_and_an_ignored_file_is_none() {
 )]
 #[test]
 fn with_test_a_failing_test_keeps_the_old_version_serving() {
-    require_docker();
-    let app = unique("dl-devt");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let (dir, port) = (example_as("hello", &app), free_port());
-    let d = dir.path();
-    let dev = Dev::start(d, port, &["dev", "--test"]);
+    let ctx = TestContext::hello("dl-devt");
+    let app = ctx.app().to_string();
+    let port = ctx.port();
+    let dev = Dev::start(&ctx, &["dev", "--test"]);
     let first = dev
         .next_rebuild(Duration::from_secs(120))
         .unwrap_or_default();
@@ -295,7 +256,7 @@ fn with_test_a_failing_test_keeps_the_old_version_serving() {
         "{first}"
     );
     // The host test greps the page for <h1>: a page without one fails it before any deploy.
-    write(d, "www/index.html", "<p>no heading</p>\n");
+    ctx.write("www/index.html", "<p>no heading</p>\n");
     let line = dev
         .next_rebuild(Duration::from_secs(60))
         .unwrap_or_default();
@@ -314,15 +275,10 @@ fn with_test_a_failing_test_keeps_the_old_version_serving() {
 )]
 #[test]
 fn dev_takes_the_shipped_environment_over_refuses_a_ship_meanwhile_and_puts_it_back() {
-    require_docker();
-    let app = unique("dl-devship");
-    let _cleanup = DockerCleanup {
-        image: app.clone(),
-        extra_images: vec![],
-    };
-    let (dir, port) = (example_as("hello", &app), free_port());
-    let d = dir.path();
-    let r = run(devloop(d).arg("ship").env("HELLO_PORT", port.to_string()));
+    let ctx = TestContext::hello("dl-devship");
+    let app = ctx.app().to_string();
+    let port = ctx.port();
+    let r = ctx.run(["ship"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     let name = format!("{app}-local");
     let release = || {
@@ -336,7 +292,7 @@ fn dev_takes_the_shipped_environment_over_refuses_a_ship_meanwhile_and_puts_it_b
     let shipped = release();
     assert!(!shipped.is_empty());
 
-    let dev = Dev::start(d, port, &["dev"]);
+    let dev = Dev::start(&ctx, &["dev"]);
     let said = dev
         .next_rebuild(Duration::from_secs(120))
         .unwrap_or_default();
@@ -348,13 +304,11 @@ fn dev_takes_the_shipped_environment_over_refuses_a_ship_meanwhile_and_puts_it_b
         .next_rebuild(Duration::from_secs(120))
         .unwrap_or_default();
     assert!(first.contains("started: "), "{first}");
-    write(d, "www/index.html", "<h1>dev save</h1>\n");
+    ctx.write("www/index.html", "<h1>dev save</h1>\n");
     assert!(served(port, "dev save", Duration::from_secs(30)).is_some());
 
     // A ship while dev holds the environment is refused, naming dev; nothing is replaced.
-    let r = run(devloop(d)
-        .args(["deploy"])
-        .env("HELLO_PORT", port.to_string()));
+    let r = ctx.run(["deploy"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("devloop dev by") && r.stderr.contains("holds the deploy lock"),
@@ -367,8 +321,6 @@ fn dev_takes_the_shipped_environment_over_refuses_a_ship_meanwhile_and_puts_it_b
     assert_eq!(dev.interrupt(), Some(130));
     assert_eq!(release(), shipped);
     assert!(served(port, "Hello from devloop", Duration::from_secs(10)).is_some());
-    let r = run(devloop(d)
-        .args(["monitor", "--check"])
-        .env("HELLO_PORT", port.to_string()));
+    let r = ctx.run(["monitor", "--check"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }

@@ -3,11 +3,7 @@
 //! (Elastic Beanstalk as the live service answers, over HTTP), whole deploys as a user runs them —
 //! settling, recovering health, a revert, throttling, never settling — with their exit codes.
 
-mod common;
-
-use common::awspeer::AwsPeer;
-use common::peers::{aws_env, have, Moto};
-use common::*;
+use crate::support::*;
 
 const BUCKET: &str = "eb-bundles";
 
@@ -21,14 +17,11 @@ fn config(app: &str, moto: &Moto, registry: Option<&str>, eb_extra: &str) -> Str
     )
 }
 
-/// moto with application `web` (environment `web-prod`), application `other` (environment
-/// `other-prod`) and the bundle bucket.
-fn moto_with_environments() -> Moto {
-    assert!(
-        have("moto_server"),
-        "moto_server is missing: scripts/services.sh installs it"
-    );
-    let moto = Moto::start();
+/// A context with moto holding application `web` (environment `web-prod`), application `other`
+/// (environment `other-prod`) and the bundle bucket, and an app name of its own.
+fn moto_with_environments(prefix: &str) -> TestContext {
+    let ctx = TestContext::new().with_moto(&[]).with_name(prefix);
+    let moto = ctx.moto();
     for (app, env) in [("web", "web-prod"), ("other", "other-prod")] {
         let out = moto.eb("CreateApplication", &[("ApplicationName", app)]);
         assert!(out.contains(&format!("<ApplicationName>{app}<")), "{out}");
@@ -46,7 +39,7 @@ fn moto_with_environments() -> Moto {
         assert!(out.contains(&format!("<EnvironmentName>{env}<")), "{out}");
     }
     moto.s3("PUT", &format!("/{BUCKET}"));
-    moto
+    ctx
 }
 
 fn bucket_keys(moto: &Moto) -> Vec<String> {
@@ -60,8 +53,8 @@ fn bucket_keys(moto: &Moto) -> Vec<String> {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn bad_names_and_unpullable_releases_are_refused_before_anything_is_uploaded() {
-    let moto = moto_with_environments();
-    let app = unique("dl-ebbad");
+    let peers = moto_with_environments("dl-ebbad");
+    let (moto, app) = (peers.moto(), peers.app());
     let pushed = Some("reg.example:5000");
     let cases: [(&str, Option<&str>, &str); 5] = [
         (
@@ -88,7 +81,7 @@ fn bad_names_and_unpullable_releases_are_refused_before_anything_is_uploaded() {
         ),
     ];
     for (extra, registry, expected) in cases {
-        let mut cfg = config(&app, &moto, registry, "");
+        let mut cfg = config(app, moto, registry, "");
         // A later key would be a duplicate: replace the default lines instead.
         if let Some((key, _)) = extra.split_once(" = ") {
             let line = cfg
@@ -98,10 +91,12 @@ fn bad_names_and_unpullable_releases_are_refused_before_anything_is_uploaded() {
                 .to_string();
             cfg = cfg.replace(&line, extra.trim_end());
         }
-        let dir = project(&[("devloop.toml", &cfg)]);
-        write_release(dir.path(), &app, registry);
+        let ctx = TestContext::new()
+            .with_aws()
+            .with_files(&[("devloop.toml", &cfg)]);
+        write_release(ctx.path(), app, registry);
         for cmd in [&["deploy"][..], &["plan", "deploy"]] {
-            let r = run(aws_env(&mut devloop(dir.path())).args(cmd));
+            let r = ctx.run(cmd);
             assert_eq!(r.code, 2, "{extra:?} {cmd:?}: {}", r.stderr);
             assert!(
                 r.stderr.contains(expected),
@@ -110,14 +105,14 @@ fn bad_names_and_unpullable_releases_are_refused_before_anything_is_uploaded() {
             );
         }
     }
-    assert!(bucket_keys(&moto).is_empty(), "{:?}", bucket_keys(&moto));
+    assert!(bucket_keys(moto).is_empty(), "{:?}", bucket_keys(moto));
 }
 
 #[test]
 fn a_bad_option_namespace_is_a_located_config_error() {
     let cfg = "[app]\nname = \"web\"\n[deploy]\ntarget = \"beanstalk\"\n[deploy.beanstalk]\napplication = \"web\"\nenvironment = \"web-prod\"\n[deploy.beanstalk.options.\"autoscaling:asg\"]\nMinSize = \"2\"\n";
-    let dir = project(&[("devloop.toml", cfg)]);
-    let r = run(devloop(dir.path()).args(["plan"]));
+    let ctx = TestContext::new().with_files(&[("devloop.toml", cfg)]);
+    let r = ctx.run(["plan"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("devloop.toml:8:27: deploy.beanstalk.options: \"autoscaling:asg\" is not an option namespace"),
@@ -129,13 +124,10 @@ fn a_bad_option_namespace_is_a_located_config_error() {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn monitor_shows_the_environment_and_check_fails_while_it_is_not_green() {
-    let moto = moto_with_environments();
-    let app = unique("dl-ebmon");
-    let dir = project(&[(
-        "devloop.toml",
-        &config(&app, &moto, Some("reg.example:5000"), ""),
-    )]);
-    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor"]));
+    let ctx = moto_with_environments("dl-ebmon");
+    let cfg = config(ctx.app(), ctx.moto(), Some("reg.example:5000"), "");
+    let ctx = ctx.with_files(&[("devloop.toml", &cfg)]);
+    let r = ctx.run(["monitor"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
     for expected in [
         "web/web-prod (beanstalk target",
@@ -146,12 +138,12 @@ fn monitor_shows_the_environment_and_check_fails_while_it_is_not_green() {
         assert!(r.stdout.contains(expected), "{expected:?}:\n{}", r.stdout);
     }
     // moto's environment is Ready with health Grey: not what the deploy gate calls healthy.
-    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor", "--check"]));
+    let r = ctx.run(["monitor", "--check"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("health Grey"), "{}", r.stdout);
     // Nothing devloop deployed runs there: nothing to roll back to.
-    write_release(dir.path(), &app, Some("reg.example:5000"));
-    let r = run(aws_env(&mut devloop(dir.path())).args(["rollback"]));
+    ctx.write_release(Some("reg.example:5000"));
+    let r = ctx.run(["rollback"]);
     assert_eq!(r.code, 2, "{}", r.stderr);
     assert!(
         r.stderr.contains("nothing devloop deployed is running"),
@@ -163,8 +155,9 @@ fn monitor_shows_the_environment_and_check_fails_while_it_is_not_green() {
 /// A project deploying release `20260101T000000Z-abc1234` (in a registry the instances can
 /// reach) to `web/web-prod` on the AWS peer, which runs `PREV` Ready and Green and takes its next
 /// updates from `script` (`eb/script`).
-fn on_the_peer(eb_extra: &str, script: serde_json::Value) -> (AwsPeer, tempfile::TempDir) {
-    let peer = AwsPeer::start();
+fn on_the_peer(eb_extra: &str, script: serde_json::Value) -> TestContext {
+    let ctx = TestContext::new().with_aws_peer().with_name("dl-ebpeer");
+    let peer = ctx.aws_peer();
     peer.control(
         "eb/environment",
         serde_json::json!({ "application": "web", "environment": "web-prod", "version_label": "v-before" }),
@@ -172,63 +165,62 @@ fn on_the_peer(eb_extra: &str, script: serde_json::Value) -> (AwsPeer, tempfile:
     let mut script = script;
     script["environment"] = "web-prod".into();
     peer.control("eb/script", script);
-    let app = unique("dl-ebpeer");
+    let app = ctx.app();
     let cfg = format!(
         "[app]\nname = \"{app}\"\n\n[release]\nregistry = \"reg.example:5000/team\"\n\n[aws]\nendpoint_url = \"{}\"\n\n[deploy]\ntarget = \"beanstalk\"\n\n[deploy.beanstalk]\napplication = \"web\"\nenvironment = \"web-prod\"\n{eb_extra}\n",
         peer.url()
     );
-    let dir = project(&[("devloop.toml", &cfg)]);
-    write_release(dir.path(), &app, Some("reg.example:5000"));
-    (peer, dir)
-}
-
-fn deploy_on(dir: &std::path::Path) -> Run {
-    run(aws_env(&mut devloop(dir)).args(["deploy"]))
+    let ctx = ctx.with_files(&[("devloop.toml", &cfg)]);
+    ctx.write_release(Some("reg.example:5000"));
+    ctx
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn a_release_deploys_once_and_again_is_nothing_to_do() {
-    let (peer, dir) = on_the_peer("", serde_json::json!({ "updates": ["settles"] }));
-    let r = deploy_on(dir.path());
+    let ctx = on_the_peer("", serde_json::json!({ "updates": ["settles"] }));
+    let r = ctx.run(["deploy"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    let said = format!("{}{}", r.stdout, r.stderr);
+    let said = r.all();
     assert!(
         said.contains("runs version 20260101T000000Z-abc1234-"),
         "{said}"
     );
-    let r = deploy_on(dir.path());
+    let r = ctx.run(["deploy"]);
     assert_eq!(r.code, 0, "{}", r.stderr);
-    let said = format!("{}{}", r.stdout, r.stderr);
+    let said = r.all();
     assert!(
         said.contains("nothing uploaded, created or updated"),
         "{said}"
     );
     assert_eq!(
-        peer.calls_of("elasticbeanstalk", "CreateApplicationVersion")
+        ctx.aws_peer()
+            .calls_of("elasticbeanstalk", "CreateApplicationVersion")
             .len(),
         1
     );
     assert_eq!(
-        peer.calls_of("elasticbeanstalk", "UpdateEnvironment").len(),
+        ctx.aws_peer()
+            .calls_of("elasticbeanstalk", "UpdateEnvironment")
+            .len(),
         1
     );
-    let r = run(aws_env(&mut devloop(dir.path())).args(["monitor", "--check"]));
+    let r = ctx.run(["monitor", "--check"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn health_that_lags_and_recovers_is_exit_0_and_a_revert_is_exit_3() {
-    let (_peer, dir) = on_the_peer(
+    let ctx = on_the_peer(
         "health_grace = \"1m\"\n",
         serde_json::json!({ "updates": ["recovers"] }),
     );
-    let r = deploy_on(dir.path());
+    let r = ctx.run(["deploy"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 
-    let (_peer, dir) = on_the_peer("", serde_json::json!({ "updates": ["fails_reverts"] }));
-    let r = deploy_on(dir.path());
+    let ctx = on_the_peer("", serde_json::json!({ "updates": ["fails_reverts"] }));
+    let r = ctx.run(["deploy"]);
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
     assert!(
         r.stderr.contains("Failed to deploy application."),
@@ -240,30 +232,33 @@ fn health_that_lags_and_recovers_is_exit_0_and_a_revert_is_exit_3() {
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
 #[test]
 fn throttling_changes_no_verdict_and_an_update_that_never_settles_is_exit_4() {
-    let (peer, dir) = on_the_peer("", serde_json::json!({ "updates": ["settles"] }));
+    let ctx = on_the_peer("", serde_json::json!({ "updates": ["settles"] }));
     for action in [
         "DescribeEnvironments",
         "DescribeEvents",
         "DescribeApplicationVersions",
     ] {
-        peer.control(
+        ctx.aws_peer().control(
             "throttle",
             serde_json::json!({ "service": "elasticbeanstalk", "action": action, "rate": 0.1, "burst": 2 }),
         );
     }
-    let r = deploy_on(dir.path());
+    let r = ctx.run(["deploy"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     // Reads were really refused meanwhile; the verdict held.
     assert!(
-        peer.calls().iter().any(|c| c["throttled"] == true),
+        ctx.aws_peer()
+            .calls()
+            .iter()
+            .any(|c| c["throttled"] == true),
         "no call was throttled, so this would prove nothing"
     );
 
-    let (_peer, dir) = on_the_peer(
+    let ctx = on_the_peer(
         "timeout = \"10s\"\n",
         serde_json::json!({ "updates": ["never"] }),
     );
-    let r = deploy_on(dir.path());
+    let r = ctx.run(["deploy"]);
     assert_eq!(r.code, 4, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("Updating"), "{}", r.stderr);
 }
