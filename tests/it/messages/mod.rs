@@ -2,4 +2,10 @@
 //! is a reviewed change. Run-to-run values (times, durations, digests, SHAs, ports, temporary
 //! paths) are filtered by `support::snapshot`.
 
+mod config;
+mod doctor;
+mod help;
+mod monitor;
 mod newcomer;
+mod plan;
+mod run_summary;

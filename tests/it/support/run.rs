@@ -69,6 +69,14 @@ impl Run {
         format!("{}{}", self.stdout, self.stderr)
     }
 
+    /// The exit code and both streams, labelled: everything a person saw, for a snapshot.
+    pub fn transcript(&self) -> String {
+        format!(
+            "exit code {}\n--- stdout\n{}--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
     /// stdout as one JSON document (`plan -o json`, `monitor -o json`, `release --list -o json`).
     #[track_caller]
     pub fn json(&self) -> serde_json::Value {

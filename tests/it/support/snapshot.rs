@@ -62,6 +62,12 @@ impl Snapshot {
         }
     }
 
+    /// What was run, recorded in the snapshot's header for its reader.
+    pub fn describe(mut self, description: impl Into<String>) -> Self {
+        self.description = Some(description.into());
+        self
+    }
+
     /// Replace every `from` by `placeholder` before the filters run.
     pub fn replace(mut self, from: impl Into<String>, placeholder: &str) -> Self {
         let from = from.into();
