@@ -93,7 +93,8 @@ impl TestContext {
     /// Remove this image too when the context drops (an oracle's, a pushed reference).
     pub fn also_remove_image(mut self, image: impl Into<String>) -> Self {
         self.cleanup
-            .get_or_insert_with(|| DockerCleanup::new(""))
+            .as_mut()
+            .expect("with_app comes first: its cleanup removes the image")
             .extra_images
             .push(image.into());
         self

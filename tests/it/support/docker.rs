@@ -105,13 +105,17 @@ impl Drop for DockerCleanup {
             args.extend(deployed.lines());
             docker(&args);
         }
-        let refs = docker(&[
-            "image",
-            "ls",
-            "--format",
-            "{{.Repository}}:{{.Tag}}",
-            &self.image,
-        ]);
+        // The app's own tags, and those a release pushed (`127.0.0.1:PORT/team/<app>:TAG`): the
+        // registry is gone with the test, its tags in the daemon are not.
+        let suffix = format!("/{}", self.image);
+        let refs: String = docker(&["image", "ls", "--format", "{{.Repository}} {{.Tag}}"])
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(repo, tag)| {
+                *tag != "<none>" && (*repo == self.image || repo.ends_with(&suffix))
+            })
+            .map(|(repo, tag)| format!("{repo}:{tag}\n"))
+            .collect();
         // Builds whose tags moved on are dangling: find them by devloop's label. Only untagged
         // ones: a build with identical inputs is shared by content with other tests' apps (it
         // keeps the label of the app that built it first), and removing it by ID would take
