@@ -46,7 +46,7 @@ mod layers;
 
 /// The AWS peer the scripted AWS tests run against (shared with the integration tests).
 #[cfg(test)]
-#[path = "../tests/common/awspeer.rs"]
+#[path = "../tests/it/support/awspeer.rs"]
 mod awspeer;
 
 use std::ffi::OsString;

@@ -1,0 +1,171 @@
+//! The Docker daemon as the tests need it: the checks that a service is there (failing, never
+//! skipping, when one is missing: the `#[cfg_attr(devloop_no_*, ignore)]` attributes do the
+//! skipping, with the reason), the docker CLI as the oracle, names no other test uses, and the
+//! cleanup of everything a test's app left in the daemon.
+
+use std::process::Command;
+
+use super::peers;
+
+/// The test needs a Docker daemon. Tests that need one carry
+/// `#[cfg_attr(devloop_no_docker, ignore = "...")]` (set by build.rs when none answered at build
+/// time, never under CI), so reaching this without a daemon is a failure, not a silent pass.
+pub fn require_docker() {
+    let ok = Command::new("docker")
+        .args(["info", "--format", "{{.ServerVersion}}"])
+        .output()
+        .map(|o| o.status.success())
+        .unwrap_or(false);
+    assert!(
+        ok,
+        "no Docker daemon answers: scripts/services.sh starts one"
+    );
+}
+
+/// The test needs the daemon to be a swarm manager.
+pub fn require_swarm() {
+    require_docker();
+    assert_eq!(
+        docker(&["info", "--format", "{{.Swarm.LocalNodeState}}"]),
+        "active",
+        "the daemon is not in a swarm: scripts/services.sh runs docker swarm init"
+    );
+}
+
+/// The test needs Docker, the distribution registry, htpasswd and curl.
+pub fn require_registry() {
+    require_docker();
+    for program in ["docker-registry", "htpasswd", "curl"] {
+        assert!(
+            peers::have(program),
+            "{program} is missing: scripts/services.sh installs it"
+        );
+    }
+}
+
+/// Run the docker CLI (as an oracle and for cleanup); returns stdout.
+pub fn docker(args: &[&str]) -> String {
+    let o = Command::new("docker")
+        .args(args)
+        .output()
+        .expect("docker CLI");
+    String::from_utf8_lossy(&o.stdout).trim().to_string()
+}
+
+/// A unique name for images and containers of one test.
+pub fn unique(prefix: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static N: AtomicU32 = AtomicU32::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}-{}-{}-{:x}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::SeqCst),
+        nanos
+    )
+}
+
+/// Removes, when dropped, every image of a repository and every test container of an app.
+pub struct DockerCleanup {
+    pub image: String,
+    pub extra_images: Vec<String>,
+}
+
+impl Drop for DockerCleanup {
+    fn drop(&mut self) {
+        // Swarm services and containers deployed for this app (label devloop.app=<image name>, the
+        // app name in these tests).
+        let services = docker(&[
+            "service",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("label=devloop.app={}", self.image),
+        ]);
+        if !services.is_empty() {
+            let mut args = vec!["service", "rm"];
+            args.extend(services.lines());
+            docker(&args);
+        }
+        let deployed = docker(&[
+            "ps",
+            "-aq",
+            "--filter",
+            &format!("label=devloop.app={}", self.image),
+            // Named for this app too: a container inherits the labels of an image that another
+            // test's app built first, and must not be removed by that test.
+            "--filter",
+            &format!("name={}", self.image),
+        ]);
+        if !deployed.is_empty() {
+            let mut args = vec!["rm", "-f"];
+            args.extend(deployed.lines());
+            docker(&args);
+        }
+        // The app's own tags, and those a release pushed (`127.0.0.1:PORT/team/<app>:TAG`): the
+        // registry is gone with the test, its tags in the daemon are not.
+        let suffix = format!("/{}", self.image);
+        let refs: String = docker(&["image", "ls", "--format", "{{.Repository}} {{.Tag}}"])
+            .lines()
+            .filter_map(|l| l.split_once(' '))
+            .filter(|(repo, tag)| {
+                *tag != "<none>" && (*repo == self.image || repo.ends_with(&suffix))
+            })
+            .map(|(repo, tag)| format!("{repo}:{tag}\n"))
+            .collect();
+        // Builds whose tags moved on are dangling: find them by devloop's label. Only untagged
+        // ones: a build with identical inputs is shared by content with other tests' apps (it
+        // keeps the label of the app that built it first), and removing it by ID would take
+        // their tags away mid-test.
+        let dangling = docker(&[
+            "image",
+            "ls",
+            "-q",
+            "--filter",
+            "dangling=true",
+            "--filter",
+            &format!("label=devloop.app={}", self.image),
+        ]);
+        let mut all: Vec<&str> = refs.lines().chain(dangling.lines()).collect();
+        all.sort_unstable();
+        all.dedup();
+        all.retain(|r| !r.is_empty());
+        all.extend(self.extra_images.iter().map(String::as_str));
+        if !all.is_empty() {
+            let mut args = vec!["rmi", "-f"];
+            args.extend(all);
+            docker(&args);
+        }
+    }
+}
+
+/// Test containers still present for an app (label devloop.test=<app>/...).
+pub fn leftover_test_containers(app: &str) -> Vec<String> {
+    docker(&[
+        "ps",
+        "-a",
+        "--format",
+        "{{.Names}} {{.Label \"devloop.test\"}}",
+    ])
+    .lines()
+    .filter(|l| {
+        l.split(' ')
+            .nth(1)
+            .is_some_and(|v| v.starts_with(&format!("{app}/")))
+    })
+    .map(str::to_string)
+    .collect()
+}
+
+impl DockerCleanup {
+    /// Everything of `app` (its images, containers and swarm services) removed on drop.
+    pub fn new(app: &str) -> DockerCleanup {
+        DockerCleanup {
+            image: app.to_string(),
+            extra_images: vec![],
+        }
+    }
+}

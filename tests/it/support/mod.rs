@@ -1,0 +1,19 @@
+//! Helpers shared by the integration tests: the `TestContext` a test runs the real binary in,
+//! the peers it runs against, and the one way snapshots are taken.
+
+pub mod awspeer;
+pub mod context;
+pub mod docker;
+pub mod http;
+pub mod peers;
+pub mod project;
+pub mod run;
+pub mod snapshot;
+pub mod tls;
+
+pub use context::TestContext;
+pub use docker::{docker, leftover_test_containers, require_docker, require_registry, unique};
+pub use http::{http_get, page};
+pub use peers::{free_port, have, Moto};
+pub use project::{write_release, RELEASE_ID};
+pub use run::{repo_root, Run};
