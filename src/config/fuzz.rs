@@ -1,6 +1,6 @@
 //! Seeded mutations of devloop.toml for the loader's fuzz tests (the library's and the binary's).
 //!
-//! Plain std, so `tests/config_errors.rs` includes this same file: a tiny xorshift generator and
+//! Plain std, so `tests/it/config_errors.rs` includes this same file: a tiny xorshift generator and
 //! the kinds of damage a hurried edit or a bad merge does to a config — flipped bytes, deleted or
 //! repeated lines, values swapped between keys, huge numbers, odd unicode, wrong types.
 #![allow(dead_code)]
