@@ -80,7 +80,13 @@ pub struct Error {
     /// The place in a file the error is about (a config error), for CI annotations. Boxed, so
     /// `Result<T, Error>` stays small.
     pub location: Option<Box<Location>>,
+    /// What caused it (an I/O error, the daemon's answer, an SDK error), kept whole: its text ends
+    /// the one-line message, and `-v` shows it and its own causes as "caused by:" lines.
+    pub source: Option<Cause>,
 }
+
+/// A failure's cause, shared so an [`Error`] stays cheap to clone.
+pub type Cause = std::sync::Arc<dyn std::error::Error + Send + Sync>;
 
 /// A file, and a line and column in it (1-based) when known.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -102,7 +108,56 @@ impl Error {
             result: None,
             transient: false,
             location: None,
+            source: None,
         }
+    }
+    /// `what` failed because of `cause`. The message reads "what: cause", as a person expects on
+    /// one line; the cause is kept as [`std::error::Error::source`].
+    pub fn because(
+        kind: ExitKind,
+        what: impl fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::new(kind, format!("{what}: {cause}")).caused_by(cause)
+    }
+    /// A usage error (exit 2) caused by `cause`: "what: cause".
+    pub fn usage_because(
+        what: impl fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::because(ExitKind::Usage, what, cause)
+    }
+    /// A failed step (exit 1) caused by `cause`: "what: cause".
+    pub fn failed_because(
+        what: impl fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::because(ExitKind::StepFailed, what, cause)
+    }
+    /// An unreachable service (exit 5) caused by `cause`: "what: cause".
+    pub fn unreachable_because(
+        what: impl fmt::Display,
+        cause: impl std::error::Error + Send + Sync + 'static,
+    ) -> Self {
+        Self::because(ExitKind::Unreachable, what, cause)
+    }
+    /// Keep `cause` as this error's source (its text is not added to the message).
+    pub fn caused_by(mut self, cause: impl std::error::Error + Send + Sync + 'static) -> Self {
+        self.source = Some(std::sync::Arc::new(cause));
+        self
+    }
+    /// The causes, outermost first, as `-v` shows them.
+    pub fn causes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
+        while let Some(e) = next {
+            let text = e.to_string();
+            if out.last() != Some(&text) {
+                out.push(text);
+            }
+            next = e.source();
+        }
+        out
     }
     pub fn usage(message: impl Into<String>) -> Self {
         Self::new(ExitKind::Usage, message)
@@ -133,9 +188,11 @@ impl Error {
         self
     }
     /// Prefix the message with what we were doing, keeping kind and hint.
-    pub fn context(mut self, what: impl fmt::Display) -> Self {
-        self.message = format!("{what}: {}", self.message);
-        self
+    pub fn context(self, what: impl fmt::Display) -> Self {
+        let mut outer = self.clone();
+        outer.message = format!("{what}: {}", self.message);
+        outer.source = Some(std::sync::Arc::new(self));
+        outer
     }
     /// A capability that exists in the CLI but is delivered by later work: a usage error, never a fake success.
     pub fn not_available(what: &str) -> Self {
@@ -152,4 +209,33 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        self.source
+            .as_ref()
+            .map(|c| c.as_ref() as &(dyn std::error::Error + 'static))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cause_ends_the_message_and_is_kept_with_its_own_causes() {
+        let io = std::io::Error::new(std::io::ErrorKind::PermissionDenied, "permission denied");
+        let inner = Error::because(ExitKind::StepFailed, "cannot open the ledger", io);
+        let outer = Error::because(ExitKind::StepFailed, "cannot release", inner);
+        assert_eq!(
+            outer.message,
+            "cannot release: cannot open the ledger: permission denied"
+        );
+        assert_eq!(
+            outer.causes(),
+            [
+                "cannot open the ledger: permission denied",
+                "permission denied"
+            ]
+        );
+    }
+}

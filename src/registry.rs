@@ -99,10 +99,15 @@ pub async fn config_credentials(ambient: &Ambient, host: &str) -> Result<Option<
     let text = match std::fs::read_to_string(&path) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(Error::usage(format!("cannot read {}: {e}", path.display()))),
+        Err(e) => {
+            return Err(Error::usage_because(
+                format!("cannot read {}", path.display()),
+                e,
+            ))
+        }
     };
     let cfg: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("{} is not valid JSON: {e}", path.display())))?;
+        .map_err(|e| Error::usage_because(format!("{} is not valid JSON", path.display()), e))?;
     if let Some(helper) = cfg["credHelpers"][host].as_str() {
         return helper_get(helper, server).await;
     }
@@ -168,15 +173,16 @@ async fn helper_get(helper: &str, host: &str) -> Result<Option<Auth>> {
         .kill_on_drop(true)
         .spawn()
         .map_err(|e| {
-            Error::usage(format!(
-                "the Docker config names credential helper {program}, which cannot run: {e}"
-            ))
+            Error::usage_because(
+                format!("the Docker config names credential helper {program}, which cannot run"),
+                e,
+            )
         })?;
     if let Some(mut stdin) = child.stdin.take() {
         let _ = stdin.write_all(host.as_bytes()).await;
     }
     let out = match tokio::time::timeout(HELPER_TIMEOUT, child.wait_with_output()).await {
-        Ok(out) => out.map_err(|e| Error::usage(format!("{program} failed: {e}")))?,
+        Ok(out) => out.map_err(|e| Error::usage_because(format!("{program} failed"), e))?,
         Err(_) => {
             return Err(Error::unreachable(format!(
                 "{program} get did not answer for {host} within {}s (is it waiting for a keychain prompt?)",

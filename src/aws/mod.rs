@@ -63,9 +63,7 @@ pub async fn sdk_config(settings: &AwsSettings, ambient: &Ambient) -> Result<Sdk
         .ok_or_else(|| Error::unreachable("no AWS credentials provider is configured"))?;
     match tokio::time::timeout(Duration::from_secs(30), provider.provide_credentials()).await {
         Ok(Ok(_)) => Ok(config),
-        Ok(Err(e)) => Err(Error::unreachable(format!(
-            "no AWS credentials for profile \"{profile}\": tried {CHAIN}: {e}"
-        ))
+        Ok(Err(e)) => Err(Error::unreachable_because(format!("no AWS credentials for profile \"{profile}\": tried {CHAIN}"), e)
         .with_hint("export AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, run `aws sso login`, or set aws.profile")),
         Err(_) => Err(Error::unreachable(format!("AWS credentials did not resolve within 30s (tried {CHAIN})"))),
     }

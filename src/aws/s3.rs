@@ -91,10 +91,9 @@ pub async fn read_all(
                 .send()
                 .await
                 .map_err(|e| sdk_error(&format!("cannot read s3://{bucket}/{k}"), e))?;
-            let bytes =
-                got.body.collect().await.map_err(|e| {
-                    Error::unreachable(format!("cannot read s3://{bucket}/{k}: {e}"))
-                })?;
+            let bytes = got.body.collect().await.map_err(|e| {
+                Error::unreachable_because(format!("cannot read s3://{bucket}/{k}"), e)
+            })?;
             out.push((k.to_string(), bytes.into_bytes().to_vec()));
         }
         match page.next_continuation_token() {

@@ -16,7 +16,7 @@ use crate::session::Overrides;
 
 pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStatus> {
     let base = std::env::current_dir()
-        .map_err(|e| Error::usage(format!("cannot read the current directory: {e}")))?;
+        .map_err(|e| Error::usage_because("cannot read the current directory", e))?;
     let cwd = match &cli.global.chdir {
         Some(dir) => {
             let dir = base.join(dir);

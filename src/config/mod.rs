@@ -142,7 +142,7 @@ pub fn discover(opts: &LoadOptions) -> Result<PathBuf> {
 pub fn load(opts: &LoadOptions, ambient: &Ambient) -> Result<Config> {
     let path = discover(opts)?;
     let text = std::fs::read_to_string(&path)
-        .map_err(|e| Error::usage(format!("cannot read {}: {e}", path.display())))?;
+        .map_err(|e| Error::usage_because(format!("cannot read {}", path.display()), e))?;
     let source = Source::new(&path, text, &opts.cwd);
     load_source(source, opts.env.as_deref(), &|name| ambient.var(name))
 }

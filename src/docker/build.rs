@@ -195,12 +195,12 @@ async fn session_build(
     opts: &bollard::query_parameters::BuildImageOptions,
 ) -> Result<InfoStream<'static>> {
     let query = serde_urlencoded::to_string(opts)
-        .map_err(|e| Error::failed(format!("cannot encode the build options: {e}")))?;
+        .map_err(|e| Error::failed_because("cannot encode the build options", e))?;
     let req = http::Request::post(format!("{}/build?{query}", session::api_prefix(daemon)))
         .header(http::header::HOST, "docker")
         .header(http::header::CONTENT_TYPE, "application/x-tar")
         .body(http_body_util::Empty::new())
-        .map_err(|e| Error::failed(format!("cannot form the build request: {e}")))?;
+        .map_err(|e| Error::failed_because("cannot form the build request", e))?;
     let res = session::request(&daemon.endpoint, req).await?;
     if !res.status().is_success() {
         return Err(Error::failed(format!(
@@ -234,9 +234,10 @@ async fn session_build(
                         }
                     }
                     Some(Err(e)) => {
-                        let err = StreamError::Api(Error::unreachable(format!(
-                            "the build output stream broke: {e}"
-                        )));
+                        let err = StreamError::Api(Error::unreachable_because(
+                            "the build output stream broke",
+                            e,
+                        ));
                         return Some((Err(err), (body, Vec::new(), true)));
                     }
                     None => done = true,

@@ -110,14 +110,18 @@ fn context_endpoint(dir: &Path, name: &str) -> Result<Endpoint> {
     let id = hex::encode(Sha256::digest(name.as_bytes()));
     let meta_path = dir.join("contexts/meta").join(&id).join("meta.json");
     let text = std::fs::read_to_string(&meta_path).map_err(|e| {
-        Error::usage(format!(
-            "docker context \"{name}\" is selected but {} cannot be read: {e}",
-            meta_path.display()
-        ))
+        Error::usage_because(
+            format!(
+                "docker context \"{name}\" is selected but {} cannot be read",
+                meta_path.display()
+            ),
+            e,
+        )
         .with_hint("run `docker context use default`, or set DOCKER_HOST")
     })?;
-    let meta: serde_json::Value = serde_json::from_str(&text)
-        .map_err(|e| Error::usage(format!("{} is not valid JSON: {e}", meta_path.display())))?;
+    let meta: serde_json::Value = serde_json::from_str(&text).map_err(|e| {
+        Error::usage_because(format!("{} is not valid JSON", meta_path.display()), e)
+    })?;
     let docker = &meta["Endpoints"]["docker"];
     let host = docker["Host"]
         .as_str()

@@ -116,7 +116,7 @@ fn scan_with(
     cache: impl FnOnce() -> StatCache,
 ) -> Result<(Scan, StatCache)> {
     let meta = std::fs::metadata(context)
-        .map_err(|e| Error::usage(format!("build context {}: {e}", context.display())))?;
+        .map_err(|e| Error::usage_because(format!("build context {}", context.display()), e))?;
     if !meta.is_dir() {
         return Err(Error::usage(format!(
             "build context {} is not a directory",
@@ -124,19 +124,19 @@ fn scan_with(
         )));
     }
     let dockerfile_bytes = std::fs::read(dockerfile).map_err(|e| {
-        Error::usage(format!(
-            "cannot read Dockerfile {}: {e}",
-            dockerfile.display()
-        ))
+        Error::usage_because(
+            format!("cannot read Dockerfile {}", dockerfile.display()),
+            e,
+        )
     })?;
     let ignore_text = match std::fs::read_to_string(ignore_file) {
         Ok(t) => t,
         Err(e) if e.kind() == io::ErrorKind::NotFound => String::new(),
         Err(e) => {
-            return Err(Error::usage(format!(
-                "cannot read {}: {e}",
-                ignore_file.display()
-            )))
+            return Err(Error::usage_because(
+                format!("cannot read {}", ignore_file.display()),
+                e,
+            ))
         }
     };
     let mut ignore = Ignore::parse(&ignore_text)
@@ -326,7 +326,8 @@ fn walk_level(
     ignore: &Ignore,
     out: &mut Vec<(Entry, bool)>,
 ) -> Result<()> {
-    let listing_error = |e: io::Error| Error::failed(format!("cannot list {}: {e}", dir.display()));
+    let listing_error =
+        |e: io::Error| Error::failed_because(format!("cannot list {}", dir.display()), e);
     let mut items: Vec<(String, std::fs::DirEntry)> = Vec::new();
     for item in std::fs::read_dir(dir).map_err(listing_error)? {
         let item = item.map_err(listing_error)?;
@@ -342,7 +343,7 @@ fn walk_level(
         let abs = item.path();
         let ft = item
             .file_type()
-            .map_err(|e| Error::failed(format!("cannot read {}: {e}", abs.display())))?;
+            .map_err(|e| Error::failed_because(format!("cannot read {}", abs.display()), e))?;
         if ignore.excludes(&rel) {
             if ft.is_dir() && ignore.has_exceptions() && ignore.must_enter(&rel) {
                 let entry = Entry {
@@ -361,13 +362,14 @@ fn walk_level(
         }
         let meta = item
             .metadata()
-            .map_err(|e| Error::failed(format!("cannot read {}: {e}", abs.display())))?;
+            .map_err(|e| Error::failed_because(format!("cannot read {}", abs.display()), e))?;
         let mode = meta.permissions().mode() & 0o7777;
         let kind = if ft.is_dir() {
             Kind::Dir
         } else if ft.is_symlink() {
-            let target = std::fs::read_link(&abs)
-                .map_err(|e| Error::failed(format!("cannot read link {}: {e}", abs.display())))?;
+            let target = std::fs::read_link(&abs).map_err(|e| {
+                Error::failed_because(format!("cannot read link {}", abs.display()), e)
+            })?;
             Kind::Symlink { target }
         } else {
             Kind::File {

@@ -231,7 +231,7 @@ impl Session {
         }
         let req = req
             .body(Empty::new())
-            .map_err(|e| Error::failed(format!("cannot form the session request: {e}")))?;
+            .map_err(|e| Error::failed_because("cannot form the session request", e))?;
         let res = request(&daemon.endpoint, req).await?;
         if res.status() != http::StatusCode::SWITCHING_PROTOCOLS {
             return Err(Error::failed(format!(
@@ -241,7 +241,7 @@ impl Session {
         }
         let upgraded = hyper::upgrade::on(res)
             .await
-            .map_err(|e| Error::failed(format!("the build session did not start: {e}")))?;
+            .map_err(|e| Error::failed_because("the build session did not start", e))?;
         let routes = tonic::service::Routes::new(HealthServer::new(Alive))
             .add_service(FileSyncServer::new(Files { dirs: offer.dirs }))
             .add_service(AuthServer::new(Credentials {

@@ -201,7 +201,7 @@ impl Runner {
                         Some(Ok((_, result))) => result,
                         Some(Err(e)) => StepResult {
                             name: names.get(&e.id()).cloned().unwrap_or_default(),
-                            outcome: Outcome::Failed(Error::failed(format!("step crashed: {e}"))),
+                            outcome: Outcome::Failed(Error::failed_because("step crashed", e)),
                             duration: Duration::ZERO,
                             result: None,
                         },

@@ -289,7 +289,7 @@ async fn run(project: &Session, ctx: &StepCtx) -> Result<Done> {
     }
     let (scan, cache_write) = scanning
         .await
-        .map_err(|e| Error::failed(format!("context scan crashed: {e}")))??;
+        .map_err(|e| Error::failed_because("context scan crashed", e))??;
     let scanned = Scanned {
         daemon,
         scan,
@@ -552,10 +552,10 @@ fn read_secrets(project: &Session, ctx: &StepCtx) -> Result<HashMap<String, Vec<
                     _ => project.config.root.join(file),
                 };
                 std::fs::read(&path).map_err(|e| {
-                    Error::usage(format!(
-                        "build secret \"{id}\": cannot read {}: {e}",
-                        path.display()
-                    ))
+                    Error::usage_because(
+                        format!("build secret \"{id}\": cannot read {}", path.display()),
+                        e,
+                    )
                 })?
             }
             _ => {

@@ -58,7 +58,7 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
         .with_hint("pass --name with lowercase letters, digits and - . _")
     })?;
     std::fs::write(&path, text)
-        .map_err(|e| Error::failed(format!("cannot write {}: {e}", path.display())))?;
+        .map_err(|e| Error::failed_because(format!("cannot write {}", path.display()), e))?;
     let mut msg = format!("wrote {} for app \"{name}\"", path.display());
     if !dockerfile {
         msg.push_str(" (no Dockerfile here yet: the build step expects one)");
@@ -76,7 +76,7 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     let ignore = ctx.cwd.join(".dockerignore");
     if !ignore.exists() {
         std::fs::write(&ignore, dockerignore(&ctx.cwd))
-            .map_err(|e| Error::failed(format!("cannot write {}: {e}", ignore.display())))?;
+            .map_err(|e| Error::failed_because(format!("cannot write {}", ignore.display()), e))?;
         ctx.printer.info(&format!(
             "wrote {} (.git, .devloop and devloop.toml stay out of the image, so a commit or a deploy setting alone does not rebuild it)",
             ignore.display()

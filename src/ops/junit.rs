@@ -85,5 +85,7 @@ pub fn write(path: &Path, xml: &str) -> Result<()> {
     let tmp = path.with_extension("xml.tmp");
     std::fs::write(&tmp, xml)
         .and_then(|_| std::fs::rename(&tmp, path))
-        .map_err(|e| Error::failed(format!("cannot write JUnit report {}: {e}", path.display())))
+        .map_err(|e| {
+            Error::failed_because(format!("cannot write JUnit report {}", path.display()), e)
+        })
 }

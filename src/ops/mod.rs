@@ -110,5 +110,5 @@ pub fn runtime() -> Result<tokio::runtime::Runtime> {
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
-        .map_err(|e| Error::failed(format!("cannot start the async runtime: {e}")))
+        .map_err(|e| Error::failed_because("cannot start the async runtime", e))
 }

@@ -417,7 +417,9 @@ async fn host_command(
         .process_group(0)
         .kill_on_drop(true)
         .spawn()
-        .map_err(|e| Error::failed(format!("cannot run `{cmd}` in {}: {e}", workdir.display())))?;
+        .map_err(|e| {
+            Error::failed_because(format!("cannot run `{cmd}` in {}", workdir.display()), e)
+        })?;
     let pid = child.id();
     let out = child.stdout.take().map(|s| BufReader::new(s).lines());
     let err = child.stderr.take().map(|s| BufReader::new(s).lines());
@@ -450,7 +452,7 @@ async fn host_command(
     let status = child
         .wait()
         .await
-        .map_err(|e| Error::failed(format!("cannot wait for `{cmd}`: {e}")))?;
+        .map_err(|e| Error::failed_because(format!("cannot wait for `{cmd}`"), e))?;
     Ok(status.code().unwrap_or(128))
 }
 

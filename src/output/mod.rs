@@ -218,6 +218,7 @@ impl Printer {
                     "exit_code": err.kind.code(),
                     "kind": err.kind,
                     "message": err.message,
+                    "causes": err.causes(),
                     "hint": err.hint,
                     "detail": err.detail,
                 }),

@@ -277,6 +277,11 @@ impl TextRenderer {
             let _ = line;
         }
         if let Outcome::Failed(e) = outcome {
+            if o.verbosity >= 1 {
+                for c in e.causes() {
+                    self.println(&format!("    caused by: {}", mask.apply(&c)));
+                }
+            }
             for l in &e.detail {
                 self.println(&format!("    {}", mask.apply(l)));
             }
@@ -421,6 +426,11 @@ impl TextRenderer {
             paint(o, "1;31", "error:"),
             mask.apply(&err.message)
         ));
+        if o.verbosity >= 1 {
+            for c in err.causes() {
+                eprint_line(&format!("  caused by: {}", mask.apply(&c)));
+            }
+        }
         for l in &err.detail {
             eprint_line(&mask.apply(l));
         }

@@ -27,15 +27,16 @@ impl LocalLedger {
 
     /// Write a new record: temp file, then a hard link that fails if the name exists.
     pub fn write(&self, record: &Record) -> Result<PathBuf> {
-        std::fs::create_dir_all(&self.dir)
-            .map_err(|e| Error::failed(format!("cannot create {}: {e}", self.dir.display())))?;
+        std::fs::create_dir_all(&self.dir).map_err(|e| {
+            Error::failed_because(format!("cannot create {}", self.dir.display()), e)
+        })?;
         let path = self.dir.join(format!("{}.json", record.id));
         let tmp = self
             .dir
             .join(format!(".{}.{}.tmp", record.id, std::process::id()));
         let body = serde_json::to_vec_pretty(record).map_err(|e| Error::failed(e.to_string()))?;
         std::fs::write(&tmp, body)
-            .map_err(|e| Error::failed(format!("cannot write {}: {e}", tmp.display())))?;
+            .map_err(|e| Error::failed_because(format!("cannot write {}", tmp.display()), e))?;
         let linked = std::fs::hard_link(&tmp, &path);
         let _ = std::fs::remove_file(&tmp);
         match linked {
@@ -45,10 +46,10 @@ impl LocalLedger {
                 record.id,
                 path.display()
             ))),
-            Err(e) => Err(Error::failed(format!(
-                "cannot write {}: {e}",
-                path.display()
-            ))),
+            Err(e) => Err(Error::failed_because(
+                format!("cannot write {}", path.display()),
+                e,
+            )),
         }
     }
 
@@ -62,10 +63,10 @@ impl LocalLedger {
                 return Ok((Vec::new(), Vec::new()))
             }
             Err(e) => {
-                return Err(Error::failed(format!(
-                    "cannot read {}: {e}",
-                    self.dir.display()
-                )))
+                return Err(Error::failed_because(
+                    format!("cannot read {}", self.dir.display()),
+                    e,
+                ))
             }
         };
         let mut out = Vec::new();

@@ -84,7 +84,7 @@ pub fn parse(bytes: &[u8]) -> Result<Record> {
             e.valid_up_to()
         ))
     })?;
-    serde_json::from_str(text).map_err(|e| Error::failed(format!("not a release record: {e}")))
+    serde_json::from_str(text).map_err(|e| Error::failed_because("not a release record", e))
 }
 
 /// Oldest first, by creation time then id.

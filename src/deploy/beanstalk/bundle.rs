@@ -122,11 +122,11 @@ pub fn build(
             let rules = if ebignore.is_file() {
                 let mut b = ignore::gitignore::GitignoreBuilder::new(root);
                 if let Some(e) = b.add(&ebignore) {
-                    return Err(Error::usage(format!("{}: {e}", ebignore.display())));
+                    return Err(Error::usage_because(format!("{}", ebignore.display()), e));
                 }
                 Some(
                     b.build()
-                        .map_err(|e| Error::usage(format!("{}: {e}", ebignore.display())))?,
+                        .map_err(|e| Error::usage_because(format!("{}", ebignore.display()), e))?,
                 )
             } else {
                 None
@@ -224,8 +224,7 @@ fn walk(
     });
     let mut out = Vec::new();
     for entry in w.build() {
-        let entry =
-            entry.map_err(|e| Error::usage(format!("cannot read the project files: {e}")))?;
+        let entry = entry.map_err(|e| Error::usage_because("cannot read the project files", e))?;
         let p = entry.path();
         // Follows a symlink to a file; a link to a directory or nowhere is left out.
         if !std::fs::metadata(p).is_ok_and(|m| m.is_file()) {
@@ -254,9 +253,9 @@ fn write(entries: Vec<(String, Content)>, kind: BundleKind) -> Result<Bundle> {
         N.fetch_add(1, Ordering::Relaxed)
     ));
     let io = |e: std::io::Error| {
-        Error::failed(format!("cannot write the bundle {}: {e}", path.display()))
+        Error::failed_because(format!("cannot write the bundle {}", path.display()), e)
     };
-    let zip_err = |e: zip::result::ZipError| Error::failed(format!("cannot write the bundle: {e}"));
+    let zip_err = |e: zip::result::ZipError| Error::failed_because("cannot write the bundle", e);
     let mut bundle = Bundle {
         path: path.clone(),
         kind,
@@ -276,8 +275,9 @@ fn write(entries: Vec<(String, Content)>, kind: BundleKind) -> Result<Bundle> {
                 zip.write_all(&bytes).map_err(io)?;
             }
             Content::File(p) => {
-                let mut f = File::open(&p)
-                    .map_err(|e| Error::failed(format!("cannot read {}: {e}", p.display())))?;
+                let mut f = File::open(&p).map_err(|e| {
+                    Error::failed_because(format!("cannot read {}", p.display()), e)
+                })?;
                 let meta = f.metadata().map_err(io)?;
                 let opts = base
                     .unix_permissions(mode(&meta))
@@ -338,7 +338,7 @@ pub async fn upload(
     };
     let body = aws_sdk_s3::primitives::ByteStream::from_path(&bundle.path)
         .await
-        .map_err(|e| Error::failed(format!("cannot read the bundle: {e}")))?;
+        .map_err(|e| Error::failed_because("cannot read the bundle", e))?;
     let mut put = s3
         .put_object()
         .bucket(bucket)

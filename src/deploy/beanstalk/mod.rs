@@ -165,7 +165,7 @@ impl Beanstalk {
         let env_file = !s.env.is_empty() || s.options.contains_key(ENV_NAMESPACE);
         tokio::task::spawn_blocking(move || bundle::build(&root, &s, &app, &image, env_file))
             .await
-            .map_err(|e| Error::failed(format!("building the bundle stopped: {e}")))?
+            .map_err(|e| Error::failed_because("building the bundle stopped", e))?
     }
 
     /// The release a version label was made from: labels are `<release id>-<bundle digest>`.

@@ -249,9 +249,10 @@ fn container(c: Container) -> std::result::Result<ContainerDefinition, String> {
 /// Read the template at `path` (shown as `display` in errors) as a task definition.
 pub fn load(path: &Path, display: &str) -> Result<TaskDefinition> {
     let text = std::fs::read_to_string(path).map_err(|e| {
-        Error::usage(format!(
-            "cannot read the task definition template {display}: {e}"
-        ))
+        Error::usage_because(
+            format!("cannot read the task definition template {display}"),
+            e,
+        )
     })?;
     let t: Template = serde_json::from_str(&text).map_err(|e| {
         Error::usage(format!("{display}:{}:{}: {e}", e.line(), e.column()))

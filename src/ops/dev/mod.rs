@@ -239,7 +239,9 @@ impl DevLock {
     fn take(project: &Session, env: &str) -> Result<DevLock> {
         let dir = project.config.root.join(".devloop");
         let path = dir.join(format!("dev-{env}.pid"));
-        let io = |e: std::io::Error| Error::failed(format!("cannot write {}: {e}", path.display()));
+        let io = |e: std::io::Error| {
+            Error::failed_because(format!("cannot write {}", path.display()), e)
+        };
         crate::state::dir(&project.config.root).map_err(io)?;
         for _ in 0..2 {
             match std::fs::OpenOptions::new()

@@ -63,11 +63,11 @@ impl Watcher {
                 }
             }
         })
-        .map_err(|e| Error::failed(format!("cannot watch files: {e}")))?;
+        .map_err(|e| Error::failed_because("cannot watch files", e))?;
         inner
             .watch(&context, RecursiveMode::Recursive)
             .map_err(|e| {
-                Error::failed(format!("cannot watch {}: {e}", context.display())).with_hint(
+                Error::failed_because(format!("cannot watch {}", context.display()), e).with_hint(
                     "on Linux, raise fs.inotify.max_user_watches if the context is large",
                 )
             })?;
