@@ -114,9 +114,18 @@ pub fn sdk_error_needing<E>(
 where
     E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
 {
-    let text = aws_smithy_types::error::display::DisplayErrorContext(&err).to_string();
+    let said = classify(what, permission, &err);
+    said.caused_by(err)
+}
+
+/// What an SDK error means for devloop, in words and as an exit kind.
+fn classify<E>(what: &str, permission: Option<&str>, err: &SdkError<E, HttpResponse>) -> Error
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    let text = aws_smithy_types::error::display::DisplayErrorContext(err).to_string();
     let status = err.raw_response().map(|r| r.status().as_u16());
-    match &err {
+    match err {
         SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) => {
             Error::unreachable(format!("{what}: the AWS API cannot be reached: {text}")).transient()
         }
