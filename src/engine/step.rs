@@ -50,7 +50,8 @@ impl Done {
         Done {
             skipped: false,
             message: message.into(),
-            result: None,
+            // An empty object, so every `step_finished` carries a `result` object.
+            result: Some(Arc::new(serde_json::Value::Object(Default::default()))),
         }
     }
     pub fn skipped(message: impl Into<String>) -> Done {
