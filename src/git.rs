@@ -39,16 +39,29 @@ pub fn name_files(files: &[String]) -> String {
     shown.join(", ")
 }
 
+/// Why there is no git state (not a repository, no commits); its text is the whole reason.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct NoGit(String);
+
+impl std::fmt::Display for NoGit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NoGit {}
+
 /// Inspect the repository containing `dir`. `Err` says why there is no git state.
-pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, String> {
+pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, NoGit> {
     let repo = git2::Repository::discover(dir)
-        .map_err(|_| format!("{} is not inside a git repository", dir.display()))?;
+        .map_err(|_| NoGit(format!("{} is not inside a git repository", dir.display())))?;
     let head = repo
         .head()
-        .map_err(|_| "the git repository has no commits yet".to_string())?;
+        .map_err(|_| NoGit("the git repository has no commits yet".to_string()))?;
     let commit = head
         .peel_to_commit()
-        .map_err(|e| format!("cannot read HEAD commit: {}", e.message()))?;
+        .map_err(|e| NoGit(format!("cannot read HEAD commit: {}", e.message())))?;
     let sha = commit.id().to_string();
     let short_sha = commit
         .as_object()

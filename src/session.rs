@@ -10,16 +10,16 @@ use tokio::sync::OnceCell;
 use crate::config::{Ambient, Config};
 use crate::docker::Daemon;
 use crate::error::Result;
-use crate::git::{self, GitInfo};
+use crate::git::{self, GitInfo, NoGit};
 pub use crate::settings::{Overrides, Settings};
-use crate::template::{self, Vars};
+use crate::template::{self, TemplateError, Vars};
 
 /// What every step may read: the loaded config, git state and the moment the run started, plus the
 /// run's one Docker connection and one AWS configuration, each made when first needed.
 pub struct Session {
     pub config: Config,
     /// Git state, or why there is none (not a repository, no commits).
-    pub git: Result<GitInfo, String>,
+    pub git: Result<GitInfo, NoGit>,
     pub started: SystemTime,
     pub ambient: Ambient,
     /// The settings this run goes by (flag > environment > file > default).
@@ -90,37 +90,40 @@ impl Session {
     /// The values tag templates may use; `digest` is the build's content digest once known.
     pub fn template_vars(&self, digest: Option<&str>) -> Vars {
         let mut vars = Vars::default();
-        let git = self.git.as_ref().map_err(String::clone);
-        vars.set("sha", git.clone().map(|g| g.sha.clone()));
-        vars.set("short_sha", git.clone().map(|g| g.short_sha.clone()));
-        vars.set(
-            "branch",
-            git.clone().and_then(|g| {
-                g.branch
-                    .clone()
-                    .ok_or_else(|| "HEAD is detached and no CI branch variable is set".into())
-            }),
-        );
-        vars.set(
-            "tag",
-            git.and_then(|g| {
-                g.tag
-                    .clone()
-                    .ok_or_else(|| "no git tag points at HEAD".into())
-            }),
-        );
+        match &self.git {
+            Ok(g) => {
+                vars.set("sha", &g.sha);
+                vars.set("short_sha", &g.short_sha);
+                match &g.branch {
+                    Some(b) => vars.set("branch", b),
+                    None => vars.unavailable(
+                        "branch",
+                        "HEAD is detached and no CI branch variable is set",
+                    ),
+                }
+                match &g.tag {
+                    Some(t) => vars.set("tag", t),
+                    None => vars.unavailable("tag", "no git tag points at HEAD"),
+                }
+            }
+            Err(why) => {
+                for name in ["sha", "short_sha", "branch", "tag"] {
+                    vars.unavailable(name, why);
+                }
+            }
+        }
         let stamp = humantime::format_rfc3339_seconds(self.started).to_string();
         let compact: String = stamp.chars().filter(char::is_ascii_digit).collect();
-        vars.set("timestamp", Ok(compact));
-        vars.set(
-            "digest",
-            digest.map(str::to_string).ok_or_else(|| {
-                "it is the build's content digest, known once the build has read the context"
-                    .to_string()
-            }),
-        );
-        vars.set("app", Ok(self.config.app().to_string()));
-        vars.set("env", Ok(self.config.env_name().to_string()));
+        vars.set("timestamp", compact);
+        match digest {
+            Some(d) => vars.set("digest", d),
+            None => vars.unavailable(
+                "digest",
+                "it is the build's content digest, known once the build has read the context",
+            ),
+        }
+        vars.set("app", self.config.app());
+        vars.set("env", self.config.env_name());
         vars
     }
 
@@ -130,7 +133,7 @@ impl Session {
         &self,
         templates: &[toml::Spanned<String>],
         digest: Option<&str>,
-    ) -> Result<Vec<String>, String> {
+    ) -> Result<Vec<String>, TemplateError> {
         let vars = self.template_vars(digest);
         let mut tags: Vec<String> = Vec::new();
         for t in templates {
@@ -143,7 +146,7 @@ impl Session {
     }
 
     /// Check that the build tags render here, before any work (`{digest}` is known only later).
-    pub fn check_build_tags(&self) -> Result<(), String> {
+    pub fn check_build_tags(&self) -> Result<(), TemplateError> {
         let vars = self.template_vars(Some("0"));
         for t in &self.config.doc.build.tags {
             template::render(t.get_ref(), &vars)?;
@@ -153,7 +156,7 @@ impl Session {
 
     /// The references the build will produce, for `plan`: `{digest}` is shown as written, since
     /// only the build knows it.
-    pub fn planned_refs(&self) -> Result<Vec<String>, String> {
+    pub fn planned_refs(&self) -> Result<Vec<String>, TemplateError> {
         const MARK: &str = "devloop-digest-to-come";
         let vars = self.template_vars(Some(MARK));
         let image = self.config.image_name();
@@ -169,7 +172,7 @@ impl Session {
     }
 
     /// `image:tag` references the build produces, given its digest.
-    pub fn image_refs(&self, digest: Option<&str>) -> Result<Vec<String>, String> {
+    pub fn image_refs(&self, digest: Option<&str>) -> Result<Vec<String>, TemplateError> {
         let image = self.config.image_name();
         Ok(self
             .render(&self.config.doc.build.tags, digest)?

@@ -16,20 +16,41 @@ pub const PLACEHOLDERS: &[&str] = &[
     "digest",
 ];
 
+/// Why a tag template cannot be used or rendered here; its text is the whole message.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(transparent)]
+pub struct TemplateError(String);
+
+impl std::fmt::Display for TemplateError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for TemplateError {}
+
+impl From<TemplateError> for String {
+    fn from(e: TemplateError) -> String {
+        e.0
+    }
+}
+
 /// Placeholders whose value comes from git.
 const GIT_PLACEHOLDERS: &[&str] = &["sha", "short_sha", "branch", "tag"];
 
-fn placeholders(template: &str) -> Result<Vec<&str>, String> {
+fn placeholders(template: &str) -> Result<Vec<&str>, TemplateError> {
     let mut out = Vec::new();
     let mut rest = template;
     while let Some(open) = rest.find(['{', '}']) {
         if rest.as_bytes()[open] == b'}' {
-            return Err(format!("unmatched \"}}\" in tag template \"{template}\""));
+            return Err(TemplateError(format!(
+                "unmatched \"}}\" in tag template \"{template}\""
+            )));
         }
         let after = &rest[open + 1..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| format!("unclosed \"{{\" in tag template \"{template}\""))?;
+        let close = after.find('}').ok_or_else(|| {
+            TemplateError(format!("unclosed \"{{\" in tag template \"{template}\""))
+        })?;
         out.push(&after[..close]);
         rest = &after[close + 1..];
     }
@@ -37,7 +58,7 @@ fn placeholders(template: &str) -> Result<Vec<&str>, String> {
 }
 
 /// Check a template's placeholders.
-pub fn validate(template: &str) -> Result<(), String> {
+pub fn validate(template: &str) -> Result<(), TemplateError> {
     for p in placeholders(template)? {
         if !PLACEHOLDERS.contains(&p) {
             let mut msg = format!("unknown placeholder \"{{{p}}}\" in tag template \"{template}\"");
@@ -45,14 +66,14 @@ pub fn validate(template: &str) -> Result<(), String> {
                 Some(best) => msg.push_str(&crate::suggest::phrase(&format!("{{{best}}}"))),
                 None => msg.push_str(&format!(" (known: {})", PLACEHOLDERS.join(", "))),
             }
-            return Err(msg);
+            return Err(TemplateError(msg));
         }
     }
     let literal = template.replace(['{', '}'], "");
     if template.is_empty() || (placeholders(template)?.is_empty() && !is_valid_tag(&literal)) {
-        return Err(format!(
+        return Err(TemplateError(format!(
             "tag \"{template}\" is not a valid Docker tag (letters, digits, _ . -, at most 128, not starting with . or -)"
-        ));
+        )));
     }
     Ok(())
 }
@@ -64,21 +85,26 @@ pub struct Vars {
 }
 
 impl Vars {
-    pub fn set(&mut self, name: &'static str, value: Result<String, String>) {
-        self.values.insert(name, value);
+    /// `{name}` stands for `value`.
+    pub fn set(&mut self, name: &'static str, value: impl Into<String>) {
+        self.values.insert(name, Ok(value.into()));
+    }
+    /// `{name}` cannot be rendered here, for this reason.
+    pub fn unavailable(&mut self, name: &'static str, why: impl std::fmt::Display) {
+        self.values.insert(name, Err(why.to_string()));
     }
 }
 
 /// Render a template into a valid Docker tag: characters Docker refuses become `-`.
-pub fn render(template: &str, vars: &Vars) -> Result<String, String> {
+pub fn render(template: &str, vars: &Vars) -> Result<String, TemplateError> {
     let mut out = String::new();
     let mut rest = template;
     while let Some(open) = rest.find('{') {
         out.push_str(&rest[..open]);
         let after = &rest[open + 1..];
-        let close = after
-            .find('}')
-            .ok_or_else(|| format!("unclosed \"{{\" in tag template \"{template}\""))?;
+        let close = after.find('}').ok_or_else(|| {
+            TemplateError(format!("unclosed \"{{\" in tag template \"{template}\""))
+        })?;
         let name = &after[..close];
         match vars.values.get(name) {
             Some(Ok(v)) => out.push_str(v),
@@ -88,14 +114,14 @@ pub fn render(template: &str, vars: &Vars) -> Result<String, String> {
                 } else {
                     ""
                 };
-                return Err(format!(
+                return Err(TemplateError(format!(
                     "tag template \"{template}\" needs {{{name}}}, but {why}{fix}"
-                ));
+                )));
             }
             None => {
-                return Err(format!(
+                return Err(TemplateError(format!(
                     "unknown placeholder \"{{{name}}}\" in tag template \"{template}\""
-                ))
+                )))
             }
         }
         rest = &after[close + 1..];
@@ -143,25 +169,32 @@ mod tests {
         assert!(validate("{short_sha}").is_ok());
         assert!(validate("v1-{branch}-{timestamp}").is_ok());
         assert!(validate("latest").is_ok());
-        let err = validate("{short_hsa}").unwrap_err();
+        let err = validate("{short_hsa}").unwrap_err().to_string();
         assert!(err.contains("did you mean \"{short_sha}\""), "{err}");
-        assert!(validate("{sha").unwrap_err().contains("unclosed"));
-        assert!(validate("a}").unwrap_err().contains("unmatched"));
+        assert!(validate("{sha")
+            .unwrap_err()
+            .to_string()
+            .contains("unclosed"));
+        assert!(validate("a}")
+            .unwrap_err()
+            .to_string()
+            .contains("unmatched"));
         assert!(validate("bad tag")
             .unwrap_err()
+            .to_string()
             .contains("not a valid Docker tag"));
     }
 
     #[test]
     fn renders_and_sanitizes() {
         let mut vars = Vars::default();
-        vars.set("branch", Ok("feature/login".into()));
-        vars.set(
-            "short_sha",
-            Err("/tmp/x is not inside a git repository".into()),
-        );
+        vars.set("branch", "feature/login");
+        vars.unavailable("short_sha", "/tmp/x is not inside a git repository");
         assert_eq!(render("{branch}", &vars).unwrap(), "feature-login");
         let err = render("{short_sha}", &vars).unwrap_err();
-        assert!(err.contains("not inside a git repository"), "{err}");
+        assert!(
+            err.to_string().contains("not inside a git repository"),
+            "{err}"
+        );
     }
 }
