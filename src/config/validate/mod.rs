@@ -1,16 +1,15 @@
-//! Rules that span several keys, checked after typing so each error can point at the right key.
+//! Rules that span several keys, checked after typing so each error can point at the right key;
+//! the `[[test]]` rules and the checks on the TOML tree itself have modules of their own.
 
-use std::collections::{BTreeMap, BTreeSet};
+mod test_entries;
+mod tree;
 
-use toml::de::{DeTable, DeValue};
-use toml::Spanned;
-
-use super::explain::{self, Seg};
-use super::schema::{BeanstalkTarget, Document, MaybeSecret, TargetKind, Test, TestKind};
-use super::values::PortMap;
+use super::schema::{BeanstalkTarget, Document, MaybeSecret, TargetKind};
 use super::{Config, Source};
 use crate::error::Result;
 use crate::template;
+
+pub use tree::{check_tree, check_typed_tree};
 
 /// The option namespace of Elastic Beanstalk environment properties.
 pub const ENV_NAMESPACE: &str = "aws:elasticbeanstalk:application:environment";
@@ -18,7 +17,15 @@ pub const ENV_NAMESPACE: &str = "aws:elasticbeanstalk:application:environment";
 pub fn check(config: &Config) -> Result<()> {
     let doc = &config.doc;
     let src = &config.source;
+    check_names(src, doc)?;
+    check_build(src, doc)?;
+    test_entries::check_tests(src, &doc.tests)?;
+    check_release(src, doc)?;
+    check_target(src, doc)
+}
 
+/// The app's name and the image's, which name images and containers.
+fn check_names(src: &Source, doc: &Document) -> Result<()> {
     let name = &doc.app.name;
     if !is_image_component(name.get_ref()) {
         return Err(src.error(
@@ -41,7 +48,11 @@ pub fn check(config: &Config) -> Result<()> {
             ));
         }
     }
+    Ok(())
+}
 
+/// Tag templates, and build secrets' sources and ids.
+fn check_build(src: &Source, doc: &Document) -> Result<()> {
     let templates = doc
         .build
         .tags
@@ -79,60 +90,11 @@ pub fn check(config: &Config) -> Result<()> {
             ));
         }
     }
+    Ok(())
+}
 
-    let mut seen = BTreeSet::new();
-    for test in &doc.tests {
-        let tname = test.name.get_ref();
-        if tname.trim().is_empty() || tname.chars().any(char::is_control) {
-            return Err(src.error(
-                Some(test.name.span()),
-                format!(
-                    "test name {tname:?} cannot be used: give each [[test]] a name of visible characters, like name = \"unit\" (its step is called test:<name>)"
-                ),
-            ));
-        }
-        if !seen.insert(tname.as_str()) {
-            return Err(src.error(
-                Some(test.name.span()),
-                format!("duplicate test name \"{tname}\""),
-            ));
-        }
-        match test.kind {
-            TestKind::Host | TestKind::Image if test.run.is_none() => {
-                return Err(src.error(
-                    Some(test.name.span()),
-                    format!("test \"{tname}\" needs a `run` command"),
-                ));
-            }
-            TestKind::Service if test.port.is_none() => {
-                return Err(src.error(
-                    Some(test.name.span()),
-                    format!("service test \"{tname}\" needs `port`, the container port to probe"),
-                ));
-            }
-            _ => {}
-        }
-    }
-    let names: Vec<&str> = doc
-        .tests
-        .iter()
-        .map(|t| t.name.get_ref().as_str())
-        .collect();
-    for test in &doc.tests {
-        for need in &test.needs {
-            if !names.contains(&need.as_str()) {
-                let mut msg = format!(
-                    "test \"{}\" needs unknown test \"{need}\"",
-                    test.name.get_ref()
-                );
-                crate::suggest::append(&mut msg, need, names.iter().copied());
-                return Err(src.error(Some(test.name.span()), msg));
-            }
-        }
-    }
-
-    needs_cycle(src, &doc.tests)?;
-
+/// Where releases are pushed and recorded.
+fn check_release(src: &Source, doc: &Document) -> Result<()> {
     if let Some(ledger) = &doc.release.ledger {
         if !ledger.get_ref().starts_with("s3://") || ledger.get_ref().len() <= 5 {
             return Err(src.error(
@@ -150,7 +112,11 @@ pub fn check(config: &Config) -> Result<()> {
             ));
         }
     }
+    Ok(())
+}
 
+/// The deploy target and the table it needs.
+fn check_target(src: &Source, doc: &Document) -> Result<()> {
     if let Some(target) = &doc.deploy.target {
         let missing = match target.get_ref() {
             TargetKind::Ecs if doc.deploy.ecs.is_none() => {
@@ -170,152 +136,6 @@ pub fn check(config: &Config) -> Result<()> {
     }
     if let Some(eb) = &doc.deploy.beanstalk {
         beanstalk_options(src, eb)?;
-    }
-    Ok(())
-}
-
-/// Tests that need each other in a circle can never start: name the circle, and only it.
-fn needs_cycle(src: &Source, tests: &[Test]) -> Result<()> {
-    let index: BTreeMap<&str, usize> = tests
-        .iter()
-        .enumerate()
-        .map(|(i, t)| (t.name.get_ref().as_str(), i))
-        .collect();
-    // 0: not seen, 1: on the current path, 2: done.
-    let mut state = vec![0u8; tests.len()];
-    for start in 0..tests.len() {
-        if state[start] != 0 {
-            continue;
-        }
-        // Depth-first, without recursion: (test, next need to look at).
-        let mut stack: Vec<(usize, usize)> = vec![(start, 0)];
-        state[start] = 1;
-        while let Some((at, next)) = stack.last_mut() {
-            let (at, next_need) = (*at, *next);
-            *next += 1;
-            let Some(need) = tests[at].needs.get(next_need) else {
-                state[at] = 2;
-                stack.pop();
-                continue;
-            };
-            let Some(&to) = index.get(need.as_str()) else {
-                continue;
-            };
-            match state[to] {
-                0 => {
-                    state[to] = 1;
-                    stack.push((to, 0));
-                }
-                1 => {
-                    let from = stack.iter().position(|(t, _)| *t == to).unwrap_or(0);
-                    let mut circle: Vec<String> = stack[from..]
-                        .iter()
-                        .map(|(t, _)| format!("test:{}", tests[*t].name.get_ref()))
-                        .collect();
-                    circle.push(format!("test:{}", tests[to].name.get_ref()));
-                    let first = &tests[to];
-                    return Err(src.error(
-                        Some(first.name.span()),
-                        format!(
-                            "tests need each other in a cycle, so none of them can start: {}; remove one of these needs",
-                            circle.join(" -> ")
-                        ),
-                    ));
-                }
-                _ => {}
-            }
-        }
-    }
-    Ok(())
-}
-
-/// Checks on the TOML tree before it is typed: values no key takes, with their exact location.
-pub fn check_tree(src: &Source, tree: &DeTable<'_>) -> Result<()> {
-    let mut path = Vec::new();
-    no_datetimes(src, tree, &mut path)
-}
-
-fn no_datetimes(src: &Source, table: &DeTable<'_>, path: &mut Vec<Seg>) -> Result<()> {
-    for (key, value) in table.iter() {
-        path.push(Seg::Key(key.get_ref().to_string()));
-        datetime_in(src, value, path)?;
-        path.pop();
-    }
-    Ok(())
-}
-
-fn datetime_in(src: &Source, value: &Spanned<DeValue<'_>>, path: &mut Vec<Seg>) -> Result<()> {
-    match value.get_ref() {
-        DeValue::Datetime(_) => {
-            let written = src.text.get(value.span()).unwrap_or("").trim();
-            let leaf = path
-                .iter()
-                .rev()
-                .find_map(|s| match s {
-                    Seg::Key(k) => Some(k.as_str()),
-                    Seg::Index(_) => None,
-                })
-                .unwrap_or("key");
-            let key = if leaf
-                .chars()
-                .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-            {
-                leaf.to_string()
-            } else {
-                format!("{leaf:?}")
-            };
-            Err(src.error(
-                Some(value.span()),
-                format!(
-                    "{} is a TOML date-time, which devloop does not read; write it as a string, like {key} = {written:?}",
-                    explain::dotted(path)
-                ),
-            ))
-        }
-        DeValue::Table(t) => no_datetimes(src, t, path),
-        DeValue::Array(items) => {
-            for (i, item) in items.iter().enumerate() {
-                path.push(Seg::Index(i));
-                datetime_in(src, item, path)?;
-                path.pop();
-            }
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-/// Checks on the tree of a document that typed: rules across list items, located at the item.
-pub fn check_typed_tree(src: &Source, tree: &DeTable<'_>) -> Result<()> {
-    let deploy = tree.get("deploy").and_then(|d| d.get_ref().as_table());
-    for target in ["docker", "swarm"] {
-        let ports = deploy
-            .and_then(|d| d.get(target))
-            .and_then(|t| t.get_ref().as_table())
-            .and_then(|t| t.get("ports"))
-            .and_then(|p| p.get_ref().as_array());
-        let Some(ports) = ports else { continue };
-        let mut seen: Vec<(PortMap, String)> = Vec::new();
-        for item in ports.iter() {
-            let Some(text) = item.get_ref().as_str() else {
-                continue;
-            };
-            // Not yet expanded (a variable unset here) or not a mapping: typing speaks for those.
-            let Ok(map) = PortMap::try_from(text.to_string()) else {
-                continue;
-            };
-            if let Some((_, earlier)) = seen.iter().find(|(m, _)| m.clashes_with(&map)) {
-                let port = map.host_port.unwrap_or_default();
-                return Err(src.error(
-                    Some(item.span()),
-                    format!(
-                        "deploy.{target}.ports: \"{text}\" publishes host port {port}/{} again (\"{earlier}\" already does); give each mapping its own host port or address",
-                        map.protocol
-                    ),
-                ));
-            }
-            seen.push((map, text.to_string()));
-        }
     }
     Ok(())
 }
