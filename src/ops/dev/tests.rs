@@ -1,3 +1,5 @@
+//! How `dev` says what changed and where it serves.
+
 use super::changes;
 use super::cycle::url;
 
