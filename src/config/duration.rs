@@ -39,7 +39,7 @@ impl<'de> Deserialize<'de> for Duration {
         let text = String::deserialize(d)?;
         parse_at_most(&text, MAX, "7 days (\"7d\")")
             .map(Duration)
-            .map_err(|e| serde::de::Error::custom(super::explain::about_the_key(&e)))
+            .map_err(|e| serde::de::Error::custom(super::explain::about_the_key(&e.to_string())))
     }
 }
 
@@ -50,7 +50,8 @@ pub const MIN_INTERVAL: std::time::Duration = std::time::Duration::from_millis(1
 pub fn probe_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
     let text = String::deserialize(d)?;
     let about = |e: &str| serde::de::Error::custom(super::explain::about_the_key(e));
-    let interval = parse_at_most(&text, MAX, "7 days (\"7d\")").map_err(|e| about(&e))?;
+    let interval =
+        parse_at_most(&text, MAX, "7 days (\"7d\")").map_err(|e| about(&e.to_string()))?;
     if interval < MIN_INTERVAL {
         return Err(about(&format!(
             "\"{}\" is too short: probes must be at least \"100ms\" apart",
@@ -60,45 +61,95 @@ pub fn probe_interval<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration
     Ok(Some(Duration(interval)))
 }
 
+/// Why a duration was refused; its text is what the user reads.
+#[derive(Debug, Clone)]
+pub enum DurationError {
+    /// A bare number: the unit is never guessed.
+    NoUnit { text: String },
+    /// Not a duration at all.
+    Invalid {
+        text: String,
+        cause: humantime::DurationError,
+    },
+    /// Longer than devloop accepts there (`max` says the most, as the user would write it).
+    TooLong { text: String, max: &'static str },
+}
+
+impl fmt::Display for DurationError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DurationError::NoUnit { text: t } => write!(
+                f,
+                "\"{t}\" has no unit: write \"{t}s\" for seconds or \"{t}m\" for minutes"
+            ),
+            DurationError::Invalid { text: t, cause } => write!(
+                f,
+                "\"{t}\" is not a duration ({cause}): write something like \"90s\", \"15m\" or \"1h30m\""
+            ),
+            DurationError::TooLong { text, max } => write!(
+                f,
+                "\"{text}\" is too long: the most devloop accepts is {max}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for DurationError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            DurationError::Invalid { cause, .. } => Some(cause),
+            _ => None,
+        }
+    }
+}
+
+/// For a caller that wants the message only (clap's value parsers in `cli.rs`).
+impl From<DurationError> for String {
+    fn from(e: DurationError) -> String {
+        e.to_string()
+    }
+}
+
 /// Parse `90s`, `15m`, `1h30m`, `500ms`. A bare number is refused: the unit is never guessed.
-pub fn parse(text: &str) -> Result<std::time::Duration, String> {
+fn parse(text: &str) -> Result<std::time::Duration, DurationError> {
     let t = text.trim();
     if !t.is_empty() && t.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!(
-            "\"{t}\" has no unit: write \"{t}s\" for seconds or \"{t}m\" for minutes"
-        ));
+        return Err(DurationError::NoUnit {
+            text: t.to_string(),
+        });
     }
-    humantime::parse_duration(t).map_err(|e| {
-        format!(
-            "\"{t}\" is not a duration ({e}): write something like \"90s\", \"15m\" or \"1h30m\""
-        )
+    humantime::parse_duration(t).map_err(|cause| DurationError::Invalid {
+        text: t.to_string(),
+        cause,
     })
 }
 
 /// [`parse`], refusing anything longer than `max` (described as `max_text` in the message).
-pub fn parse_at_most(
+fn parse_at_most(
     text: &str,
     max: std::time::Duration,
-    max_text: &str,
-) -> Result<std::time::Duration, String> {
+    max_text: &'static str,
+) -> Result<std::time::Duration, DurationError> {
     let d = parse(text)?;
     if d > max {
-        return Err(format!(
-            "\"{}\" is too long: the most devloop accepts is {max_text}",
-            text.trim()
-        ));
+        return Err(DurationError::TooLong {
+            text: text.trim().to_string(),
+            max: max_text,
+        });
     }
     Ok(d)
 }
 
-/// A timeout flag (`--timeout`): at most [`MAX`].
-pub fn parse_timeout(text: &str) -> Result<std::time::Duration, String> {
-    parse_at_most(text, MAX, "7 days (\"7d\")")
+/// A timeout flag (`--timeout`): at most [`MAX`]. The caller picks the error type: a
+/// [`DurationError`], or its message as a `String`.
+pub fn parse_timeout<E: From<DurationError>>(text: &str) -> Result<std::time::Duration, E> {
+    parse_at_most(text, MAX, "7 days (\"7d\")").map_err(E::from)
 }
 
-/// `monitor --since`: at most [`MAX_SINCE`].
-pub fn parse_since(text: &str) -> Result<std::time::Duration, String> {
-    parse_at_most(text, MAX_SINCE, "365 days (\"365d\")")
+/// `monitor --since`: at most [`MAX_SINCE`]. The caller picks the error type, as for
+/// [`parse_timeout`].
+pub fn parse_since<E: From<DurationError>>(text: &str) -> Result<std::time::Duration, E> {
+    parse_at_most(text, MAX_SINCE, "365 days (\"365d\")").map_err(E::from)
 }
 
 /// The instant `d` from now, without overflow: a duration past what the clock can hold is a
@@ -124,24 +175,34 @@ mod tests {
 
     #[test]
     fn refuses_bare_numbers_and_garbage() {
-        assert!(parse("90").unwrap_err().contains("no unit"));
+        assert!(parse("90").unwrap_err().to_string().contains("no unit"));
         assert!(parse("soon")
             .unwrap_err()
+            .to_string()
             .contains("write something like \"90s\""));
         assert!(parse("").is_err());
     }
 
     #[test]
     fn durations_are_bounded() {
-        assert_eq!(parse_timeout("7d").unwrap(), MAX);
+        assert_eq!(parse_timeout::<DurationError>("7d").unwrap(), MAX);
         assert_eq!(
-            parse_timeout("18446744073709551615s").unwrap_err(),
+            parse_timeout::<String>("18446744073709551615s").unwrap_err(),
             "\"18446744073709551615s\" is too long: the most devloop accepts is 7 days (\"7d\")"
         );
-        assert!(parse_timeout("100000000000y").is_err());
-        assert!(parse_timeout("7d 1s").is_err());
-        assert_eq!(parse_since("365d").unwrap(), MAX_SINCE);
-        assert!(parse_since("366d").unwrap_err().contains("365 days"));
+        assert!(parse_timeout::<DurationError>("100000000000y").is_err());
+        assert!(parse_timeout::<DurationError>("7d 1s").is_err());
+        assert_eq!(parse_since::<DurationError>("365d").unwrap(), MAX_SINCE);
+        assert!(parse_since::<String>("366d")
+            .unwrap_err()
+            .contains("365 days"));
+    }
+
+    #[test]
+    fn a_duration_that_does_not_parse_keeps_the_parser_error_as_its_cause() {
+        let e = parse("soon").unwrap_err();
+        let cause = std::error::Error::source(&e).expect("a cause");
+        assert!(e.to_string().contains(&format!("({cause})")), "{e}");
     }
 
     #[test]

@@ -172,32 +172,85 @@ struct Shape {
     like: String,
 }
 
-fn shape(path: &[Seg], expected: &str, value: Option<&DeValue<'_>>) -> Option<Shape> {
-    let keys = keys(path);
-    let leaf = *keys.last()?;
-    let parent = keys.len().checked_sub(2).map(|i| keys[i]).unwrap_or("");
-    let in_list = matches!(path.last(), Some(Seg::Index(_)));
-    let text = value.and_then(|v| v.as_str()).map(str::to_string);
-    // What the user wrote, as TOML text, for examples that keep their value.
-    let lexeme = value.and_then(|v| match v {
-        DeValue::Integer(i) => Some(i.as_str().to_string()),
-        DeValue::Float(f) => Some(f.as_str().to_string()),
-        DeValue::Boolean(b) => Some(b.to_string()),
-        DeValue::String(s) => Some(s.to_string()),
-        _ => None,
-    });
-    let shape = |what: &str, like: String| {
-        Some(Shape {
-            what: what.to_string(),
-            like,
+fn new_shape(what: &str, like: String) -> Option<Shape> {
+    Some(Shape {
+        what: what.to_string(),
+        like,
+    })
+}
+
+/// What the user wrote at a key, as the examples need it.
+struct Written<'a> {
+    leaf: &'a str,
+    parent: &'a str,
+    /// The value is an item of a list.
+    in_list: bool,
+    /// The value, when it is a string.
+    text: Option<String>,
+    /// What the user wrote, as TOML text, for examples that keep their value.
+    lexeme: Option<String>,
+}
+
+impl<'a> Written<'a> {
+    fn of(path: &'a [Seg], value: Option<&DeValue<'_>>) -> Option<Written<'a>> {
+        let keys = keys(path);
+        let leaf = *keys.last()?;
+        let parent = keys.len().checked_sub(2).map(|i| keys[i]).unwrap_or("");
+        Some(Written {
+            leaf,
+            parent,
+            in_list: matches!(path.last(), Some(Seg::Index(_))),
+            text: value.and_then(|v| v.as_str()).map(str::to_string),
+            lexeme: value.and_then(|v| match v {
+                DeValue::Integer(i) => Some(i.as_str().to_string()),
+                DeValue::Float(f) => Some(f.as_str().to_string()),
+                DeValue::Boolean(b) => Some(b.to_string()),
+                DeValue::String(s) => Some(s.to_string()),
+                _ => None,
+            }),
         })
-    };
+    }
+}
+
+fn shape(path: &[Seg], expected: &str, value: Option<&DeValue<'_>>) -> Option<Shape> {
+    let w = Written::of(path, value)?;
+    let (leaf, parent) = (w.leaf, w.parent);
+    if let Some(shape) = by_meaning(&w, expected, value) {
+        return Some(shape);
+    }
+    if expected == "enum" {
+        let choices = variants(parent, leaf)?;
+        let list: Vec<String> = choices.iter().map(|c| format!("{c:?}")).collect();
+        let (last, rest) = list.split_last()?;
+        return new_shape(
+            &format!("one of {} or {last}", rest.join(", ")),
+            format!("{leaf} = {:?}", choices[0]),
+        );
+    }
+    if is_duration_key(parent, leaf) && !w.in_list {
+        let like = match value {
+            Some(DeValue::Integer(i)) if i.radix() == 10 => format!("{leaf} = \"{}s\"", i.as_str()),
+            _ => format!("{leaf} = \"90s\""),
+        };
+        return new_shape("a duration string", like);
+    }
+    if expected.starts_with("a string, or a table") {
+        let v = w.lexeme.unwrap_or_else(|| "...".to_string());
+        return new_shape(
+            "a string, or a table { value = \"...\", secret = true }",
+            format!("{} = {v:?}", bare_or_quoted(leaf)),
+        );
+    }
+    by_type(&w, path, expected, value)
+}
+
+/// Keys whose meaning says more than their type.
+fn by_meaning(w: &Written<'_>, expected: &str, value: Option<&DeValue<'_>>) -> Option<Shape> {
+    let (leaf, parent, text) = (w.leaf, w.parent, &w.text);
     let list_of = |what: &str, sample: &str| {
         let item = text.clone().unwrap_or_else(|| sample.to_string());
-        shape(what, format!("{leaf} = [{item:?}]"))
+        new_shape(what, format!("{leaf} = [{item:?}]"))
     };
-
-    // Keys whose meaning says more than their type.
     match (parent, leaf) {
         (_, "ports") if parent == "docker" || parent == "swarm" => {
             let item = match value {
@@ -207,54 +260,35 @@ fn shape(path: &[Seg], expected: &str, value: Option<&DeValue<'_>>) -> Option<Sh
                     .filter(|t| !t.is_empty())
                     .unwrap_or_else(|| "8080:80".to_string()),
             };
-            return shape(
+            new_shape(
                 "a list of \"host:container\" strings",
                 format!("ports = [{item:?}]"),
-            );
-        }
-        ("", "test") => {
-            return shape(
-                "a list of tables, one for each test",
-                "[[test]] (double brackets) above each test's keys".to_string(),
             )
         }
-        (_, "tags" | "moving_tags") => {
-            return list_of("a list of tag templates in quotes", "{short_sha}")
-        }
-        (_, "needs") => return list_of("a list of test names in quotes", "unit"),
-        (_, "args" | "env" | "labels") if !in_list && expected == "a map" => {
-            return shape(
-                "a table of NAME = \"value\"",
-                format!("{leaf} = {{ NAME = \"value\" }}"),
-            )
-        }
-        (_, "cache_from") => return list_of("a list of image names in quotes", "app:latest"),
-        (_, "volumes") => return list_of("a list of \"volume:/path\" strings", "data:/data"),
-        _ => {}
+        ("", "test") => new_shape(
+            "a list of tables, one for each test",
+            "[[test]] (double brackets) above each test's keys".to_string(),
+        ),
+        (_, "tags" | "moving_tags") => list_of("a list of tag templates in quotes", "{short_sha}"),
+        (_, "needs") => list_of("a list of test names in quotes", "unit"),
+        (_, "args" | "env" | "labels") if !w.in_list && expected == "a map" => new_shape(
+            "a table of NAME = \"value\"",
+            format!("{leaf} = {{ NAME = \"value\" }}"),
+        ),
+        (_, "cache_from") => list_of("a list of image names in quotes", "app:latest"),
+        (_, "volumes") => list_of("a list of \"volume:/path\" strings", "data:/data"),
+        _ => None,
     }
-    if expected == "enum" {
-        let choices = variants(parent, leaf)?;
-        let list: Vec<String> = choices.iter().map(|c| format!("{c:?}")).collect();
-        let (last, rest) = list.split_last()?;
-        return shape(
-            &format!("one of {} or {last}", rest.join(", ")),
-            format!("{leaf} = {:?}", choices[0]),
-        );
-    }
-    if is_duration_key(parent, leaf) && !in_list {
-        let like = match value {
-            Some(DeValue::Integer(i)) if i.radix() == 10 => format!("{leaf} = \"{}s\"", i.as_str()),
-            _ => format!("{leaf} = \"90s\""),
-        };
-        return shape("a duration string", like);
-    }
-    if expected.starts_with("a string, or a table") {
-        let v = lexeme.unwrap_or_else(|| "...".to_string());
-        return shape(
-            "a string, or a table { value = \"...\", secret = true }",
-            format!("{} = {v:?}", bare_or_quoted(leaf)),
-        );
-    }
+}
+
+/// The shape serde's expected type asks for, with an example that keeps what the user wrote.
+fn by_type(
+    w: &Written<'_>,
+    path: &[Seg],
+    expected: &str,
+    value: Option<&DeValue<'_>>,
+) -> Option<Shape> {
+    let (leaf, text) = (w.leaf, &w.text);
     let number = |default: &str| {
         text.as_deref()
             .map(str::trim)
@@ -262,49 +296,49 @@ fn shape(path: &[Seg], expected: &str, value: Option<&DeValue<'_>>) -> Option<Sh
             .map(str::to_string)
             .unwrap_or_else(|| default.to_string())
     };
-    let key = if in_list {
+    let key = if w.in_list {
         String::new()
     } else {
         format!("{} = ", bare_or_quoted(leaf))
     };
     match expected {
         "a string" => {
-            let v = lexeme.unwrap_or_else(|| "...".to_string());
-            shape("a string in quotes", format!("{key}{v:?}"))
+            let v = w.lexeme.clone().unwrap_or_else(|| "...".to_string());
+            new_shape("a string in quotes", format!("{key}{v:?}"))
         }
         "a boolean" => {
             let no = matches!(
                 text.as_deref().map(str::to_ascii_lowercase).as_deref(),
                 Some("false" | "no" | "off" | "0")
             ) || matches!(value, Some(DeValue::Integer(i)) if i.as_str() == "0");
-            shape(
+            new_shape(
                 "true or false, without quotes",
                 format!("{key}{}", if no { "false" } else { "true" }),
             )
         }
-        "u16" => shape(
+        "u16" => new_shape(
             "a whole number from 1 to 65535",
             format!("{key}{}", number("8080")),
         ),
-        "u8" | "u32" | "u64" | "usize" => shape(
+        "u8" | "u32" | "u64" | "usize" => new_shape(
             "a whole number, 0 or more",
             format!("{key}{}", number(sample_count(leaf))),
         ),
-        "i8" | "i16" | "i32" | "i64" | "isize" => shape(
+        "i8" | "i16" | "i32" | "i64" | "isize" => new_shape(
             "a whole number",
             format!("{key}{}", number(sample_count(leaf))),
         ),
-        "f32" | "f64" => shape("a number", format!("{key}{}", number("0.5"))),
+        "f32" | "f64" => new_shape("a number", format!("{key}{}", number("0.5"))),
         "a sequence" => {
-            let like = match &text {
+            let like = match text {
                 Some(t) => format!("{key}[{t:?}]"),
                 None => format!("{key}[]"),
             };
-            shape("a list in square brackets", like)
+            new_shape("a list in square brackets", like)
         }
         e if e == "a map" || e.starts_with("struct ") => {
             let name = dotted(path);
-            shape(
+            new_shape(
                 "a table",
                 format!("[{name}] with its keys on the lines below"),
             )

@@ -15,20 +15,45 @@ use crate::error::{Error, ExitStatus, Result};
 use crate::git;
 use crate::session::Session;
 
-pub fn run(ctx: &Context) -> Result<ExitStatus> {
-    let mut lines = Vec::new();
-    let mut report = serde_json::Map::new();
-    let mut problems = 0;
-    let mut config_error: Option<Error> = None;
+/// What doctor found: the lines it prints, the JSON document, and how many checks failed.
+#[derive(Default)]
+struct Findings {
+    lines: Vec<String>,
+    report: serde_json::Map<String, serde_json::Value>,
+    problems: usize,
+}
 
+pub fn run(ctx: &Context) -> Result<ExitStatus> {
+    let mut found = Findings::default();
     let config = ctx.load_config();
-    let checked = match &config {
+    let config_error = check_config(ctx, &config, &mut found);
+    check_git(ctx, &mut found);
+    let runtime = super::runtime()?;
+    check_docker(ctx, &runtime, &mut found);
+    // AWS, when the config uses it: an ECR registry, an S3 ledger, or an AWS target.
+    if let Ok(cfg) = &config {
+        check_aws(ctx, cfg, &runtime, &mut found);
+    }
+    ctx.printer.document(
+        &(found.lines.join("\n") + "\n"),
+        serde_json::Value::Object(found.report),
+    );
+    // A config error is the one every command would stop on: exit 2, with its location and hint.
+    if let Some(e) = config_error {
+        return Err(e);
+    }
+    Ok(ExitStatus::check(found.problems == 0))
+}
+
+/// The config, loaded and checked as `plan` checks it; its error, if any, ends doctor with exit 2.
+fn check_config(ctx: &Context, config: &Result<Config>, found: &mut Findings) -> Option<Error> {
+    let checked = match config {
         Ok(cfg) => loop_check(ctx, cfg).map(|note| (cfg, note)),
         Err(e) => Err(e.clone()),
     };
     match checked {
         Ok((cfg, note)) => {
-            lines.push(format!(
+            found.lines.push(format!(
                 "ok    config     {} (app {}, environments: {})",
                 cfg.source.display,
                 cfg.app(),
@@ -39,100 +64,100 @@ pub fn run(ctx: &Context) -> Result<ExitStatus> {
                 }
             ));
             if let Some(note) = &note {
-                lines.push(format!("info  deploy     {note}"));
+                found.lines.push(format!("info  deploy     {note}"));
             }
-            report.insert(
+            found.report.insert(
                 "config".into(),
                 serde_json::json!({ "ok": true, "path": cfg.source.display, "note": note }),
             );
+            None
         }
         Err(e) => {
-            lines.push(format!("FAIL  config     {}", e.message));
-            report.insert(
+            found.lines.push(format!("FAIL  config     {}", e.message));
+            found.report.insert(
                 "config".into(),
                 serde_json::json!({ "ok": false, "error": e.message, "exit_code": e.kind.code() }),
             );
-            config_error = Some(e);
+            Some(e)
         }
     }
+}
+
+/// The repository the tags' git placeholders read; none is a note, not a problem.
+fn check_git(ctx: &Context, found: &mut Findings) {
     match git::inspect(&ctx.cwd, ctx.ambient.ci_branch()) {
         Ok(g) => {
-            lines.push(format!(
+            found.lines.push(format!(
                 "ok    git        {} on {}{}",
                 g.short_sha,
                 g.branch.as_deref().unwrap_or("(detached)"),
                 if g.dirty { ", uncommitted changes" } else { "" }
             ));
-            report.insert("git".into(), serde_json::json!({ "ok": true, "sha": g.sha, "branch": g.branch, "dirty": g.dirty }));
+            found.report.insert("git".into(), serde_json::json!({ "ok": true, "sha": g.sha, "branch": g.branch, "dirty": g.dirty }));
         }
         Err(why) => {
-            lines.push(format!(
+            found.lines.push(format!(
                 "info  git        {why} (tags that use git placeholders need a repository)"
             ));
-            report.insert(
+            found.report.insert(
                 "git".into(),
                 serde_json::json!({ "ok": false, "error": why }),
             );
         }
     }
-    let runtime = super::runtime()?;
+}
+
+/// The Docker daemon, reached as every command reaches it.
+fn check_docker(ctx: &Context, runtime: &tokio::runtime::Runtime, found: &mut Findings) {
     match runtime.block_on(docker_report(&ctx.ambient)) {
         Ok((line, json)) => {
-            lines.push(format!("ok    docker     {line}"));
-            report.insert("docker".into(), json);
+            found.lines.push(format!("ok    docker     {line}"));
+            found.report.insert("docker".into(), json);
         }
         Err(e) => {
-            problems += 1;
-            lines.push(format!("FAIL  docker     {}", e.message));
+            found.problems += 1;
+            found.lines.push(format!("FAIL  docker     {}", e.message));
             if let Some(h) = &e.hint {
-                lines.push(format!("                 {h}"));
+                found.lines.push(format!("                 {h}"));
             }
-            report.insert(
+            found.report.insert(
                 "docker".into(),
                 serde_json::json!({ "ok": false, "error": e.message }),
             );
         }
     }
+}
 
-    // AWS, when the config uses it: an ECR registry, an S3 ledger, or an AWS target.
-    if let Ok(cfg) = &config {
-        if let Some(why) = uses_aws(cfg) {
-            let check = runtime.block_on(crate::aws::sdk_config(&cfg.doc.aws, &ctx.ambient));
-            match check {
-                Ok(sdk) => {
-                    let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
-                    lines.push(format!(
-                        "ok    aws        credentials resolve, region {region} (needed for {why})"
-                    ));
-                    report.insert(
-                        "aws".into(),
-                        serde_json::json!({ "ok": true, "region": region, "needed_for": why }),
-                    );
-                }
-                Err(e) => {
-                    problems += 1;
-                    lines.push(format!("FAIL  aws        {} (needed for {why})", e.message));
-                    if let Some(h) = &e.hint {
-                        lines.push(format!("                 {h}"));
-                    }
-                    report.insert(
-                        "aws".into(),
-                        serde_json::json!({ "ok": false, "error": e.message, "needed_for": why }),
-                    );
-                }
+/// AWS credentials and region, when the config uses AWS.
+fn check_aws(ctx: &Context, cfg: &Config, runtime: &tokio::runtime::Runtime, found: &mut Findings) {
+    let Some(why) = uses_aws(cfg) else {
+        return;
+    };
+    match runtime.block_on(crate::aws::sdk_config(&cfg.doc.aws, &ctx.ambient)) {
+        Ok(sdk) => {
+            let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+            found.lines.push(format!(
+                "ok    aws        credentials resolve, region {region} (needed for {why})"
+            ));
+            found.report.insert(
+                "aws".into(),
+                serde_json::json!({ "ok": true, "region": region, "needed_for": why }),
+            );
+        }
+        Err(e) => {
+            found.problems += 1;
+            found
+                .lines
+                .push(format!("FAIL  aws        {} (needed for {why})", e.message));
+            if let Some(h) = &e.hint {
+                found.lines.push(format!("                 {h}"));
             }
+            found.report.insert(
+                "aws".into(),
+                serde_json::json!({ "ok": false, "error": e.message, "needed_for": why }),
+            );
         }
     }
-
-    ctx.printer.document(
-        &(lines.join("\n") + "\n"),
-        serde_json::Value::Object(report),
-    );
-    // A config error is the one every command would stop on: exit 2, with its location and hint.
-    if let Some(e) = config_error {
-        return Err(e);
-    }
-    Ok(ExitStatus::check(problems == 0))
 }
 
 /// What `devloop plan` checks past the loader: the steps of the whole loop and how they depend on

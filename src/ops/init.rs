@@ -51,11 +51,8 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     // What we write must load: check it before touching the disk.
     let source = Source::new(&path, text.clone(), &ctx.cwd);
     config::load_source(source, None, &|_| None).map_err(|e| {
-        Error::usage(format!(
-            "cannot write a config for app name \"{name}\": {}",
-            e.message
-        ))
-        .with_hint("pass --name with lowercase letters, digits and - . _")
+        Error::usage_because(format!("cannot write a config for app name \"{name}\""), e)
+            .with_hint("pass --name with lowercase letters, digits and - . _")
     })?;
     std::fs::write(&path, text)
         .map_err(|e| Error::failed_because(format!("cannot write {}", path.display()), e))?;

@@ -128,19 +128,7 @@ async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
         digest = digest.or(d);
         pushed += p as usize;
     }
-    let (repository, registry_label, pinned) = match &dest {
-        Destination::Local => (name.clone(), None, format!("{name}@{image_id}")),
-        Destination::Registry {
-            label, repository, ..
-        } => {
-            let digest = digest.ok_or_else(|| Error::failed("no tag was released"))?;
-            (
-                repository.clone(),
-                Some(label.clone()),
-                format!("{repository}@{digest}"),
-            )
-        }
-    };
+    let (repository, registry_label, pinned) = pinned(&dest, &name, &image_id, digest)?;
 
     // The same image with the same tags already released: nothing new to record.
     let history = release::history(project).await?;
@@ -187,6 +175,29 @@ async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
         path.strip_prefix(&cfg.root).unwrap_or(&path).display()
     ))
     .with_result(Released::of(&record, pushed, true)))
+}
+
+/// Where the release lives once its tags are put: the repository, the registry's label, and the
+/// image pinned by ID (local) or by the digest the registry answered.
+fn pinned(
+    dest: &Destination,
+    name: &str,
+    image_id: &str,
+    digest: Option<String>,
+) -> Result<(String, Option<String>, String)> {
+    Ok(match dest {
+        Destination::Local => (name.to_string(), None, format!("{name}@{image_id}")),
+        Destination::Registry {
+            label, repository, ..
+        } => {
+            let digest = digest.ok_or_else(|| Error::failed("no tag was released"))?;
+            (
+                repository.clone(),
+                Some(label.clone()),
+                format!("{repository}@{digest}"),
+            )
+        }
+    })
 }
 
 /// The record of a new release: id from the run's start time and the commit (or the digest).
