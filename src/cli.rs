@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::config::duration::DurationError;
 use clap::builder::BoolishValueParser;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
@@ -360,11 +361,11 @@ pub struct CompletionsArgs {
 }
 
 /// `--timeout`: a duration of at most 7 days.
-fn parse_timeout(s: &str) -> Result<std::time::Duration, String> {
+fn parse_timeout(s: &str) -> Result<std::time::Duration, DurationError> {
     crate::config::duration::parse_timeout(s)
 }
 
 /// `--since`: a duration of at most 365 days.
-fn parse_since(s: &str) -> Result<std::time::Duration, String> {
+fn parse_since(s: &str) -> Result<std::time::Duration, DurationError> {
     crate::config::duration::parse_since(s)
 }

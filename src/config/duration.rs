@@ -104,12 +104,6 @@ impl std::error::Error for DurationError {
 }
 
 /// For a caller that wants the message only (clap's value parsers in `cli.rs`).
-impl From<DurationError> for String {
-    fn from(e: DurationError) -> String {
-        e.to_string()
-    }
-}
-
 /// Parse `90s`, `15m`, `1h30m`, `500ms`. A bare number is refused: the unit is never guessed.
 fn parse(text: &str) -> Result<std::time::Duration, DurationError> {
     let t = text.trim();
@@ -140,16 +134,14 @@ fn parse_at_most(
     Ok(d)
 }
 
-/// A timeout flag (`--timeout`): at most [`MAX`]. The caller picks the error type: a
-/// [`DurationError`], or its message as a `String`.
-pub fn parse_timeout<E: From<DurationError>>(text: &str) -> Result<std::time::Duration, E> {
-    parse_at_most(text, MAX, "7 days (\"7d\")").map_err(E::from)
+/// A timeout flag (`--timeout`): at most [`MAX`].
+pub fn parse_timeout(text: &str) -> Result<std::time::Duration, DurationError> {
+    parse_at_most(text, MAX, "7 days (\"7d\")")
 }
 
-/// `monitor --since`: at most [`MAX_SINCE`]. The caller picks the error type, as for
-/// [`parse_timeout`].
-pub fn parse_since<E: From<DurationError>>(text: &str) -> Result<std::time::Duration, E> {
-    parse_at_most(text, MAX_SINCE, "365 days (\"365d\")").map_err(E::from)
+/// `monitor --since`: at most [`MAX_SINCE`].
+pub fn parse_since(text: &str) -> Result<std::time::Duration, DurationError> {
+    parse_at_most(text, MAX_SINCE, "365 days (\"365d\")")
 }
 
 /// The instant `d` from now, without overflow: a duration past what the clock can hold is a
@@ -185,16 +177,19 @@ mod tests {
 
     #[test]
     fn durations_are_bounded() {
-        assert_eq!(parse_timeout::<DurationError>("7d").unwrap(), MAX);
+        assert_eq!(parse_timeout("7d").unwrap(), MAX);
         assert_eq!(
-            parse_timeout::<String>("18446744073709551615s").unwrap_err(),
+            parse_timeout("18446744073709551615s")
+                .unwrap_err()
+                .to_string(),
             "\"18446744073709551615s\" is too long: the most devloop accepts is 7 days (\"7d\")"
         );
-        assert!(parse_timeout::<DurationError>("100000000000y").is_err());
-        assert!(parse_timeout::<DurationError>("7d 1s").is_err());
-        assert_eq!(parse_since::<DurationError>("365d").unwrap(), MAX_SINCE);
-        assert!(parse_since::<String>("366d")
+        assert!(parse_timeout("100000000000y").is_err());
+        assert!(parse_timeout("7d 1s").is_err());
+        assert_eq!(parse_since("365d").unwrap(), MAX_SINCE);
+        assert!(parse_since("366d")
             .unwrap_err()
+            .to_string()
             .contains("365 days"));
     }
 

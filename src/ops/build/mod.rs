@@ -134,7 +134,7 @@ pub fn step(project: &Arc<Session>, built: &Slot<Built>) -> Step {
 fn refs(project: &Session, digest: &str) -> Result<Vec<String>> {
     let refs = project
         .image_refs(Some(digest.get(..12).unwrap_or(digest)))
-        .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
+        .map_err(|why| Error::usage_because("cannot name the image", why))?;
     if refs.is_empty() {
         return Err(Error::usage("build.tags is empty"));
     }
@@ -152,7 +152,7 @@ async fn run(project: &Session, ctx: &StepCtx) -> Result<Done> {
     // Fail on a tag that cannot be rendered here before any work.
     project
         .check_build_tags()
-        .map_err(|why| Error::usage(format!("cannot name the image: {why}")))?;
+        .map_err(|why| Error::usage_because("cannot name the image", why))?;
     let (scanned, cache_write) = scan::scan_context(project, ctx).await?;
     let result = image::build_scanned(project, ctx, scanned).await;
     // The stat cache was written while the daemon worked.

@@ -156,7 +156,7 @@ fn image_ref(project: &Session, built: &Slot<Built>) -> Result<String> {
     }
     project
         .image_refs(None)
-        .map_err(|why| Error::usage(format!("cannot name the image to test: {why}")))?
+        .map_err(|why| Error::usage_because("cannot name the image to test", why))?
         .into_iter()
         .next()
         .ok_or_else(|| Error::usage("build.tags is empty"))
