@@ -16,7 +16,7 @@ use bytes::Bytes;
 use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
 
-use super::ignore::Ignore;
+use super::ignore::{Ignore, IgnoreError};
 use super::statcache::{CacheWrite, FileStamp, StatCache};
 use crate::error::{Error, Result};
 
@@ -139,8 +139,8 @@ fn scan_with(
             ))
         }
     };
-    let mut ignore = Ignore::parse(&ignore_text)
-        .map_err(|why| Error::usage(format!("{}: {why}", ignore_file.display())))?;
+    let mut ignore =
+        Ignore::parse(&ignore_text).map_err(|e| Error::usage_because(ignore_file.display(), e))?;
 
     // Where the Dockerfile is in the tar: its path inside the context, or a fixed name when outside.
     let inside = canonical(dockerfile).ok().and_then(|df| {
@@ -161,12 +161,12 @@ fn scan_with(
     // As the docker CLI does: the Dockerfile and .dockerignore are always sent.
     for keep in [".dockerignore", dockerfile_name.as_str()] {
         if (external.is_none() || keep == ".dockerignore") && ignore.excludes(keep) {
-            ignore.push(&format!("!{keep}")).map_err(Error::usage)?;
+            ignore.push(&format!("!{keep}")).map_err(rule_error)?;
         }
     }
 
     if let Some(pattern) = state_exclude(context, state_dir) {
-        ignore.push(&pattern).map_err(Error::usage)?;
+        ignore.push(&pattern).map_err(rule_error)?;
     }
 
     let mut entries = Vec::new();
@@ -183,7 +183,7 @@ fn scan_with(
                 None => {
                     hashed += 1;
                     let h = hash_file(&e.abs).map_err(|err| {
-                        Error::failed(format!("cannot read {}: {err}", e.abs.display()))
+                        Error::failed_because(format!("cannot read {}", e.abs.display()), err)
                     })?;
                     cache.store(&e.rel, stamp, &h);
                     h
@@ -235,6 +235,11 @@ fn scan_with(
         hashed,
     };
     Ok((scan, cache))
+}
+
+/// A rule devloop adds itself that cannot be read: its words as the message, kept as the cause.
+fn rule_error(e: IgnoreError) -> Error {
+    Error::usage(e.to_string()).caused_by(e)
 }
 
 /// The exclude pattern that keeps devloop's state directory out of a context it lies inside.
