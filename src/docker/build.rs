@@ -182,6 +182,7 @@ pub async fn build(daemon: &Daemon, ctx: &StepCtx, req: BuildRequest) -> Result<
                     req.reference,
                     describe(&e)
                 ))
+                .caused_by(e)
             })?
             .id
             .ok_or_else(|| Error::failed("the daemon reported no image ID for the build")),
@@ -251,10 +252,13 @@ async fn session_build(
 /// One JSON message of the build stream.
 fn decode_info(line: &[u8]) -> std::result::Result<BuildInfo, StreamError> {
     let info: BuildInfo = serde_json::from_slice(line).map_err(|e| {
-        StreamError::Api(Error::failed(format!(
-            "the daemon sent a build message devloop cannot read ({e}): {}",
-            String::from_utf8_lossy(line).trim()
-        )))
+        StreamError::Api(
+            Error::failed(format!(
+                "the daemon sent a build message devloop cannot read ({e}): {}",
+                String::from_utf8_lossy(line).trim()
+            ))
+            .caused_by(e),
+        )
     })?;
     match info.error_detail.as_ref().and_then(|d| d.message.clone()) {
         Some(message) => Err(StreamError::Build(message)),

@@ -289,11 +289,11 @@ impl Daemon {
                 endpoint.source
             )));
         }
-        .map_err(|e| unreachable(describe(&e)))?;
+        .map_err(|e| unreachable(describe(&e)).caused_by(e))?;
         let client = tokio::time::timeout(CONNECT_TIMEOUT, client.negotiate_version())
             .await
             .map_err(|_| unreachable(format!("no answer within {}s", CONNECT_TIMEOUT.as_secs())))?
-            .map_err(|e| unreachable(describe(&e)))?;
+            .map_err(|e| unreachable(describe(&e)).caused_by(e))?;
         Ok(Daemon { client, endpoint })
     }
 }
@@ -389,7 +389,7 @@ pub fn api_error(what: &str, e: bollard::errors::Error) -> Error {
         }
         _ => ExitKind::StepFailed,
     };
-    Error::new(kind, format!("{what}: {}", describe(&e)))
+    Error::new(kind, format!("{what}: {}", describe(&e))).caused_by(e)
 }
 
 /// Whether an error is the daemon saying "no such thing" (HTTP 404).

@@ -138,18 +138,16 @@ pub async fn request(
     endpoint: &Endpoint,
     req: http::Request<Empty<Bytes>>,
 ) -> Result<http::Response<Incoming>> {
-    let unreachable = |e: String| {
-        Error::unreachable(format!(
-            "cannot reach the Docker daemon at {} (from {}): {e}",
-            endpoint.host, endpoint.source
-        ))
-    };
+    let what = format!(
+        "cannot reach the Docker daemon at {} (from {})",
+        endpoint.host, endpoint.source
+    );
     let io = dial(endpoint)
         .await
-        .map_err(|e| unreachable(e.to_string()))?;
+        .map_err(|e| Error::unreachable_because(&what, e))?;
     let (mut sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(io))
         .await
-        .map_err(|e| unreachable(e.to_string()))?;
+        .map_err(|e| Error::unreachable_because(&what, e))?;
     tokio::spawn(async move {
         // Ends with the response (or the upgraded stream); its errors surface on the request.
         let _ = conn.with_upgrades().await;
@@ -157,7 +155,7 @@ pub async fn request(
     sender
         .send_request(req)
         .await
-        .map_err(|e| unreachable(e.to_string()))
+        .map_err(|e| Error::unreachable_because(&what, e))
 }
 
 /// The text of an error response: the daemon's `{"message": …}`, else the body as it is.

@@ -527,6 +527,7 @@ pub async fn ensure_manager(daemon: &Daemon) -> Result<()> {
                 daemon.endpoint.host,
                 crate::docker::connect::describe(&e)
             ))
+            .caused_by(e)
             .with_hint(
                 "make it one with `docker swarm init --advertise-addr 127.0.0.1` (single node)",
             )
