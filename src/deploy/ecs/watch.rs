@@ -5,7 +5,9 @@
 use std::collections::HashSet;
 use std::time::Instant;
 
-use aws_sdk_ecs::types::{DeploymentRolloutState, ServiceDeploymentStatus};
+use aws_sdk_ecs::types::{
+    DeploymentRolloutState, Service, ServiceDeploymentBrief, ServiceDeploymentStatus,
+};
 use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 
@@ -93,13 +95,7 @@ impl Ecs {
             let (said, unread) = self
                 .report(client, &svc, ours, &mut events, &mut stopped, ctx)
                 .await;
-            for line in said {
-                let failure = line.contains("failed") || line.contains("rolling back");
-                let message = line.strip_prefix("event: ").unwrap_or(&line);
-                if failure && line.starts_with("event: ") {
-                    remember(&mut reasons, message);
-                }
-            }
+            event_reasons(said, &mut reasons);
             // Stopped tasks only explain a verdict: if they cannot be read, say so once and go on.
             match unread {
                 Some(e) if e.transient => poll = backoff(poll),
@@ -115,65 +111,16 @@ impl Ecs {
             // The service deployments API, where the endpoint has it, adds reasons and ends a
             // deployment that failed outright; success still needs deployments[] to agree.
             let sd = if api {
-                match latest_service_deployment(client, &self.settings, since).await {
-                    Ok(sd) => sd,
-                    Err(e) if e.transient => None,
-                    Err(why) => {
-                        api = false;
-                        ctx.log(format!(
-                            "the service deployments API is not available here ({}); judging by the service's deployments",
-                            why.message
-                        ));
-                        None
-                    }
-                }
+                self.service_deployment(client, since, &mut api, ctx).await
             } else {
                 None
             };
-            if let Some(r) = sd.as_ref().and_then(|d| d.status_reason()) {
-                if sd.as_ref().and_then(|d| d.status()).is_some_and(|st| {
-                    st.as_str().starts_with("ROLLBACK") || *st == ServiceDeploymentStatus::Stopped
-                }) {
-                    remember(&mut reasons, r);
-                }
-            }
-            if let Some(mine) = ours_id
-                .as_deref()
-                .and_then(|id| svc.deployments().iter().find(|d| d.id() == Some(id)))
-            {
-                if let Some(r) = mine
-                    .rollout_state_reason()
-                    .filter(|_| mine.rollout_state() == Some(&DeploymentRolloutState::Failed))
-                {
-                    remember(&mut reasons, r);
-                }
-            }
+            deployment_reasons(sd.as_ref(), &svc, ours_id.as_deref(), &mut reasons);
             match judge(&svc, ours, previous, &mut ours_id) {
                 Progress::Changing(what) => {
-                    let what = match &sd {
-                        Some(d)
-                            if matches!(
-                                d.status(),
-                                Some(
-                                    ServiceDeploymentStatus::RollbackFailed
-                                        | ServiceDeploymentStatus::Stopped
-                                )
-                            ) =>
-                        {
-                            return Ok(Progress::Failed(format!(
-                                "the service deployment ended {}: {}",
-                                d.status().map(|s| s.as_str()).unwrap_or("?"),
-                                d.status_reason().unwrap_or("no reason given")
-                            )))
-                        }
-                        Some(d) => format!(
-                            "{what} (service deployment {}{})",
-                            d.status().map(|s| s.as_str()).unwrap_or("?"),
-                            d.status_reason()
-                                .map(|r| format!(": {r}"))
-                                .unwrap_or_default()
-                        ),
-                        None => what,
+                    let what = match with_service_deployment(what, sd.as_ref()) {
+                        Ok(what) => what,
+                        Err(ended) => return Ok(ended),
                     };
                     if Instant::now() >= deadline {
                         return Ok(Progress::Changing(what));
@@ -190,5 +137,95 @@ impl Ecs {
             }
             tokio::time::sleep(poll.min(remaining(deadline))).await;
         }
+    }
+
+    /// The newest service deployment since `since`; `None` when the read got no answer, or when
+    /// the endpoint has no such API (then `api` is cleared, and it is not asked again).
+    async fn service_deployment(
+        &self,
+        client: &Client,
+        since: DateTime,
+        api: &mut bool,
+        ctx: &StepCtx,
+    ) -> Option<ServiceDeploymentBrief> {
+        match latest_service_deployment(client, &self.settings, since).await {
+            Ok(sd) => sd,
+            Err(e) if e.transient => None,
+            Err(why) => {
+                *api = false;
+                ctx.log(format!(
+                    "the service deployments API is not available here ({}); judging by the service's deployments",
+                    why.message
+                ));
+                None
+            }
+        }
+    }
+}
+
+/// Keep the reasons in what a read printed: the service's events that say a deployment failed or
+/// is rolling back.
+fn event_reasons(said: Vec<String>, reasons: &mut Vec<String>) {
+    for line in said {
+        let failure = line.contains("failed") || line.contains("rolling back");
+        let message = line.strip_prefix("event: ").unwrap_or(&line);
+        if failure && line.starts_with("event: ") {
+            remember(reasons, message);
+        }
+    }
+}
+
+/// Keep why the service deployment was rolled back or stopped, and why our deployment failed.
+fn deployment_reasons(
+    sd: Option<&ServiceDeploymentBrief>,
+    svc: &Service,
+    ours_id: Option<&str>,
+    reasons: &mut Vec<String>,
+) {
+    if let Some(r) = sd.and_then(|d| d.status_reason()) {
+        if sd.and_then(|d| d.status()).is_some_and(|st| {
+            st.as_str().starts_with("ROLLBACK") || *st == ServiceDeploymentStatus::Stopped
+        }) {
+            remember(reasons, r);
+        }
+    }
+    if let Some(mine) = ours_id.and_then(|id| svc.deployments().iter().find(|d| d.id() == Some(id)))
+    {
+        if let Some(r) = mine
+            .rollout_state_reason()
+            .filter(|_| mine.rollout_state() == Some(&DeploymentRolloutState::Failed))
+        {
+            remember(reasons, r);
+        }
+    }
+}
+
+/// What is changing, with the service deployment's status; `Err` with the verdict when the
+/// service deployment ended without success (its rollback failed, or it was stopped).
+fn with_service_deployment(
+    what: String,
+    sd: Option<&ServiceDeploymentBrief>,
+) -> std::result::Result<String, Progress> {
+    match sd {
+        Some(d)
+            if matches!(
+                d.status(),
+                Some(ServiceDeploymentStatus::RollbackFailed | ServiceDeploymentStatus::Stopped)
+            ) =>
+        {
+            Err(Progress::Failed(format!(
+                "the service deployment ended {}: {}",
+                d.status().map(|s| s.as_str()).unwrap_or("?"),
+                d.status_reason().unwrap_or("no reason given")
+            )))
+        }
+        Some(d) => Ok(format!(
+            "{what} (service deployment {}{})",
+            d.status().map(|s| s.as_str()).unwrap_or("?"),
+            d.status_reason()
+                .map(|r| format!(": {r}"))
+                .unwrap_or_default()
+        )),
+        None => Ok(what),
     }
 }
