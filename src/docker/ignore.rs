@@ -39,9 +39,28 @@ pub struct Ignore {
     patterns: Vec<Pattern>,
 }
 
+/// A rule that cannot be read: what is wrong with it, and on which line of the file it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct IgnoreError {
+    /// 1-based line of the ignore file; `None` for a pattern given on its own.
+    pub line: Option<usize>,
+    pub message: String,
+}
+
+impl std::fmt::Display for IgnoreError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "line {line}: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+impl std::error::Error for IgnoreError {}
+
 impl Ignore {
     /// Parse `.dockerignore` text.
-    pub fn parse(text: &str) -> Result<Ignore, String> {
+    pub fn parse(text: &str) -> Result<Ignore, IgnoreError> {
         let mut ignore = Ignore::default();
         for (i, raw) in text.lines().enumerate() {
             let raw = if i == 0 {
@@ -56,27 +75,32 @@ impl Ignore {
             if line.is_empty() {
                 continue;
             }
-            ignore
-                .push(line)
-                .map_err(|why| format!("line {}: {why}", i + 1))?;
+            ignore.push(line).map_err(|e| IgnoreError {
+                line: Some(i + 1),
+                ..e
+            })?;
         }
         Ok(ignore)
     }
 
     /// Add one pattern (with `!` for an exception).
-    pub fn push(&mut self, line: &str) -> Result<(), String> {
+    pub fn push(&mut self, line: &str) -> Result<(), IgnoreError> {
+        let bad = |message: String| IgnoreError {
+            line: None,
+            message,
+        };
         let (exception, body) = match line.strip_prefix('!') {
             Some(rest) => (true, rest.trim()),
             None => (false, line),
         };
         if body.is_empty() {
-            return Err("an exception \"!\" needs a pattern after it".into());
+            return Err(bad("an exception \"!\" needs a pattern after it".into()));
         }
         let mut text = clean(body);
         if text.len() > 1 && text.starts_with('/') {
             text.remove(0);
         }
-        let tokens = compile(&text)?;
+        let tokens = compile(&text).map_err(bad)?;
         self.patterns.push(Pattern {
             text,
             exception,
@@ -319,7 +343,12 @@ mod tests {
         assert!(!i.excludes("zz"));
         assert!(i.excludes("#lit"));
         assert!(!i.excludes("comment"));
-        assert!(Ignore::parse("!\n").is_err());
+        let e = Ignore::parse("# a comment\n!\n").unwrap_err();
+        assert_eq!(e.line, Some(2));
+        assert_eq!(
+            e.to_string(),
+            "line 2: an exception \"!\" needs a pattern after it"
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub async fn push(
     for attempt in 1..=ATTEMPTS {
         match push_once(daemon, ctx, reference, auth).await {
             Ok(digest) => return Ok(digest),
-            Err(Failure::Transient(why)) if attempt < ATTEMPTS => {
+            Err(Failure::Transient(why, _)) if attempt < ATTEMPTS => {
                 ctx.progress(format!(
                     "push of {reference} failed ({why}); retrying in {}s",
                     delay.as_secs()
@@ -37,10 +37,11 @@ pub async fn push(
                 }
                 delay *= 2;
             }
-            Err(Failure::Transient(why)) => {
+            Err(Failure::Transient(why, cause)) => {
                 return Err(Error::unreachable(format!(
                     "cannot push {reference} after {ATTEMPTS} attempts: {why}"
-                )))
+                ))
+                .caused_by(cause))
             }
             Err(Failure::Final(e)) => return Err(e),
         }
@@ -49,7 +50,8 @@ pub async fn push(
 }
 
 enum Failure {
-    Transient(String),
+    /// Worth another attempt: what went wrong in words, and the daemon's error it came from.
+    Transient(String, bollard::errors::Error),
     Final(Error),
 }
 
@@ -164,6 +166,7 @@ fn classify(reference: &str, e: bollard::errors::Error) -> Failure {
     if refused {
         Failure::Final(
             Error::unreachable(format!("the registry refused the push of {reference}: {text}"))
+                .caused_by(e)
                 .with_hint("check the registry credentials (DEVLOOP_REGISTRY_USERNAME/PASSWORD, `docker login`, or the AWS identity for ECR)"),
         )
     } else if missing {
@@ -171,14 +174,15 @@ fn classify(reference: &str, e: bollard::errors::Error) -> Failure {
             Error::unreachable(format!(
                 "the registry has no repository for {reference}: {text}"
             ))
+            .caused_by(e)
             .with_hint(
                 "create the repository, or for ECR set release.ecr.create_repository = true",
             ),
         )
     } else if transient {
-        Failure::Transient(text)
+        Failure::Transient(text, e)
     } else {
-        Failure::Final(Error::failed(format!("push of {reference} failed: {text}")))
+        Failure::Final(Error::failed(format!("push of {reference} failed: {text}")).caused_by(e))
     }
 }
 
@@ -205,8 +209,8 @@ pub async fn pull(daemon: &Daemon, ctx: &StepCtx, image: &str, auth: Option<&Aut
             Some(Err(e)) => {
                 return Err(match classify(image, e) {
                     Failure::Final(e) => e.context("pull"),
-                    Failure::Transient(why) => {
-                        Error::unreachable(format!("cannot pull {image}: {why}"))
+                    Failure::Transient(why, cause) => {
+                        Error::unreachable(format!("cannot pull {image}: {why}")).caused_by(cause)
                     }
                 })
             }
@@ -249,7 +253,7 @@ mod tests {
                 "r:t",
                 stream("received unexpected HTTP status: 500 Internal Server Error")
             ),
-            Failure::Transient(_)
+            Failure::Transient(..)
         ));
         assert!(matches!(
             classify("r:t", stream("unauthorized: authentication required")),

@@ -8,10 +8,14 @@
 //! another label is a failure, and Elastic Beanstalk putting the previous version back is exit 3.
 
 mod bundle;
+mod events;
 mod monitor;
+mod rollback;
 mod rollout;
 mod settings;
 mod verdict;
+mod version;
+mod watch;
 
 use std::sync::Arc;
 

@@ -229,7 +229,7 @@ impl Target for Ecs {
     async fn rollback(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
         let client = self.client().await?;
         let live = self.live(&client).await?;
-        let running = rollout::service_deployments(
+        let running = deployments::service_deployments(
             &client,
             &self.settings,
             None,
@@ -365,12 +365,15 @@ impl Target for Ecs {
     }
 }
 
+mod deployments;
 mod lock;
 mod monitor;
+mod report;
 mod revision;
 mod rollout;
 mod template;
 mod verdict;
+mod watch;
 
 #[cfg(test)]
 mod tests;

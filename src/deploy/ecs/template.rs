@@ -15,6 +15,7 @@ use aws_sdk_ecs::types::{
     NetworkMode, OsFamily, PortMapping, RuntimePlatform, Secret, TaskDefinition, TransportProtocol,
     Volume,
 };
+use aws_smithy_types::error::operation::BuildError;
 use serde::Deserialize;
 
 use crate::error::{Error, Result};
@@ -142,7 +143,7 @@ struct Depends {
     condition: String,
 }
 
-fn container(c: Container) -> std::result::Result<ContainerDefinition, String> {
+fn container(c: Container) -> std::result::Result<ContainerDefinition, BuildError> {
     let ports = c
         .port_mappings
         .into_iter()
@@ -163,7 +164,6 @@ fn container(c: Container) -> std::result::Result<ContainerDefinition, String> {
                 .name(s.name)
                 .value_from(s.value_from)
                 .build()
-                .map_err(|e| e.to_string())
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     let log = c
@@ -173,7 +173,6 @@ fn container(c: Container) -> std::result::Result<ContainerDefinition, String> {
                 .log_driver(LogDriver::from(l.log_driver.as_str()))
                 .set_options(l.options)
                 .build()
-                .map_err(|e| e.to_string())
         })
         .transpose()?;
     let health = c
@@ -186,7 +185,6 @@ fn container(c: Container) -> std::result::Result<ContainerDefinition, String> {
                 .set_retries(h.retries)
                 .set_start_period(h.start_period)
                 .build()
-                .map_err(|e| e.to_string())
         })
         .transpose()?;
     let depends = c
@@ -197,7 +195,6 @@ fn container(c: Container) -> std::result::Result<ContainerDefinition, String> {
                 .container_name(d.container_name)
                 .condition(ContainerCondition::from(d.condition.as_str()))
                 .build()
-                .map_err(|e| e.to_string())
         })
         .collect::<std::result::Result<Vec<_>, _>>()?;
     Ok(ContainerDefinition::builder()
@@ -255,10 +252,10 @@ pub fn load(path: &Path, display: &str) -> Result<TaskDefinition> {
         )
     })?;
     let t: Template = serde_json::from_str(&text).map_err(|e| {
-        Error::usage(format!("{display}:{}:{}: {e}", e.line(), e.column()))
+        Error::usage_because(format!("{display}:{}:{}", e.line(), e.column()), e)
             .with_hint("the template takes the fields of `aws ecs register-task-definition --cli-input-json` that devloop reads: see the README")
     })?;
-    let located = |why: String| Error::usage(format!("{display}: {why}"));
+    let located = |e: BuildError| Error::usage_because(display, e);
     let containers = t
         .container_definitions
         .into_iter()

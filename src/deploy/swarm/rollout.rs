@@ -7,7 +7,8 @@ use std::time::{Duration, Instant};
 use bollard::models::TaskState;
 use bollard::query_parameters::UpdateServiceOptionsBuilder;
 
-use super::{find_service, task_release, tasks, Swarm, POLL};
+use super::progress::task_release;
+use super::{find_service, tasks, Swarm, POLL};
 use crate::deploy::{remaining, Failure, Health, Outcome, Target};
 use crate::docker::connect::api_error;
 use crate::engine::StepCtx;

@@ -3,8 +3,12 @@
 use std::os::unix::fs::{symlink, PermissionsExt};
 use std::path::Path;
 
+use bollard::fsutil::types::Stat;
 use tonic::metadata::{MetadataMap, MetadataValue};
 
+use super::filter::{follow_links, match_prefix};
+use super::request::query_unescape;
+use super::walk::{GO_MODE_DIR, GO_MODE_SETUID, GO_MODE_SYMLINK};
 use super::*;
 
 fn tree(files: &[&str]) -> tempfile::TempDir {

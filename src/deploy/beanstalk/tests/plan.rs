@@ -8,7 +8,7 @@ use serde_json::json;
 
 use super::script::*;
 use crate::config::ENV_NAMESPACE;
-use crate::deploy::beanstalk::rollout::Events;
+use crate::deploy::beanstalk::events::Events;
 use crate::deploy::beanstalk::Beanstalk;
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]

@@ -9,7 +9,7 @@ use aws_sdk_ecs::types::ServiceDeploymentStatus;
 use serde_json::json;
 
 use super::fixture::{ctx, record, within, Fixture, NEW_IMAGE, SCALE};
-use crate::deploy::ecs::rollout::service_deployments;
+use crate::deploy::ecs::deployments::service_deployments;
 use crate::deploy::Outcome;
 
 /// A deployment that fails without ECS rolling it back (no breaker rollback: an alarm, say).
