@@ -40,8 +40,9 @@ impl Watcher {
         let dockerfile = canon(cfg.dockerfile());
         let ignore_file = context::ignore_file(&context, &dockerfile, true);
         let ignore = match std::fs::read_to_string(&ignore_file) {
-            Ok(text) => Ignore::parse(&text)
-                .map_err(|e| Error::usage(format!("{}: {e}", ignore_file.display())))?,
+            Ok(text) => {
+                Ignore::parse(&text).map_err(|e| Error::usage_because(ignore_file.display(), e))?
+            }
             Err(_) => Ignore::default(),
         };
         let rel = |p: &Path| {
