@@ -147,6 +147,23 @@ pub fn load(opts: &LoadOptions, ambient: &Ambient) -> Result<Config> {
     load_source(source, opts.env.as_deref(), &|name| ambient.var(name))
 }
 
+/// For tests: load `text` as `/p/devloop.toml`, with `vars` as the only variables.
+#[cfg(test)]
+pub(crate) fn load_text(text: &str, env: Option<&str>, vars: &[(&str, &str)]) -> Result<Config> {
+    let source = Source::new(
+        std::path::Path::new("/p/devloop.toml"),
+        text.to_string(),
+        std::path::Path::new("/p"),
+    );
+    let vars: Vec<(String, String)> = vars
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+    load_source(source, env, &move |name| {
+        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
+    })
+}
+
 /// Load from text already read. `lookup` resolves `${VAR}`.
 pub fn load_source(
     source: Source,

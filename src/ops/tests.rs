@@ -1,27 +1,9 @@
 //! The pipeline on what the loader lets through: whatever a damaged devloop.toml says, planning
 //! its steps never panics, and every refusal is a usage error.
 
-use std::path::Path;
-
 use super::pipeline::{self, Options, Stage};
-use crate::config::{load_source, Ambient, Config, Source};
-use crate::error::Result;
+use crate::config::{load_text as load, Ambient};
 use crate::session::{Overrides, Session};
-
-fn load(text: &str, env: Option<&str>, vars: &[(&str, &str)]) -> Result<Config> {
-    let source = Source::new(
-        Path::new("/p/devloop.toml"),
-        text.to_string(),
-        Path::new("/p"),
-    );
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    load_source(source, env, &move |name| {
-        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    })
-}
 
 /// The loader, and what `plan` computes from what it loads, on a few hundred damaged configs:
 /// never a panic, and every refusal a usage error (exit 2).

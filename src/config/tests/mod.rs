@@ -6,23 +6,10 @@ mod located;
 mod sections;
 mod typed_values;
 
-use std::path::Path;
-
 use super::*;
 
 fn load(text: &str, env: Option<&str>, vars: &[(&str, &str)]) -> Result<Config> {
-    let source = Source::new(
-        Path::new("/p/devloop.toml"),
-        text.to_string(),
-        Path::new("/p"),
-    );
-    let vars: Vec<(String, String)> = vars
-        .iter()
-        .map(|(k, v)| (k.to_string(), v.to_string()))
-        .collect();
-    load_source(source, env, &move |name| {
-        vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone())
-    })
+    super::load_text(text, env, vars)
 }
 
 const BASE: &str = r#"
