@@ -2,6 +2,7 @@
 //! update and rollback policy, host-mode ports; and the digest of everything in it but the image
 //! and the release, so an identical deploy is recognised.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
 use bollard::models::{
@@ -34,106 +35,20 @@ pub fn image(record: &Record) -> String {
 
 impl Swarm {
     pub(super) fn service_spec(&self, record: &Record, ctx: &StepCtx) -> (ServiceSpec, String) {
-        let s = &self.settings;
         let mut labels = labels(&self.project, record);
-        let ports: Vec<EndpointPortConfig> = s
-            .ports
-            .iter()
-            .map(|p| EndpointPortConfig {
-                protocol: Some(if p.protocol == "udp" {
-                    EndpointPortConfigProtocolEnum::UDP
-                } else {
-                    EndpointPortConfigProtocolEnum::TCP
-                }),
-                target_port: Some(p.container_port.into()),
-                published_port: p.host_port.map(i64::from),
-                publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
-                ..Default::default()
-            })
-            .collect();
-        let health = &self.project.config.doc.deploy.health;
-        let health_check = health.command.as_ref().map(|cmd| HealthConfig {
-            test: Some(vec!["CMD-SHELL".into(), cmd.clone()]),
-            interval: Some(nanos(self.gate.interval)),
-            retries: Some(i64::from(self.gate.retries)),
-            start_period: Some(nanos(self.gate.start_period)),
-            ..Default::default()
-        });
-        let u = &s.update;
-        let order = match u.order {
-            None if !ports.is_empty() => ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
-            None => ServiceSpecUpdateConfigOrderEnum::START_FIRST,
-            Some(UpdateOrder::StartFirst) if !ports.is_empty() => {
-                ctx.warn("update.order = \"start-first\" with host-mode ports: a new task cannot bind a port the old one holds on the same node; using stop-first");
-                ServiceSpecUpdateConfigOrderEnum::STOP_FIRST
-            }
-            Some(UpdateOrder::StartFirst) => ServiceSpecUpdateConfigOrderEnum::START_FIRST,
-            Some(UpdateOrder::StopFirst) => ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
-        };
-        let failure_action = match u.failure_action.unwrap_or(FailureAction::Rollback) {
-            FailureAction::Rollback => ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK,
-            FailureAction::Pause => ServiceSpecUpdateConfigFailureActionEnum::PAUSE,
-            FailureAction::Continue => ServiceSpecUpdateConfigFailureActionEnum::CONTINUE,
-        };
-        let monitor = u.monitor.map(|d| d.get()).unwrap_or(Duration::from_secs(5));
-        let rollback_order = if order == ServiceSpecUpdateConfigOrderEnum::STOP_FIRST {
-            ServiceSpecRollbackConfigOrderEnum::STOP_FIRST
-        } else {
-            ServiceSpecRollbackConfigOrderEnum::START_FIRST
-        };
+        let ports = self.ports();
+        let (update_config, rollback_config) = self.update_policy(!ports.is_empty(), ctx);
         let mut spec = ServiceSpec {
             name: Some(self.name()),
-            task_template: Some(TaskSpec {
-                container_spec: Some(TaskSpecContainerSpec {
-                    image: Some(image(record)),
-                    labels: Some(labels.clone()),
-                    env: Some(
-                        s.env
-                            .iter()
-                            .map(|(k, v)| format!("{k}={}", v.value()))
-                            .collect(),
-                    ),
-                    health_check,
-                    stop_signal: s.stop_signal.as_ref().map(|v| v.as_str().to_string()),
-                    stop_grace_period: s.stop_grace_period.map(|d| nanos(d.get())),
-                    ..Default::default()
-                }),
-                resources: Some(TaskSpecResources {
-                    limits: Some(Limit {
-                        nano_cpus: s.cpus.map(|c| c.nano()),
-                        memory_bytes: s.memory.as_ref().map(|m| m.bytes),
-                        ..Default::default()
-                    }),
-                    ..Default::default()
-                }),
-                restart_policy: Some(TaskSpecRestartPolicy {
-                    condition: Some(TaskSpecRestartPolicyConditionEnum::ANY),
-                    delay: Some(nanos(Duration::from_secs(1))),
-                    ..Default::default()
-                }),
-                ..Default::default()
-            }),
+            task_template: Some(self.task_template(record, &labels)),
             mode: Some(ServiceSpecMode {
                 replicated: Some(ServiceSpecModeReplicated {
                     replicas: Some(self.replicas() as i64),
                 }),
                 ..Default::default()
             }),
-            update_config: Some(ServiceSpecUpdateConfig {
-                parallelism: Some(u.parallelism.unwrap_or(1) as i64),
-                delay: u.delay.map(|d| nanos(d.get())),
-                failure_action: Some(failure_action),
-                monitor: Some(nanos(monitor)),
-                max_failure_ratio: Some(0.0),
-                order: Some(order),
-            }),
-            rollback_config: Some(ServiceSpecRollbackConfig {
-                parallelism: Some(0),
-                failure_action: Some(ServiceSpecRollbackConfigFailureActionEnum::PAUSE),
-                monitor: Some(nanos(monitor)),
-                order: Some(rollback_order),
-                ..Default::default()
-            }),
+            update_config: Some(update_config),
+            rollback_config: Some(rollback_config),
             endpoint_spec: Some(EndpointSpec {
                 ports: (!ports.is_empty()).then_some(ports),
                 ..Default::default()
@@ -155,5 +70,114 @@ impl Swarm {
         labels.insert(LABEL_IMAGE_ID.into(), record.image_id.clone());
         spec.labels = Some(labels);
         (spec, digest)
+    }
+
+    /// The published ports, host mode (a task binds its node's port).
+    fn ports(&self) -> Vec<EndpointPortConfig> {
+        self.settings
+            .ports
+            .iter()
+            .map(|p| EndpointPortConfig {
+                protocol: Some(if p.protocol == "udp" {
+                    EndpointPortConfigProtocolEnum::UDP
+                } else {
+                    EndpointPortConfigProtocolEnum::TCP
+                }),
+                target_port: Some(p.container_port.into()),
+                published_port: p.host_port.map(i64::from),
+                publish_mode: Some(EndpointPortConfigPublishModeEnum::HOST),
+                ..Default::default()
+            })
+            .collect()
+    }
+
+    /// The container, its health check, limits and restart policy.
+    fn task_template(&self, record: &Record, labels: &HashMap<String, String>) -> TaskSpec {
+        let s = &self.settings;
+        let health = &self.project.config.doc.deploy.health;
+        let health_check = health.command.as_ref().map(|cmd| HealthConfig {
+            test: Some(vec!["CMD-SHELL".into(), cmd.clone()]),
+            interval: Some(nanos(self.gate.interval)),
+            retries: Some(i64::from(self.gate.retries)),
+            start_period: Some(nanos(self.gate.start_period)),
+            ..Default::default()
+        });
+        TaskSpec {
+            container_spec: Some(TaskSpecContainerSpec {
+                image: Some(image(record)),
+                labels: Some(labels.clone()),
+                env: Some(
+                    s.env
+                        .iter()
+                        .map(|(k, v)| format!("{k}={}", v.value()))
+                        .collect(),
+                ),
+                health_check,
+                stop_signal: s.stop_signal.as_ref().map(|v| v.as_str().to_string()),
+                stop_grace_period: s.stop_grace_period.map(|d| nanos(d.get())),
+                ..Default::default()
+            }),
+            resources: Some(TaskSpecResources {
+                limits: Some(Limit {
+                    nano_cpus: s.cpus.map(|c| c.nano()),
+                    memory_bytes: s.memory.as_ref().map(|m| m.bytes),
+                    ..Default::default()
+                }),
+                ..Default::default()
+            }),
+            restart_policy: Some(TaskSpecRestartPolicy {
+                condition: Some(TaskSpecRestartPolicyConditionEnum::ANY),
+                delay: Some(nanos(Duration::from_secs(1))),
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+
+    /// How swarm rolls an update out and back: stop-first when host ports are published (a new
+    /// task cannot bind a port the old one holds), else as configured.
+    fn update_policy(
+        &self,
+        has_ports: bool,
+        ctx: &StepCtx,
+    ) -> (ServiceSpecUpdateConfig, ServiceSpecRollbackConfig) {
+        let u = &self.settings.update;
+        let order = match u.order {
+            None if has_ports => ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
+            None => ServiceSpecUpdateConfigOrderEnum::START_FIRST,
+            Some(UpdateOrder::StartFirst) if has_ports => {
+                ctx.warn("update.order = \"start-first\" with host-mode ports: a new task cannot bind a port the old one holds on the same node; using stop-first");
+                ServiceSpecUpdateConfigOrderEnum::STOP_FIRST
+            }
+            Some(UpdateOrder::StartFirst) => ServiceSpecUpdateConfigOrderEnum::START_FIRST,
+            Some(UpdateOrder::StopFirst) => ServiceSpecUpdateConfigOrderEnum::STOP_FIRST,
+        };
+        let failure_action = match u.failure_action.unwrap_or(FailureAction::Rollback) {
+            FailureAction::Rollback => ServiceSpecUpdateConfigFailureActionEnum::ROLLBACK,
+            FailureAction::Pause => ServiceSpecUpdateConfigFailureActionEnum::PAUSE,
+            FailureAction::Continue => ServiceSpecUpdateConfigFailureActionEnum::CONTINUE,
+        };
+        let monitor = u.monitor.map(|d| d.get()).unwrap_or(Duration::from_secs(5));
+        let rollback_order = if order == ServiceSpecUpdateConfigOrderEnum::STOP_FIRST {
+            ServiceSpecRollbackConfigOrderEnum::STOP_FIRST
+        } else {
+            ServiceSpecRollbackConfigOrderEnum::START_FIRST
+        };
+        let update = ServiceSpecUpdateConfig {
+            parallelism: Some(u.parallelism.unwrap_or(1) as i64),
+            delay: u.delay.map(|d| nanos(d.get())),
+            failure_action: Some(failure_action),
+            monitor: Some(nanos(monitor)),
+            max_failure_ratio: Some(0.0),
+            order: Some(order),
+        };
+        let rollback = ServiceSpecRollbackConfig {
+            parallelism: Some(0),
+            failure_action: Some(ServiceSpecRollbackConfigFailureActionEnum::PAUSE),
+            monitor: Some(nanos(monitor)),
+            order: Some(rollback_order),
+            ..Default::default()
+        };
+        (update, rollback)
     }
 }
