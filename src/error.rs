@@ -152,7 +152,8 @@ impl Error {
         let mut next: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(self);
         while let Some(e) = next {
             let text = e.to_string();
-            if out.last() != Some(&text) {
+            // A cause that only repeats what is already said adds nothing.
+            if out.last() != Some(&text) && text != self.message {
                 out.push(text);
             }
             next = e.source();

@@ -103,7 +103,6 @@ impl std::error::Error for DurationError {
     }
 }
 
-/// For a caller that wants the message only (clap's value parsers in `cli.rs`).
 /// Parse `90s`, `15m`, `1h30m`, `500ms`. A bare number is refused: the unit is never guessed.
 fn parse(text: &str) -> Result<std::time::Duration, DurationError> {
     let t = text.trim();

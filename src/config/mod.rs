@@ -186,13 +186,14 @@ pub fn load_source(
     if let Some(name) = &selected {
         if !env_names.iter().any(|n| n == name) {
             let mut msg = format!("unknown environment \"{name}\"");
-            if crate::suggest::append(&mut msg, name, env_names.iter().map(String::as_str)) {
-            } else if env_names.is_empty() {
+            let suggested =
+                crate::suggest::append(&mut msg, name, env_names.iter().map(String::as_str));
+            if !suggested && env_names.is_empty() {
                 msg.push_str(&format!(
                     " ({} defines no [env.<name>] tables)",
                     source.display
                 ));
-            } else {
+            } else if !suggested {
                 msg.push_str(&format!(" (defined: {})", env_names.join(", ")));
             }
             return Err(Error::usage(msg));

@@ -137,14 +137,21 @@ async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
             for t in &moving {
                 dest.put_tag(project, ctx, &image_id, &name, t).await?;
             }
-            let mut same = last.clone();
-            same.moving_tags = moving;
-            return Ok(Done::skipped(format!(
+            let said = format!(
                 "{pinned} is already released as {} with tags {}; nothing pushed",
                 last.id,
                 tags.join(", ")
-            ))
-            .with_result(Released::of(&same, 0, false)));
+            );
+            return Ok(Done::skipped(said).with_result(Released {
+                release: last.id.clone(),
+                image: pinned,
+                registry: registry_label,
+                repository,
+                tags,
+                moving_tags: moving,
+                pushed: 0,
+                recorded: false,
+            }));
         }
     }
 

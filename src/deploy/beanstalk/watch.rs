@@ -40,7 +40,6 @@ impl Beanstalk {
             .date_updated()
             .copied()
             .unwrap_or_else(|| DateTime::from(SystemTime::now() - Duration::from_secs(60)));
-        let grace = self.settings.health_grace();
         let mut seen = HashSet::new();
         let mut error: Option<String> = None;
         let mut started = false;
@@ -69,29 +68,12 @@ impl Beanstalk {
                 }
                 Err(e) => return Err(e),
             };
-            if !request.is_empty() {
-                match self
-                    .events(eb, Events::Request(request), since, &mut seen)
-                    .await
-                {
-                    Ok(events) => {
-                        // Events may arrive before the reads catch up: they say nothing of
-                        // where the environment is, only whether our request failed.
-                        for (severity, message) in events {
-                            ctx.log(format!("event: {severity} {message}"));
-                            if severe(&severity) {
-                                error = Some(match error.take() {
-                                    Some(before) => format!("{before}; {message}"),
-                                    None => message,
-                                });
-                            }
-                        }
-                    }
-                    Err(e) if e.transient => {
-                        poll = backoff(poll);
-                    }
-                    Err(e) => return Err(e),
-                }
+            if !request.is_empty()
+                && !self
+                    .read_events(eb, request, since, &mut seen, &mut error, ctx)
+                    .await?
+            {
+                poll = backoff(poll);
             }
             let settled = status_is(&env, "Ready");
             started |= !settled
@@ -113,25 +95,9 @@ impl Beanstalk {
                 (Some(_), _) => {}
                 (None, Progress::Unhealthy(why)) => {
                     let waited = completed.map(|c| c.elapsed()).unwrap_or_default();
-                    if waited >= grace {
-                        return Ok(Progress::Failed(format!(
-                            "{why}, still {}s after the update completed (health_grace {}s)",
-                            waited.as_secs(),
-                            grace.as_secs()
-                        )));
+                    if let Some(verdict) = self.unhealthy(&why, &what, waited, late, ctx) {
+                        return Ok(verdict);
                     }
-                    if late {
-                        return Ok(Progress::Changing(format!(
-                            "{why}, {}s into the {}s health grace",
-                            waited.as_secs(),
-                            grace.as_secs()
-                        )));
-                    }
-                    ctx.progress(format!(
-                        "environment {}: {what}; health often lags an update, so this is not a verdict for another {}s",
-                        self.settings.environment,
-                        (grace - waited).as_secs()
-                    ));
                 }
                 (None, Progress::Changing(state)) if late => return Ok(Progress::Changing(state)),
                 (None, Progress::Changing(state)) => {
@@ -145,5 +111,68 @@ impl Beanstalk {
             poll = next_poll(poll, what != last);
             last = what;
         }
+    }
+
+    /// Our request's new events, each logged; ERROR and FATAL ones are added to `error`. Events
+    /// may arrive before the reads catch up: they say nothing of where the environment is, only
+    /// whether our request failed. `false` when the read got no answer (no news: back off).
+    async fn read_events(
+        &self,
+        eb: &Client,
+        request: &str,
+        since: DateTime,
+        seen: &mut HashSet<String>,
+        error: &mut Option<String>,
+        ctx: &StepCtx,
+    ) -> Result<bool> {
+        match self.events(eb, Events::Request(request), since, seen).await {
+            Ok(events) => {
+                for (severity, message) in events {
+                    ctx.log(format!("event: {severity} {message}"));
+                    if severe(&severity) {
+                        *error = Some(match error.take() {
+                            Some(before) => format!("{before}; {message}"),
+                            None => message,
+                        });
+                    }
+                }
+                Ok(true)
+            }
+            Err(e) if e.transient => Ok(false),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Ready but unhealthy on our version, `waited` after the update completed: a failure once the
+    /// health grace is over, "changing" at the deadline, else no verdict yet (said as progress).
+    fn unhealthy(
+        &self,
+        why: &str,
+        what: &str,
+        waited: Duration,
+        late: bool,
+        ctx: &StepCtx,
+    ) -> Option<Progress> {
+        let grace = self.settings.health_grace();
+        if waited >= grace {
+            return Some(Progress::Failed(format!(
+                "{why}, still {}s after the update completed (health_grace {}s)",
+                waited.as_secs(),
+                grace.as_secs()
+            )));
+        }
+        if late {
+            return Some(Progress::Changing(format!(
+                "{why}, {}s into the {}s health grace",
+                waited.as_secs(),
+                grace.as_secs()
+            )));
+        }
+        ctx.progress(format!(
+            "environment {}: {what}; health often lags an update, so this is not a verdict for another {}s",
+            self.settings.environment,
+            (grace - waited).as_secs()
+        ));
+        None
     }
 }
