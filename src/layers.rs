@@ -47,6 +47,14 @@ fn every_import_points_down_a_floor() {
     let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
     let mut all = Vec::new();
     files(&src, &mut all);
+    // A wrong path would read nothing and pass: the test must have seen the tree.
+    assert!(
+        all.len() > 50,
+        "read only {} files under {}",
+        all.len(),
+        src.display()
+    );
+    let mut imports = 0;
     let mut upward = Vec::new();
     let mut unplaced = Vec::new();
     for path in &all {
@@ -70,6 +78,7 @@ fn every_import_points_down_a_floor() {
                 if to == from || to.is_empty() {
                     continue;
                 }
+                imports += 1;
                 match floor(&to) {
                     Some(f) if f > from_floor => {}
                     _ => upward.push(format!(
@@ -81,6 +90,10 @@ fn every_import_points_down_a_floor() {
             }
         }
     }
+    assert!(
+        imports > 200,
+        "found only {imports} imports between modules"
+    );
     unplaced.sort();
     unplaced.dedup();
     assert!(unplaced.is_empty(), "modules on no floor: {unplaced:?}");

@@ -85,21 +85,6 @@ pub struct Released {
     pub recorded: bool,
 }
 
-impl Released {
-    fn of(record: &Record, pushed: usize, recorded: bool) -> Released {
-        Released {
-            release: record.id.clone(),
-            image: record.image.clone(),
-            registry: record.registry.clone(),
-            repository: record.repository.clone(),
-            tags: record.tags.clone(),
-            moving_tags: record.moving_tags.clone(),
-            pushed,
-            recorded,
-        }
-    }
-}
-
 /// Release what the build made: its tags first, then the record, then the moving tags (`latest`
 /// …), so a failure in between never leaves a moving tag on an unrecorded release.
 async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
@@ -181,7 +166,16 @@ async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
         record.id,
         path.strip_prefix(&cfg.root).unwrap_or(&path).display()
     ))
-    .with_result(Released::of(&record, pushed, true)))
+    .with_result(Released {
+        release: record.id.clone(),
+        image: record.image.clone(),
+        registry: record.registry.clone(),
+        repository: record.repository.clone(),
+        tags: record.tags.clone(),
+        moving_tags: record.moving_tags.clone(),
+        pushed,
+        recorded: true,
+    }))
 }
 
 /// Where the release lives once its tags are put: the repository, the registry's label, and the
