@@ -81,6 +81,16 @@ pub struct Global {
     /// How many steps may run at once [default: number of CPUs]
     #[arg(short, long, global = true, env = "DEVLOOP_JOBS", value_name = "N")]
     pub jobs: Option<usize>,
+    /// Only these services of a [services] file (comma-separated) [default: all]
+    #[arg(
+        short = 's',
+        long = "service",
+        global = true,
+        env = "DEVLOOP_SERVICE",
+        value_name = "NAME",
+        value_delimiter = ','
+    )]
+    pub services: Vec<String>,
 }
 
 const EXAMPLES_INIT: &str = "\
@@ -279,6 +289,9 @@ pub struct DeployArgs {
     /// Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)
     #[arg(long, conflicts_with_all = ["force_unlock", "wait_lock"])]
     pub no_lock: bool,
+    /// Deploy only the services named with -s, not the services they need
+    #[arg(long)]
+    pub no_deps: bool,
 }
 
 #[derive(Debug, Args)]
@@ -334,6 +347,9 @@ pub struct ShipArgs {
     /// Write a JUnit XML report of the tests here
     #[arg(long, env = "DEVLOOP_JUNIT", value_name = "FILE")]
     pub junit: Option<PathBuf>,
+    /// Skip the tests: build, release and deploy
+    #[arg(long)]
+    pub no_tests: bool,
     #[command(flatten)]
     pub deploy: DeployArgs,
 }

@@ -2,6 +2,7 @@
 //! flags, environment and file, and the run's one Docker connection and one AWS configuration,
 //! each made when first needed.
 
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use aws_config::SdkConfig;
@@ -24,8 +25,9 @@ pub struct Session {
     pub ambient: Ambient,
     /// The settings this run goes by (flag > environment > file > default).
     pub settings: Settings,
-    daemon: OnceCell<Daemon>,
-    aws: OnceCell<SdkConfig>,
+    /// Shared by the sessions of one run's services ([`Session::for_service`]).
+    daemon: Arc<OnceCell<Daemon>>,
+    aws: Arc<OnceCell<SdkConfig>>,
     /// Where warnings found while reading shared state (the ledger) go, each said once per run.
     warnings: std::sync::OnceLock<crate::output::Printer>,
 }
@@ -54,10 +56,44 @@ impl Session {
             git,
             started: SystemTime::now(),
             ambient,
-            daemon: OnceCell::new(),
-            aws: OnceCell::new(),
+            daemon: Arc::new(OnceCell::new()),
+            aws: Arc::new(OnceCell::new()),
             warnings: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The session of one service of the app: its settings in `config.doc`, names that carry its
+    /// name, and the same run (git state, start time, settings, Docker and AWS connections).
+    /// `None` for a service the environment does not run.
+    pub fn for_service(&self, name: &str) -> Option<Arc<Session>> {
+        let config = self.config.for_service(name)?;
+        let warnings = std::sync::OnceLock::new();
+        if let Some(p) = self.warnings.get() {
+            let _ = warnings.set(p.clone());
+        }
+        Some(Arc::new(Session {
+            config,
+            git: self.git.clone(),
+            started: self.started,
+            ambient: self.ambient.clone(),
+            settings: self.settings.clone(),
+            daemon: self.daemon.clone(),
+            aws: self.aws.clone(),
+            warnings,
+        }))
+    }
+
+    /// One session per service the environment runs, each after what it needs; for a file
+    /// without `[services]`, this session itself.
+    pub fn services(self: &Arc<Self>) -> Vec<Arc<Session>> {
+        if !self.config.multi {
+            return vec![self.clone()];
+        }
+        self.config
+            .services
+            .iter()
+            .filter_map(|s| self.for_service(&s.name))
+            .collect()
     }
 
     /// Send this project's warnings (a ledger file that cannot be read, …) to `printer`.

@@ -39,8 +39,12 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         env: g.env.clone(),
         profile: g.profile.clone(),
         overrides: overrides(&g),
+        services: g.services.clone(),
     };
-    let opts = Options::default();
+    let opts = Options {
+        services: g.services.clone(),
+        ..Options::default()
+    };
     match cli.command {
         Command::Init(args) => ops::init::run(&ctx, &init(&args)),
         Command::Plan(args) => ops::plan::run(&ctx, &plan(&args)),
@@ -74,6 +78,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
             let opts = deploy(&mut ctx.overrides, &args.deploy, opts);
             let opts = Options {
                 junit: args.junit,
+                skip_tests: args.no_tests,
                 ..opts
             };
             ops::run::stage(&ctx, Stage::Ship, opts)
@@ -110,6 +115,7 @@ fn deploy(o: &mut Overrides, args: &DeployArgs, opts: Options) -> Options {
     Options {
         release: args.release.clone(),
         lock: Locking::from_flags(args.force_unlock, args.no_lock, args.wait_lock),
+        no_deps: args.no_deps,
         ..opts
     }
 }

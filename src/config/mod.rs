@@ -11,6 +11,7 @@ mod explain;
 pub(crate) mod fuzz;
 mod interpolate;
 pub mod schema;
+mod services;
 mod source;
 mod validate;
 pub mod values;
@@ -24,6 +25,7 @@ use toml::Spanned;
 
 pub use ambient::Ambient;
 pub use schema::{Document, TargetKind};
+pub use services::Service;
 pub use source::Source;
 pub use validate::ENV_NAMESPACE;
 
@@ -55,6 +57,15 @@ pub struct Config {
     pub envs: Vec<String>,
     /// Values marked secret; the printer masks them everywhere.
     pub secrets: Vec<String>,
+    /// The services the selected environment runs, each after what it needs. A file without
+    /// `[services]` has one, named after the app, whose settings are the file's own.
+    pub services: Vec<Service>,
+    /// Services the file defines that the selected environment leaves out (`enabled = false`).
+    pub disabled: Vec<String>,
+    /// Whether the file defines `[services]` (names then carry the service's name).
+    pub multi: bool,
+    /// The service this view is of ([`Config::for_service`]); `None` for the whole app.
+    pub service: Option<String>,
 }
 
 impl Config {
@@ -62,14 +73,33 @@ impl Config {
         self.doc.app.name.get_ref()
     }
 
-    /// Local image repository name.
-    pub fn image_name(&self) -> &str {
-        self.doc
-            .build
-            .image
-            .as_ref()
-            .map(|s| s.get_ref().as_str())
-            .unwrap_or_else(|| self.app())
+    /// Local image repository name: `build.image`, else `<app>-<service>` for a service of a
+    /// set, else the app's name.
+    pub fn image_name(&self) -> String {
+        if let Some(image) = &self.doc.build.image {
+            return image.get_ref().clone();
+        }
+        match (&self.service, self.multi) {
+            (Some(svc), true) => format!("{}-{svc}", self.app()),
+            _ => self.app().to_string(),
+        }
+    }
+
+    /// The same configuration as one service of the app sees it: that service's settings in
+    /// `doc`, and names that carry the service's. `None` for a name the environment does not run.
+    pub fn for_service(&self, name: &str) -> Option<Config> {
+        let svc = self.services.iter().find(|s| s.name == name)?;
+        Some(Config {
+            doc: svc.doc.clone(),
+            service: Some(name.to_string()),
+            ..self.clone()
+        })
+    }
+
+    /// The service of this view, when it is one ([`Config::for_service`]).
+    pub fn this_service(&self) -> Option<&Service> {
+        let name = self.service.as_deref()?;
+        self.services.iter().find(|s| s.name == name)
     }
 
     pub fn context_dir(&self) -> PathBuf {
@@ -105,9 +135,13 @@ impl Config {
         self.env.as_deref().unwrap_or("default")
     }
 
-    /// The name deployments are known by: `<app>-<env>`.
+    /// The name deployments are known by: `<app>-<env>`, and `<app>-<env>-<service>` for a
+    /// service of a set.
     pub fn deployment_name(&self) -> String {
-        format!("{}-{}", self.app(), self.env_name())
+        match (&self.service, self.multi) {
+            (Some(svc), true) => format!("{}-{}-{svc}", self.app(), self.env_name()),
+            _ => format!("{}-{}", self.app(), self.env_name()),
+        }
     }
 }
 
@@ -207,18 +241,61 @@ pub fn load_source(
             continue;
         }
         let _ = key_span;
-        let merged = merge_env(root.clone(), table.clone());
-        check_lenient(&source, merged, lookup)?;
+        let mut merged = merge_env(root.clone(), table.clone());
+        let services = merged.get_mut().remove("services");
+        check_lenient(&source, merged.clone(), lookup)?;
+        if let Some(services) = services {
+            for raw in services::split(&source, &merged, services, lookup)? {
+                check_lenient(&source, raw.tree, lookup)?;
+            }
+        }
     }
 
-    let effective = match envs
+    let mut effective = match envs
         .into_iter()
         .find(|(n, _, _)| Some(n) == selected.as_ref())
     {
         Some((_, _, table)) => merge_env(root, table),
         None => root,
     };
-    let doc = type_strict(&source, effective, lookup)?;
+    let services_table = effective.get_mut().remove("services");
+    let multi = services_table.is_some();
+    let doc = type_strict(&source, effective.clone(), lookup)?;
+    let env_name = selected.clone().unwrap_or_else(|| "default".into());
+    let (services, disabled) = match services_table {
+        None => (
+            vec![Service {
+                name: doc.app.name.get_ref().clone(),
+                doc: doc.clone(),
+                needs: Vec::new(),
+                image: None,
+            }],
+            Vec::new(),
+        ),
+        Some(table) => {
+            let mut typed = Vec::new();
+            let mut disabled = Vec::new();
+            for raw in services::split(&source, &effective, table, lookup)? {
+                if !raw.enabled {
+                    disabled.push(raw.name);
+                    continue;
+                }
+                let doc = type_strict(&source, raw.tree.clone(), lookup)?;
+                typed.push(services::Typed { raw, doc });
+            }
+            if typed.is_empty() {
+                return Err(source.error(
+                    None,
+                    format!("environment \"{env_name}\" disables every service: leave at least one enabled"),
+                ));
+            }
+            let app = doc.app.name.get_ref().clone();
+            (
+                services::graph(&source, &app, &env_name, typed, &disabled)?,
+                disabled,
+            )
+        }
+    };
     let mut config = Config {
         root: source
             .path
@@ -230,9 +307,28 @@ pub fn load_source(
         env: selected,
         envs: env_names,
         secrets: Vec::new(),
+        services,
+        disabled,
+        multi,
+        service: None,
     };
-    validate::check(&config)?;
-    config.secrets = validate::secrets(&config.doc);
+    if multi {
+        validate::check_shared(&config)?;
+        for name in config.services.iter().map(|s| s.name.clone()) {
+            if let Some(view) = config.for_service(&name) {
+                validate::check(&view)?;
+            }
+        }
+    } else {
+        validate::check(&config)?;
+    }
+    let mut secrets: Vec<String> = std::iter::once(&config.doc)
+        .chain(config.services.iter().map(|s| &s.doc))
+        .flat_map(validate::secrets)
+        .collect();
+    secrets.sort();
+    secrets.dedup();
+    config.secrets = secrets;
     Ok(config)
 }
 
@@ -292,7 +388,7 @@ fn merge_env<'i>(
     base
 }
 
-fn merge_tables<'i>(base: &mut DeTable<'i>, overlay: DeTable<'i>) {
+pub(super) fn merge_tables<'i>(base: &mut DeTable<'i>, overlay: DeTable<'i>) {
     for (key, value) in overlay {
         let existing = base.get_mut(key.get_ref().as_ref());
         match (existing, value.get_ref()) {

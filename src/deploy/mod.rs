@@ -12,6 +12,7 @@ mod ecs;
 mod health;
 mod logs;
 mod metrics;
+pub mod set;
 mod status;
 mod swarm;
 
@@ -37,6 +38,8 @@ use crate::session::Session;
 pub const LABEL_APP: &str = "devloop.app";
 pub const LABEL_ENV: &str = "devloop.env";
 pub const LABEL_RELEASE: &str = "devloop.release";
+/// The service of a set a container or swarm service runs.
+pub const LABEL_SERVICE: &str = "devloop.service";
 /// A digest of what the deployment was made from besides the image (settings, health probe).
 pub const LABEL_SPEC: &str = "devloop.spec";
 
@@ -220,11 +223,15 @@ pub fn open(project: &Arc<Session>) -> Result<Box<dyn Target>> {
 
 /// The labels every deployed container or service carries: app, environment, release.
 pub fn labels(project: &Session, record: &Record) -> std::collections::HashMap<String, String> {
-    std::collections::HashMap::from([
+    let mut l = std::collections::HashMap::from([
         (LABEL_APP.to_string(), project.config.app().to_string()),
         (LABEL_ENV.to_string(), project.config.env_name().to_string()),
         (LABEL_RELEASE.to_string(), record.id.clone()),
-    ])
+    ]);
+    if let (true, Some(svc)) = (project.config.multi, &project.config.service) {
+        l.insert(LABEL_SERVICE.to_string(), svc.clone());
+    }
+    l
 }
 
 /// A short digest of a deployment's settings, to tell "same image, same settings" from a change.

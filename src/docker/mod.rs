@@ -7,6 +7,7 @@ pub mod container;
 pub mod context;
 pub mod filesync;
 pub mod ignore;
+pub mod network;
 pub mod push;
 pub mod session;
 pub mod statcache;

@@ -140,12 +140,19 @@ impl Runner {
         let order: Vec<String> = steps.iter().map(|s| s.name.clone()).collect();
         self.events
             .pipeline_started(&steps.iter().map(|s| s.name.as_str()).collect::<Vec<_>>());
+        let fail_fast: BTreeSet<String> = steps
+            .iter()
+            .filter(|s| s.fail_fast)
+            .map(|s| s.name.clone())
+            .collect();
         let mut pending: Vec<Step> = steps;
         let mut done: BTreeMap<String, StepResult> = BTreeMap::new();
         let mut running: JoinSet<StepResult> = JoinSet::new();
         let mut names: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
         let cancel = CancellationToken::new();
         let mut interrupted = false;
+        // The fail-fast step whose failure stopped the run.
+        let mut stopped_by: Option<String> = None;
         let mut signals = Signals::new();
         let mut tick = tokio::time::interval(Duration::from_secs(1));
 
@@ -167,7 +174,7 @@ impl Runner {
                 }
             }
             // Start what is ready, up to the concurrency limit.
-            if !interrupted {
+            if !interrupted && stopped_by.is_none() {
                 let mut i = 0;
                 while i < pending.len() && running.len() < self.jobs {
                     let ready = pending[i].needs.iter().all(|n| done.contains_key(n));
@@ -183,21 +190,21 @@ impl Runner {
             }
             if running.is_empty() {
                 for step in pending.drain(..) {
-                    let why = if interrupted {
-                        "interrupted"
-                    } else {
-                        "dependencies not met"
+                    let why = match (&stopped_by, interrupted) {
+                        (_, true) => "interrupted".to_string(),
+                        (Some(failed), false) => format!("stopped: {failed} failed"),
+                        (None, false) => "dependencies not met".to_string(),
                     };
                     self.finish(
                         &mut done,
-                        StepResult::not_run(step.name, Outcome::NotRun(why.into())),
+                        StepResult::not_run(step.name, Outcome::NotRun(why)),
                     );
                 }
                 break;
             }
             tokio::select! {
                 joined = running.join_next_with_id() => {
-                    let result = match joined {
+                    let mut result = match joined {
                         Some(Ok((_, result))) => result,
                         Some(Err(e)) => StepResult {
                             name: names.get(&e.id()).cloned().unwrap_or_default(),
@@ -207,6 +214,18 @@ impl Runner {
                         },
                         None => continue,
                     };
+                    let failed = matches!(result.outcome, Outcome::Failed(_));
+                    match &stopped_by {
+                        // What failed once the others were told to stop was stopped, not broken.
+                        Some(first) if failed => {
+                            result.outcome = Outcome::NotRun(format!("stopped: {first} failed"));
+                        }
+                        None if failed && fail_fast.contains(&result.name) => {
+                            stopped_by = Some(result.name.clone());
+                            cancel.cancel();
+                        }
+                        _ => {}
+                    }
                     self.finish(&mut done, result);
                 }
                 _ = signals.recv(), if !interrupted => {

@@ -8,14 +8,14 @@ use crate::error::{Error, Result};
 /// A value one step produces for others. Clones share the one value.
 #[derive(Debug)]
 pub struct Slot<T> {
-    producer: &'static str,
+    producer: Arc<str>,
     value: Arc<OnceLock<T>>,
 }
 
 impl<T> Clone for Slot<T> {
     fn clone(&self) -> Self {
         Slot {
-            producer: self.producer,
+            producer: self.producer.clone(),
             value: self.value.clone(),
         }
     }
@@ -23,9 +23,9 @@ impl<T> Clone for Slot<T> {
 
 impl<T> Slot<T> {
     /// An empty slot that the step named `producer` fills.
-    pub fn new(producer: &'static str) -> Self {
+    pub fn new(producer: &str) -> Self {
         Slot {
-            producer,
+            producer: producer.into(),
             value: Arc::new(OnceLock::new()),
         }
     }

@@ -153,6 +153,9 @@ pub struct Step {
     pub name: String,
     pub needs: Vec<String>,
     pub timeout: Option<Duration>,
+    /// When this step fails, the steps still running are stopped and no other starts (builds:
+    /// the first failure ends the others cleanly).
+    pub fail_fast: bool,
     pub plan: StepPlan,
     pub(super) run: StepFn,
 }
@@ -167,6 +170,7 @@ impl Step {
             name: name.into(),
             needs: Vec::new(),
             timeout: None,
+            fail_fast: false,
             plan,
             run: Box::new(move |ctx| Box::pin(run(ctx))),
         }
@@ -177,6 +181,11 @@ impl Step {
     }
     pub fn timeout(mut self, timeout: Option<Duration>) -> Self {
         self.timeout = timeout;
+        self
+    }
+    /// Stop the others when this step fails.
+    pub fn fail_fast(mut self) -> Self {
+        self.fail_fast = true;
         self
     }
 }

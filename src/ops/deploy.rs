@@ -62,3 +62,21 @@ async fn run(project: &Arc<Session>, opts: &Options, ctx: &StepCtx) -> Result<Do
     let record = release::choose(&records, opts.release.as_deref())?;
     deploy::deploy_step(target.as_ref(), project, record, ctx, opts.lock, false).await
 }
+
+/// The deploy of a set: the chosen release's images rolled out along the graph.
+pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
+    let (p, o) = (project.clone(), opts.clone());
+    let mut plan = plan(project, opts)?;
+    let order: Vec<String> = super::set::select(project, &opts.services, !opts.no_deps)?;
+    plan.action = format!(
+        "{} — services in order of their needs: {}",
+        plan.action,
+        order.join(" → ")
+    );
+    Ok(Step::new(NAME, plan, move |ctx| async move {
+        let records = release::history(&p).await?;
+        let record = release::choose_set(&records, o.release.as_deref())?;
+        let members = super::set::members(&p, &o, record, &records, &ctx).await?;
+        deploy::set::deploy_set(&p, members, &record.id, &ctx, o.lock, false).await
+    }))
+}

@@ -15,6 +15,7 @@ mod release;
 pub mod releases;
 pub mod rollback;
 pub mod run;
+mod set;
 mod test;
 #[cfg(test)]
 mod tests;
@@ -42,6 +43,8 @@ pub struct Context {
     /// `--profile NAME`: the AWS profile, over `aws.profile`.
     pub profile: Option<String>,
     pub overrides: Overrides,
+    /// `-s NAME,…`: only these services of a `[services]` file (empty: all).
+    pub services: Vec<String>,
 }
 
 impl Context {

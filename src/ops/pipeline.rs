@@ -46,10 +46,16 @@ pub struct Options {
     pub release: Option<String>,
     /// What to do about the deploy lock.
     pub lock: Locking,
+    /// Only these services (`-s`; empty: all of them).
+    pub services: Vec<String>,
+    /// Deploy only the selected services, not what they need (`--no-deps`).
+    pub no_deps: bool,
+    /// Leave the tests out (`ship --no-tests`).
+    pub skip_tests: bool,
 }
 
 /// Which parts of the loop a command runs.
-fn parts(stage: Stage) -> (bool, bool, bool, bool) {
+pub(super) fn parts(stage: Stage) -> (bool, bool, bool, bool) {
     // (build, test, release, deploy)
     match stage {
         Stage::Build => (true, false, false, false),
@@ -125,7 +131,20 @@ pub fn steps(
     stage: Stage,
     opts: &Options,
 ) -> Result<(Vec<Step>, test::Transcripts)> {
+    if project.config.multi {
+        return super::set::steps(project, stage, opts);
+    }
+    if !opts.services.is_empty() {
+        let app = project.config.app();
+        if let Some(other) = opts.services.iter().find(|s| *s != app) {
+            return Err(Error::usage(format!(
+                "-s/--service \"{other}\": {} defines no [services], so its one service is \"{app}\"",
+                project.config.source.display
+            )));
+        }
+    }
     let (b, t, r, d) = parts(stage);
+    let t = t && !opts.skip_tests;
     let mut steps = Vec::new();
     let mut gate: Vec<String> = Vec::new();
     // The build's result, handed to the steps after it.
@@ -136,7 +155,7 @@ pub fn steps(
         gate = vec![build::NAME.to_string()];
     }
     if t {
-        let tests = test::steps(project, opts, b, &built, &transcripts)?;
+        let tests = test::steps(project, opts, b, &built, &transcripts, &Default::default())?;
         if !tests.is_empty() {
             gate = tests.iter().map(|s| s.name.clone()).collect();
         }

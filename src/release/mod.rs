@@ -15,6 +15,10 @@ mod registry;
 pub use ledger::{ensure_writable, history, record};
 pub use registry::{Destination, RegistryKind};
 
+/// Record format of a release of one image; a release of a set is format 2.
+pub const FORMAT_ONE: u32 = 1;
+pub const FORMAT_SET: u32 = 2;
+
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct GitRecord {
     pub sha: String,
@@ -47,6 +51,73 @@ pub struct Record {
     /// sha256 of the devloop.toml in force.
     pub config_digest: String,
     pub devloop_version: String,
+    /// A release of a set of services (format 2): every built service's image, pinned. The
+    /// image fields above are then empty; [`Record::for_service`] gives each service's view.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<ServiceImage>,
+}
+
+/// One service's image in the release of a set.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct ServiceImage {
+    pub service: String,
+    /// The image pinned by digest (or by local image ID).
+    pub image: String,
+    pub image_id: String,
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub moving_tags: Vec<String>,
+    pub build_digest: Option<String>,
+}
+
+impl Record {
+    /// Whether this release holds a set of services.
+    pub fn is_set(&self) -> bool {
+        !self.services.is_empty()
+    }
+
+    /// The release as one service sees it: the same id and provenance with that service's image.
+    /// A release of one image serves the one service of a file without `[services]`.
+    pub fn for_service(&self, name: &str) -> Option<Record> {
+        if !self.is_set() {
+            return Some(self.clone());
+        }
+        let s = self.services.iter().find(|s| s.service == name)?;
+        Some(Record {
+            image: s.image.clone(),
+            image_id: s.image_id.clone(),
+            registry: s.registry.clone(),
+            repository: s.repository.clone(),
+            tags: s.tags.clone(),
+            moving_tags: s.moving_tags.clone(),
+            build_digest: s.build_digest.clone(),
+            services: Vec::new(),
+            ..self.clone()
+        })
+    }
+
+    /// What the release holds, in one line: its image, or each service's.
+    pub fn images(&self) -> String {
+        if !self.is_set() {
+            return self.image.clone();
+        }
+        self.services
+            .iter()
+            .map(|s| format!("{}={}", s.service, s.image))
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+
+    /// Whether `wanted` names this release by one of its tags or images.
+    fn named_by(&self, wanted: &str) -> bool {
+        self.tags.iter().any(|t| t == wanted)
+            || self.image == wanted
+            || self
+                .services
+                .iter()
+                .any(|s| s.image == wanted || s.tags.iter().any(|t| t == wanted))
+    }
 }
 
 #[cfg(test)]
@@ -70,6 +141,7 @@ impl Record {
             created_by: "test".into(),
             config_digest: "c".into(),
             devloop_version: "0".into(),
+            services: Vec::new(),
         }
     }
 }
@@ -108,13 +180,15 @@ pub fn choose<'a>(records: &'a [Record], wanted: Option<&str>) -> Result<&'a Rec
             let matching: Vec<&Record> = records
                 .iter()
                 .rev()
-                .filter(|r| r.tags.iter().any(|t| t == w) || r.image == w)
+                .filter(|r| r.named_by(w))
                 .collect();
             match matching.as_slice() {
                 [] => Err(Error::usage(format!(
                     "no release \"{w}\" in the ledger (see `devloop release --list`)"
                 ))),
-                [newest, rest @ ..] if rest.iter().all(|r| r.image == newest.image) => Ok(newest),
+                [newest, rest @ ..] if rest.iter().all(|r| r.images() == newest.images()) => {
+                    Ok(newest)
+                }
                 // One tag (a commit) released more than once, as different images: which one
                 // is meant is the user's to say.
                 several => Err(Error::usage(format!(
@@ -122,13 +196,24 @@ pub fn choose<'a>(records: &'a [Record], wanted: Option<&str>) -> Result<&'a Rec
                     several.len(),
                     several
                         .iter()
-                        .map(|r| format!("{} ({})", r.id, r.image))
+                        .map(|r| format!("{} ({})", r.id, r.images()))
                         .collect::<Vec<_>>()
                         .join(", ")
                 ))
                 .with_hint("pass the release id, e.g. --release ".to_string() + &several[0].id)),
             }
         }
+    }
+}
+
+/// The release of a set to deploy: by id or tag, else the latest release of a set.
+pub fn choose_set<'a>(records: &'a [Record], wanted: Option<&str>) -> Result<&'a Record> {
+    match wanted {
+        Some(_) => choose(records, wanted),
+        None => records.iter().rev().find(|r| r.is_set()).ok_or_else(|| {
+            Error::usage("no release of the set of services recorded yet")
+                .with_hint("run `devloop release` (or `devloop ship`) first")
+        }),
     }
 }
 
@@ -190,6 +275,7 @@ mod tests {
             created_by: "me".into(),
             config_digest: "c".into(),
             devloop_version: "0".into(),
+            services: Vec::new(),
         }
     }
 

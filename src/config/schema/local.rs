@@ -20,6 +20,8 @@ pub struct DockerTarget {
     pub env: BTreeMap<String, MaybeSecret>,
     #[serde(default)]
     pub volumes: Vec<String>,
+    /// The command the container runs instead of the image's CMD (a list: no shell is added).
+    pub command: Option<Vec<String>>,
     pub restart: Option<Restart>,
     /// Memory limit such as `256m` or `1g`.
     pub memory: Option<MemorySize>,
@@ -46,6 +48,8 @@ pub struct SwarmTarget {
     pub env: BTreeMap<String, MaybeSecret>,
     pub memory: Option<MemorySize>,
     pub cpus: Option<Cpus>,
+    /// The command each task runs instead of the image's CMD (a list: no shell is added).
+    pub command: Option<Vec<String>>,
     /// Signal that asks a task to stop; defaults to the image's STOPSIGNAL, else SIGTERM.
     pub stop_signal: Option<StopSignal>,
     /// How long a task gets to stop before it is killed (default 10s).

@@ -19,6 +19,9 @@ pub enum TestKind {
     Image,
     /// The image started as a service, probed, then checked with host commands.
     Service,
+    /// The whole set of services brought up on a private network, every health gate awaited, then
+    /// a host command run with each service's URL (files with `[services]` only).
+    Stack,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -14,14 +14,26 @@ pub use tree::{check_tree, check_typed_tree};
 /// The option namespace of Elastic Beanstalk environment properties.
 pub const ENV_NAMESPACE: &str = "aws:elasticbeanstalk:application:environment";
 
+/// The rules for one service's settings (or the whole file's, without `[services]`).
 pub fn check(config: &Config) -> Result<()> {
     let doc = &config.doc;
     let src = &config.source;
     check_names(src, doc)?;
     check_build(src, doc)?;
-    test_entries::check_tests(src, &doc.tests)?;
+    test_entries::check_tests(src, &doc.tests, config.service.is_some(), config.multi)?;
     check_release(src, doc)?;
     check_target(src, doc)
+}
+
+/// The rules for the shared part of a file with `[services]`: its app, its app-level tests, its
+/// release settings. Each service's target is checked with the service.
+pub fn check_shared(config: &Config) -> Result<()> {
+    let doc = &config.doc;
+    let src = &config.source;
+    check_names(src, doc)?;
+    check_build(src, doc)?;
+    test_entries::check_tests(src, &doc.tests, false, true)?;
+    check_release(src, doc)
 }
 
 /// The app's name and the image's, which name images and containers.

@@ -7,10 +7,13 @@ use crate::config::schema::{Test, TestKind};
 use crate::config::Source;
 use crate::error::Result;
 
-/// Each test's name, kind and needs.
-pub(super) fn check_tests(src: &Source, tests: &[Test]) -> Result<()> {
+/// Each test's name, kind and needs. `of_service`: these are one service's tests; `multi`: the
+/// file has `[services]`, so top-level tests are the app's (host and stack) and the rest belong
+/// to a service.
+pub(super) fn check_tests(src: &Source, tests: &[Test], of_service: bool, multi: bool) -> Result<()> {
     let mut seen = BTreeSet::new();
     for test in tests {
+        placement(src, test, of_service, multi)?;
         let tname = test.name.get_ref();
         if tname.trim().is_empty() || tname.chars().any(char::is_control) {
             return Err(src.error(
@@ -27,7 +30,7 @@ pub(super) fn check_tests(src: &Source, tests: &[Test]) -> Result<()> {
             ));
         }
         match test.kind {
-            TestKind::Host | TestKind::Image if test.run.is_none() => {
+            TestKind::Host | TestKind::Image | TestKind::Stack if test.run.is_none() => {
                 return Err(src.error(
                     Some(test.name.span()),
                     format!("test \"{tname}\" needs a `run` command"),
@@ -57,6 +60,28 @@ pub(super) fn check_tests(src: &Source, tests: &[Test]) -> Result<()> {
     }
 
     needs_cycle(src, tests)
+}
+
+/// Where each kind may be written: `stack` only among the app's tests of a file with services;
+/// `image` and `service` there only inside a service, whose image they need.
+fn placement(src: &Source, test: &Test, of_service: bool, multi: bool) -> Result<()> {
+    let name = test.name.get_ref();
+    let misplaced = match test.kind {
+        TestKind::Stack if !multi => Some(format!(
+            "test \"{name}\" is of kind \"stack\", which brings up a set of services: it needs [services.<name>] tables"
+        )),
+        TestKind::Stack if of_service => Some(format!(
+            "test \"{name}\" is of kind \"stack\", which runs against the whole set: write it as a top-level [[test]], not under a service"
+        )),
+        TestKind::Image | TestKind::Service if multi && !of_service => Some(format!(
+            "test \"{name}\" needs an image, and this file builds one per service: write it as [[services.<name>.test]]"
+        )),
+        _ => None,
+    };
+    match misplaced {
+        Some(msg) => Err(src.error(Some(test.name.span()), msg)),
+        None => Ok(()),
+    }
 }
 
 /// Tests that need each other in a circle can never start: name the circle, and only it.

@@ -131,7 +131,14 @@ async fn build_and_test(
             ..Options::default()
         };
         if !o.tests.is_empty() {
-            steps.extend(test::steps(project, &o, true, slot, &Default::default())?);
+            steps.extend(test::steps(
+                project,
+                &o,
+                true,
+                slot,
+                &Default::default(),
+                &Default::default(),
+            )?);
         }
     }
     Runner::new(project.settings.jobs, quiet.events())
@@ -280,6 +287,7 @@ fn dev_record(project: &Session, built: &Built) -> Result<Record> {
         created_by: "devloop dev".into(),
         config_digest: String::new(),
         devloop_version: env!("CARGO_PKG_VERSION").into(),
+        services: Vec::new(),
     })
 }
 

@@ -4,6 +4,7 @@
 mod host;
 mod image;
 mod service;
+mod stack;
 mod transcripts;
 
 use std::collections::HashMap;
@@ -21,6 +22,14 @@ use crate::error::{Error, Result};
 use crate::session::Session;
 
 pub use transcripts::Transcripts;
+
+/// What a `stack` test brings up: every service of the set (with the build that makes its
+/// image, or none for a dependency), and the build steps it waits for.
+#[derive(Clone, Default)]
+pub struct Stack {
+    pub services: Vec<(Arc<Session>, Option<Slot<Built>>)>,
+    pub needs: Vec<String>,
+}
 
 pub const AVAILABLE: bool = true;
 
@@ -41,6 +50,9 @@ fn plan(project: &Session, test: &Test) -> StepPlan {
     let action = match test.kind {
         TestKind::Host => format!("run `{run}` on the host"),
         TestKind::Image => format!("run `{run}` inside {image}"),
+        TestKind::Stack => format!(
+            "bring up every service on a private network, wait for each health gate, then run `{run}` with DEVLOOP_URL_<SERVICE> set"
+        ),
         TestKind::Service => {
             let port = test.port.unwrap_or(0);
             let probe = match &test.http {
@@ -68,6 +80,7 @@ pub fn steps(
     with_build: bool,
     built: &Slot<Built>,
     transcripts: &Transcripts,
+    stack: &Stack,
 ) -> Result<Vec<Step>> {
     let tests = &project.config.doc.tests;
     let names: Vec<&str> = tests.iter().map(|t| t.name.get_ref().as_str()).collect();
@@ -90,16 +103,19 @@ pub fn steps(
             .filter(|n| opts.tests.is_empty() || opts.tests.contains(n))
             .map(|n| step_name(n))
             .collect();
-        if with_build && test.kind != TestKind::Host {
-            needs.push(super::build::NAME.to_string());
+        match test.kind {
+            TestKind::Host => {}
+            TestKind::Stack => needs.extend(stack.needs.iter().cloned()),
+            _ if with_build => needs.push(super::build::NAME.to_string()),
+            _ => {}
         }
         let timeout = Some(test.timeout.map(|d| d.get()).unwrap_or(DEFAULT_TIMEOUT));
         let (p, t) = (project.clone(), test.clone());
-        let (b, tr) = (built.clone(), transcripts.clone());
+        let (b, tr, st) = (built.clone(), transcripts.clone(), stack.clone());
         let step = Step::new(
             step_name(test.name.get_ref()),
             plan(project, test),
-            move |ctx| async move { run(&p, &t, &ctx, &b, &tr).await },
+            move |ctx| async move { run(&p, &t, &ctx, &b, &tr, &st).await },
         )
         .needs(needs)
         .timeout(timeout);
@@ -114,6 +130,7 @@ async fn run(
     ctx: &StepCtx,
     built: &Slot<Built>,
     transcripts: &Transcripts,
+    stack: &Stack,
 ) -> Result<Done> {
     let name = test.name.get_ref();
     let env: Vec<(String, String)> = test
@@ -134,6 +151,9 @@ async fn run(
         TestKind::Image => image::image_test(project, test, ctx, built, &env, transcripts).await,
         TestKind::Service => {
             service::service_test(project, test, ctx, built, &env, &workdir, transcripts).await
+        }
+        TestKind::Stack => {
+            stack::stack_test(project, test, ctx, stack, &env, &workdir, transcripts).await
         }
     }
 }

@@ -13,6 +13,10 @@ use crate::error::{Error, Result};
 use crate::release::{self, Destination, GitRecord, Record};
 use crate::session::Session;
 
+mod set;
+
+pub use set::{push_step, set_step};
+
 pub const NAME: &str = "release";
 pub const AVAILABLE: bool = true;
 
@@ -85,9 +89,23 @@ pub struct Released {
     pub recorded: bool,
 }
 
-/// Release what the build made: its tags first, then the record, then the moving tags (`latest`
-/// …), so a failure in between never leaves a moving tag on an unrecorded release.
-async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
+/// What one image's push put where, before any record names it.
+#[derive(Debug, Clone)]
+pub struct Pushed {
+    /// The local repository name its tags were put under.
+    pub name: String,
+    pub pinned: String,
+    pub image_id: String,
+    pub registry: Option<String>,
+    pub repository: String,
+    pub tags: Vec<String>,
+    pub moving: Vec<String>,
+    pub pushed: usize,
+    pub build_digest: String,
+}
+
+/// Put the image's immutable tags where the release goes (moving tags wait for the record).
+async fn push(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Pushed> {
     let cfg = &project.config;
     let r = &cfg.doc.release;
     let digest = Some(built.short_digest());
@@ -113,49 +131,67 @@ async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
         digest = digest.or(d);
         pushed += p as usize;
     }
-    let (repository, registry_label, pinned) = pinned(&dest, &name, &image_id, digest)?;
+    let (repository, registry, pinned) = pinned(&dest, &name, &image_id, digest)?;
+    Ok(Pushed {
+        name,
+        pinned,
+        image_id,
+        registry,
+        repository,
+        tags,
+        moving,
+        pushed,
+        build_digest: built.digest.clone(),
+    })
+}
+
+/// Move the moving tags (`latest` …) to a recorded release; returns how many were pushed.
+async fn move_tags(project: &Session, ctx: &StepCtx, p: &Pushed) -> Result<usize> {
+    if p.moving.is_empty() {
+        return Ok(0);
+    }
+    let mut dest = Destination::open(project, ctx, &p.name).await?;
+    let mut pushed = 0;
+    for t in &p.moving {
+        let (_, n) = dest.put_tag(project, ctx, &p.image_id, &p.name, t).await?;
+        pushed += n as usize;
+    }
+    Ok(pushed)
+}
+
+/// Release what the build made: its tags first, then the record, then the moving tags (`latest`
+/// …), so a failure in between never leaves a moving tag on an unrecorded release.
+async fn run(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Done> {
+    let cfg = &project.config;
+    let p = push(project, built, ctx).await?;
 
     // The same image with the same tags already released: nothing new to record.
     let history = release::history(project).await?;
     if let Some(last) = history.iter().rev().find(|h| h.app == cfg.app()) {
-        if last.image == pinned && last.tags == tags && pushed == 0 {
-            for t in &moving {
-                dest.put_tag(project, ctx, &image_id, &name, t).await?;
-            }
+        if last.image == p.pinned && last.tags == p.tags && p.pushed == 0 {
+            move_tags(project, ctx, &p).await?;
             let said = format!(
-                "{pinned} is already released as {} with tags {}; nothing pushed",
+                "{} is already released as {} with tags {}; nothing pushed",
+                p.pinned,
                 last.id,
-                tags.join(", ")
+                p.tags.join(", ")
             );
             return Ok(Done::skipped(said).with_result(Released {
                 release: last.id.clone(),
-                image: pinned,
-                registry: registry_label,
-                repository,
-                tags,
-                moving_tags: moving,
+                image: p.pinned,
+                registry: p.registry,
+                repository: p.repository,
+                tags: p.tags,
+                moving_tags: p.moving,
                 pushed: 0,
                 recorded: false,
             }));
         }
     }
 
-    let record = new_record(
-        project,
-        built,
-        pinned,
-        registry_label,
-        repository,
-        tags,
-        moving,
-    );
+    let record = new_record(project, &p);
     let path = release::record(project, &record).await?;
-    for t in &record.moving_tags {
-        let (_, p) = dest
-            .put_tag(project, ctx, &record.image_id, &name, t)
-            .await?;
-        pushed += p as usize;
-    }
+    let pushed = p.pushed + move_tags(project, ctx, &p).await?;
     let what = match &record.registry {
         Some(reg) => format!("pushed {pushed} tag(s) to {reg}"),
         None => "tagged in the local daemon".to_string(),
@@ -202,19 +238,12 @@ fn pinned(
 }
 
 /// The record of a new release: id from the run's start time and the commit (or the digest).
-fn new_record(
-    project: &Session,
-    built: &Built,
-    pinned: String,
-    registry: Option<String>,
-    repository: String,
-    tags: Vec<String>,
-    moving_tags: Vec<String>,
-) -> Record {
+fn new_record(project: &Session, p: &Pushed) -> Record {
     let cfg = &project.config;
     let short = match &project.git {
         Ok(g) => g.short_sha.clone(),
-        Err(_) => pinned
+        Err(_) => p
+            .pinned
             .rsplit(':')
             .next()
             .unwrap_or("")
@@ -228,16 +257,16 @@ fn new_record(
         .filter(|c| c.is_ascii_alphanumeric())
         .collect();
     Record {
-        format: 1,
+        format: release::FORMAT_ONE,
         id: format!("{compact}-{short}"),
         app: cfg.app().to_string(),
-        image: pinned,
-        image_id: built.image_id.clone(),
-        registry,
-        repository,
-        tags,
-        moving_tags,
-        build_digest: Some(built.digest.clone()),
+        image: p.pinned.clone(),
+        image_id: p.image_id.clone(),
+        registry: p.registry.clone(),
+        repository: p.repository.clone(),
+        tags: p.tags.clone(),
+        moving_tags: p.moving.clone(),
+        build_digest: Some(p.build_digest.clone()),
         git: project.git.as_ref().ok().map(|g| GitRecord {
             sha: g.sha.clone(),
             branch: g.branch.clone(),
@@ -248,6 +277,7 @@ fn new_record(
         created_by: project.ambient.user(),
         config_digest: hex::encode(sha2::Sha256::digest(cfg.source.text.as_bytes())),
         devloop_version: env!("CARGO_PKG_VERSION").to_string(),
+        services: Vec::new(),
     }
 }
 

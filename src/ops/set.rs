@@ -1,0 +1,296 @@
+//! The loop over a set of services (`[services.<name>]`): a build, tests and a push per service,
+//! one release record for the set, and one deploy that walks the graph. Step names carry the
+//! service: `build:api`, `test:api:unit`, `release:api`.
+
+use std::sync::Arc;
+
+use super::pipeline::{parts, Options, Stage};
+use super::{build, deploy, release, test};
+use crate::deploy::set::Member;
+use crate::engine::{Slot, Step};
+use crate::error::{Error, Result};
+use crate::release::Record;
+use crate::session::Session;
+
+/// The services a command acts on: `-s` (checked against the file), else all of them; with
+/// `with_needs`, what they need comes along.
+pub fn select(project: &Session, wanted: &[String], with_needs: bool) -> Result<Vec<String>> {
+    let cfg = &project.config;
+    let all: Vec<&str> = cfg.services.iter().map(|s| s.name.as_str()).collect();
+    for w in wanted {
+        if all.contains(&w.as_str()) {
+            continue;
+        }
+        if cfg.disabled.contains(w) {
+            return Err(Error::usage(format!(
+                "service \"{w}\" is disabled in environment \"{}\" (enabled = false)",
+                cfg.env_name()
+            )));
+        }
+        let mut msg = format!("-s/--service: unknown service \"{w}\"");
+        if !crate::suggest::append(&mut msg, w, all.iter().copied()) {
+            msg.push_str(&format!(" (services: {})", all.join(", ")));
+        }
+        return Err(Error::usage(msg));
+    }
+    if wanted.is_empty() {
+        return Ok(all.iter().map(|s| s.to_string()).collect());
+    }
+    let mut chosen: Vec<String> = wanted.to_vec();
+    if with_needs {
+        let mut i = 0;
+        while i < chosen.len() {
+            if let Some(s) = cfg.services.iter().find(|s| s.name == chosen[i]) {
+                for n in &s.needs {
+                    if !chosen.contains(n) {
+                        chosen.push(n.clone());
+                    }
+                }
+            }
+            i += 1;
+        }
+    }
+    // In the graph's order.
+    Ok(all
+        .into_iter()
+        .filter(|s| chosen.iter().any(|c| c == s))
+        .map(str::to_string)
+        .collect())
+}
+
+/// `build` → `build:<service>`; `test:unit` → `test:<service>:unit`.
+fn scope(name: &str, service: &str) -> String {
+    match name.split_once(':') {
+        Some((head, rest)) => format!("{head}:{service}:{rest}"),
+        None => format!("{name}:{service}"),
+    }
+}
+
+/// A step of one service, renamed with its needs to carry the service.
+fn scoped(mut step: Step, service: &str) -> Step {
+    step.name = scope(&step.name, service);
+    step.needs = step.needs.iter().map(|n| scope(n, service)).collect();
+    step
+}
+
+/// The tests of `service` that `--test` selects (`name` or `service:name`); `None` when it
+/// selects none of them.
+fn service_tests(opts: &Options, project: &Session, service: &str) -> Option<Options> {
+    if opts.tests.is_empty() {
+        return Some(opts.clone());
+    }
+    let own: Vec<&str> = project
+        .config
+        .doc
+        .tests
+        .iter()
+        .map(|t| t.name.get_ref().as_str())
+        .collect();
+    let tests: Vec<String> = opts
+        .tests
+        .iter()
+        .filter_map(|w| match w.split_once(':') {
+            Some((svc, name)) if svc == service => Some(name.to_string()),
+            Some(_) => None,
+            None => own.contains(&w.as_str()).then(|| w.clone()),
+        })
+        .collect();
+    (!tests.is_empty()).then(|| Options {
+        tests,
+        ..opts.clone()
+    })
+}
+
+/// The steps of a command over the set.
+pub fn steps(
+    project: &Arc<Session>,
+    stage: Stage,
+    opts: &Options,
+) -> Result<(Vec<Step>, test::Transcripts)> {
+    let (b, t, r, d) = parts(stage);
+    let t = t && !opts.skip_tests;
+    let chosen = select(project, &opts.services, false)?;
+    let sessions: Vec<Arc<Session>> = project
+        .services()
+        .into_iter()
+        .filter(|s| s.config.service.as_ref().is_some_and(|n| chosen.contains(n)))
+        .collect();
+    let transcripts = test::Transcripts::default();
+    let mut steps = Vec::new();
+    let mut built: Vec<(Arc<Session>, Slot<build::Built>)> = Vec::new();
+    let mut stack = test::Stack::default();
+    for s in &sessions {
+        let name = s.config.service.clone().unwrap_or_default();
+        if s.config.this_service().is_some_and(|x| x.is_dependency()) {
+            stack.services.push((s.clone(), None));
+            continue;
+        }
+        let slot = Slot::new(&scope(build::NAME, &name));
+        if b {
+            steps.push(scoped(build::step(s, &slot), &name).fail_fast());
+            stack.needs.push(scope(build::NAME, &name));
+        }
+        stack.services.push((s.clone(), Some(slot.clone())));
+        built.push((s.clone(), slot));
+    }
+    let mut tests = Vec::new();
+    if t {
+        tests.extend(service_test_steps(opts, b, &built, &transcripts)?);
+        tests.extend(app_test_steps(project, opts, &built, &transcripts, &stack)?);
+    }
+    let mut gate: Vec<String> = tests.iter().map(|s| s.name.clone()).collect();
+    steps.extend(tests);
+    if r {
+        let mut pushes = Vec::new();
+        let mut names = Vec::new();
+        for (s, slot) in &built {
+            let name = s.config.service.clone().unwrap_or_default();
+            let out = Slot::new(&scope(release::NAME, &name));
+            let mut needs = gate.clone();
+            if b {
+                needs.push(scope(build::NAME, &name));
+            }
+            let step = scoped(release::push_step(s, slot, &out), &name).needs(needs);
+            names.push(step.name.clone());
+            steps.push(step);
+            pushes.push((s.clone(), out));
+        }
+        steps.push(release::set_step(project, pushes).needs(names));
+        gate = vec![release::NAME.to_string()];
+    } else if b && gate.is_empty() {
+        gate = steps.iter().map(|s| s.name.clone()).collect();
+    }
+    if d {
+        steps.push(deploy::set_step(project, opts)?.needs(gate));
+    }
+    Ok((steps, transcripts))
+}
+
+/// Each service's own tests, named for the service.
+fn service_test_steps(
+    opts: &Options,
+    with_build: bool,
+    built: &[(Arc<Session>, Slot<build::Built>)],
+    transcripts: &test::Transcripts,
+) -> Result<Vec<Step>> {
+    let mut out = Vec::new();
+    for (s, slot) in built {
+        let name = s.config.service.clone().unwrap_or_default();
+        let Some(o) = service_tests(opts, s, &name) else {
+            continue;
+        };
+        let steps = test::steps(s, &o, with_build, slot, transcripts, &Default::default())?;
+        out.extend(steps.into_iter().map(|st| scoped(st, &name)));
+    }
+    Ok(out)
+}
+
+/// The app's own tests: host commands, and stack tests over the whole set.
+fn app_test_steps(
+    project: &Arc<Session>,
+    opts: &Options,
+    built: &[(Arc<Session>, Slot<build::Built>)],
+    transcripts: &test::Transcripts,
+    stack: &test::Stack,
+) -> Result<Vec<Step>> {
+    let own: Vec<&str> = project
+        .config
+        .doc
+        .tests
+        .iter()
+        .map(|t| t.name.get_ref().as_str())
+        .collect();
+    // Names that select no test anywhere are refused, with the choices.
+    for w in &opts.tests {
+        let in_service = built.iter().any(|(s, _)| {
+            let name = s.config.service.clone().unwrap_or_default();
+            service_tests(
+                &Options {
+                    tests: vec![w.clone()],
+                    ..opts.clone()
+                },
+                s,
+                &name,
+            )
+            .is_some()
+        });
+        if !in_service && !own.contains(&w.as_str()) {
+            return Err(Error::usage(format!(
+                "no test named \"{w}\" (name a service's test as <service>:<test>)"
+            )));
+        }
+    }
+    let o = Options {
+        tests: opts
+            .tests
+            .iter()
+            .filter(|w| own.contains(&w.as_str()))
+            .cloned()
+            .collect(),
+        ..opts.clone()
+    };
+    if !opts.tests.is_empty() && o.tests.is_empty() {
+        return Ok(Vec::new());
+    }
+    let unused = Slot::new("build");
+    test::steps(project, &o, false, &unused, transcripts, stack)
+}
+
+/// Every service a deploy of `record` moves, with its target, its part of the release and what
+/// it runs now; `rollback` says the record is an earlier one.
+pub async fn members(
+    project: &Arc<Session>,
+    opts: &Options,
+    record: &Record,
+    records: &[Record],
+    ctx: &crate::engine::StepCtx,
+) -> Result<Vec<Member>> {
+    if !record.is_set() {
+        return Err(Error::usage(format!(
+            "release {} holds one image, not the set of services {} defines",
+            record.id, project.config.source.display
+        ))
+        .with_hint("release the set with `devloop release`, then deploy that release"));
+    }
+    let chosen = select(project, &opts.services, !opts.no_deps)?;
+    let mut out = Vec::new();
+    for s in project.services() {
+        let Some(svc) = s.config.this_service().cloned() else {
+            continue;
+        };
+        if !chosen.contains(&svc.name) {
+            continue;
+        }
+        let target = crate::deploy::open(&s)?;
+        let ran = target.running().await?;
+        let (own, previous) = match &svc.image {
+            Some(image) => (crate::deploy::set::dependency_record(&s, image, ctx).await?, None),
+            None => {
+                let own = record.for_service(&svc.name).ok_or_else(|| {
+                    Error::usage(format!(
+                        "release {} has no image for service \"{}\" (it was made before the service existed)",
+                        record.id, svc.name
+                    ))
+                    .with_hint("release the set again with `devloop release`")
+                })?;
+                let previous = ran.as_ref().and_then(|id| {
+                    records
+                        .iter()
+                        .find(|r| &r.id == id)
+                        .and_then(|r| r.for_service(&svc.name))
+                });
+                (own, previous)
+            }
+        };
+        out.push(Member {
+            session: s.clone(),
+            target,
+            record: own,
+            previous,
+            ran,
+            needs: svc.needs.clone(),
+            dependency: svc.is_dependency(),
+        });
+    }
+    Ok(out)
+}
