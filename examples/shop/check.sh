@@ -43,6 +43,7 @@ cleanup_docker() {
   docker rm -f "$P-web" "$P-api" "$P-store" >/dev/null 2>&1 || true
   docker network rm "$P" >/dev/null 2>&1 || true
   docker volume rm "$P-store" >/dev/null 2>&1 || true
+  docker rmi "$P-api" "$P-web" >/dev/null 2>&1 || true
 }
 
 run_store() {
@@ -95,7 +96,7 @@ toml = tomllib.load(open("devloop.toml", "rb"))["services"]["store"]["deploy"]["
 compose = yaml.safe_load(open("compose.yaml"))["services"]["store"]["command"]
 raise SystemExit(0 if [c.replace("$$", "$") for c in compose] == toml else 1)
 PY
-  trap 'docker-compose -p "$P" down -v >/dev/null 2>&1 || true' EXIT
+  trap 'docker-compose -p "$P" down -v --rmi local >/dev/null 2>&1 || true' EXIT
   say "docker-compose -p $P up -d --build"
   SHOP_PORT=$PORT docker-compose -p "$P" up -d --build
   wait_url "$URL/healthz"
@@ -105,7 +106,7 @@ PY
   curl -fsS "$URL/" | grep -q "<li>$item</li>" || fail "the item did not outlive the store container"
   say "a recreated store container on the volume still has $item"
   stops_fast "${P}_web_1" "${P}_api_1" "${P}_store_1"
-  docker-compose -p "$P" down -v
+  docker-compose -p "$P" down -v --rmi local
 }
 
 if [ -n "${COMPOSE:-}" ]; then check_compose; else check_docker; fi
