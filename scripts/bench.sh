@@ -6,11 +6,16 @@
 #   and `devloop ship` against a plain script (docker build, docker rm -f, docker run, poll /healthz);
 # - `devloop dev` on examples/hello: from writing www/index.html to the new page being served, with
 #   BuildKit and the classic builder, against the same plain script started right after the write.
+# - many services on examples/shop (store, api, web) against docker-compose 1.29: a cold build of
+#   every built service, and one api file changed → the app serving again, with how many of its
+#   containers were restarted.
 #
 #   scripts/bench.sh            # tiny context and 20,000 files / ~400 MB
 #   FILES=2000 scripts/bench.sh # a smaller large fixture
 #   ONLY_DEPLOY=1 scripts/bench.sh # only the deploy-loop and dev tables
 #   ONLY_DEV=1 scripts/bench.sh    # only the `devloop dev` table
+#   ONLY_SERVICES=1 scripts/bench.sh # only the many-services table (examples/shop, docker-compose)
+#   DEVLOOP_BIN=PATH scripts/bench.sh # this devloop binary instead of building target/release/devloop
 #   RUNS=5 scripts/bench.sh     # more rounds of the one-file-changed case (median shown)
 #
 # Needs a running Docker daemon (scripts/services.sh starts one) and GNU time.
@@ -27,8 +32,12 @@ DOCKER_BIN="${DOCKER_BIN:-$(command -v /usr/bin/docker || command -v docker)}"
 
 scripts/services.sh >/dev/null
 [ -x /usr/bin/time ] || { apt-get install -y -qq time >/dev/null; }
-cargo build --release --quiet
-DEVLOOP="$PWD/target/release/devloop"
+if [ -n "${DEVLOOP_BIN:-}" ]; then
+  DEVLOOP=$(realpath "$DEVLOOP_BIN")
+else
+  cargo build --release --quiet
+  DEVLOOP="$PWD/target/release/devloop"
+fi
 
 now() { date +%s.%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
@@ -260,7 +269,171 @@ print_dev() {
   done
 }
 
+# Many services: a copy of examples/shop (store, api, web) in a git repo of its own, devloop against
+# docker-compose 1.29 with its default classic builder and with BuildKit (through the docker CLI):
+# - a cold build of api and web: before each, the images of both tools removed and the build cache
+#   emptied (`docker builder prune -af`, and devloop's own record of past builds);
+# - one file of the api changed (committed, outside the timing), then `devloop release && devloop
+#   deploy` (ship has no flag to skip its tests) against `docker-compose up -d --build`, each timed
+#   until the page answers again through web → api → store; the containers whose id or start time
+#   changed are counted.
+# RUNS rounds, taking turns; medians shown. devloop runs the multi-service config only where it is
+# supported: when it fails, its cells say "n/a (first error line)" and compose is measured anyway.
+svc_rows=()
+bench_services() {
+  # Three copies of the app side by side, each with its own images and port: devloop's, and one
+  # compose project per builder (so neither builder's images are the other's to replace).
+  local dir="$WORK/shop" app=bench-shop proj_c=bench-shop-compose proj_k=bench-shop-composebk
+  local port_d port_c port_k
+  port_d=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port_c=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  port_k=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  echo "== many services: examples/shop" >&2
+  if ! command -v docker-compose >/dev/null 2>&1; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker-compose >/dev/null
+  fi
+  local git=(git -c user.name=bench -c user.email=bench@devloop.invalid)
+  svc_compose() { (cd "$dir" && SHOP_PORT=$port_c docker-compose -p "$proj_c" "$@"); }
+  # BuildKit through the docker CLI: the client on PATH must have it (see DOCKER_BIN above).
+  svc_compose_bk() {
+    (cd "$dir" && PATH="$(dirname "$DOCKER_BIN"):$PATH" COMPOSE_DOCKER_CLI_BUILD=1 DOCKER_BUILDKIT=1 \
+      SHOP_PORT=$port_k docker-compose -p "$proj_k" "$@")
+  }
+  svc_down() {
+    svc_compose down -v >/dev/null 2>&1 || true
+    svc_compose_bk down -v >/dev/null 2>&1 || true
+    "$DOCKER_BIN" ps -aq --filter "name=^/$app-local-" | xargs -r "$DOCKER_BIN" rm -f >/dev/null
+    "$DOCKER_BIN" network rm "$app-local" >/dev/null 2>&1 || true
+    "$DOCKER_BIN" volume rm "$app-store" >/dev/null 2>&1 || true
+  }
+  # No image of either tool and no build cache: the next build starts cold (busybox:1.36 is kept).
+  svc_cold() {
+    "$DOCKER_BIN" images -q --filter "reference=$app-*" | sort -u | xargs -r "$DOCKER_BIN" rmi -f >/dev/null
+    "$DOCKER_BIN" image prune -f >/dev/null
+    "$DOCKER_BIN" builder prune -af >/dev/null
+    rm -rf "$dir/.devloop/cache"
+  }
+  # svc_try_time CMD...: like time_cmd, but a failure prints "n/a (first error line)" and returns 1.
+  svc_try_time() {
+    local t0
+    sync
+    t0=$(now)
+    if (cd "$dir" && "$@" >/dev/null 2>"$WORK/last.err"); then
+      secs "$t0" "$(now)"
+    else
+      printf 'n/a (%s)' "$({ grep -m1 -i error "$WORK/last.err" || grep -m1 -v '^[[:space:]]*$' "$WORK/last.err" || echo "no message"; } | tr '|' '/' | cut -c1-100)"
+      return 1
+    fi
+  }
+  # svc_served PORT: the page answers through web → api → store (every 50 ms, each try bounded).
+  svc_served() {
+    local n=0
+    until curl -fsS --max-time 0.5 -o /dev/null "http://127.0.0.1:$1/" 2>/dev/null; do
+      sleep 0.05
+      n=$((n + 1))
+      [ "$n" -lt 1200 ] || { echo "bench: the shop on port $1 never served its page" >&2; return 1; }
+    done
+  }
+  # svc_snapshot FILTER: "name id start" of the running containers of one side.
+  svc_snapshot() {
+    "$DOCKER_BIN" ps -q --filter "$1" | xargs -r "$DOCKER_BIN" inspect -f '{{.Name}} {{.Id}} {{.State.StartedAt}}' | sort
+  }
+  svc_d_ship() {
+    SHOP_PORT=$port_d "$DEVLOOP" -q release && SHOP_PORT=$port_d "$DEVLOOP" -q deploy && svc_served "$port_d"
+  }
+  svc_c_ship() { svc_compose up -d --build && svc_served "$port_c"; }
+  svc_k_ship() { svc_compose_bk up -d --build && svc_served "$port_k"; }
+
+  svc_down
+  rm -rf "$dir"
+  cp -r examples/shop "$dir"
+  rm -rf "$dir/.devloop"
+  sed -i "s/^name = \"shop\"/name = \"$app\"/; s/\"shop-store:/\"$app-store:/" "$dir/devloop.toml"
+  (cd "$dir" && git init -q && git add -A && "${git[@]}" commit -qm init)
+
+  # (a) Cold builds.
+  local -a b_d=() b_c=() b_k=()
+  local round tool order t d_ok=1
+  for round in $(seq "$RUNS"); do
+    order="d c k"
+    [ $((round % 2)) = 0 ] && order="k c d"
+    for tool in $order; do
+      svc_cold
+      case $tool in
+        d)
+          [ "$d_ok" = 1 ] || continue
+          if t=$(svc_try_time "$DEVLOOP" -q build); then b_d+=("$t"); else b_d=("$t"); d_ok=0; fi ;;
+        c) b_c+=("$(time_cmd "$dir" svc_compose build)") ;;
+        k) b_k+=("$(time_cmd "$dir" svc_compose_bk build)") ;;
+      esac
+    done
+  done
+
+  # (b) One api file changed → serving. Warm-up: the first deploy of each side.
+  local -a s_d=() s_c=() s_k=() r_d=() r_c=() r_k=()
+  local before after marker filter
+  if t=$(svc_try_time svc_d_ship); then :; else s_d=("$t"); d_ok=0; fi
+  time_cmd "$dir" svc_c_ship >/dev/null
+  time_cmd "$dir" svc_k_ship >/dev/null
+  for round in $(seq "$RUNS"); do
+    order="d c k"
+    [ $((round % 2)) = 0 ] && order="k c d"
+    for tool in $order; do
+      [ "$tool" = d ] && [ "$d_ok" = 0 ] && continue
+      marker="bench-$round-$tool-$RANDOM"
+      printf '# %s\n' "$marker" >>"$dir/api/app.sh"
+      (cd "$dir" && "${git[@]}" commit -qam "$marker")
+      case $tool in
+        d) filter="name=^/$app-local-" ;;
+        c) filter="label=com.docker.compose.project=$proj_c" ;;
+        k) filter="label=com.docker.compose.project=$proj_k" ;;
+      esac
+      before=$(svc_snapshot "$filter")
+      case $tool in
+        d) if t=$(svc_try_time svc_d_ship); then s_d+=("$t"); else s_d=("$t"); d_ok=0; continue; fi ;;
+        c) s_c+=("$(time_cmd "$dir" svc_c_ship)") ;;
+        k) s_k+=("$(time_cmd "$dir" svc_k_ship)") ;;
+      esac
+      after=$(svc_snapshot "$filter")
+      # The api that answers runs the change.
+      "$DOCKER_BIN" ps -q --filter "$filter" | while read -r id; do
+        "$DOCKER_BIN" exec "$id" grep -qs "$marker" /app/app.sh </dev/null && echo found || true
+      done | grep found >/dev/null || { echo "bench: $tool deployed without the change $marker" >&2; exit 1; }
+      t=$(comm -13 <(echo "$before") <(echo "$after") | grep -c . || true)
+      t="$t of $(echo "$after" | grep -c .)"
+      case $tool in d) r_d+=("$t") ;; c) r_c+=("$t") ;; k) r_k+=("$t") ;; esac
+    done
+  done
+  svc_down
+
+  svc_cell() { # a median in seconds, or the n/a message
+    case $1 in n/a*) echo "$1" ;; *) echo "$(median "$@") s" ;; esac
+  }
+  svc_restarts() { # the restart counts: the middle one
+    [ $# -gt 0 ] && printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }' || echo n/a
+  }
+  svc_rows+=("devloop (BuildKit): build / release && deploy|$(svc_cell "${b_d[@]}")|$(svc_cell "${s_d[@]:-n/a}")|$(svc_restarts "${r_d[@]}")")
+  svc_rows+=("docker-compose 1.29 (classic builder): build / up -d --build|$(svc_cell "${b_c[@]}")|$(svc_cell "${s_c[@]}")|$(svc_restarts "${r_c[@]}")")
+  svc_rows+=("docker-compose 1.29 with BuildKit (COMPOSE_DOCKER_CLI_BUILD=1)|$(svc_cell "${b_k[@]}")|$(svc_cell "${s_k[@]}")|$(svc_restarts "${r_k[@]}")")
+}
+
+print_services() {
+  printf '\n| many services (examples/shop: store, api, web) | cold build of api and web | one api file changed → serving | containers restarted |\n|---|---|---|---|\n'
+  for r in "${svc_rows[@]}"; do
+    IFS='|' read -r a b c d <<<"$r"
+    printf '| %s | %s | %s | %s |\n' "$a" "$b" "$c" "$d"
+  done
+  printf '\n(median of %s rounds; %s; %s)\n' "$RUNS" "$(docker-compose version --short 2>/dev/null | sed 's/^/docker-compose /')" \
+    "$("$DEVLOOP" --version)"
+}
+
 mkdir -p "$WORK"
+if [ -n "${ONLY_SERVICES:-}" ]; then
+  bench_services
+  print_services
+  exit 0
+fi
 if [ -n "${ONLY_DEV:-}" ]; then
   bench_dev
   print_dev
@@ -272,6 +445,7 @@ if [ -z "${ONLY_DEPLOY:-}" ]; then
 fi
 bench_deploy
 bench_dev
+[ -n "${ONLY_DEPLOY:-}" ] || bench_services
 
 printf '\n| deploy loop, one file changed (examples/hello) | median of %s | against the plain script |\n|---|---|---|\n' "$RUNS"
 for r in "${deploy_rows[@]}"; do
@@ -280,6 +454,7 @@ for r in "${deploy_rows[@]}"; do
 done
 print_dev
 [ -n "${ONLY_DEPLOY:-}" ] && exit 0
+print_services
 
 printf '\n| fixture | case | devloop build (classic) | devloop build (BuildKit) | docker build (classic) | DOCKER_BUILDKIT=1 docker build | devloop peak RSS (classic / BuildKit) |\n'
 printf '|---|---|---|---|---|---|---|\n'
