@@ -68,11 +68,17 @@ pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
     let (p, o) = (project.clone(), opts.clone());
     let mut plan = plan(project, opts)?;
     let order: Vec<String> = super::set::select(project, &opts.services, !opts.no_deps)?;
+    let env = project.config.require_env()?;
+    let kind = project
+        .config
+        .target()
+        .map(TargetKind::as_str)
+        .unwrap_or("none");
     plan.action = format!(
-        "{} — services in order of their needs: {}",
-        plan.action,
+        "deploy to {env} ({kind}) along the graph: {}; each service passes its own health gate before what needs it starts, and if one fails every service this deploy switched goes back to what it ran before",
         order.join(" → ")
     );
+    plan.details["services"] = json!(order);
     Ok(Step::new(NAME, plan, move |ctx| async move {
         let records = release::history(&p).await?;
         let record = release::choose_set(&records, o.release.as_deref())?;

@@ -15,7 +15,7 @@ mod release;
 pub mod releases;
 pub mod rollback;
 pub mod run;
-mod set;
+pub(crate) mod set;
 mod test;
 #[cfg(test)]
 mod tests;

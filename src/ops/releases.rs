@@ -14,10 +14,9 @@ pub fn list(ctx: &Context) -> Result<ExitStatus> {
     } else {
         // Columns as wide as their widest value, so a `+dirty` commit or a long tag list never
         // shifts the rest.
-        let rows: Vec<[String; 5]> = records
-            .iter()
-            .rev()
-            .map(|r| {
+        let mut rows: Vec<[String; 5]> = Vec::new();
+        for r in records.iter().rev() {
+            rows.push({
                 let commit = r
                     .git
                     .as_ref()
@@ -29,15 +28,31 @@ pub fn list(ctx: &Context) -> Result<ExitStatus> {
                         )
                     })
                     .unwrap_or_else(|| "-".into());
+                let image = if r.is_set() {
+                    format!("{} services:", r.services.len())
+                } else {
+                    r.image.clone()
+                };
                 [
                     r.id.clone(),
                     commit,
                     r.tags.join(","),
                     r.created_at.clone(),
-                    r.image.clone(),
+                    image,
                 ]
-            })
-            .collect();
+            });
+            // A set: one line per service under its release, with that service's tags and image.
+            for s in &r.services {
+                let name = format!("  {}", s.service);
+                rows.push([
+                    name,
+                    String::new(),
+                    s.tags.join(","),
+                    String::new(),
+                    s.image.clone(),
+                ]);
+            }
+        }
         let head = ["release", "commit", "tags", "created", "image"].map(String::from);
         let width = |i: usize| {
             rows.iter()

@@ -4,6 +4,7 @@
 mod envs;
 mod located;
 mod sections;
+mod services;
 mod typed_values;
 
 use super::*;

@@ -2,6 +2,8 @@
 //! Targets with live state (ECS) are read with read-only calls and their changes shown as a diff;
 //! nothing else touches the network. `--output json` gives a stable document (`format: 1`).
 
+mod set;
+
 use serde_json::json;
 
 use super::pipeline::{self, Options, Stage};
@@ -38,9 +40,18 @@ fn changes(asked: bool, changes: bool) -> ExitStatus {
 
 /// What the deploy would change on a target with live state: for `plan deploy` the release it
 /// would deploy (the latest), for `plan ship` the one being made.
-fn live_diff(project: &std::sync::Arc<Session>, stage: Stage) -> Result<Option<Diff>> {
+fn live_diff(
+    project: &std::sync::Arc<Session>,
+    stage: Stage,
+    opts: &Options,
+) -> Result<Option<Diff>> {
     if !matches!(stage, Stage::Deploy | Stage::Ship) || project.config.target().is_none() {
         return Ok(None);
+    }
+    if project.config.multi {
+        return runtime()?
+            .block_on(set::diff(project, stage, opts))
+            .map(Some);
     }
     let Ok(target) = deploy::open(project) else {
         return Ok(None);
@@ -164,10 +175,14 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
         return run_other(ctx, args);
     };
     let project = ctx.session()?;
-    let (steps, _) = pipeline::steps(&project, stage, &Options::default())?;
+    let opts = Options {
+        services: ctx.services.clone(),
+        ..Options::default()
+    };
+    let (steps, _) = pipeline::steps(&project, stage, &opts)?;
     Runner::validate(&steps)?;
     let unavailable = pipeline::unavailable(&project, stage);
-    let diff = live_diff(&project, stage)?;
+    let diff = live_diff(&project, stage, &opts)?;
     let plan = Plan {
         project: &project,
         stage,
@@ -206,6 +221,7 @@ impl Plan<'_> {
             Err(why) => json!({ "error": why }),
         };
         let image = match project.planned_refs() {
+            _ if cfg.multi => json!(null),
             Ok(refs) => json!({ "name": cfg.image_name(), "refs": refs }),
             Err(why) => json!({ "name": cfg.image_name(), "refs": null, "error": why }),
         };
@@ -235,6 +251,7 @@ impl Plan<'_> {
             "target": cfg.target().map(|t| t.as_str()),
             "git": git,
             "image": image,
+            "services": cfg.multi.then(|| set::services_json(project)),
             "steps": step_docs,
             "resolved": cfg.doc,
             "changes": diff.map(|d| d.changes),
@@ -270,12 +287,16 @@ impl Plan<'_> {
             )),
             Err(why) => text.push_str(&format!("git:   none ({why})\n")),
         }
-        match project.planned_refs() {
-            Ok(refs) => text.push_str(&format!("image: {}\n", refs.join(", "))),
-            Err(why) => text.push_str(&format!(
-                "image: {} (tags cannot be computed: {why})\n",
-                cfg.image_name()
-            )),
+        if cfg.multi {
+            text.push_str(&set::graph(project));
+        } else {
+            match project.planned_refs() {
+                Ok(refs) => text.push_str(&format!("image: {}\n", refs.join(", "))),
+                Err(why) => text.push_str(&format!(
+                    "image: {} (tags cannot be computed: {why})\n",
+                    cfg.image_name()
+                )),
+            }
         }
         text.push('\n');
         text.push_str(&self.step_lines());

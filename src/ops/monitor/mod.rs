@@ -6,6 +6,8 @@
 use std::io::IsTerminal;
 use std::time::{Duration, Instant, SystemTime};
 
+mod set;
+
 use super::{runtime, Context};
 use crate::deploy::{self, LogQuery, Status, Target};
 use crate::error::{ExitKind, ExitStatus, Result};
@@ -41,6 +43,15 @@ const SAMPLES: usize = 60;
 
 pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     let project = ctx.session()?;
+    if project.config.multi {
+        return set::run(ctx, &project, args);
+    }
+    if let Some(other) = ctx.services.iter().find(|s| *s != project.config.app()) {
+        return Err(crate::error::Error::usage(format!(
+            "-s/--service \"{other}\": {} defines no [services]",
+            project.config.source.display
+        )));
+    }
     let target = deploy::open(&project)?;
     let runtime = runtime()?;
     if args.logs {
