@@ -74,6 +74,23 @@ impl TestContext {
             .with_port("HELLO_PORT")
     }
 
+    /// examples/shop (store, api and web) under an app name of its own, its store volume named
+    /// after it, the frontend published on a free port (`SHOP_PORT`), on the Docker daemon.
+    pub fn shop(prefix: &str) -> Self {
+        let ctx = Self::docker(prefix)
+            .with_example("shop")
+            .with_port("SHOP_PORT");
+        let app = ctx.app().to_string();
+        project::replace_in(
+            ctx.path(),
+            "devloop.toml",
+            "\"shop-store:/data\"",
+            &format!("\"{app}-store:/data\""),
+        );
+        ctx.commit("own volume");
+        ctx
+    }
+
     /// An app name no other test uses (`prefix-pid-n-nanos`), and everything of that app in the
     /// Docker daemon removed when the context drops.
     pub fn with_app(mut self, prefix: &str) -> Self {

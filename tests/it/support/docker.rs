@@ -108,11 +108,16 @@ impl Drop for DockerCleanup {
         // The app's own tags, and those a release pushed (`127.0.0.1:PORT/team/<app>:TAG`): the
         // registry is gone with the test, its tags in the daemon are not.
         let suffix = format!("/{}", self.image);
+        // A set's images are `<app>-<service>`.
+        let set_prefix = format!("{}-", self.image);
         let refs: String = docker(&["image", "ls", "--format", "{{.Repository}} {{.Tag}}"])
             .lines()
             .filter_map(|l| l.split_once(' '))
             .filter(|(repo, tag)| {
-                *tag != "<none>" && (*repo == self.image || repo.ends_with(&suffix))
+                *tag != "<none>"
+                    && (*repo == self.image
+                        || repo.ends_with(&suffix)
+                        || repo.starts_with(&set_prefix))
             })
             .map(|(repo, tag)| format!("{repo}:{tag}\n"))
             .collect();
@@ -138,6 +143,22 @@ impl Drop for DockerCleanup {
             let mut args = vec!["rmi", "-f"];
             args.extend(all);
             docker(&args);
+        }
+        // A set's network, and the volumes named after the app (examples/shop's store).
+        let label = format!("label=devloop.app={}", self.image);
+        let networks = docker(&["network", "ls", "-q", "--filter", &label]);
+        for n in networks.lines().filter(|n| !n.is_empty()) {
+            docker(&["network", "rm", n]);
+        }
+        let volumes = docker(&[
+            "volume",
+            "ls",
+            "-q",
+            "--filter",
+            &format!("name={}", self.image),
+        ]);
+        for v in volumes.lines().filter(|v| v.starts_with(&set_prefix)) {
+            docker(&["volume", "rm", "-f", v]);
         }
     }
 }
