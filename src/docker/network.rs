@@ -8,8 +8,14 @@ use super::connect::{api_error, is_not_found};
 use super::Daemon;
 use crate::error::Result;
 
-/// Make the network `name` unless it exists; `labels` mark it as the app's.
-pub async fn ensure(daemon: &Daemon, name: &str, labels: &HashMap<String, String>) -> Result<()> {
+/// Make the network `name` unless it exists; `labels` mark it as the app's. `overlay`: a swarm
+/// network that containers may attach to too; otherwise a bridge.
+pub async fn ensure(
+    daemon: &Daemon,
+    name: &str,
+    labels: &HashMap<String, String>,
+    overlay: bool,
+) -> Result<()> {
     match daemon.client.inspect_network(name, None).await {
         Ok(_) => return Ok(()),
         Err(e) if is_not_found(&e) => {}
@@ -17,7 +23,8 @@ pub async fn ensure(daemon: &Daemon, name: &str, labels: &HashMap<String, String
     }
     let request = NetworkCreateRequest {
         name: name.to_string(),
-        driver: Some("bridge".into()),
+        driver: Some(if overlay { "overlay" } else { "bridge" }.into()),
+        attachable: overlay.then_some(true),
         labels: Some(labels.clone()),
         ..Default::default()
     };

@@ -260,3 +260,92 @@ fn a_cycle_an_unknown_service_and_a_shared_port_are_refused_before_anything_star
         assert!(r.stderr.contains(what), "{what}: {}", r.stderr);
     }
 }
+
+/// Two built services and a dependency, small enough to write inline: `web` and `api` serve a
+/// page, `store` serves its volume.
+fn small_set(app: &str, target: &str, port: u16) -> Vec<(String, String)> {
+    let dockerfile = "FROM busybox:1.36\nCOPY www /www\nCMD [\"sh\", \"-c\", \"trap 'exit 0' TERM; httpd -f -p 80 -h /www & wait\"]\n";
+    let store = "[\"sh\", \"-c\", \"mkdir -p /data && echo ok > /data/healthz && trap 'exit 0' TERM; httpd -f -p 80 -h /data & wait\"]";
+    let config = format!(
+        r#"[app]
+name = "{app}"
+default_env = "local"
+
+[deploy]
+timeout = "60s"
+health = {{ http = "/healthz", port = 80, interval = "500ms", retries = 20 }}
+
+[services.store]
+image = "busybox:1.36"
+deploy.{target}.command = {store}
+deploy.{target}.volumes = ["{app}-store:/data"]
+
+[services.api]
+needs = ["store"]
+build.context = "api"
+
+[services.web]
+needs = ["api"]
+build.context = "web"
+deploy.{target}.ports = ["{port}:80"]
+
+[env.local]
+deploy.target = "{target}"
+"#
+    );
+    let mut files = vec![("devloop.toml".to_string(), config)];
+    for s in ["api", "web"] {
+        files.push((format!("{s}/Dockerfile"), dockerfile.to_string()));
+        files.push((format!("{s}/www/index.html"), format!("<h1>{s}</h1>\n")));
+        files.push((format!("{s}/www/healthz"), "ok\n".to_string()));
+    }
+    files
+}
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn a_set_on_swarm_is_one_service_each_on_one_overlay_network_reached_by_name() {
+    let ctx = TestContext::swarm("dl-sswarm");
+    let port = free_port();
+    let files = small_set(ctx.app(), "swarm", port);
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    ctx.add_files(&files);
+    let r = ctx.run(["ship"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let app = ctx.app();
+    let services = docker(&[
+        "service",
+        "ls",
+        "--format",
+        "{{.Name}}",
+        "--filter",
+        &format!("label=devloop.app={app}"),
+    ]);
+    let mut names: Vec<&str> = services.lines().collect();
+    names.sort_unstable();
+    assert_eq!(
+        names,
+        [
+            format!("{app}-local-api"),
+            format!("{app}-local-store"),
+            format!("{app}-local-web")
+        ]
+    );
+    let (code, body) = http_get(port, "/").expect("web answers");
+    assert_eq!(code, 200);
+    assert!(body.contains("<h1>web</h1>"), "{body}");
+    // web reaches api, and api the store, by service name on the set's network.
+    let task = docker(&["ps", "-q", "--filter", &format!("name={app}-local-web")]);
+    let task = task.lines().next().expect("a web task runs");
+    assert!(
+        docker(&["exec", task, "wget", "-q", "-O", "-", "http://api/"]).contains("<h1>api</h1>")
+    );
+    let m = ctx.run(["monitor", "--check"]);
+    assert_eq!(m.code, 0, "{}{}", m.stdout, m.stderr);
+}

@@ -50,6 +50,9 @@ pub struct SwarmTarget {
     pub cpus: Option<Cpus>,
     /// The command each task runs instead of the image's CMD (a list: no shell is added).
     pub command: Option<Vec<String>>,
+    /// `volume:/path[:ro]` or `/host/path:/path[:ro]`, mounted into every task.
+    #[serde(default)]
+    pub volumes: Vec<String>,
     /// Signal that asks a task to stop; defaults to the image's STOPSIGNAL, else SIGTERM.
     pub stop_signal: Option<StopSignal>,
     /// How long a task gets to stop before it is killed (default 10s).

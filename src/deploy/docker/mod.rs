@@ -166,7 +166,7 @@ impl Target for Docker {
                 (super::LABEL_APP.to_string(), cfg.app().to_string()),
                 (super::LABEL_ENV.to_string(), cfg.env_name().to_string()),
             ]);
-            crate::docker::network::ensure(daemon, &net, &labels).await?;
+            crate::docker::network::ensure(daemon, &net, &labels, false).await?;
         }
         daemon_lock::holding(
             &self.project,

@@ -93,6 +93,15 @@ impl Target for Swarm {
     /// verdict.
     async fn deploy(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
         let name = self.name();
+        if let Some(net) = self.set_network() {
+            let daemon = self.daemon().await?;
+            let cfg = &self.project.config;
+            let labels = std::collections::HashMap::from([
+                (super::LABEL_APP.to_string(), cfg.app().to_string()),
+                (super::LABEL_ENV.to_string(), cfg.env_name().to_string()),
+            ]);
+            crate::docker::network::ensure(daemon, &net, &labels, true).await?;
+        }
         daemon_lock::holding(
             &self.project,
             &name,

@@ -7,7 +7,8 @@ use std::time::Duration;
 
 use bollard::models::{
     EndpointPortConfig, EndpointPortConfigProtocolEnum, EndpointPortConfigPublishModeEnum,
-    EndpointSpec, HealthConfig, Limit, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
+    EndpointSpec, EndpointSpecModeEnum, HealthConfig, Limit, Mount, MountType,
+    NetworkAttachmentConfig, ServiceSpec, ServiceSpecMode, ServiceSpecModeReplicated,
     ServiceSpecRollbackConfig, ServiceSpecRollbackConfigFailureActionEnum,
     ServiceSpecRollbackConfigOrderEnum, ServiceSpecUpdateConfig,
     ServiceSpecUpdateConfigFailureActionEnum, ServiceSpecUpdateConfigOrderEnum, TaskSpec,
@@ -33,7 +34,35 @@ pub fn image(record: &Record) -> String {
     }
 }
 
+/// `name:/path[:ro]` (a volume) or `/host:/path[:ro]` (a bind mount) as a swarm mount.
+fn mount(spec: &str) -> Mount {
+    let mut parts = spec.splitn(3, ':');
+    let source = parts.next().unwrap_or_default().to_string();
+    let target = parts.next().unwrap_or_default().to_string();
+    let read_only = parts
+        .next()
+        .is_some_and(|o| o.split(',').any(|x| x == "ro"));
+    Mount {
+        typ: Some(if source.starts_with('/') {
+            MountType::BIND
+        } else {
+            MountType::VOLUME
+        }),
+        source: Some(source),
+        target: Some(target),
+        read_only: read_only.then_some(true),
+        ..Default::default()
+    }
+}
+
 impl Swarm {
+    /// The overlay network a service of a set joins: one per app and environment.
+    pub(super) fn set_network(&self) -> Option<String> {
+        let cfg = &self.project.config;
+        cfg.multi
+            .then(|| format!("{}-{}", cfg.app(), cfg.env_name()))
+    }
+
     pub(super) fn service_spec(&self, record: &Record, ctx: &StepCtx) -> (ServiceSpec, String) {
         let mut labels = labels(&self.project, record);
         let ports = self.ports();
@@ -51,7 +80,9 @@ impl Swarm {
             rollback_config: Some(rollback_config),
             endpoint_spec: Some(EndpointSpec {
                 ports: (!ports.is_empty()).then_some(ports),
-                ..Default::default()
+                // A set's services find each other by name through DNS round-robin: it needs no
+                // virtual IP (IPVS), and host-mode ports allow it.
+                mode: self.set_network().map(|_| EndpointSpecModeEnum::DNSRR),
             }),
             ..Default::default()
         };
@@ -115,7 +146,17 @@ impl Swarm {
                 health_check,
                 stop_signal: s.stop_signal.as_ref().map(|v| v.as_str().to_string()),
                 stop_grace_period: s.stop_grace_period.map(|d| nanos(d.get())),
+                args: s.command.clone(),
+                mounts: (!s.volumes.is_empty())
+                    .then(|| s.volumes.iter().map(|v| mount(v)).collect()),
                 ..Default::default()
+            }),
+            networks: self.set_network().map(|net| {
+                vec![NetworkAttachmentConfig {
+                    target: Some(net),
+                    aliases: self.project.config.service.clone().map(|s| vec![s]),
+                    ..Default::default()
+                }]
             }),
             resources: Some(TaskSpecResources {
                 limits: Some(Limit {

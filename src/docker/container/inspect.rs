@@ -81,6 +81,21 @@ impl Container {
     /// The container's address on its first network (reachable from the host on Linux).
     pub async fn ip(&self) -> Result<Option<std::net::IpAddr>> {
         let info = self.inspect().await?;
+        // A swarm task on an overlay network (a set's) is reachable from this host only through
+        // its gateway bridge, which its own inspect does not list.
+        let on_swarm = info
+            .config
+            .as_ref()
+            .and_then(|c| c.labels.as_ref())
+            .is_some_and(|l| l.contains_key("com.docker.swarm.task.id"));
+        if on_swarm {
+            if let Some(ip) = self
+                .gateway_ip(info.id.as_deref().unwrap_or(&self.id))
+                .await
+            {
+                return Ok(Some(ip));
+            }
+        }
         Ok(info
             .network_settings
             .and_then(|n| n.networks)
@@ -90,6 +105,20 @@ impl Container {
                     .find(|ip| !ip.is_empty())
             })
             .and_then(|ip| ip.parse().ok()))
+    }
+
+    /// The container's address on `docker_gwbridge`, where swarm connects overlay tasks to the
+    /// host; `None` when it has none.
+    async fn gateway_ip(&self, id: &str) -> Option<std::net::IpAddr> {
+        let net = self
+            .daemon
+            .client
+            .inspect_network("docker_gwbridge", None)
+            .await
+            .ok()?;
+        let endpoint = net.containers?.remove(id)?;
+        let cidr = endpoint.ipv4_address?;
+        cidr.split('/').next()?.parse().ok()
     }
 
     /// What the daemon says of the container's state now.

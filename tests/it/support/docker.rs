@@ -89,6 +89,22 @@ impl Drop for DockerCleanup {
             let mut args = vec!["service", "rm"];
             args.extend(services.lines());
             docker(&args);
+            // Tasks stop after the services are gone; their network and volumes wait for them.
+            let label = format!("label=devloop.app={}", self.image);
+            let until = std::time::Instant::now() + std::time::Duration::from_secs(20);
+            while std::time::Instant::now() < until
+                && !docker(&[
+                    "ps",
+                    "-aq",
+                    "--filter",
+                    &label,
+                    "--filter",
+                    "label=com.docker.swarm.task.id",
+                ])
+                .is_empty()
+            {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+            }
         }
         let deployed = docker(&[
             "ps",
