@@ -349,3 +349,54 @@ fn a_set_on_swarm_is_one_service_each_on_one_overlay_network_reached_by_name() {
     let m = ctx.run(["monitor", "--check"]);
     assert_eq!(m.code, 0, "{}{}", m.stdout, m.stderr);
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn the_first_failed_build_stops_the_others_and_names_its_service() {
+    let ctx = TestContext::docker("dl-sfail");
+    let mut files = small_set(ctx.app(), "docker", free_port());
+    for (path, text) in files.iter_mut() {
+        match path.as_str() {
+            "api/Dockerfile" => *text = "FROM busybox:1.36\nRUN false\n".into(),
+            "web/Dockerfile" => *text = "FROM busybox:1.36\nRUN sleep 20\nCOPY www /www\n".into(),
+            _ => {}
+        }
+    }
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    ctx.add_files(&files);
+    let started = Instant::now();
+    let r = ctx.run(["build", "-o", "json"]);
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(
+        started.elapsed() < Duration::from_secs(18),
+        "web's build was not stopped"
+    );
+    let finished: Vec<serde_json::Value> = r
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .filter(|e| e["event"] == "step_finished")
+        .collect();
+    let outcome = |step: &str| {
+        finished
+            .iter()
+            .find(|e| e["step"] == step)
+            .map(|e| {
+                (
+                    e["outcome"].as_str().unwrap_or("").to_string(),
+                    e["message"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .unwrap_or_default()
+    };
+    assert_eq!(outcome("build:api").0, "failed", "{}", r.stdout);
+    let (web, why) = outcome("build:web");
+    assert_eq!(web, "not run", "{}", r.stdout);
+    assert!(why.contains("build:api failed"), "{why}");
+}
