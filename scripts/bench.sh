@@ -273,8 +273,8 @@ print_dev() {
 # docker-compose 1.29 with its default classic builder and with BuildKit (through the docker CLI):
 # - a cold build of api and web: before each, the images of both tools removed and the build cache
 #   emptied (`docker builder prune -af`, and devloop's own record of past builds);
-# - one file of the api changed (committed, outside the timing), then `devloop release && devloop
-#   deploy` (ship has no flag to skip its tests) against `docker-compose up -d --build`, each timed
+# - one file of the api changed (committed, outside the timing), then `devloop ship --no-tests`
+#   (compose runs no tests either) against `docker-compose up -d --build`, each timed
 #   until the page answers again through web → api → store; the containers whose id or start time
 #   changed are counted.
 # RUNS rounds, taking turns; medians shown. devloop runs the multi-service config only where it is
@@ -340,7 +340,7 @@ bench_services() {
     "$DOCKER_BIN" ps -q --filter "$1" | xargs -r "$DOCKER_BIN" inspect -f '{{.Name}} {{.Id}} {{.State.StartedAt}}' | sort
   }
   svc_d_ship() {
-    SHOP_PORT=$port_d "$DEVLOOP" -q release && SHOP_PORT=$port_d "$DEVLOOP" -q deploy && svc_served "$port_d"
+    SHOP_PORT=$port_d "$DEVLOOP" -q ship --no-tests && svc_served "$port_d"
   }
   svc_c_ship() { svc_compose up -d --build && svc_served "$port_c"; }
   svc_k_ship() { svc_compose_bk up -d --build && svc_served "$port_k"; }
@@ -413,7 +413,7 @@ bench_services() {
   svc_restarts() { # the restart counts: the middle one
     [ $# -gt 0 ] && printf '%s\n' "$@" | sort -n | awk '{ v[NR] = $0 } END { print v[int((NR + 1) / 2)] }' || echo n/a
   }
-  svc_rows+=("devloop (BuildKit): build / release && deploy|$(svc_cell "${b_d[@]}")|$(svc_cell "${s_d[@]:-n/a}")|$(svc_restarts "${r_d[@]}")")
+  svc_rows+=("devloop (BuildKit): build / ship --no-tests|$(svc_cell "${b_d[@]}")|$(svc_cell "${s_d[@]:-n/a}")|$(svc_restarts "${r_d[@]}")")
   svc_rows+=("docker-compose 1.29 (classic builder): build / up -d --build|$(svc_cell "${b_c[@]}")|$(svc_cell "${s_c[@]}")|$(svc_restarts "${r_c[@]}")")
   svc_rows+=("docker-compose 1.29 with BuildKit (COMPOSE_DOCKER_CLI_BUILD=1)|$(svc_cell "${b_k[@]}")|$(svc_cell "${s_k[@]}")|$(svc_restarts "${r_k[@]}")")
 }
