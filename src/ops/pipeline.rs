@@ -69,7 +69,8 @@ pub(super) fn parts(stage: Stage) -> (bool, bool, bool, bool) {
 /// The parts of this stage that this version of devloop cannot run yet.
 pub fn unavailable(project: &Arc<Session>, stage: Stage) -> Vec<&'static str> {
     let (b, t, r, d) = parts(stage);
-    let deploy_ok = project.config.target().is_none() || crate::deploy::open(project).is_ok();
+    let deploy_ok = project.config.target().is_none()
+        || (crate::deploy::open(project).is_ok() && set_target_ok(project).is_ok());
     [
         (b, "build", build::AVAILABLE),
         (t, "test", test::AVAILABLE),
@@ -80,6 +81,20 @@ pub fn unavailable(project: &Arc<Session>, stage: Stage) -> Vec<&'static str> {
     .filter(|(wanted, _, available)| *wanted && !available)
     .map(|(_, name, _)| name)
     .collect()
+}
+
+/// A set of services deploys to the local targets; on ECS and Elastic Beanstalk not yet.
+pub fn set_target_ok(project: &Session) -> Result<()> {
+    use crate::config::TargetKind;
+    match project.config.target() {
+        Some(t @ (TargetKind::Ecs | TargetKind::Beanstalk)) if project.config.multi => {
+            Err(Error::not_available(&format!(
+                "deploying a set of services ([services.<name>]) to {} (this version deploys sets to docker and swarm)",
+                t.as_str()
+            )))
+        }
+        _ => Ok(()),
+    }
 }
 
 /// Refuse, before anything runs, a command that needs a part not available yet.

@@ -101,6 +101,7 @@ pub async fn select_set(
 
 /// `devloop rollback` of a set: the whole set (or `-s`) goes back through the deploy's graph.
 fn run_set(ctx: &Context, project: &Arc<Session>, args: &Request) -> Result<ExitStatus> {
+    super::pipeline::set_target_ok(project)?;
     let env = project.config.require_env()?.to_string();
     let runtime = runtime()?;
     let (to, running) = runtime.block_on(select_set(project, &ctx.services, args.to.as_deref()))?;

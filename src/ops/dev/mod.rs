@@ -38,6 +38,11 @@ pub struct DevOptions {
 
 pub fn run(ctx: &Context, opts: DevOptions) -> Result<ExitStatus> {
     let session = ctx.session()?;
+    if session.config.multi {
+        return Err(Error::not_available(
+            "devloop dev over a set of services ([services.<name>]); `devloop ship -s <service>` rebuilds and redeploys one service",
+        ));
+    }
     super::runtime()?.block_on(watch_loop(session, opts, ctx.printer.clone()))
 }
 
