@@ -138,7 +138,9 @@ fn one<'i>(
             let text = v.get_ref().as_str().map(str::to_string).ok_or_else(|| {
                 source.error(
                     Some(v.span()),
-                    format!("services.{name}.image must be an image reference such as \"postgres:16\""),
+                    format!(
+                        "services.{name}.image must be an image reference such as \"postgres:16\""
+                    ),
                 )
             })?;
             if own.contains_key("build") {
@@ -169,11 +171,17 @@ fn one<'i>(
     })
 }
 
-fn string_list(source: &Source, name: &str, v: Spanned<DeValue<'_>>) -> Result<Vec<Spanned<String>>> {
+fn string_list(
+    source: &Source,
+    name: &str,
+    v: Spanned<DeValue<'_>>,
+) -> Result<Vec<Spanned<String>>> {
     let wrong = || {
         source.error(
             Some(v.span()),
-            format!("services.{name}.needs must be a list of service names, like needs = [\"api\"]"),
+            format!(
+                "services.{name}.needs must be a list of service names, like needs = [\"api\"]"
+            ),
         )
     };
     let Some(items) = v.get_ref().as_array() else {
@@ -225,10 +233,8 @@ pub(super) fn graph(
     let order = topological(source, &typed)?;
     check_ports(source, &typed)?;
     check_names(source, app, env, &typed)?;
-    let mut by_name: BTreeMap<String, Typed<'_>> = typed
-        .into_iter()
-        .map(|t| (t.raw.name.clone(), t))
-        .collect();
+    let mut by_name: BTreeMap<String, Typed<'_>> =
+        typed.into_iter().map(|t| (t.raw.name.clone(), t)).collect();
     Ok(order
         .into_iter()
         .filter_map(|name| by_name.remove(&name))
@@ -364,7 +370,10 @@ fn check_names(source: &Source, app: &str, env: &str, typed: &[Typed<'_>]) -> Re
         let default = format!("{app}-{env}-{}", t.raw.name);
         let docker = t.doc.deploy.docker.as_ref().and_then(|d| d.name.clone());
         let swarm = t.doc.deploy.swarm.as_ref().and_then(|s| s.service.clone());
-        for name in [docker.unwrap_or_else(|| default.clone()), swarm.unwrap_or(default)] {
+        for name in [
+            docker.unwrap_or_else(|| default.clone()),
+            swarm.unwrap_or(default),
+        ] {
             let clash = taken.iter().find(|(other, owner)| {
                 owner != &t.raw.name
                     && (other == &name

@@ -80,7 +80,14 @@ pub async fn deploy_set(
     );
     if local {
         let set = project.config.deployment_name();
-        super::daemon_lock::holding(project, &set, &how, ctx, walk(project, members, release, ctx, &how, rollback)).await
+        super::daemon_lock::holding(
+            project,
+            &set,
+            &how,
+            ctx,
+            walk(project, members, release, ctx, &how, rollback),
+        )
+        .await
     } else {
         walk(project, members, release, ctx, &how, rollback).await
     }
@@ -105,9 +112,11 @@ async fn walk(
             if failure.is_none() && error.is_none() && !ctx.cancel.is_cancelled() {
                 for m in &members {
                     let name = m.name();
-                    let ready = m.needs.iter().filter(|n| names.contains(n)).all(|n| {
-                        matches!(ended.get(n), Some((o, _)) if succeeded(o))
-                    });
+                    let ready = m
+                        .needs
+                        .iter()
+                        .filter(|n| names.contains(n))
+                        .all(|n| matches!(ended.get(n), Some((o, _)) if succeeded(o)));
                     if ready && !started.contains(&name) {
                         started.push(name.clone());
                         running.push(one(m, ctx, how, rollback));
@@ -143,7 +152,9 @@ async fn walk(
         })
         .collect();
     if failure.is_none() && error.is_none() && !interrupted {
-        let changed = ended.values().any(|(o, _)| matches!(o, Outcome::Deployed(_)));
+        let changed = ended
+            .values()
+            .any(|(o, _)| matches!(o, Outcome::Deployed(_)));
         let result = SetDeployment {
             env,
             release: release.to_string(),
@@ -152,7 +163,11 @@ async fn walk(
             restored: Vec::new(),
             not_restored: Vec::new(),
         };
-        let verb = if rollback { "rolled back to" } else { "deployed" };
+        let verb = if rollback {
+            "rolled back to"
+        } else {
+            "deployed"
+        };
         let msg = format!(
             "{verb} {release}: {}",
             result
@@ -165,8 +180,10 @@ async fn walk(
         return Ok(if changed {
             Done::new(msg).with_result(result)
         } else {
-            Done::skipped(format!("every service already runs {release}; nothing changed"))
-                .with_result(result)
+            Done::skipped(format!(
+                "every service already runs {release}; nothing changed"
+            ))
+            .with_result(result)
         });
     }
 
@@ -427,7 +444,9 @@ pub async fn dependency_record(project: &Session, image: &str, ctx: &StepCtx) ->
                 .await
                 .ok()
                 .and_then(|i| i.id)
-                .ok_or_else(|| Error::failed(format!("pulled {image}, but the daemon does not show it")))?
+                .ok_or_else(|| {
+                    Error::failed(format!("pulled {image}, but the daemon does not show it"))
+                })?
         }
     };
     Ok(Record {

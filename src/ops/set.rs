@@ -113,7 +113,12 @@ pub fn steps(
     let sessions: Vec<Arc<Session>> = project
         .services()
         .into_iter()
-        .filter(|s| s.config.service.as_ref().is_some_and(|n| chosen.contains(n)))
+        .filter(|s| {
+            s.config
+                .service
+                .as_ref()
+                .is_some_and(|n| chosen.contains(n))
+        })
         .collect();
     let transcripts = test::Transcripts::default();
     let mut steps = Vec::new();
@@ -264,7 +269,10 @@ pub async fn members(
         let target = crate::deploy::open(&s)?;
         let ran = target.running().await?;
         let (own, previous) = match &svc.image {
-            Some(image) => (crate::deploy::set::dependency_record(&s, image, ctx).await?, None),
+            Some(image) => (
+                crate::deploy::set::dependency_record(&s, image, ctx).await?,
+                None,
+            ),
             None => {
                 let own = record.for_service(&svc.name).ok_or_else(|| {
                     Error::usage(format!(

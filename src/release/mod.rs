@@ -177,11 +177,7 @@ pub fn choose<'a>(records: &'a [Record], wanted: Option<&str>) -> Result<&'a Rec
             if let Some(exact) = records.iter().find(|r| r.id == w) {
                 return Ok(exact);
             }
-            let matching: Vec<&Record> = records
-                .iter()
-                .rev()
-                .filter(|r| r.named_by(w))
-                .collect();
+            let matching: Vec<&Record> = records.iter().rev().filter(|r| r.named_by(w)).collect();
             match matching.as_slice() {
                 [] => Err(Error::usage(format!(
                     "no release \"{w}\" in the ledger (see `devloop release --list`)"

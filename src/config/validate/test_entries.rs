@@ -10,7 +10,12 @@ use crate::error::Result;
 /// Each test's name, kind and needs. `of_service`: these are one service's tests; `multi`: the
 /// file has `[services]`, so top-level tests are the app's (host and stack) and the rest belong
 /// to a service.
-pub(super) fn check_tests(src: &Source, tests: &[Test], of_service: bool, multi: bool) -> Result<()> {
+pub(super) fn check_tests(
+    src: &Source,
+    tests: &[Test],
+    of_service: bool,
+    multi: bool,
+) -> Result<()> {
     let mut seen = BTreeSet::new();
     for test in tests {
         placement(src, test, of_service, multi)?;

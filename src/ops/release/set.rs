@@ -16,7 +16,9 @@ use crate::session::Session;
 /// One service's push: its tags put where the release goes, its moving tags left for the record.
 pub fn push_step(project: &Arc<Session>, built: &Slot<Built>, out: &Slot<Pushed>) -> Step {
     let mut p = plan(project);
-    p.action = p.action.replace(" and record the release", " (recorded with the set)");
+    p.action = p
+        .action
+        .replace(" and record the release", " (recorded with the set)");
     let (project, built, out) = (project.clone(), built.clone(), out.clone());
     Step::new(super::NAME, p, move |ctx| async move {
         let pushed = push(&project, built.get()?, &ctx).await?;
