@@ -39,7 +39,6 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         env: g.env.clone(),
         profile: g.profile.clone(),
         overrides: overrides(&g),
-        services: g.services.clone(),
     };
     let opts = Options {
         services: g.services.clone(),

@@ -195,7 +195,7 @@ async fn walk(
             _ => None,
         })
         .collect();
-    switched.sort_by(|a, b| b.1.cmp(&a.1));
+    switched.sort_by_key(|m| std::cmp::Reverse(m.1));
     let (restored, not_restored) = restore(&switched, ctx).await;
     let mut result = SetDeployment {
         env,

@@ -43,8 +43,6 @@ pub struct Context {
     /// `--profile NAME`: the AWS profile, over `aws.profile`.
     pub profile: Option<String>,
     pub overrides: Overrides,
-    /// `-s NAME,…`: only these services of a `[services]` file (empty: all).
-    pub services: Vec<String>,
 }
 
 impl Context {
