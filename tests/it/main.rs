@@ -19,4 +19,5 @@ mod hardening;
 mod messages;
 mod monitor_aws;
 mod release;
+mod stack;
 mod testing;

@@ -74,6 +74,18 @@ impl TestContext {
             .with_port("HELLO_PORT")
     }
 
+    /// examples/shop under an app name of its own, its store's volume named for the app too
+    /// (`<app>-store`), its web published on a free port (`SHOP_PORT`), on the Docker daemon.
+    pub fn shop(prefix: &str) -> Self {
+        let ctx = Self::docker(prefix)
+            .with_example("shop")
+            .with_port("SHOP_PORT");
+        let volume = format!("\"{}-store:/data\"", ctx.app());
+        ctx.replace("devloop.toml", "\"shop-store:/data\"", &volume);
+        ctx.commit("own volume");
+        ctx
+    }
+
     /// An app name no other test uses (`prefix-pid-n-nanos`), and everything of that app in the
     /// Docker daemon removed when the context drops.
     pub fn with_app(mut self, prefix: &str) -> Self {
