@@ -128,7 +128,12 @@ async fn bring_up_and_run(
         c.start().await.map_err(of)?;
         let gate = Gate::new(&doc.deploy.health);
         let took = Instant::now();
-        match health::judge(c, &gate, deadline, Some(ctx)).await? {
+        let verdict = health::judge(c, &gate, deadline, Some(ctx)).await;
+        let verdict = verdict.map_err(|e| match e.kind {
+            ExitKind::Interrupted => e,
+            _ => of(e),
+        })?;
+        match verdict {
             Health::Healthy(how) => say(format!(
                 "{}: healthy by {how} in {:.1}s",
                 m.name,
