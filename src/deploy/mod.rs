@@ -9,7 +9,7 @@ pub mod daemon_lock;
 mod docker;
 pub use docker::SLOW_STOP;
 mod ecs;
-mod health;
+pub mod health;
 mod logs;
 mod metrics;
 pub mod set;

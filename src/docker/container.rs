@@ -7,7 +7,9 @@
 use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use bollard::models::{ContainerCreateBody, HostConfig, PortBinding};
+use bollard::models::{
+    ContainerCreateBody, EndpointSettings, HostConfig, NetworkingConfig, PortBinding,
+};
 use bollard::query_parameters::{CreateContainerOptionsBuilder, RemoveContainerOptionsBuilder};
 
 use super::connect::{api_error, Daemon};
@@ -49,6 +51,7 @@ pub fn unique_name(prefix: &str) -> String {
 }
 
 /// What to run.
+#[derive(Debug, Clone, Default)]
 pub struct Spec {
     pub image: String,
     pub name: String,
@@ -57,6 +60,15 @@ pub struct Spec {
     pub labels: HashMap<String, String>,
     /// Container ports published on 127.0.0.1 at a free host port.
     pub publish: Vec<u16>,
+    /// The network it joins (instead of the daemon's default), and the names it is reached by
+    /// there.
+    pub network: Option<String>,
+    pub aliases: Vec<String>,
+    /// Mounts, as `docker run -v` takes them (`volume:/path[:opts]`, `/host:/path`).
+    pub binds: Vec<String>,
+    /// An init process as PID 1 (`docker run --init`).
+    pub init: bool,
+    pub stop_signal: Option<String>,
 }
 
 impl Container {
@@ -159,16 +171,30 @@ impl Container {
                 }]),
             );
         }
+        let networking_config = spec.network.as_ref().map(|net| NetworkingConfig {
+            endpoints_config: Some(HashMap::from([(
+                net.clone(),
+                EndpointSettings {
+                    aliases: (!spec.aliases.is_empty()).then(|| spec.aliases.clone()),
+                    ..Default::default()
+                },
+            )])),
+        });
         let body = ContainerCreateBody {
             image: Some(spec.image.clone()),
             cmd: spec.cmd,
             env: Some(spec.env),
             labels: Some(spec.labels),
             exposed_ports: (!exposed.is_empty()).then_some(exposed),
+            stop_signal: spec.stop_signal,
             host_config: Some(HostConfig {
                 port_bindings: (!bindings.is_empty()).then_some(bindings),
+                binds: (!spec.binds.is_empty()).then_some(spec.binds),
+                network_mode: spec.network,
+                init: spec.init.then_some(true),
                 ..Default::default()
             }),
+            networking_config,
             ..Default::default()
         };
         Container::create_with(daemon, &spec.name, body).await

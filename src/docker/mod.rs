@@ -1,5 +1,5 @@
 //! Everything devloop does with the Docker daemon, through bollard: connecting, writing the build
-//! context, building, pushing, and running containers for tests.
+//! context, building, pushing, and running containers (with their networks and volumes) for tests.
 
 pub mod build;
 pub mod connect;
@@ -11,5 +11,6 @@ pub mod network;
 pub mod push;
 pub mod session;
 pub mod statcache;
+pub mod volume;
 
 pub use connect::Daemon;

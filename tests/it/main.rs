@@ -20,4 +20,5 @@ mod messages;
 mod monitor_aws;
 mod release;
 mod services;
+mod stack;
 mod testing;

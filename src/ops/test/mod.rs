@@ -198,5 +198,6 @@ fn spec(
         env: env.iter().map(|(k, v)| format!("{k}={v}")).collect(),
         labels: HashMap::from([(TEST_LABEL.to_string(), format!("{app}/{test}"))]),
         publish: port.into_iter().collect(),
+        ..Default::default()
     }
 }

@@ -74,19 +74,14 @@ impl TestContext {
             .with_port("HELLO_PORT")
     }
 
-    /// examples/shop (store, api and web) under an app name of its own, its store volume named
-    /// after it, the frontend published on a free port (`SHOP_PORT`), on the Docker daemon.
+    /// examples/shop under an app name of its own, its store's volume named for the app too
+    /// (`<app>-store`), its web published on a free port (`SHOP_PORT`), on the Docker daemon.
     pub fn shop(prefix: &str) -> Self {
         let ctx = Self::docker(prefix)
             .with_example("shop")
             .with_port("SHOP_PORT");
-        let app = ctx.app().to_string();
-        project::replace_in(
-            ctx.path(),
-            "devloop.toml",
-            "\"shop-store:/data\"",
-            &format!("\"{app}-store:/data\""),
-        );
+        let volume = format!("\"{}-store:/data\"", ctx.app());
+        ctx.replace("devloop.toml", "\"shop-store:/data\"", &volume);
         ctx.commit("own volume");
         ctx
     }

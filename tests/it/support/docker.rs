@@ -181,20 +181,91 @@ impl Drop for DockerCleanup {
 
 /// Test containers still present for an app (label devloop.test=<app>/...).
 pub fn leftover_test_containers(app: &str) -> Vec<String> {
-    docker(&[
-        "ps",
-        "-a",
-        "--format",
-        "{{.Names}} {{.Label \"devloop.test\"}}",
-    ])
-    .lines()
-    .filter(|l| {
-        l.split(' ')
-            .nth(1)
-            .is_some_and(|v| v.starts_with(&format!("{app}/")))
-    })
-    .map(str::to_string)
-    .collect()
+    labelled_for_test(&["ps", "-a"], app)
+}
+
+/// Everything a test of `app` made that is still in the daemon: containers, volumes and
+/// networks labelled devloop.test=<app>/..., each as "kind name".
+pub fn leftovers_of_tests(app: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    for (kind, list) in [
+        ("container", &["ps", "-a"][..]),
+        ("volume", &["volume", "ls"][..]),
+        ("network", &["network", "ls"][..]),
+    ] {
+        out.extend(
+            labelled_for_test(list, app)
+                .into_iter()
+                .map(|l| format!("{kind} {l}")),
+        );
+    }
+    out
+}
+
+/// The names (and label) that `docker <list> --format` shows with devloop.test=<app>/....
+fn labelled_for_test(list: &[&str], app: &str) -> Vec<String> {
+    // `docker ps` says `.Names`; volumes and networks say `.Name`.
+    let format = if list[0] == "ps" {
+        "{{.Names}} {{.Label \"devloop.test\"}}"
+    } else {
+        "{{.Name}} {{.Label \"devloop.test\"}}"
+    };
+    let mut args = list.to_vec();
+    args.extend(["--format", format]);
+    docker(&args)
+        .lines()
+        .filter(|l| {
+            l.split(' ')
+                .nth(1)
+                .is_some_and(|v| v.starts_with(&format!("{app}/")))
+        })
+        .map(str::to_string)
+        .collect()
+}
+
+/// A named volume made for a test, removed (whatever holds it) when dropped.
+pub struct Volume(pub String);
+
+impl Volume {
+    /// Make the volume `name` with `text` in its file `file`.
+    pub fn with_file(name: &str, file: &str, text: &str) -> Volume {
+        let v = Volume(name.to_string());
+        docker(&["volume", "create", name]);
+        let mount = format!("{name}:/data");
+        let script = format!("printf %s '{text}' > /data/{file}");
+        docker(&[
+            "run",
+            "--rm",
+            "-v",
+            &mount,
+            "busybox:1.36",
+            "sh",
+            "-c",
+            &script,
+        ]);
+        v
+    }
+
+    /// Every file in the volume, with its text: "name=text" a line, sorted.
+    pub fn files(&self) -> String {
+        let mount = format!("{}:/data", self.0);
+        docker(&[
+            "run",
+            "--rm",
+            "-v",
+            &mount,
+            "busybox:1.36",
+            "sh",
+            "-c",
+            "cd /data && for f in $(ls -A | sort); do printf '%s=%s\\n' \"$f\" \"$(cat \"$f\")\"; done",
+        ])
+    }
+}
+
+impl Drop for Volume {
+    fn drop(&mut self) {
+        docker(&["volume", "rm", "-f", &self.0]);
+    }
 }
 
 impl DockerCleanup {

@@ -12,7 +12,10 @@ pub mod snapshot;
 pub mod tls;
 
 pub use context::TestContext;
-pub use docker::{docker, leftover_test_containers, require_docker, require_registry, unique};
+pub use docker::{
+    docker, leftover_test_containers, leftovers_of_tests, require_docker, require_registry, unique,
+    Volume,
+};
 pub use http::{http_get, page};
 pub use peers::{free_port, have, Moto};
 pub use project::{write_release, RELEASE_ID};
