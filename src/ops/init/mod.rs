@@ -20,7 +20,7 @@ pub struct Request {
 }
 
 /// The reference config, every key commented: what `devloop init --example` prints.
-const EXAMPLE: &str = include_str!("../../devloop.toml.example");
+const EXAMPLE: &str = include_str!("../../../devloop.toml.example");
 
 pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     if args.example {
