@@ -1,6 +1,10 @@
 //! `devloop init`: write a commented devloop.toml for the project in the current directory, a
 //! `.dockerignore` when there is none (so `.git` and devloop's own files never reach the build),
 //! and a health check on the port the Dockerfile exposes; `--example` prints the full reference.
+//! In a compose project it converts the compose file instead (compose/).
+
+#[allow(dead_code)] // used by `run` in the next change
+mod compose;
 
 use std::path::Path;
 
