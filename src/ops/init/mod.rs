@@ -127,12 +127,12 @@ fn from_compose(ctx: &Context, args: &Request, path: &Path, file: &Path) -> Resu
         converted.services,
         compose.file
     ));
+    for dir in local_dirs(&ctx.cwd, &converted.contexts) {
+        write_dockerignore(ctx, &dir)?;
+    }
     for note in &converted.notes {
         ctx.printer
             .warn(&format!("not carried over: {}: {}", note.path(), note.why));
-    }
-    for dir in local_dirs(&ctx.cwd, &converted.contexts) {
-        write_dockerignore(ctx, &dir)?;
     }
     ctx.printer.info(NEXT);
     Ok(ExitStatus::Success)

@@ -22,7 +22,7 @@ pub fn render(settings: &Settings, file: &str, services: &[Service], notes: &[No
         service(&mut body, s, settings.tags.as_deref(), notes);
     }
     if body.contains("${") {
-        out.push_str("# A ${VAR} is read from the environment when devloop runs: one that is unset and has no\n# :-default is an error (compose would use an empty string).\n");
+        out.push_str("\n# A ${VAR} is read from the environment when devloop runs: one that is unset and has no\n# :-default is an error (compose would use an empty string).\n");
     }
     let app = quote(&settings.app);
     let _ = write!(

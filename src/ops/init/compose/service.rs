@@ -154,7 +154,7 @@ fn place_image(
         (Some(b), Some(image)) => {
             let (repository, tag) = values::repository(&image);
             if let Some(tag) = tag {
-                cx.note("image", format!("the tag \"{tag}\" of \"{image}\" is not carried over: devloop tags what it builds with build.tags ({{short_sha}} unless set)"));
+                cx.note("image", format!("the tag \"{tag}\" of \"{image}\": devloop tags what it builds with build.tags ({{short_sha}} unless set)"));
             }
             b.image = Some(repository);
         }
