@@ -16,7 +16,8 @@ use crate::error::{Error, ExitStatus, Result};
 pub struct Request {
     /// Overwrite an existing devloop.toml.
     pub force: bool,
-    /// The app name [default: from the git remote or the directory name].
+    /// The app name [default: the compose file's `name:`, else from the git remote or the
+    /// directory name].
     pub name: Option<String>,
     /// Print the full reference config instead of writing a file.
     pub example: bool,
