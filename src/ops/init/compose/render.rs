@@ -74,8 +74,13 @@ fn comment_notes(out: &mut String, title: &str, notes: &[Note], service: Option<
     }
     let _ = writeln!(out, "# {title}");
     for n in mine {
-        let _ = writeln!(out, "#   {}: {}", n.key, n.why);
+        let _ = writeln!(out, "#   {}: {}", one_line(&n.key), one_line(&n.why));
     }
+}
+
+/// Text from the compose file as it can stand in a comment: on one line.
+fn one_line(text: &str) -> String {
+    text.replace(|c: char| c.is_control(), " ")
 }
 
 /// One `[services.<name>]` table, its maps as sub-tables after it.
@@ -85,7 +90,7 @@ fn service(out: &mut String, s: &Service, tags: Option<&str>, notes: &[Note]) {
         (None, Some(image)) => format!("the image {image}, not built (a dependency)"),
         (None, None) => "nothing to run".into(),
     };
-    let _ = writeln!(out, "\n# {}: {what}.", s.name);
+    let _ = writeln!(out, "\n# {}: {}.", s.name, one_line(&what));
     comment_notes(out, "Not carried over:", notes, Some(&s.from));
     let _ = writeln!(out, "[services.{}]", s.name);
     if let Some(image) = &s.image {

@@ -432,6 +432,33 @@ fn the_app_and_environment_are_written_around_the_services() {
 }
 
 #[test]
+fn tags_outside_git_go_on_what_is_built_and_notes_stay_comments() {
+    let source = Source::new(
+        Path::new("/p/compose.yaml"),
+        "services:\n  web:\n    build: .\n    command: \"echo 'a\\nb\"\n  db:\n    image: x\n"
+            .into(),
+        Path::new("/p"),
+    );
+    let compose = Compose::parse(source).unwrap();
+    let settings = Settings {
+        app: "shop".into(),
+        project: "shop".into(),
+        tags: Some("{digest}".into()),
+    };
+    let c = convert(&compose, &settings, Path::new("/nonexistent/devloop-test")).unwrap();
+    assert_eq!(strs(&service(&c, "web"), "build.tags"), ["{digest}"]);
+    assert_eq!(at(&service(&c, "db"), "build"), None);
+    // The note quotes a value with a line break, and the file is still TOML (`service` parses it).
+    assert!(noted(&c, "services.web.command").contains('\n'));
+    assert!(
+        c.text
+            .contains("#   command: the quotes in \"echo 'a b\" do not close"),
+        "{}",
+        c.text
+    );
+}
+
+#[test]
 fn compose_durations_in_devloop_syntax() {
     assert_eq!(values::duration("10s").unwrap(), "10s");
     assert_eq!(values::duration("1m30s").unwrap(), "1m30s");
