@@ -57,7 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;init' {
-            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'App name [default: from the git remote or the directory name]')
+            [CompletionResult]::new('--name', '--name', [CompletionResultType]::ParameterName, 'App name [default: the compose file''s name, else from the git remote or the directory name]')
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')

@@ -53,7 +53,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand help 'Print this message or the help of the given subcommand(s)'
         }
         &'devloop;init'= {
-            cand --name 'App name [default: from the git remote or the directory name]'
+            cand --name 'App name [default: the compose file''s name, else from the git remote or the directory name]'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'

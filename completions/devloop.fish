@@ -49,7 +49,7 @@ complete -c devloop -n "__fish_devloop_needs_command" -f -a "ship" -d 'The whole
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "completions" -d 'Print shell completions'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
-complete -c devloop -n "__fish_devloop_using_subcommand init" -l name -d 'App name [default: from the git remote or the directory name]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand init" -l name -d 'App name [default: the compose file\'s name, else from the git remote or the directory name]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s e -l env -d 'Environment from [env.<NAME>] to use' -r

@@ -95,7 +95,8 @@ pub struct Global {
 
 const EXAMPLES_INIT: &str = "\
 Examples:
-  devloop init                  devloop.toml (+ .dockerignore) for the project here
+  devloop init                  devloop.toml (+ .dockerignore) for the project here; in a
+                                compose project, its services converted from compose.yaml
   devloop init --name shop-api  with another app name
   devloop init --example        print every setting, commented";
 
@@ -205,7 +206,7 @@ pub struct InitArgs {
     /// Overwrite an existing devloop.toml
     #[arg(long)]
     pub force: bool,
-    /// App name [default: from the git remote or the directory name]
+    /// App name [default: the compose file's name, else from the git remote or the directory name]
     #[arg(long)]
     pub name: Option<String>,
     /// Print the full reference config, every key commented, instead of writing a file

@@ -16,6 +16,7 @@ mod deploy;
 mod dev;
 mod first_hour;
 mod hardening;
+mod init_compose;
 mod messages;
 mod monitor_aws;
 mod release;

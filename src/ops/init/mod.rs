@@ -1,8 +1,11 @@
 //! `devloop init`: write a commented devloop.toml for the project in the current directory, a
 //! `.dockerignore` when there is none (so `.git` and devloop's own files never reach the build),
 //! and a health check on the port the Dockerfile exposes; `--example` prints the full reference.
+//! In a compose project it converts the compose file instead (compose/).
 
-use std::path::Path;
+mod compose;
+
+use std::path::{Component, Path, PathBuf};
 
 use super::Context;
 use crate::config::{self, Source, FILE_NAME};
@@ -13,14 +16,15 @@ use crate::error::{Error, ExitStatus, Result};
 pub struct Request {
     /// Overwrite an existing devloop.toml.
     pub force: bool,
-    /// The app name [default: from the git remote or the directory name].
+    /// The app name [default: the compose file's `name:`, else from the git remote or the
+    /// directory name].
     pub name: Option<String>,
     /// Print the full reference config instead of writing a file.
     pub example: bool,
 }
 
 /// The reference config, every key commented: what `devloop init --example` prints.
-const EXAMPLE: &str = include_str!("../../devloop.toml.example");
+const EXAMPLE: &str = include_str!("../../../devloop.toml.example");
 
 pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     if args.example {
@@ -33,6 +37,9 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
         return Err(Error::usage(format!("{} already exists", path.display()))
             .with_hint("pass --force to overwrite it"));
     }
+    if let Some(file) = compose::find(&ctx.cwd) {
+        return from_compose(ctx, args, &path, &file);
+    }
     let name = match &args.name {
         Some(n) => n.clone(),
         None => detect_name(&ctx.cwd),
@@ -41,21 +48,14 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     let exposed = std::fs::read_to_string(ctx.cwd.join("Dockerfile"))
         .ok()
         .and_then(|text| exposed_port(&text));
-    // `{short_sha}` needs a commit; outside a repository (or before its first commit) the build's
-    // content digest names the image instead, so the first `devloop build` works where it stands.
-    let tag = match crate::git::inspect(&ctx.cwd, None) {
-        Ok(_) => "{short_sha}",
-        Err(_) => "{digest}",
-    };
-    let text = render(&name, dockerfile, tag, exposed);
+    let text = render(&name, dockerfile, tag(&ctx.cwd), exposed);
     // What we write must load: check it before touching the disk.
     let source = Source::new(&path, text.clone(), &ctx.cwd);
     config::load_source(source, None, &|_| None).map_err(|e| {
         Error::usage_because(format!("cannot write a config for app name \"{name}\""), e)
             .with_hint("pass --name with lowercase letters, digits and - . _")
     })?;
-    std::fs::write(&path, text)
-        .map_err(|e| Error::failed_because(format!("cannot write {}", path.display()), e))?;
+    write(&path, &text)?;
     let mut msg = format!("wrote {} for app \"{name}\"", path.display());
     if !dockerfile {
         msg.push_str(" (no Dockerfile here yet: the build step expects one)");
@@ -70,19 +70,103 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
         None => {}
     }
     ctx.printer.info(&msg);
-    let ignore = ctx.cwd.join(".dockerignore");
-    if !ignore.exists() {
-        std::fs::write(&ignore, dockerignore(&ctx.cwd))
-            .map_err(|e| Error::failed_because(format!("cannot write {}", ignore.display()), e))?;
-        ctx.printer.info(&format!(
-            "wrote {} (.git, .devloop and devloop.toml stay out of the image, so a commit or a deploy setting alone does not rebuild it)",
-            ignore.display()
-        ));
-    }
-    ctx.printer.info(
-        "next: `devloop plan` to see what `devloop ship` would do; `devloop init --example` prints every setting (devloop keeps its own state in .devloop/, out of git)",
-    );
+    write_dockerignore(ctx, &ctx.cwd)?;
+    ctx.printer.info(NEXT);
     Ok(ExitStatus::Success)
+}
+
+const NEXT: &str = "next: `devloop plan` to see what `devloop ship` would do; `devloop init --example` prints every setting (devloop keeps its own state in .devloop/, out of git)";
+
+/// The image tag: `{short_sha}` needs a commit; outside a repository (or before its first commit)
+/// the build's content digest names the image instead, so the first `devloop build` works where
+/// it stands.
+fn tag(dir: &Path) -> &'static str {
+    match crate::git::inspect(dir, None) {
+        Ok(_) => "{short_sha}",
+        Err(_) => "{digest}",
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<()> {
+    std::fs::write(path, text)
+        .map_err(|e| Error::failed_because(format!("cannot write {}", path.display()), e))
+}
+
+/// devloop.toml converted from the compose file docker compose would read here; a warning for
+/// each thing it could not carry over.
+fn from_compose(ctx: &Context, args: &Request, path: &Path, file: &Path) -> Result<ExitStatus> {
+    let compose = compose::Compose::read(file, &ctx.cwd)?;
+    let app = match (&args.name, compose.name()) {
+        (Some(n), _) => n.clone(),
+        (None, Some(n)) => sanitize_name(&n),
+        (None, None) => detect_name(&ctx.cwd),
+    };
+    let settings = compose::Settings {
+        app: app.clone(),
+        project: compose.project(&ctx.cwd),
+        tags: Some(tag(&ctx.cwd))
+            .filter(|t| *t != "{short_sha}")
+            .map(str::to_string),
+    };
+    let converted = compose::convert(&compose, &settings, &ctx.cwd)?;
+    // What we write must load: check it before touching the disk. Variables stand for "1" here:
+    // the check is of the file, their values are the environment's when devloop runs.
+    let source = Source::new(path, converted.text.clone(), &ctx.cwd);
+    config::load_source(source, None, &|_| Some("1".to_string())).map_err(|e| {
+        Error::usage_because(
+            format!(
+                "the devloop.toml converted from {} does not load",
+                compose.file
+            ),
+            e,
+        )
+    })?;
+    write(path, &converted.text)?;
+    ctx.printer.info(&format!(
+        "wrote {} for app \"{app}\": {} services from {}",
+        path.display(),
+        converted.services,
+        compose.file
+    ));
+    for dir in local_dirs(&ctx.cwd, &converted.contexts) {
+        write_dockerignore(ctx, &dir)?;
+    }
+    for note in &converted.notes {
+        ctx.printer
+            .warn(&format!("not carried over: {}: {}", note.path(), note.why));
+    }
+    ctx.printer.info(NEXT);
+    Ok(ExitStatus::Success)
+}
+
+/// The build contexts that are directories of this project (none outside it), each once.
+fn local_dirs(root: &Path, contexts: &[String]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for c in contexts {
+        let rel = Path::new(c);
+        let inside = rel
+            .components()
+            .all(|p| matches!(p, Component::Normal(_) | Component::CurDir));
+        let dir = root.join(rel);
+        if inside && dir.is_dir() && !dirs.contains(&dir) {
+            dirs.push(dir);
+        }
+    }
+    dirs
+}
+
+/// A `.dockerignore` in `dir` when it has none.
+fn write_dockerignore(ctx: &Context, dir: &Path) -> Result<()> {
+    let ignore = dir.join(".dockerignore");
+    if ignore.exists() {
+        return Ok(());
+    }
+    write(&ignore, &dockerignore(dir))?;
+    ctx.printer.info(&format!(
+        "wrote {} (.git, .devloop and devloop.toml stay out of the image, so a commit or a deploy setting alone does not rebuild it)",
+        ignore.display()
+    ));
+    Ok(())
 }
 
 /// The port the final stage of a Dockerfile exposes first (`EXPOSE 3000`, `EXPOSE 8080/tcp`).
