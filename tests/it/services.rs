@@ -400,3 +400,29 @@ fn the_first_failed_build_stops_the_others_and_names_its_service() {
     assert_eq!(web, "not run", "{}", r.stdout);
     assert!(why.contains("build:api failed"), "{why}");
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn init_on_a_compose_project_writes_a_config_that_ships_it() {
+    let ctx = TestContext::docker("dl-scomp").with_port("SHOP_PORT");
+    crate::support::project::copy_example("shop", ctx.path());
+    ctx.remove("devloop.toml");
+    ctx.commit("a compose project");
+    let r = ctx.run(["init", "--name", ctx.app()]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("3 services from compose.yaml"),
+        "{}",
+        r.stderr
+    );
+    ctx.commit("devloop init");
+    let r = ctx.run(["ship"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let page = add_and_read(ctx.port(), "from-compose");
+    assert!(page.contains("<li>from-compose</li>"), "{page}");
+    let m = ctx.run(["monitor", "--check"]);
+    assert_eq!(m.code, 0, "{}{}", m.stdout, m.stderr);
+}

@@ -173,7 +173,12 @@ impl Drop for DockerCleanup {
             "--filter",
             &format!("name={}", self.image),
         ]);
-        for v in volumes.lines().filter(|v| v.starts_with(&set_prefix)) {
+        // `<app>-store` (examples/shop), `<app>_store-data` (as compose names it, via init).
+        let compose_prefix = format!("{}_", self.image);
+        for v in volumes
+            .lines()
+            .filter(|v| v.starts_with(&set_prefix) || v.starts_with(&compose_prefix))
+        {
             docker(&["volume", "rm", "-f", v]);
         }
     }
