@@ -104,10 +104,14 @@ fn a_change_to_one_service_rebuilds_releases_and_restarts_only_it() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     assert!(r.stderr.contains("build:web skipped"), "{}", r.stderr);
     let after: Vec<_> = ["store", "api", "web"].map(|s| container(&ctx, s)).into();
-    assert_eq!(after[0], before[0], "the store was restarted");
-    assert_eq!(after[2].0, before[2].0, "web was restarted");
-    assert_eq!(after[2].1, before[2].1, "web was restarted");
-    assert_ne!(after[1].0, before[1].0, "api was not replaced");
+    assert_eq!(after[0], before[0], "the store was restarted: {}", r.stderr);
+    assert_eq!(after[2].0, before[2].0, "web was restarted: {}", r.stderr);
+    assert_eq!(after[2].1, before[2].1, "web was restarted: {}", r.stderr);
+    assert_ne!(
+        after[1].0, before[1].0,
+        "api was not replaced: {}",
+        r.stderr
+    );
     assert!(add_and_read(ctx.port(), "after-change").contains("<li>after-change</li>"));
 }
 

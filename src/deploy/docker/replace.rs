@@ -115,17 +115,36 @@ impl Docker {
         ctx: &StepCtx,
     ) -> Result<Option<Outcome>> {
         let name = self.name();
-        let Some(o) = old.filter(|o| o.running && o.spec.as_deref() == Some(spec)) else {
+        let Some(o) = old else {
             return Ok(None);
         };
-        if o.image_id != record.image_id {
+        // Why the running container is replaced, said before it is.
+        let why = if !o.running {
+            Some("it is not running".to_string())
+        } else if o.image_id != record.image_id {
+            Some(format!(
+                "the image changed ({} → {})",
+                short(&o.image_id),
+                short(&record.image_id)
+            ))
+        } else if o.spec.as_deref() != Some(spec) {
+            Some("its settings changed".to_string())
+        } else {
+            None
+        };
+        if let Some(why) = why {
+            ctx.log(format!("replacing {name}: {why}"));
             return Ok(None);
         }
         let check = crate::config::duration::deadline_in(self.gate.monitor_budget());
-        let Health::Healthy(how) =
-            health::judge(&o.container, &self.gate, check, Some(ctx)).await?
-        else {
-            return Ok(None);
+        let how = match health::judge(&o.container, &self.gate, check, Some(ctx)).await? {
+            Health::Healthy(how) => how,
+            Health::Unhealthy(why) | Health::Starting(why) => {
+                ctx.log(format!(
+                    "replacing {name}: it runs this release but is not healthy ({why})"
+                ));
+                return Ok(None);
+            }
         };
         let same = match &o.release {
             Some(r) if *r == record.id => format!("release {r}"),
@@ -281,4 +300,10 @@ impl Docker {
             ),
         )
     }
+}
+
+/// `sha256:0123456789ab…` → `0123456789ab`.
+fn short(image_id: &str) -> &str {
+    let hex = image_id.strip_prefix("sha256:").unwrap_or(image_id);
+    hex.get(..12).unwrap_or(hex)
 }

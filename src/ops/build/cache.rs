@@ -84,7 +84,15 @@ pub(super) async fn built_with_digest(
         .filters(&filters)
         .build();
     let mut images = daemon.client.list_images(Some(opts)).await.ok()?;
-    images.sort_by_key(|i| std::cmp::Reverse(i.created));
+    // This repository's own image first (what it runs now, so an unchanged service is not
+    // replaced by an identical build another project made), then the newest.
+    let repo = first.rsplit_once(':').map_or(first, |(r, _)| r);
+    let ours = |i: &bollard::models::ImageSummary| {
+        i.repo_tags
+            .iter()
+            .any(|t| t.rsplit_once(':').is_some_and(|(r, _)| r == repo))
+    };
+    images.sort_by_key(|i| (std::cmp::Reverse(ours(i)), std::cmp::Reverse(i.created)));
     images
         .into_iter()
         .find(|i| i.labels.get(DIGEST_LABEL).is_some_and(|d| d == digest))
