@@ -101,7 +101,7 @@ _devloop() {
 
     case "${cmd}" in
         devloop)
-            opts="-C -c -e -o -q -v -j -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help --version init plan build test release deploy monitor dev rollback ship doctor completions help"
+            opts="-C -c -e -o -q -v -j -s -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help --version init plan build test release deploy monitor dev rollback ship doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -151,6 +151,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -159,7 +167,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__build)
-            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -213,6 +221,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -221,7 +237,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__completions)
-            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help bash elvish fish powershell zsh"
+            opts="-C -c -e -o -q -v -j -s -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -271,6 +287,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -279,7 +303,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__deploy)
-            opts="-C -c -e -o -q -v -j -h --release --timeout --force-unlock --wait-lock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --release --timeout --force-unlock --wait-lock --no-lock --no-deps --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,6 +361,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -345,7 +377,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__dev)
-            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --test --keep --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --no-cache --buildkit --test --keep --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -403,6 +435,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -411,7 +451,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__doctor)
-            opts="-C -c -e -o -q -v -j -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -458,6 +498,14 @@ _devloop() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -665,7 +713,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__init)
-            opts="-C -c -e -o -q -v -j -h --force --name --example --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --force --name --example --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -719,6 +767,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -727,7 +783,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__monitor)
-            opts="-f -w -C -c -e -o -q -v -j -h --logs --follow --since --tail --filter --watch --check --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-f -w -C -c -e -o -q -v -j -s -h --logs --follow --since --tail --filter --watch --check --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -789,6 +845,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -797,7 +861,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__plan)
-            opts="-C -c -e -o -q -v -j -h --to --exit-code --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help build test release deploy ship rollback dev"
+            opts="-C -c -e -o -q -v -j -s -h --to --exit-code --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help build test release deploy ship rollback dev"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -848,6 +912,14 @@ _devloop() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -859,7 +931,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__release)
-            opts="-C -c -e -o -q -v -j -h --allow-dirty --list --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --allow-dirty --list --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -909,6 +981,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -917,7 +997,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__rollback)
-            opts="-C -c -e -o -q -v -j -h --to --force-unlock --wait-lock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --to --force-unlock --wait-lock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -971,6 +1051,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -979,7 +1067,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__ship)
-            opts="-C -c -e -o -q -v -j -h --no-cache --buildkit --allow-dirty --junit --release --timeout --force-unlock --wait-lock --no-lock --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --no-cache --buildkit --allow-dirty --junit --no-tests --release --timeout --force-unlock --wait-lock --no-lock --no-deps --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1045,6 +1133,14 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -1053,7 +1149,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__test)
-            opts="-C -c -e -o -q -v -j -h --junit --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --help"
+            opts="-C -c -e -o -q -v -j -s -h --junit --no-cache --buildkit --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1108,6 +1204,14 @@ _devloop() {
                     return 0
                     ;;
                 -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

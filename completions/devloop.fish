@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_devloop_global_optspecs
-    string join \n C/chdir= c/config= e/env= o/output= q/quiet v/verbose no-color profile= j/jobs= h/help V/version
+    string join \n C/chdir= c/config= e/env= o/output= q/quiet v/verbose no-color profile= j/jobs= s/service= h/help V/version
 end
 
 function __fish_devloop_needs_command
@@ -31,6 +31,7 @@ complete -c devloop -n "__fish_devloop_needs_command" -s o -l output -d 'Output 
 json\t''"
 complete -c devloop -n "__fish_devloop_needs_command" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_needs_command" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_needs_command" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_needs_command" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_needs_command" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_needs_command" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -57,6 +58,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand init" -s o -l output -d 
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand init" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l force -d 'Overwrite an existing devloop.toml'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -l example -d 'Print the full reference config, every key commented, instead of writing a file'
 complete -c devloop -n "__fish_devloop_using_subcommand init" -s q -l quiet -d 'Print only errors and the final verdict'
@@ -71,6 +73,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand plan" -s o -l output -d 
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand plan" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -l exit-code -d 'Exit 1 when deploying would change the target, 0 when not (for pull-request gates). Targets without live state to compare (docker, swarm) always count as changed'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand plan" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -85,6 +88,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand build" -s o -l output -d
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand build" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand build" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand build" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand build" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -100,6 +104,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand test" -s o -l output -d 
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand test" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand test" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand test" -s v -l verbose -d 'Print more (repeat for even more)'
@@ -112,6 +117,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand release" -s o -l output 
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand release" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand release" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand release" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand release" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
 complete -c devloop -n "__fish_devloop_using_subcommand release" -l list -d 'List recorded releases instead of releasing'
 complete -c devloop -n "__fish_devloop_using_subcommand release" -s q -l quiet -d 'Print only errors and the final verdict'
@@ -127,9 +133,11 @@ complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s o -l output -
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l force-unlock -d 'Take the deploy lock even if another deploy holds it, when that deploy is gone'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l wait-lock -d 'Wait for the deploy lock when another deploy holds it (up to the deploy timeout)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
+complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-deps -d 'Deploy only the services named with -s, not the services they need'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand deploy" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -144,6 +152,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s o -l output 
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -l logs -d 'Show logs'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s f -l follow -d 'Keep following the logs'
 complete -c devloop -n "__fish_devloop_using_subcommand monitor" -s w -l watch -d 'Refresh the view until interrupted'
@@ -162,6 +171,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand dev" -s o -l output -d '
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand dev" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand dev" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand dev" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand dev" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand dev" -l test -d 'Run the host and image tests before each redeploy'
 complete -c devloop -n "__fish_devloop_using_subcommand dev" -l keep -d 'Leave the last version running when dev stops'
@@ -177,6 +187,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s o -l output
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l force-unlock -d 'Take the deploy lock even if another deploy holds it, when that deploy is gone'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l wait-lock -d 'Wait for the deploy lock when another deploy holds it (up to the deploy timeout)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
@@ -196,11 +207,14 @@ complete -c devloop -n "__fish_devloop_using_subcommand ship" -s o -l output -d 
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-cache -d 'Build even when an identical image exists, without the daemon\'s layer cache'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l allow-dirty -d 'Release even when tracked files have uncommitted changes'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-tests -d 'Skip the tests: build, release and deploy'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l force-unlock -d 'Take the deploy lock even if another deploy holds it, when that deploy is gone'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l wait-lock -d 'Wait for the deploy lock when another deploy holds it (up to the deploy timeout)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-lock -d 'Deploy without the deploy lock (ECS services with an old short ARN cannot carry it)'
+complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-deps -d 'Deploy only the services named with -s, not the services they need'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -212,6 +226,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s o -l output -
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand doctor" -l no-color -d 'Disable colors (also NO_COLOR)'
@@ -223,6 +238,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand completions" -s o -l out
 json\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand completions" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -l no-color -d 'Disable colors (also NO_COLOR)'

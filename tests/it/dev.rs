@@ -324,3 +324,68 @@ fn dev_takes_the_shipped_environment_over_refuses_a_ship_meanwhile_and_puts_it_b
     let r = ctx.run(["monitor", "--check"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn dev_over_a_set_rebuilds_only_the_service_whose_files_changed() {
+    let ctx = TestContext::shop("dl-devset");
+    crate::support::project::replace_in(ctx.path(), "devloop.toml", "retries = 30", "retries = 5");
+    ctx.commit("quick health");
+    let app = ctx.app().to_string();
+    let port = ctx.port();
+    let dev = Dev::start(&ctx, &["dev"]);
+    let mut started = Vec::new();
+    while started.len() < 3 {
+        let line = dev
+            .next_rebuild(Duration::from_secs(120))
+            .unwrap_or_else(|| panic!("only {started:?} started"));
+        for s in ["store", "api", "web"] {
+            if line.contains(&format!(" {s}: started")) {
+                started.push(s);
+            }
+        }
+    }
+    assert_eq!(
+        started,
+        ["store", "api", "web"],
+        "in the order of their needs"
+    );
+    assert!(served(port, "No items yet", Duration::from_secs(30)).is_some());
+    let id = |s: &str| {
+        docker(&[
+            "inspect",
+            "--format",
+            "{{.Id}}",
+            &format!("{app}-local-{s}"),
+        ])
+    };
+    let (store, api) = (id("store"), id("api"));
+
+    let web = std::fs::read_to_string(ctx.join("web/app.sh")).unwrap();
+    ctx.write(
+        "web/app.sh",
+        web.replace("No items yet", "Nothing here yet"),
+    );
+    let line = dev
+        .next_rebuild(Duration::from_secs(60))
+        .expect("a rebuild after the save");
+    assert!(line.contains(" web: "), "{line}");
+    assert!(served(port, "Nothing here yet", Duration::from_secs(30)).is_some());
+    assert_eq!(id("store"), store, "the store was restarted");
+    assert_eq!(id("api"), api, "the api was restarted");
+
+    assert_eq!(dev.interrupt(), Some(130));
+    // dev started every service, so it removes them all; the store's volume stays.
+    assert_eq!(deployed(&app), "", "containers left behind");
+    assert!(!docker(&[
+        "volume",
+        "ls",
+        "-q",
+        "--filter",
+        &format!("name={app}-store")
+    ])
+    .is_empty());
+}

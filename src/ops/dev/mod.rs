@@ -7,6 +7,7 @@
 mod cycle;
 mod finish;
 mod lock;
+mod set;
 #[cfg(test)]
 mod tests;
 mod watch;
@@ -38,11 +39,6 @@ pub struct DevOptions {
 
 pub fn run(ctx: &Context, opts: DevOptions) -> Result<ExitStatus> {
     let session = ctx.session()?;
-    if session.config.multi {
-        return Err(Error::not_available(
-            "devloop dev over a set of services ([services.<name>]); `devloop ship -s <service>` rebuilds and redeploys one service",
-        ));
-    }
     super::runtime()?.block_on(watch_loop(session, opts, ctx.printer.clone()))
 }
 
@@ -58,6 +54,9 @@ async fn watch_loop(
             t.as_str()
         ))
         .with_hint("choose an environment whose deploy.target is docker or swarm with -e"));
+    }
+    if project.config.multi {
+        return set::watch_set(project, opts, printer, &env).await;
     }
     let _lock = DevLock::take(&project, &env)?;
     let target: Arc<dyn Target> = Arc::from(deploy::open(&project)?);
