@@ -141,13 +141,13 @@ async fn run(
     screen: &Screen,
     signals: &mut Signals,
 ) -> ExitStatus {
-    for i in 0..members.len() {
-        screen.status(&format!("starting {}…", members[i].name));
+    for m in members.iter_mut() {
+        screen.status(&format!("starting {}…", m.name));
         let c = tokio::select! {
-            c = start(&members[i], opts, quiet) => c,
+            c = start(m, opts, quiet) => c,
             _ = signals.recv() => return ExitStatus::Failure(ExitKind::Interrupted),
         };
-        if said(&mut members[i], c, screen) {
+        if said(m, c, screen) {
             return ExitStatus::Failure(ExitKind::Interrupted);
         }
     }
