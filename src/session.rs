@@ -25,6 +25,8 @@ pub struct Session {
     pub ambient: Ambient,
     /// The settings this run goes by (flag > environment > file > default).
     pub settings: Settings,
+    /// What the command line set, for the settings of each service's session.
+    overrides: Overrides,
     /// Shared by the sessions of one run's services ([`Session::for_service`]).
     daemon: Arc<OnceCell<Daemon>>,
     aws: Arc<OnceCell<SdkConfig>>,
@@ -52,6 +54,7 @@ impl Session {
         let git = git::inspect(&config.root, ambient.ci_branch());
         Session {
             settings: Settings::resolve(&config, overrides),
+            overrides: overrides.clone(),
             config,
             git,
             started: SystemTime::now(),
@@ -72,11 +75,13 @@ impl Session {
             let _ = warnings.set(p.clone());
         }
         Some(Arc::new(Session {
+            // A service's own settings (its deploy timeout, its builder) over the shared ones.
+            settings: Settings::resolve(&config, &self.overrides),
+            overrides: self.overrides.clone(),
             config,
             git: self.git.clone(),
             started: self.started,
             ambient: self.ambient.clone(),
-            settings: self.settings.clone(),
             daemon: self.daemon.clone(),
             aws: self.aws.clone(),
             warnings,

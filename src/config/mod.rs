@@ -211,6 +211,9 @@ pub fn load_source(
         )
     })?;
     let envs = take_envs(&source, root.get_mut())?;
+    for (name, _, table) in &envs {
+        services::check_env_overrides(&source, root.get_ref(), name, table.get_ref())?;
+    }
     let env_names: Vec<String> = envs.iter().map(|(n, _, _)| n.clone()).collect();
 
     let selected = match env {
@@ -291,7 +294,14 @@ pub fn load_source(
             }
             let app = doc.app.name.get_ref().clone();
             (
-                services::graph(&source, &app, &env_name, typed, &disabled)?,
+                services::graph(
+                    &source,
+                    &app,
+                    &env_name,
+                    typed,
+                    &disabled,
+                    doc.deploy.target.as_ref().map(|t| *t.get_ref()),
+                )?,
                 disabled,
             )
         }

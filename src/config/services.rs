@@ -88,6 +88,45 @@ pub(super) fn split<'i>(
     Ok(out)
 }
 
+/// `[env.<name>.services.<svc>]` overrides a service the file defines; it never makes one (a typo
+/// would otherwise be a new service, in that environment only).
+pub(super) fn check_env_overrides(
+    source: &Source,
+    root: &DeTable<'_>,
+    env: &str,
+    table: &DeValue<'_>,
+) -> Result<()> {
+    let Some(overrides) = table.as_table().and_then(|t| t.get("services")) else {
+        return Ok(());
+    };
+    let defined: Vec<&str> = root
+        .get("services")
+        .and_then(|s| s.get_ref().as_table())
+        .map(|t| t.keys().map(|k| k.get_ref().as_ref()).collect())
+        .unwrap_or_default();
+    if defined.is_empty() {
+        return Err(source.error(
+            Some(overrides.span()),
+            format!("env.{env}.services overrides services, and the file defines none: define each as [services.<name>] at the top level"),
+        ));
+    }
+    let Some(keys) = overrides.get_ref().as_table() else {
+        return Ok(());
+    };
+    for key in keys.keys() {
+        let k = key.get_ref().as_ref();
+        if !defined.contains(&k) {
+            let mut msg =
+                format!("env.{env}.services.{k}: no service \"{k}\" is defined at the top level");
+            if !crate::suggest::append(&mut msg, k, defined.iter().copied()) {
+                msg.push_str(&format!(" (services: {})", defined.join(", ")));
+            }
+            return Err(source.error(Some(key.span()), msg));
+        }
+    }
+    Ok(())
+}
+
 fn valid_name(name: &str) -> bool {
     name.starts_with(|c: char| c.is_ascii_lowercase())
         && !name.ends_with('-')
@@ -210,6 +249,7 @@ pub(super) fn graph(
     env: &str,
     typed: Vec<Typed<'_>>,
     disabled: &[String],
+    target: Option<crate::config::TargetKind>,
 ) -> Result<Vec<Service>> {
     let names: Vec<&str> = typed.iter().map(|t| t.raw.name.as_str()).collect();
     for t in &typed {
@@ -230,6 +270,7 @@ pub(super) fn graph(
             }
         }
     }
+    one_target(source, &typed, target)?;
     let order = topological(source, &typed)?;
     check_ports(source, &typed)?;
     check_names(source, app, env, &typed)?;
@@ -251,6 +292,30 @@ pub(super) fn graph(
             image: t.raw.image,
         })
         .collect())
+}
+
+/// A set deploys to one target, the environment's: a service may not name another.
+fn one_target(
+    source: &Source,
+    typed: &[Typed<'_>],
+    target: Option<crate::config::TargetKind>,
+) -> Result<()> {
+    let name = |k: Option<crate::config::TargetKind>| k.map_or("none", |k| k.as_str());
+    for t in typed {
+        let own = t.doc.deploy.target.as_ref();
+        if own.map(|k| *k.get_ref()) != target {
+            return Err(source.error(
+                own.map(|k| k.span()),
+                format!(
+                    "services.{} deploys to {}, and the environment to {}: a set deploys to one target, so set deploy.target for the environment, not per service",
+                    t.raw.name,
+                    name(own.map(|k| *k.get_ref())),
+                    name(target)
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Kahn's order, ties by name; a cycle is named along its edges and located at its last `needs`.
@@ -317,7 +382,7 @@ fn check_ports(source: &Source, typed: &[Typed<'_>]) -> Result<()> {
     for target in ["docker", "swarm"] {
         let mut seen: Vec<(PortMap, String)> = Vec::new();
         for t in typed {
-            for (map, span) in ports_in(&t.raw.tree, target) {
+            for (map, span) in typed_ports(t, target) {
                 let clash = seen
                     .iter()
                     .find(|(m, owner)| *owner != t.raw.name && m.clashes_with(&map));
@@ -338,6 +403,29 @@ fn check_ports(source: &Source, typed: &[Typed<'_>]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// A service's published ports as typed (variables expanded), each located at its item in the
+/// file when it is written there as is, else at the service's table.
+fn typed_ports(t: &Typed<'_>, target: &str) -> Vec<(PortMap, Range<usize>)> {
+    let written = ports_in(&t.raw.tree, target);
+    let d = &t.doc.deploy;
+    let ports = match target {
+        "docker" => d.docker.as_ref().map(|x| x.ports.clone()),
+        _ => d.swarm.as_ref().map(|x| x.ports.clone()),
+    };
+    ports
+        .unwrap_or_default()
+        .into_iter()
+        .map(|map| {
+            let span = written
+                .iter()
+                .find(|(w, _)| *w == map)
+                .map(|(_, s)| s.clone())
+                .unwrap_or_else(|| t.raw.key_span.clone());
+            (map, span)
+        })
+        .collect()
 }
 
 fn ports_in(tree: &Spanned<DeTable<'_>>, target: &str) -> Vec<(PortMap, Range<usize>)> {
@@ -365,7 +453,8 @@ fn ports_in(tree: &Spanned<DeTable<'_>>, target: &str) -> Vec<(PortMap, Range<us
 /// Container and swarm service names are the app's, one per service: none may take another's,
 /// nor the `-next`/`-prev` names a replacement uses for a moment.
 fn check_names(source: &Source, app: &str, env: &str, typed: &[Typed<'_>]) -> Result<()> {
-    let mut taken: Vec<(String, String)> = Vec::new();
+    // `<app>-<env>` names the set itself (its deploy lock, its network).
+    let mut taken: Vec<(String, String)> = vec![(format!("{app}-{env}"), "the set".to_string())];
     for t in typed {
         let default = format!("{app}-{env}-{}", t.raw.name);
         let docker = t.doc.deploy.docker.as_ref().and_then(|d| d.name.clone());
@@ -383,9 +472,14 @@ fn check_names(source: &Source, app: &str, env: &str, typed: &[Typed<'_>]) -> Re
                         || name == format!("{other}-prev"))
             });
             if let Some((other, owner)) = clash {
+                let whose = if owner == "the set" {
+                    "the name of the set itself (its network and deploy lock)".to_string()
+                } else {
+                    format!("\"{other}\" of service \"{owner}\"")
+                };
                 return Err(source.error(
                     Some(t.raw.key_span.clone()),
-                    format!("service \"{}\" would run as \"{name}\", which clashes with \"{other}\" of service \"{owner}\"; set deploy.docker.name (or deploy.swarm.service) to a name of its own", t.raw.name),
+                    format!("service \"{}\" would run as \"{name}\", which clashes with {whose}; set deploy.docker.name (or deploy.swarm.service) to a name of its own", t.raw.name),
                 ));
             }
             taken.push((name, t.raw.name.clone()));

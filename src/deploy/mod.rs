@@ -119,6 +119,9 @@ impl Outcome {
 pub struct Deployment {
     pub env: String,
     pub target: Option<&'static str>,
+    /// The service of a set this is (`None` for an app of one service).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
     /// The deployment's name on the target (container, service, environment).
     pub name: String,
     pub release: String,
@@ -262,6 +265,11 @@ pub async fn deploy_step(
     outcome.into_done(Deployment {
         env: project.config.env_name().to_string(),
         target: project.config.target().map(TargetKind::as_str),
+        service: project
+            .config
+            .service
+            .clone()
+            .filter(|_| project.config.multi),
         name: target.name(),
         release: record.id.clone(),
         image: record.image.clone(),

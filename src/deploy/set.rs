@@ -61,10 +61,11 @@ struct Ended {
 }
 
 /// Deploy (or, with `rollback`, move back) every member along the graph, under one lock for the
-/// set on the local targets.
+/// set on the local targets. `members` is read under the lock, so what each service runs now
+/// (what a failure puts back) cannot change between the read and the rollout.
 pub async fn deploy_set(
     project: &Arc<Session>,
-    members: Vec<Member>,
+    members: impl std::future::Future<Output = Result<Vec<Member>>>,
     release: &str,
     ctx: &StepCtx,
     lock: Locking,
@@ -78,18 +79,15 @@ pub async fn deploy_set(
         project.config.target(),
         Some(TargetKind::Docker | TargetKind::Swarm)
     );
+    let run = async {
+        let members = members.await?;
+        walk(project, members, release, ctx, &how, rollback).await
+    };
     if local {
         let set = project.config.deployment_name();
-        super::daemon_lock::holding(
-            project,
-            &set,
-            &how,
-            ctx,
-            walk(project, members, release, ctx, &how, rollback),
-        )
-        .await
+        super::daemon_lock::holding(project, &set, &how, ctx, run).await
     } else {
-        walk(project, members, release, ctx, &how, rollback).await
+        run.await
     }
 }
 
@@ -106,6 +104,8 @@ async fn walk(
     let mut started: Vec<String> = Vec::new();
     let mut failure: Option<(String, Outcome)> = None;
     let mut error: Option<Error> = None;
+    // Members whose rollout ended in an error, not a verdict: what they run is read again.
+    let mut errored: Vec<(String, Instant)> = Vec::new();
     {
         let mut running = FuturesUnordered::new();
         loop {
@@ -135,6 +135,7 @@ async fn walk(
                     ended.insert(e.name, (o, e.at));
                 }
                 Err(err) => {
+                    errored.push((e.name, e.at));
                     if error.is_none() {
                         error = Some(err);
                     }
@@ -187,14 +188,28 @@ async fn walk(
         });
     }
 
-    // Put back what this deploy switched, the last switched first.
+    // Put back what this deploy switched, the last switched first. A dependency it started
+    // where none ran stays: dependencies are never removed.
     let mut switched: Vec<(&Member, Instant)> = members
         .iter()
         .filter_map(|m| match ended.get(&m.name()) {
-            Some((Outcome::Deployed(_), at)) if !m.dependency => Some((m, *at)),
+            Some((Outcome::Deployed(_), at)) if !(m.dependency && m.ran.is_none()) => {
+                Some((m, *at))
+            }
             _ => None,
         })
         .collect();
+    // A rollout that ended in an error may still have switched its service (a swarm update
+    // interrupted after it was sent): what it runs now says.
+    for (name, at) in &errored {
+        let Some(m) = members.iter().find(|m| &m.name() == name) else {
+            continue;
+        };
+        let now = m.target.running().await.ok().flatten();
+        if now.as_deref() == Some(m.record.id.as_str()) && m.ran != now {
+            switched.push((m, *at));
+        }
+    }
     switched.sort_by_key(|s| std::cmp::Reverse(s.1));
     let (restored, not_restored) = restore(&switched, ctx).await;
     let mut result = SetDeployment {
@@ -218,6 +233,11 @@ async fn one(m: &Member, ctx: &StepCtx, how: &Rollout, rollback: bool) -> Ended 
     };
     sub.events.step_started(&sub.name);
     let started = Instant::now();
+    // Each service within its own deploy timeout, from when it starts.
+    let how = &Rollout {
+        deadline: crate::config::duration::deadline_in(m.session.settings.deploy_timeout),
+        lock: how.lock,
+    };
     let outcome = if rollback && !m.dependency {
         m.target.rollback(&m.record, &sub, how).await
     } else {
@@ -279,6 +299,7 @@ fn deployment(m: &Member, verdict: &'static str) -> Deployment {
     Deployment {
         env: cfg.env_name().to_string(),
         target: cfg.target().map(TargetKind::as_str),
+        service: cfg.service.clone(),
         name: m.target.name(),
         release: m.record.id.clone(),
         image: m.record.image.clone(),
@@ -303,9 +324,10 @@ async fn restore(switched: &[(&Member, Instant)], ctx: &StepCtx) -> (Vec<String>
     };
     for (m, _) in switched {
         let name = m.name();
+        // Each service's own lock is free again once its rollout ended.
         let how = Rollout {
             deadline: crate::config::duration::deadline_in(RESTORE_BUDGET),
-            lock: Locking::Skip,
+            lock: Locking::Take,
         };
         let done = match &m.previous {
             Some(prev) => {
@@ -365,13 +387,19 @@ fn verdict(
         format!("; NOT put back: {}", result.not_restored.join("; "))
     };
     let (mut kind, mut message, hint, detail) = match (failure, error) {
-        (_, Some(e)) if interrupted || e.kind == ExitKind::Interrupted => (
+        _ if interrupted => (
             ExitKind::Interrupted,
             format!("interrupted{restored}{unrestored}"),
             None,
             Vec::new(),
         ),
-        (Some((name, o)), _) => {
+        (_, Some(e)) if e.kind == ExitKind::Interrupted => (
+            ExitKind::Interrupted,
+            format!("interrupted{restored}{unrestored}"),
+            None,
+            Vec::new(),
+        ),
+        (Some((name, o)), error) => {
             let (kind, f) = match o {
                 Outcome::RolledBack(f) => (ExitKind::RolledBack, f),
                 Outcome::TimedOut(f) => (ExitKind::Timeout, f),
@@ -380,19 +408,32 @@ fn verdict(
                     (ExitKind::StepFailed, Failure::new(m))
                 }
             };
+            // Another service's rollout ended in an error: its state is not a verdict.
+            let (kind, also) = match &error {
+                Some(e) => (ExitKind::StepFailed, format!("; also: {}", e.message)),
+                None => (kind, String::new()),
+            };
             (
                 kind,
-                format!("{name}: {}{restored}{unrestored}", f.message),
+                format!("{name}: {}{also}{restored}{unrestored}", f.message),
                 f.hint,
                 f.detail,
             )
         }
-        (None, Some(e)) => (
-            e.kind,
-            format!("{}{restored}{unrestored}", e.message),
-            e.hint.clone(),
-            e.detail.clone(),
-        ),
+        (None, Some(e)) => {
+            // A usage error found mid-rollout (a host port taken) after others moved is not
+            // "nothing changed".
+            let kind = match e.kind {
+                ExitKind::Usage if !result.restored.is_empty() => ExitKind::StepFailed,
+                k => k,
+            };
+            (
+                kind,
+                format!("{}{restored}{unrestored}", e.message),
+                e.hint.clone(),
+                e.detail.clone(),
+            )
+        }
         (None, None) => (
             ExitKind::Interrupted,
             format!("interrupted{restored}{unrestored}"),

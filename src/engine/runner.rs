@@ -215,9 +215,11 @@ impl Runner {
                         None => continue,
                     };
                     let failed = matches!(result.outcome, Outcome::Failed(_));
+                    let stopped = matches!(&result.outcome, Outcome::Failed(e) if e.kind == ExitKind::Interrupted);
                     match &stopped_by {
-                        // What failed once the others were told to stop was stopped, not broken.
-                        Some(first) if failed => {
+                        // What ended by being told to stop was stopped, not broken; a real
+                        // failure meanwhile stays one.
+                        Some(first) if stopped => {
                             result.outcome = Outcome::NotRun(format!("stopped: {first} failed"));
                         }
                         None if failed && fail_fast.contains(&result.name) => {

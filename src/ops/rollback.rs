@@ -120,7 +120,7 @@ fn run_set(ctx: &Context, project: &Arc<Session>, args: &Request) -> Result<Exit
     let lock = args.lock;
     let step = Step::new("rollback", plan, move |sctx| async move {
         let records = release::history(&p).await?;
-        let members = super::set::members(&p, &opts, &to, &records, &sctx).await?;
+        let members = super::set::members(&p, &opts, &to, &records, &sctx);
         deploy::set::deploy_set(&p, members, &to.id, &sctx, lock, true).await
     });
     let report = runtime.block_on(Runner::new(1, ctx.printer.events()).run(vec![step]))?;

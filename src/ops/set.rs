@@ -269,10 +269,17 @@ pub async fn members(
         let target = crate::deploy::open(&s)?;
         let ran = target.running().await?;
         let (own, previous) = match &svc.image {
-            Some(image) => (
-                crate::deploy::set::dependency_record(&s, image, ctx).await?,
-                None,
-            ),
+            Some(image) => {
+                let own = crate::deploy::set::dependency_record(&s, image, ctx).await?;
+                // Another image ran before: that is what a failure puts back.
+                let previous = match &ran {
+                    Some(r) if r != image => {
+                        crate::deploy::set::dependency_record(&s, r, ctx).await.ok()
+                    }
+                    _ => None,
+                };
+                (own, previous)
+            }
             None => {
                 let own = record.for_service(&svc.name).ok_or_else(|| {
                     Error::usage(format!(

@@ -111,12 +111,11 @@ impl Record {
 
     /// Whether `wanted` names this release by one of its tags or images.
     fn named_by(&self, wanted: &str) -> bool {
+        // A set is named by its own tags (this release's), not by the older tags a service
+        // carried over from an earlier release kept.
         self.tags.iter().any(|t| t == wanted)
             || self.image == wanted
-            || self
-                .services
-                .iter()
-                .any(|s| s.image == wanted || s.tags.iter().any(|t| t == wanted))
+            || self.services.iter().any(|s| s.image == wanted)
     }
 }
 

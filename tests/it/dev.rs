@@ -389,3 +389,56 @@ fn dev_over_a_set_rebuilds_only_the_service_whose_files_changed() {
     ])
     .is_empty());
 }
+
+#[cfg_attr(
+    devloop_no_docker,
+    ignore = "no Docker daemon answers: run scripts/services.sh"
+)]
+#[test]
+fn dev_over_a_shipped_set_puts_every_service_back_when_it_stops() {
+    let ctx = TestContext::shop("dl-devback");
+    crate::support::project::replace_in(ctx.path(), "devloop.toml", "retries = 30", "retries = 5");
+    ctx.commit("quick health");
+    let app = ctx.app().to_string();
+    let r = ctx.run(["ship", "--no-tests"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let release = |s: &str| {
+        docker(&[
+            "inspect",
+            "--format",
+            "{{index .Config.Labels \"devloop.release\"}}",
+            &format!("{app}-local-{s}"),
+        ])
+    };
+    let shipped = release("web");
+    assert!(!shipped.is_empty());
+    let dev = Dev::start(&ctx, &["dev", "-s", "web"]);
+    let line = dev
+        .next_rebuild(Duration::from_secs(120))
+        .expect("a first line");
+    // -s web brings what web needs along: store first.
+    assert!(line.contains(" store: started"), "{line}");
+    let mut web_started = false;
+    while !web_started {
+        let line = dev
+            .next_rebuild(Duration::from_secs(120))
+            .expect("web starts");
+        web_started = line.contains(" web: started");
+    }
+    // The same image as shipped: nothing was replaced. A save makes dev's own release serve.
+    assert_eq!(release("web"), shipped);
+    let web = std::fs::read_to_string(ctx.join("web/app.sh")).unwrap();
+    ctx.write("web/app.sh", web.replace("No items yet", "Nothing in dev"));
+    let line = dev
+        .next_rebuild(Duration::from_secs(60))
+        .expect("a rebuild after the save");
+    assert!(line.contains(" web: "), "{line}");
+    assert!(
+        release("web").starts_with("dev-"),
+        "dev's own release serves"
+    );
+    assert_eq!(dev.interrupt(), Some(130));
+    assert_eq!(release("web"), shipped, "the shipped web is not back");
+    assert_eq!(release("api"), shipped, "the shipped api is not back");
+    assert!(served(ctx.port(), "No items yet", Duration::from_secs(30)).is_some());
+}

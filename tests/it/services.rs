@@ -113,6 +113,21 @@ fn a_change_to_one_service_rebuilds_releases_and_restarts_only_it() {
         r.stderr
     );
     assert!(add_and_read(ctx.port(), "after-change").contains("<li>after-change</li>"));
+
+    // The set goes back as a whole: the api to its first release; web ran that image already.
+    let r = ctx.run(["rollback"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let back: Vec<_> = ["store", "api", "web"].map(|s| container(&ctx, s)).into();
+    assert_eq!(back[1].2, before[1].2, "api is not back: {}", r.stderr);
+    assert_eq!(back[2].0, before[2].0, "web was restarted: {}", r.stderr);
+    assert_eq!(back[0], before[0], "the store was restarted: {}", r.stderr);
+    let page = http_get(ctx.port(), "/")
+        .map(|(_, b)| b)
+        .unwrap_or_default();
+    assert!(
+        page.contains("<li>after-change</li>"),
+        "the data is gone: {page}"
+    );
 }
 
 #[cfg_attr(

@@ -172,3 +172,32 @@ fn every_environment_is_checked_even_when_not_selected() {
     let all_off = "[app]\nname = \"a\"\n[services.web]\nenabled = false\n";
     assert!(error_of(all_off).contains("disables every service"));
 }
+
+#[test]
+fn a_set_has_one_target_and_names_of_its_own() {
+    let mixed = "[app]\nname = \"a\"\n[deploy]\ntarget = \"docker\"\n[services.web]\n[services.api]\ndeploy.target = \"ecs\"\ndeploy.ecs = { cluster = \"c\", service = \"s\" }\n";
+    let m = error_of(mixed);
+    assert!(
+        m.contains("devloop.toml:7:17") && m.contains("a set deploys to one target"),
+        "{m}"
+    );
+    let set_name = "[app]\nname = \"a\"\n[services.web]\ndeploy.docker.name = \"a-default\"\n";
+    assert!(error_of(set_name).contains("the name of the set itself"));
+}
+
+#[test]
+fn an_environment_overrides_only_services_the_file_defines() {
+    let typo = "[app]\nname = \"a\"\n[services.web]\n[services.api]\n[env.prod.services.apii]\nenabled = false\n";
+    let m = error_of(typo);
+    assert!(m.contains("devloop.toml:5:20"), "{m}");
+    assert!(m.contains("did you mean \"api\""), "{m}");
+    let none = "[app]\nname = \"a\"\n[env.prod.services.api]\nenabled = false\n";
+    assert!(error_of(none).contains("the file defines none"));
+}
+
+#[test]
+fn a_port_set_through_a_variable_is_checked_once_expanded() {
+    let text = "[app]\nname = \"a\"\n[services.web]\ndeploy.docker.ports = [\"${PORT:-8080}:80\"]\n[services.api]\ndeploy.docker.ports = [\"8080:8080\"]\n";
+    let m = error_of(text);
+    assert!(m.contains("host port 8080/tcp"), "{m}");
+}

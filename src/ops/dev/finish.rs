@@ -73,7 +73,17 @@ async fn put_back(
         return Ok(());
     }
     let records = crate::release::history(project).await?;
-    let Some(record) = records.iter().find(|x| x.id == r).cloned() else {
+    let service = project
+        .config
+        .service
+        .clone()
+        .unwrap_or_else(|| project.config.app().to_string());
+    // A release of a set is put back as this service's part of it.
+    let Some(record) = records
+        .iter()
+        .find(|x| x.id == r)
+        .and_then(|x| x.for_service(&service))
+    else {
         screen.line(
             &format!("{name} ran release {r} before dev, which is not in this project's ledger: dev's version is left running; put it back with `devloop deploy --release {r}` from where it was released"),
             json!({ "event": "dev_stopped", "kept": true, "name": name, "before": r }),

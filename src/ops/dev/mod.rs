@@ -35,6 +35,8 @@ pub struct DevOptions {
     pub test: bool,
     /// Leave the last version running on exit.
     pub keep: bool,
+    /// Only these services of a set (`-s`) and what they need.
+    pub services: Vec<String>,
 }
 
 pub fn run(ctx: &Context, opts: DevOptions) -> Result<ExitStatus> {

@@ -70,15 +70,22 @@ fn live_diff(
 
 /// `plan rollback` and `plan dev`: one step each, said in the words the command would use, with
 /// the target's diff for a rollback.
-fn run_other(ctx: &Context, args: &Request) -> Result<ExitStatus> {
+fn run_other(ctx: &Context, args: &Request, services: &[String]) -> Result<ExitStatus> {
     let project = ctx.session()?;
     let cfg = &project.config;
     let env = cfg.require_env()?.to_string();
-    let target = deploy::open(&project)?;
     let runtime = runtime()?;
-    let (name, action, diff, details) = match args.subject {
-        Subject::Rollback => plan_rollback(&project, target.as_ref(), &runtime, &env, args)?,
-        _ => plan_dev(&project, target.as_ref(), &runtime, &env)?,
+    let (name, action, diff, details) = if cfg.multi {
+        match args.subject {
+            Subject::Rollback => set::plan_rollback(&project, &runtime, &env, args, services)?,
+            _ => set::plan_dev(&project, &env, services)?,
+        }
+    } else {
+        let target = deploy::open(&project)?;
+        match args.subject {
+            Subject::Rollback => plan_rollback(&project, target.as_ref(), &runtime, &env, args)?,
+            _ => plan_dev(&project, target.as_ref(), &runtime, &env)?,
+        }
     };
     let doc = json!({
         "format": 1,
@@ -110,7 +117,7 @@ fn run_other(ctx: &Context, args: &Request) -> Result<ExitStatus> {
 
 /// One step of `plan rollback` or `plan dev`: its name, what it would do, the target's diff, and
 /// the step's details.
-type OneStep = (&'static str, String, Option<Diff>, serde_json::Value);
+pub(super) type OneStep = (&'static str, String, Option<Diff>, serde_json::Value);
 
 /// `plan rollback`: the release it would roll back to, and the diff on the target.
 fn plan_rollback(
@@ -172,7 +179,7 @@ fn plan_dev(
 
 pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     let Subject::Stage(stage) = args.subject else {
-        return run_other(ctx, args);
+        return run_other(ctx, args, &ctx.services);
     };
     let project = ctx.session()?;
     let opts = Options {

@@ -84,12 +84,22 @@ pub fn services_json(project: &Session) -> serde_json::Value {
 
 /// Per service, what the deploy would do: start it, replace its image, or leave it.
 pub async fn diff(project: &Arc<Session>, stage: Stage, opts: &Options) -> Result<Diff> {
+    diff_to(project, None, stage, opts).await
+}
+
+/// The same, for the release `to` (else the latest release of the set).
+async fn diff_to(
+    project: &Arc<Session>,
+    to: Option<&crate::release::Record>,
+    stage: Stage,
+    opts: &Options,
+) -> Result<Diff> {
     let records = if stage == Stage::Deploy {
         release::history(project).await?
     } else {
         Vec::new()
     };
-    let record = records.iter().rev().find(|r| r.is_set());
+    let record = to.or_else(|| records.iter().rev().find(|r| r.is_set()));
     let chosen = crate::ops::set::select(project, &opts.services, !opts.no_deps)?;
     let mut lines = Vec::new();
     let mut details = Vec::new();
@@ -154,4 +164,51 @@ pub async fn diff(project: &Arc<Session>, stage: Stage, opts: &Options) -> Resul
         text: lines.concat(),
         details: json!(details),
     })
+}
+
+/// `plan rollback` of a set: the set it would go back to, and per service what would change.
+pub fn plan_rollback(
+    project: &Arc<Session>,
+    runtime: &tokio::runtime::Runtime,
+    env: &str,
+    args: &super::Request,
+    services: &[String],
+) -> Result<super::OneStep> {
+    crate::ops::pipeline::set_target_ok(project)?;
+    let (to, running) = runtime.block_on(crate::ops::rollback::select_set(
+        project,
+        services,
+        args.to.as_deref(),
+    ))?;
+    let from = running.unwrap_or_else(|| "nothing".into());
+    let opts = Options {
+        services: services.to_vec(),
+        no_deps: true,
+        release: Some(to.id.clone()),
+        ..Default::default()
+    };
+    let diff = runtime.block_on(diff_to(project, Some(&to), Stage::Deploy, &opts))?;
+    Ok((
+        "rollback",
+        format!(
+            "roll {env} back from {from} to {} through the deploy's graph and its verdict",
+            to.id
+        ),
+        Some(diff),
+        json!({ "env": env, "from": from, "to": to.id, "images": to.images() }),
+    ))
+}
+
+/// `plan dev` over a set: what each save would do.
+pub fn plan_dev(project: &Session, env: &str, services: &[String]) -> Result<super::OneStep> {
+    let chosen = crate::ops::set::select(project, services, true)?;
+    Ok((
+        "dev",
+        format!(
+            "start {} in the order of their needs on {env}, then on each save in a service's build context rebuild and redeploy only that service; Ctrl-C leaves each as dev found it",
+            chosen.join(" → ")
+        ),
+        None,
+        json!({ "env": env, "services": chosen }),
+    ))
 }

@@ -93,7 +93,13 @@ async fn record_set(
             None => images.push(carried(last, &svc.name)?),
         }
     }
-    if let Some(last) = last.filter(|l| l.services == images && pushed == 0) {
+    let by_service = |v: &[ServiceImage]| {
+        let mut v = v.to_vec();
+        v.sort_by(|a, b| a.service.cmp(&b.service));
+        v
+    };
+    let same = |l: &&Record| by_service(&l.services) == by_service(&images);
+    if let Some(last) = last.filter(|l| same(l) && pushed == 0) {
         for (s, slot) in pushes {
             move_tags(s, ctx, slot.get()?).await?;
         }
@@ -167,7 +173,8 @@ fn set_record(
     record.image_id = String::new();
     record.registry = None;
     record.repository = String::new();
-    record.tags = Vec::new();
+    // The set is named by this run's tags (`--release <sha>` finds the set made from it).
+    record.tags = first.get()?.tags.clone();
     record.moving_tags = Vec::new();
     record.build_digest = None;
     record.services = services;
