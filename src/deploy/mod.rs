@@ -148,6 +148,16 @@ pub struct Rollout {
     pub lock: Locking,
 }
 
+impl Rollout {
+    /// A rollout of `project` within its deploy timeout from now.
+    pub fn within_timeout(project: &Session, lock: Locking) -> Rollout {
+        Rollout {
+            deadline: crate::config::duration::deadline_in(project.settings.deploy_timeout),
+            lock,
+        }
+    }
+}
+
 /// The deploy lock, as the command line asks for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Locking {
@@ -253,10 +263,7 @@ pub async fn deploy_step(
     lock: Locking,
     rollback: bool,
 ) -> Result<Done> {
-    let how = Rollout {
-        deadline: crate::config::duration::deadline_in(project.settings.deploy_timeout),
-        lock,
-    };
+    let how = Rollout::within_timeout(project, lock);
     let outcome = if rollback {
         target.rollback(record, ctx, &how).await?
     } else {

@@ -71,10 +71,7 @@ pub async fn deploy_set(
     lock: Locking,
     rollback: bool,
 ) -> Result<Done> {
-    let how = Rollout {
-        deadline: crate::config::duration::deadline_in(project.settings.deploy_timeout),
-        lock,
-    };
+    let how = Rollout::within_timeout(project, lock);
     let local = matches!(
         project.config.target(),
         Some(TargetKind::Docker | TargetKind::Swarm)
@@ -234,10 +231,7 @@ async fn one(m: &Member, ctx: &StepCtx, how: &Rollout, rollback: bool) -> Ended 
     sub.events.step_started(&sub.name);
     let started = Instant::now();
     // Each service within its own deploy timeout, from when it starts.
-    let how = &Rollout {
-        deadline: crate::config::duration::deadline_in(m.session.settings.deploy_timeout),
-        lock: how.lock,
-    };
+    let how = &Rollout::within_timeout(&m.session, how.lock);
     let outcome = if rollback && !m.dependency {
         m.target.rollback(&m.record, &sub, how).await
     } else {

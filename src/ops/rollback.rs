@@ -78,7 +78,6 @@ pub async fn select_set(
         }
     }
     let current = running.map(|i| records[i].id.clone());
-    let sets: Vec<Record> = records.iter().filter(|r| r.is_set()).cloned().collect();
     let record = match (to, &current) {
         (Some(id), _) => release::choose(&records, Some(id))?.clone(),
         (None, None) => {
@@ -87,7 +86,13 @@ pub async fn select_set(
             ))
             .with_hint("use `devloop deploy --release ID` to deploy a recorded release"))
         }
-        (None, Some(current)) => release::previous(&sets, current)
+        // The newest set recorded before what runs now (which may be a release of one image,
+        // from before the file had services).
+        (None, Some(current)) => records
+            .iter()
+            .take_while(|r| &r.id != current)
+            .filter(|r| r.is_set())
+            .last()
             .ok_or_else(|| {
                 Error::usage(format!(
                     "no release of the set is recorded before {current}, the newest one running in \"{env}\"; nothing to roll back to"

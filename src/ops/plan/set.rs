@@ -135,9 +135,13 @@ async fn diff_to(
                 ),
                 None => (true, "starts the image this run releases".to_string()),
             },
+            (None, None) if record.is_none() => (
+                true,
+                "no release of the set is recorded yet (`devloop release` makes one)".to_string(),
+            ),
             (None, None) => (
                 true,
-                "no image in a recorded release of the set".to_string(),
+                "the release holds no image for it (made before the service existed)".to_string(),
             ),
             (None, Some(new)) => match (&running, &now) {
                 (None, _) => (true, format!("starts {} ({})", new.id, new.image)),
