@@ -215,21 +215,7 @@ fn ctrl_c_in_the_middle_of_the_graph_leaves_each_service_on_one_healthy_release(
     assert_eq!(r.code, 0, "{}", r.stderr);
     let child = ctx.devloop(["deploy", "--timeout", "120s"]).spawn();
     let app = ctx.app().to_string();
-    let started = Instant::now();
-    while docker(&[
-        "ps",
-        "-q",
-        "--filter",
-        &format!("name={app}-local-api-next"),
-    ])
-    .is_empty()
-    {
-        assert!(
-            started.elapsed() < Duration::from_secs(60),
-            "the new api never started"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_container(&format!("{app}-local-api-next"), Duration::from_secs(60));
     std::thread::sleep(Duration::from_millis(500));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();

@@ -191,14 +191,7 @@ fn ctrl_c_during_a_stop_first_replace_leaves_the_previous_release_running() {
     assert_eq!(r.code, 0, "{}", r.stderr);
     let child = ctx.devloop(["deploy", "--timeout", "120s"]).spawn();
     // Wait until the new container exists (the old one is stopped by then: ports clash).
-    let started = Instant::now();
-    while docker(&["ps", "-q", "--filter", &format!("name={app}-local-next")]).is_empty() {
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "the new container never started"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_container(&format!("{app}-local-next"), Duration::from_secs(30));
     std::thread::sleep(Duration::from_millis(500));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().unwrap();

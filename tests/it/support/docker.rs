@@ -52,6 +52,17 @@ pub fn docker(args: &[&str]) -> String {
     String::from_utf8_lossy(&o.stdout).trim().to_string()
 }
 
+/// Wait until a running container is named `name` (a `-next` container a deploy starts); fails
+/// the test after `limit`.
+#[track_caller]
+pub fn wait_for_container(name: &str, limit: std::time::Duration) {
+    let started = std::time::Instant::now();
+    while docker(&["ps", "-q", "--filter", &format!("name={name}")]).is_empty() {
+        assert!(started.elapsed() < limit, "{name} never started");
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// A unique name for images and containers of one test.
 pub fn unique(prefix: &str) -> String {
     use std::sync::atomic::{AtomicU32, Ordering};

@@ -14,7 +14,7 @@ pub mod tls;
 pub use context::TestContext;
 pub use docker::{
     docker, leftover_test_containers, leftovers_of_tests, require_docker, require_registry, unique,
-    Volume,
+    wait_for_container, Volume,
 };
 pub use http::{http_get, page};
 pub use peers::{free_port, have, Moto};
