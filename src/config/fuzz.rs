@@ -37,12 +37,16 @@ impl Rng {
 
 /// The example every key is in, and small configs that reach the rules between keys.
 pub fn corpus() -> Vec<String> {
-    let mut out = vec![include_str!("../../devloop.toml.example").to_string()];
+    let mut out = vec![
+        include_str!("../../devloop.toml.example").to_string(),
+        include_str!("../../examples/shop/devloop.toml").to_string(),
+    ];
     out.extend(SMALL.iter().map(|s| s.to_string()));
     out
 }
 
 const SMALL: &[&str] = &[
+    "[app]\nname = \"s\"\n[deploy]\ntarget = \"docker\"\n[services.db]\nimage = \"postgres:16\"\ndeploy.docker.volumes = [\"s-db:/data\"]\n[services.api]\nneeds = [\"db\"]\nbuild.context = \"api\"\ndeploy.docker.ports = [\"8080:80\"]\n[[services.api.test]]\nname = \"u\"\nkind = \"image\"\nrun = \"true\"\n[services.web]\nneeds = [\"api\"]\ndeploy.docker.ports = [\"8081:80\"]\n[[test]]\nname = \"s\"\nkind = \"stack\"\nrun = \"true\"\n[env.prod.services.db]\nenabled = false\n",
     "[app]\nname = \"web\"\ndefault_env = \"dev\"\n\n[deploy]\ntarget = \"docker\"\ntimeout = \"90s\"\n\n[deploy.health]\nhttp = \"/healthz\"\nport = 80\ninterval = \"2s\"\nretries = 3\n\n[deploy.docker]\nports = [\"127.0.0.1:8080:80\", \"[::1]:8443:443\"]\nstop_signal = \"SIGTERM\"\n\n[env.dev]\ndeploy.docker.name = \"web-dev\"\n",
     "[app]\nname = \"api\"\n\n[[test]]\nname = \"a\"\nrun = \"true\"\n\n[[test]]\nname = \"b\"\nrun = \"true\"\nneeds = [\"a\"]\n\n[[test]]\nname = \"svc\"\nkind = \"service\"\nport = 8080\nhttp = \"/\"\nready_timeout = \"30s\"\nneeds = [\"b\"]\n\n[deploy]\ntarget = \"swarm\"\n\n[deploy.swarm]\nreplicas = 2\nports = [\"8081:80/udp\"]\n[deploy.swarm.update]\norder = \"start-first\"\ndelay = \"1s\"\n",
     "[app]\nname = \"w\"\n[build]\nargs = { A = \"1\", S = { value = \"${SECRET:-x}\", secret = true } }\nlabels = { \"org.example\" = \"v\" }\ntags = [\"{short_sha}\", \"{branch}-{timestamp}\"]\n[release]\nmoving_tags = [\"latest\"]\n[deploy]\ntarget = \"docker\"\n[env.a]\ndeploy.timeout = \"1m\"\n[env.b]\ndeploy.timeout = \"${B_TIMEOUT:-2m}\"\n",
