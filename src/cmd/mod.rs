@@ -41,7 +41,6 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         overrides: overrides(&g),
         services: g.services.clone(),
     };
-    let g_services = g.services.clone();
     let opts = Options {
         services: g.services.clone(),
         ..Options::default()
@@ -91,7 +90,6 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
             let opts = ops::dev::DevOptions {
                 test: args.test,
                 keep: args.keep,
-                services: g_services.clone(),
             };
             ops::dev::run(&ctx, opts)
         }

@@ -44,7 +44,7 @@ pub const LABEL_SERVICE: &str = "devloop.service";
 pub const LABEL_SPEC: &str = "devloop.spec";
 
 /// How a rollout ended. Every path of every target ends in exactly one of these.
-#[derive(Debug)]
+#[derive(Debug, Clone)]
 pub enum Outcome {
     /// The target runs this release and it is healthy.
     Deployed(String),
@@ -59,7 +59,7 @@ pub enum Outcome {
 }
 
 /// Why a rollout did not succeed, with what to do and supporting lines (the new release's logs).
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct Failure {
     pub message: String,
     pub hint: Option<String>,

@@ -127,7 +127,7 @@ async fn walk(
                 }
                 Ok(o) => {
                     if failure.is_none() {
-                        failure = Some((e.name.clone(), clone_outcome(&o)));
+                        failure = Some((e.name.clone(), o.clone()));
                     }
                     ended.insert(e.name, (o, e.at));
                 }
@@ -237,30 +237,16 @@ async fn one(m: &Member, ctx: &StepCtx, how: &Rollout, rollback: bool) -> Ended 
     } else {
         m.target.deploy(&m.record, &sub, how).await
     };
-    let (step_outcome, result) = match &outcome {
-        Ok(o) => (
-            match o {
-                Outcome::Deployed(msg) => StepOutcome::Done(msg.clone()),
-                Outcome::Unchanged(msg) => StepOutcome::Skipped(msg.clone()),
-                Outcome::RolledBack(f) => {
-                    StepOutcome::Failed(Error::new(ExitKind::RolledBack, f.message.clone()))
-                }
-                Outcome::Failed(f) => {
-                    StepOutcome::Failed(Error::new(ExitKind::StepFailed, f.message.clone()))
-                }
-                Outcome::TimedOut(f) => {
-                    StepOutcome::Failed(Error::new(ExitKind::Timeout, f.message.clone()))
-                }
-            },
-            Some(deployment(m, o.verdict())),
-        ),
-        Err(e) => (StepOutcome::Failed(e.clone()), None),
-    };
+    // The one mapping from verdicts to step results and exit codes.
+    let (step_outcome, result) = StepOutcome::of(match &outcome {
+        Ok(o) => o.clone().into_done(deployment(m, o.verdict())),
+        Err(e) => Err(e.clone()),
+    });
     sub.events.step_finished(&StepResult {
         name: sub.name.clone(),
         outcome: step_outcome,
         duration: started.elapsed(),
-        result: result.map(|r| Arc::new(r) as Arc<dyn crate::engine::StepOutput>),
+        result,
     });
     Ended {
         name,
@@ -271,21 +257,6 @@ async fn one(m: &Member, ctx: &StepCtx, how: &Rollout, rollback: bool) -> Ended 
 
 fn succeeded(o: &Outcome) -> bool {
     matches!(o, Outcome::Deployed(_) | Outcome::Unchanged(_))
-}
-
-fn clone_outcome(o: &Outcome) -> Outcome {
-    let f = |f: &Failure| Failure {
-        message: f.message.clone(),
-        hint: f.hint.clone(),
-        detail: f.detail.clone(),
-    };
-    match o {
-        Outcome::Deployed(m) => Outcome::Deployed(m.clone()),
-        Outcome::Unchanged(m) => Outcome::Unchanged(m.clone()),
-        Outcome::RolledBack(x) => Outcome::RolledBack(f(x)),
-        Outcome::Failed(x) => Outcome::Failed(f(x)),
-        Outcome::TimedOut(x) => Outcome::TimedOut(f(x)),
-    }
 }
 
 fn deployment(m: &Member, verdict: &'static str) -> Deployment {

@@ -12,7 +12,7 @@ mod step;
 pub use events::Events;
 pub use runner::{Report, Runner, Signals, StepResult};
 pub use slot::Slot;
-pub use step::{Done, Outcome, Step, StepCtx, StepOutput, StepPlan};
+pub use step::{Done, Outcome, Step, StepCtx, StepPlan};
 
 #[cfg(test)]
 mod tests;

@@ -297,14 +297,7 @@ impl Runner {
                     }
                 }
             };
-            let (outcome, result) = match result {
-                Ok(d) if d.skipped => (Outcome::Skipped(d.message), d.result),
-                Ok(d) => (Outcome::Done(d.message), d.result),
-                Err(mut e) => {
-                    let result = e.result.take().map(|r| Arc::new(*r) as Arc<dyn StepOutput>);
-                    (Outcome::Failed(e), result)
-                }
-            };
+            let (outcome, result) = Outcome::of(result);
             StepResult {
                 name,
                 outcome,

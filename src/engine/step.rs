@@ -77,6 +77,19 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// How a step that returned `result` ended, and its typed result (a failure's JSON result
+    /// when it has one).
+    pub fn of(result: Result<Done>) -> (Outcome, Option<Arc<dyn StepOutput>>) {
+        match result {
+            Ok(d) if d.skipped => (Outcome::Skipped(d.message), d.result),
+            Ok(d) => (Outcome::Done(d.message), d.result),
+            Err(mut e) => {
+                let result = e.result.take().map(|r| Arc::new(*r) as Arc<dyn StepOutput>);
+                (Outcome::Failed(e), result)
+            }
+        }
+    }
+
     pub fn label(&self) -> &'static str {
         match self {
             Outcome::Done(_) => "done",

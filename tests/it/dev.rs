@@ -332,7 +332,7 @@ fn dev_takes_the_shipped_environment_over_refuses_a_ship_meanwhile_and_puts_it_b
 #[test]
 fn dev_over_a_set_rebuilds_only_the_service_whose_files_changed() {
     let ctx = TestContext::shop("dl-devset");
-    crate::support::project::replace_in(ctx.path(), "devloop.toml", "retries = 30", "retries = 5");
+    ctx.replace("devloop.toml", "retries = 30", "retries = 5");
     ctx.commit("quick health");
     let app = ctx.app().to_string();
     let port = ctx.port();
@@ -397,7 +397,7 @@ fn dev_over_a_set_rebuilds_only_the_service_whose_files_changed() {
 #[test]
 fn dev_over_a_shipped_set_puts_every_service_back_when_it_stops() {
     let ctx = TestContext::shop("dl-devback");
-    crate::support::project::replace_in(ctx.path(), "devloop.toml", "retries = 30", "retries = 5");
+    ctx.replace("devloop.toml", "retries = 30", "retries = 5");
     ctx.commit("quick health");
     let app = ctx.app().to_string();
     let r = ctx.run(["ship", "--no-tests"]);

@@ -5,7 +5,6 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::project::replace_in;
 use crate::support::*;
 
 /// `(id, started at, release)` of a service's container.
@@ -35,7 +34,7 @@ fn add_and_read(port: u16, item: &str) -> String {
 
 /// Health checks that give up fast, for the failures these tests provoke.
 fn quick_health(ctx: &TestContext) {
-    replace_in(ctx.path(), "devloop.toml", "retries = 30", "retries = 3");
+    ctx.replace("devloop.toml", "retries = 30", "retries = 3");
     ctx.commit("quick health");
 }
 
@@ -140,8 +139,7 @@ fn a_broken_api_puts_the_changed_frontend_back_too_and_keeps_the_data() {
     quick_health(&ctx);
     // The frontend calls the API only when asked, so it may start beside it: the graph then
     // switches web before the API's gate fails.
-    replace_in(
-        ctx.path(),
+    ctx.replace(
         "devloop.toml",
         "needs = [\"api\"]\n",
         "needs = [\"store\"]\n",
@@ -155,8 +153,7 @@ fn a_broken_api_puts_the_changed_frontend_back_too_and_keeps_the_data() {
     // A frontend change, and an API whose health check fails.
     let web = std::fs::read_to_string(ctx.join("web/app.sh")).unwrap();
     ctx.write("web/app.sh", format!("{web}\n# a new frontend\n"));
-    replace_in(
-        ctx.path(),
+    ctx.replace(
         "api/app.sh",
         "reply '200 OK' \"ok",
         "reply '500 Broken' \"no",
@@ -204,8 +201,7 @@ fn ctrl_c_in_the_middle_of_the_graph_leaves_each_service_on_one_healthy_release(
     assert_eq!(r.code, 0, "{}", r.stderr);
     let app_sh = std::fs::read_to_string(ctx.join("api/app.sh")).unwrap();
     ctx.write("api/app.sh", format!("{app_sh}\n# slow to come up\n"));
-    replace_in(
-        ctx.path(),
+    ctx.replace(
         "api/app.sh",
         "reply '200 OK' \"ok",
         "reply '503 Starting' \"no",

@@ -35,19 +35,19 @@ pub struct DevOptions {
     pub test: bool,
     /// Leave the last version running on exit.
     pub keep: bool,
-    /// Only these services of a set (`-s`) and what they need.
-    pub services: Vec<String>,
 }
 
 pub fn run(ctx: &Context, opts: DevOptions) -> Result<ExitStatus> {
     let session = ctx.session()?;
-    super::runtime()?.block_on(watch_loop(session, opts, ctx.printer.clone()))
+    let printer = ctx.printer.clone();
+    super::runtime()?.block_on(watch_loop(session, opts, printer, &ctx.services))
 }
 
 async fn watch_loop(
     project: Arc<Session>,
     opts: DevOptions,
     printer: Printer,
+    services: &[String],
 ) -> Result<ExitStatus> {
     let env = project.config.require_env()?.to_string();
     if let Some(t @ (TargetKind::Ecs | TargetKind::Beanstalk)) = project.config.target() {
@@ -58,7 +58,7 @@ async fn watch_loop(
         .with_hint("choose an environment whose deploy.target is docker or swarm with -e"));
     }
     if project.config.multi {
-        return set::watch_set(project, opts, printer, &env).await;
+        return set::watch_set(project, opts, printer, &env, services).await;
     }
     let _lock = DevLock::take(&project, &env)?;
     let target: Arc<dyn Target> = Arc::from(deploy::open(&project)?);

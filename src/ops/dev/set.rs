@@ -39,6 +39,7 @@ pub(super) async fn watch_set(
     opts: DevOptions,
     printer: Printer,
     env: &str,
+    services: &[String],
 ) -> Result<ExitStatus> {
     let _lock = DevLock::take(&project, env)?;
     let daemon = project.daemon().await?;
@@ -49,7 +50,15 @@ pub(super) async fn watch_set(
     let owner = format!("devloop dev by {}", project.lock_owner());
     // The set's lock and each service's: a deploy of any of them meanwhile is refused, naming dev.
     let mut held: Vec<DaemonLock> = Vec::new();
-    let taken = take_over(&project, &opts, &daemon.client, &owner, &session, &mut held).await;
+    let taken = take_over(
+        &project,
+        services,
+        &daemon.client,
+        &owner,
+        &session,
+        &mut held,
+    )
+    .await;
     let mut members = match taken {
         Ok(m) => m,
         Err(e) => {
@@ -93,7 +102,7 @@ pub(super) async fn watch_set(
 /// Take the set's lock and every service's, and open each service's target and watcher.
 async fn take_over(
     project: &Arc<Session>,
-    opts: &DevOptions,
+    services: &[String],
     client: &bollard::Docker,
     owner: &str,
     session: &Rollout,
@@ -101,7 +110,7 @@ async fn take_over(
 ) -> Result<Vec<Member>> {
     let set = project.config.deployment_name();
     held.extend(daemon_lock::acquire(client, &set, owner, session, None).await?);
-    let chosen = crate::ops::set::select(project, &opts.services, true)?;
+    let chosen = crate::ops::set::select(project, services, true)?;
     let mut members = Vec::new();
     for s in project.services() {
         let Some(svc) = s.config.this_service().cloned() else {
