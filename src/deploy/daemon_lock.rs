@@ -83,6 +83,9 @@ pub async fn acquire(
             ctx.warn(m)
         }
     };
+    if how.lock == Locking::Held {
+        return Ok(None);
+    }
     if how.lock == Locking::Skip {
         warn(format!(
             "deploying {deployment} without the deploy lock (--no-lock): nothing stops another deploy of it meanwhile"

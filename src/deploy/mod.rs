@@ -170,6 +170,9 @@ pub enum Locking {
     Skip,
     /// Wait for a lock someone else holds, until the deploy's deadline (`--wait-lock`).
     Wait,
+    /// The caller holds it already: a set's deploy takes every service's lock up front, so its
+    /// members (and the put-back after a failure) deploy under it without taking it again.
+    Held,
 }
 
 impl Locking {
@@ -181,6 +184,15 @@ impl Locking {
             (false, false, false) => Locking::Take,
         }
     }
+}
+
+/// Exactly what a service ran before a deploy, read from the target, so a failed set can put it
+/// back on that and nothing else (ECS: the task definition revision and the desired count).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Checkpoint {
+    /// What it is, in words (`web:41`).
+    pub label: String,
+    pub data: serde_json::Value,
 }
 
 /// One deploy target. Opened once per command by [`open`].
@@ -203,6 +215,24 @@ pub trait Target: Send + Sync {
     }
     /// The release the target runs now, if devloop deployed it.
     async fn running(&self) -> Result<Option<String>>;
+    /// Exactly what runs now, for [`Target::restore_to`]; `None` for targets that put an earlier
+    /// release back through [`Target::rollback`].
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        Ok(None)
+    }
+    /// Go back to `checkpoint` (taken before a deploy) and wait for it to serve, registering
+    /// nothing new.
+    async fn restore_to(
+        &self,
+        _checkpoint: &Checkpoint,
+        _ctx: &StepCtx,
+        _how: &Rollout,
+    ) -> Result<Outcome> {
+        Err(Error::not_available(&format!(
+            "going back to a checkpoint on {}",
+            self.name()
+        )))
+    }
     /// What runs now, with the deploy gate's health verdict; with a window, CPU and memory
     /// (and what else the target measures) over it, or the daemon's latest sample.
     async fn status(&self, metrics: Option<Duration>) -> Result<Status>;

@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use futures_util::stream::{FuturesUnordered, StreamExt};
 use tokio_util::sync::CancellationToken;
 
-use super::{Deployment, Failure, Locking, Outcome, Rollout, Target};
+use super::{Checkpoint, Deployment, Failure, Locking, Outcome, Rollout, Target};
 use crate::config::TargetKind;
 use crate::engine::{Done, Outcome as StepOutcome, StepCtx, StepResult};
 use crate::error::{Error, ExitKind, Result};
@@ -28,6 +28,9 @@ pub struct Member {
     pub previous: Option<Record>,
     /// The release id it runs now, whether or not the ledger knows it.
     pub ran: Option<String>,
+    /// Exactly what it runs now, on targets that can go back to it (an ECS revision): what a
+    /// failure puts back, before `previous`.
+    pub checkpoint: Option<Checkpoint>,
     /// The members it waits for.
     pub needs: Vec<String>,
     pub dependency: bool,
@@ -202,13 +205,25 @@ async fn walk(
         let Some(m) = members.iter().find(|m| &m.name() == name) else {
             continue;
         };
-        let now = m.target.running().await.ok().flatten();
-        if now.as_deref() == Some(m.record.id.as_str()) && m.ran != now {
+        let moved = match &m.checkpoint {
+            Some(cp) => m
+                .target
+                .checkpoint()
+                .await
+                .ok()
+                .flatten()
+                .is_some_and(|now| now.label != cp.label),
+            None => {
+                let now = m.target.running().await.ok().flatten();
+                now.as_deref() == Some(m.record.id.as_str()) && m.ran != now
+            }
+        };
+        if moved {
             switched.push((m, *at));
         }
     }
     switched.sort_by_key(|s| std::cmp::Reverse(s.1));
-    let (restored, not_restored) = restore(&switched, ctx).await;
+    let (restored, not_restored) = restore(&switched, ctx, how.lock).await;
     let mut result = SetDeployment {
         env,
         release: release.to_string(),
@@ -276,9 +291,15 @@ fn deployment(m: &Member, verdict: &'static str) -> Deployment {
 /// is what makes the failure safe, so it gets time of its own.
 const RESTORE_BUDGET: Duration = Duration::from_secs(120);
 
-/// Put each switched member back on what it ran before (or remove what this deploy started where
-/// nothing ran). Returns the services restored and, for the others, why not.
-async fn restore(switched: &[(&Member, Instant)], ctx: &StepCtx) -> (Vec<String>, Vec<String>) {
+/// Put each switched member back on what it ran before: its checkpoint where the target keeps
+/// one, else its previous release (or remove what this deploy started where nothing ran).
+/// Returns the services restored and, for the others, why not. `lock` is the set's: `Held` when
+/// it holds every service's lock, else each service's own lock is free again and taken anew.
+async fn restore(
+    switched: &[(&Member, Instant)],
+    ctx: &StepCtx,
+    lock: Locking,
+) -> (Vec<String>, Vec<String>) {
     let mut restored = Vec::new();
     let mut not = Vec::new();
     // A fresh token: an interrupted deploy still puts back what it switched.
@@ -289,13 +310,24 @@ async fn restore(switched: &[(&Member, Instant)], ctx: &StepCtx) -> (Vec<String>
     };
     for (m, _) in switched {
         let name = m.name();
-        // Each service's own lock is free again once its rollout ended.
         let how = Rollout {
             deadline: crate::config::duration::deadline_in(RESTORE_BUDGET),
-            lock: Locking::Take,
+            lock: if lock == Locking::Held {
+                Locking::Held
+            } else {
+                Locking::Take
+            },
         };
-        let done = match &m.previous {
-            Some(prev) => {
+        let done = match (&m.checkpoint, &m.previous) {
+            (Some(cp), _) => {
+                sub.log(format!("putting {name} back on {}", cp.label));
+                match m.target.restore_to(cp, &sub, &how).await {
+                    Ok(o) if succeeded(&o) => Ok(format!("{name} (back on {})", cp.label)),
+                    Ok(o) => Err(format!("{name}: {}", failure_text(&o))),
+                    Err(e) => Err(format!("{name}: {}", e.message)),
+                }
+            }
+            (None, Some(prev)) => {
                 sub.log(format!("putting {name} back on {}", prev.id));
                 match m.target.rollback(prev, &sub, &how).await {
                     Ok(o) if succeeded(&o) => Ok(format!("{name} (back on {})", prev.id)),
@@ -303,12 +335,12 @@ async fn restore(switched: &[(&Member, Instant)], ctx: &StepCtx) -> (Vec<String>
                     Err(e) => Err(format!("{name}: {}", e.message)),
                 }
             }
-            None if m.ran.is_some() => Err(format!(
+            (None, None) if m.ran.is_some() => Err(format!(
                 "{name}: it ran {} before, which is not in the release ledger, so devloop cannot put it back; it runs {} now",
                 m.ran.as_deref().unwrap_or_default(),
                 m.record.id
             )),
-            None => {
+            (None, None) => {
                 sub.log(format!(
                     "{name} ran nothing before this deploy: removing what it started"
                 ));

@@ -268,6 +268,7 @@ pub async fn members(
         }
         let target = crate::deploy::open(&s)?;
         let ran = target.running().await?;
+        let checkpoint = target.checkpoint().await?;
         let (own, previous) = match &svc.image {
             Some(image) => {
                 let own = crate::deploy::set::dependency_record(&s, image, ctx).await?;
@@ -303,6 +304,7 @@ pub async fn members(
             record: own,
             previous,
             ran,
+            checkpoint,
             needs: svc.needs.clone(),
             dependency: svc.is_dependency(),
         });

@@ -147,6 +147,9 @@ impl Ecs {
         how: &Rollout,
         ctx: &StepCtx,
     ) -> Result<Option<lock::Lock>> {
+        if how.lock == Locking::Held {
+            return Ok(None);
+        }
         if how.lock == Locking::Skip {
             ctx.warn(format!(
                 "deploying {} without the deploy lock (--no-lock): nothing stops another deploy of this service meanwhile",
