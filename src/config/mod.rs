@@ -266,6 +266,20 @@ pub fn load_source(
     let doc = type_strict(&source, effective.clone(), lookup)?;
     let env_name = selected.clone().unwrap_or_else(|| "default".into());
     let (services, disabled) = match services_table {
+        None if doc
+            .deploy
+            .ecs
+            .as_ref()
+            .is_some_and(|e| e.service.is_empty()) =>
+        {
+            let table = effective
+                .get_ref()
+                .get("deploy")
+                .and_then(|d| d.get_ref().as_table())
+                .and_then(|d| d.get("ecs"))
+                .map(|e| e.span());
+            return Err(source.error(table, "missing key \"service\" in [deploy.ecs]"));
+        }
         None => (
             vec![Service {
                 name: doc.app.name.get_ref().clone(),

@@ -274,6 +274,13 @@ pub(super) fn graph(
     let order = topological(source, &typed)?;
     check_ports(source, &typed)?;
     check_names(source, app, env, &typed)?;
+    let mut typed = typed;
+    for t in &mut typed {
+        if let Some(ecs) = t.doc.deploy.ecs.as_mut().filter(|e| e.service.is_empty()) {
+            ecs.service = format!("{app}-{env}-{}", t.raw.name);
+        }
+    }
+    check_ecs_names(source, &typed)?;
     let mut by_name: BTreeMap<String, Typed<'_>> =
         typed.into_iter().map(|t| (t.raw.name.clone(), t)).collect();
     Ok(order
@@ -484,6 +491,35 @@ fn check_names(source: &Source, app: &str, env: &str, typed: &[Typed<'_>]) -> Re
             }
             taken.push((name, t.raw.name.clone()));
         }
+    }
+    Ok(())
+}
+
+/// Each service of a set is an ECS service of its own: two that resolve to one (a `service`
+/// written in the shared `[deploy.ecs]`, say) would overwrite each other's task definition.
+fn check_ecs_names(source: &Source, typed: &[Typed<'_>]) -> Result<()> {
+    let mut seen: Vec<(&str, &str, &str)> = Vec::new();
+    for t in typed {
+        let Some(ecs) = &t.doc.deploy.ecs else {
+            continue;
+        };
+        if let Some((_, _, other)) = seen
+            .iter()
+            .find(|(c, s, _)| *c == ecs.cluster && *s == ecs.service)
+        {
+            return Err(source.error(
+                Some(t.raw.key_span.clone()),
+                format!(
+                    "services \"{other}\" and \"{}\" would both deploy to ECS service {}/{}: each service of a set is an ECS service of its own",
+                    t.raw.name, ecs.cluster, ecs.service
+                ),
+            )
+            .with_hint(format!(
+                "set services.{}.deploy.ecs.service (without it a service deploys to \"<app>-<env>-<service>\"), and keep service out of the shared [deploy.ecs]",
+                t.raw.name
+            )));
+        }
+        seen.push((&ecs.cluster, &ecs.service, &t.raw.name));
     }
     Ok(())
 }

@@ -75,20 +75,49 @@ pub async fn deploy_set(
     rollback: bool,
 ) -> Result<Done> {
     let how = Rollout::within_timeout(project, lock);
-    let local = matches!(
-        project.config.target(),
-        Some(TargetKind::Docker | TargetKind::Swarm)
-    );
-    let run = async {
-        let members = members.await?;
-        walk(project, members, release, ctx, &how, rollback).await
-    };
-    if local {
-        let set = project.config.deployment_name();
-        super::daemon_lock::holding(project, &set, &how, ctx, run).await
-    } else {
-        run.await
+    match project.config.target() {
+        Some(TargetKind::Docker | TargetKind::Swarm) => {
+            let set = project.config.deployment_name();
+            let run = async {
+                let members = members.await?;
+                walk(project, members, release, ctx, &how, rollback).await
+            };
+            super::daemon_lock::holding(project, &set, &how, ctx, run).await
+        }
+        Some(TargetKind::Ecs) => {
+            // Every service's own lock, taken up front; the members deploy under them.
+            let sessions = project.services();
+            let held = Rollout {
+                lock: if how.lock == Locking::Skip {
+                    Locking::Skip
+                } else {
+                    Locking::Held
+                },
+                ..how
+            };
+            let run = async {
+                let members = members.await?;
+                walk(project, members, release, ctx, &held, rollback).await
+            };
+            let extra = walk_budget(&sessions);
+            super::ecs::set_lock::holding(&sessions, &how, ctx, extra, run).await
+        }
+        _ => {
+            let members = members.await?;
+            walk(project, members, release, ctx, &how, rollback).await
+        }
     }
+}
+
+/// How long a walk may take past the first service's deadline: each service after it within
+/// its own deploy timeout, and a put-back for each.
+fn walk_budget(sessions: &[Arc<Session>]) -> Duration {
+    sessions
+        .iter()
+        .skip(1)
+        .map(|s| s.settings.deploy_timeout)
+        .sum::<Duration>()
+        + RESTORE_BUDGET * sessions.len() as u32
 }
 
 async fn walk(
@@ -487,13 +516,34 @@ pub async fn dependency_record(project: &Session, image: &str, ctx: &StepCtx) ->
                 })?
         }
     };
-    Ok(Record {
+    Ok(dependency(project, image, id, None))
+}
+
+/// The release a dependency runs on a target that pulls images itself (ECS): its reference, as
+/// the target's registry will serve it; no local daemon is asked.
+pub fn remote_dependency_record(project: &Session, image: &str) -> Record {
+    let first = image.split('/').next().unwrap_or_default();
+    let host = if image.contains('/') && (first.contains('.') || first.contains(':')) {
+        first
+    } else {
+        "docker.io"
+    };
+    dependency(project, image, image.to_string(), Some(host.to_string()))
+}
+
+fn dependency(
+    project: &Session,
+    image: &str,
+    image_id: String,
+    registry: Option<String>,
+) -> Record {
+    Record {
         format: crate::release::FORMAT_ONE,
         id: image.to_string(),
         app: project.config.app().to_string(),
         image: image.to_string(),
-        image_id: id,
-        registry: None,
+        image_id,
+        registry,
         repository: repository_of(image),
         tags: Vec::new(),
         moving_tags: Vec::new(),
@@ -504,7 +554,7 @@ pub async fn dependency_record(project: &Session, image: &str, ctx: &StepCtx) ->
         config_digest: String::new(),
         devloop_version: env!("CARGO_PKG_VERSION").to_string(),
         services: Vec::new(),
-    })
+    }
 }
 
 /// `host:5000/team/db:16@sha256:…` → `host:5000/team/db`.

@@ -83,13 +83,13 @@ pub fn unavailable(project: &Arc<Session>, stage: Stage) -> Vec<&'static str> {
     .collect()
 }
 
-/// A set of services deploys to the local targets; on ECS and Elastic Beanstalk not yet.
+/// A set of services deploys to the local targets and ECS; to Elastic Beanstalk not yet.
 pub fn set_target_ok(project: &Session) -> Result<()> {
     use crate::config::TargetKind;
     match project.config.target() {
-        Some(t @ (TargetKind::Ecs | TargetKind::Beanstalk)) if project.config.multi => {
+        Some(t @ TargetKind::Beanstalk) if project.config.multi => {
             Err(Error::not_available(&format!(
-                "deploying a set of services ([services.<name>]) to {} (this version deploys sets to docker and swarm)",
+                "deploying a set of services ([services.<name>]) to {} (this version deploys sets to docker, swarm and ecs)",
                 t.as_str()
             )))
         }

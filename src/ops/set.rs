@@ -258,6 +258,11 @@ pub async fn members(
         .with_hint("release the set with `devloop release`, then deploy that release"));
     }
     let chosen = select(project, &opts.services, !opts.no_deps)?;
+    // Local targets run a dependency from the daemon's image; the others pull it themselves.
+    let local = matches!(
+        project.config.target(),
+        Some(crate::config::TargetKind::Docker | crate::config::TargetKind::Swarm)
+    );
     let mut out = Vec::new();
     for s in project.services() {
         let Some(svc) = s.config.this_service().cloned() else {
@@ -270,6 +275,14 @@ pub async fn members(
         let ran = target.running().await?;
         let checkpoint = target.checkpoint().await?;
         let (own, previous) = match &svc.image {
+            Some(image) if !local => {
+                let own = crate::deploy::set::remote_dependency_record(&s, image);
+                let previous = ran
+                    .as_ref()
+                    .filter(|r| *r != image)
+                    .map(|r| crate::deploy::set::remote_dependency_record(&s, r));
+                (own, previous)
+            }
             Some(image) => {
                 let own = crate::deploy::set::dependency_record(&s, image, ctx).await?;
                 // Another image ran before: that is what a failure puts back.

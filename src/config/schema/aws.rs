@@ -20,10 +20,14 @@ pub struct Aws {
 #[serde(deny_unknown_fields)]
 pub struct EcsTarget {
     pub cluster: String,
+    /// The ECS service. Required in a file of one service; in a set each service defaults to
+    /// `<app>-<env>-<service>` (filled in when the file is loaded).
+    #[serde(default)]
     pub service: String,
     /// Task definition family; defaults to the service name.
     pub task_family: Option<String>,
-    /// Container in the task definition that runs the image; defaults to the app name.
+    /// Container in the task definition that runs the image; defaults to the app name (in a set,
+    /// the service's name).
     pub container: Option<String>,
     pub cpu: Option<String>,
     pub memory: Option<String>,

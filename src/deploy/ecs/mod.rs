@@ -21,7 +21,9 @@ use serde_json::json;
 
 use verdict::revision;
 
-use super::{remaining, Diff, Locking, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use super::{
+    remaining, Checkpoint, Diff, Locking, LogLine, LogQuery, Outcome, Rollout, Status, Target,
+};
 use crate::aws::sdk_error;
 use crate::config::schema::EcsTarget;
 use crate::engine::StepCtx;
@@ -38,6 +40,8 @@ pub struct Ecs {
 struct Live {
     service: Service,
     task_def: TaskDefinition,
+    /// The task definition's tags: `devloop.release` names the release devloop registered it for.
+    tags: Vec<aws_sdk_ecs::types::Tag>,
 }
 
 impl Ecs {
@@ -49,10 +53,14 @@ impl Ecs {
     }
 
     fn container(&self) -> String {
+        let cfg = &self.project.config;
         self.settings
             .container
             .clone()
-            .unwrap_or_else(|| self.project.config.app().to_string())
+            .unwrap_or_else(|| match (&cfg.service, cfg.multi) {
+                (Some(svc), true) => svc.clone(),
+                _ => cfg.app().to_string(),
+            })
     }
 
     async fn client(&self) -> Result<Client> {
@@ -100,13 +108,15 @@ impl Ecs {
         }
         let service = self.service(client).await?;
         let arn = service.task_definition().unwrap_or_default().to_string();
-        let task_def = client
+        let described = client
             .describe_task_definition()
             .task_definition(&arn)
             .include(TaskDefinitionField::Tags)
             .send()
             .await
-            .map_err(|e| sdk_error(&format!("cannot describe task definition {arn}"), e))?
+            .map_err(|e| sdk_error(&format!("cannot describe task definition {arn}"), e))?;
+        let tags = described.tags().to_vec();
+        let task_def = described
             .task_definition
             .ok_or_else(|| Error::failed(format!("ECS returned no task definition for {arn}")))?;
         let container = self.container();
@@ -129,13 +139,28 @@ impl Ecs {
             ))
             .with_hint("set deploy.ecs.container to the container that runs the image"));
         }
-        Ok(Live { service, task_def })
+        Ok(Live {
+            service,
+            task_def,
+            tags,
+        })
     }
 
     /// The ledger's release whose image a task definition runs.
     async fn release_of(&self, task_def: &TaskDefinition) -> Result<Option<String>> {
         let records = crate::release::history(&self.project).await?;
-        Ok(release_by_image(&records, self.image_in(task_def)))
+        Ok(self.release_by_image(&records, self.image_in(task_def)))
+    }
+
+    /// The service of a set this target deploys (`None` for an app of one service).
+    fn set_service(&self) -> Option<&str> {
+        let cfg = &self.project.config;
+        cfg.service.as_deref().filter(|_| cfg.multi)
+    }
+
+    /// The newest release in the ledger with this image (in a set, as this service's image).
+    fn release_by_image(&self, records: &[Record], image: Option<&str>) -> Option<String> {
+        release_by_image(records, self.set_service(), image)
     }
 
     /// One deploy at a time: the lock on the service, held until the verdict (none with
@@ -186,13 +211,23 @@ async fn unlock(lock: Option<lock::Lock>, ctx: &StepCtx) {
     }
 }
 
-/// The newest release in the ledger with this image.
-fn release_by_image(records: &[Record], image: Option<&str>) -> Option<String> {
+/// The newest release in the ledger with this image: a set's, when it is `service`'s image there.
+fn release_by_image(
+    records: &[Record],
+    service: Option<&str>,
+    image: Option<&str>,
+) -> Option<String> {
     let image = image?;
     records
         .iter()
         .rev()
-        .find(|r| r.image == image)
+        .find(|r| match service {
+            Some(svc) if r.is_set() => r
+                .services
+                .iter()
+                .any(|s| s.service == svc && s.image == image),
+            _ => r.image == image,
+        })
         .map(|r| r.id.clone())
 }
 
@@ -342,10 +377,60 @@ impl Target for Ecs {
         }))
     }
 
+    /// The release by the image the container runs; a revision devloop registered for a
+    /// release the ledger does not hold names it in its `devloop.release` tag. A dependency of a
+    /// set runs its image reference, not a release.
     async fn running(&self) -> Result<Option<String>> {
         let client = self.client().await?;
         let live = self.live(&client).await?;
-        self.release_of(&live.task_def).await
+        let cfg = &self.project.config;
+        if cfg.this_service().is_some_and(|s| s.is_dependency()) && cfg.multi {
+            return Ok(self.image_in(&live.task_def).map(str::to_string));
+        }
+        if let Some(id) = self.release_of(&live.task_def).await? {
+            return Ok(Some(id));
+        }
+        Ok(live
+            .tags
+            .iter()
+            .find(|t| t.key() == Some(super::LABEL_RELEASE))
+            .and_then(|t| t.value())
+            .map(str::to_string))
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let client = self.client().await?;
+        let svc = self.service(&client).await?;
+        let arn = svc.task_definition().unwrap_or_default();
+        Ok(Some(Checkpoint {
+            label: revision(arn).to_string(),
+            data: json!({
+                "task_definition": arn,
+                "desired_count": svc.desired_count(),
+            }),
+        }))
+    }
+
+    async fn restore_to(&self, cp: &Checkpoint, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
+        let arn = cp.data["task_definition"].as_str().unwrap_or_default();
+        let desired = cp.data["desired_count"]
+            .as_i64()
+            .and_then(|n| i32::try_from(n).ok());
+        if arn.is_empty() {
+            return Err(Error::failed(format!(
+                "no task definition to put ECS service {} back on",
+                self.name()
+            )));
+        }
+        let client = self.client().await?;
+        let service = self.service(&client).await?;
+        let service_arn = service.service_arn().unwrap_or_default().to_string();
+        let lock = self.lock(&client, &service_arn, how, ctx).await?;
+        let result = self
+            .go_back(&client, &service, arn, desired, ctx, how.deadline)
+            .await;
+        unlock(lock, ctx).await;
+        result
     }
 
     async fn status(&self, window: Option<Duration>) -> Result<Status> {
@@ -374,6 +459,7 @@ mod monitor;
 mod report;
 mod revision;
 mod rollout;
+pub(super) mod set_lock;
 mod template;
 mod verdict;
 mod watch;

@@ -11,7 +11,7 @@ use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 
 use super::verdict::{judge, revision, Progress};
-use super::{release_by_image, Ecs, Live};
+use super::{Ecs, Live};
 use crate::aws::logs::Source;
 use crate::aws::metrics::Query;
 use crate::deploy::metrics::Metric;
@@ -35,7 +35,7 @@ impl Ecs {
         live: &Live,
         records: &[Record],
     ) -> HashMap<String, Option<String>> {
-        let by_image = |image: Option<&str>| release_by_image(records, image);
+        let by_image = |image: Option<&str>| self.release_by_image(records, image);
         let mut out = HashMap::new();
         for d in live.service.deployments() {
             let Some(arn) = d.task_definition() else {
@@ -72,7 +72,7 @@ impl Ecs {
         let mut st = Status::empty(&self.project, "ecs", &self.name());
         st.state = svc.status().unwrap_or("unknown").to_lowercase();
         st.image = self.image_in(&live.task_def).map(str::to_string);
-        st.release = release_by_image(&records, st.image.as_deref());
+        st.release = self.release_by_image(&records, st.image.as_deref());
         st.replicas_running = Some(svc.running_count().max(0) as usize);
         st.replicas_desired = Some(svc.desired_count().max(0) as usize);
         let releases = self.releases(client, &live, &records).await;

@@ -20,17 +20,71 @@ use crate::release::Record;
 
 impl Ecs {
     pub(super) async fn update(&self, client: &Client, task_def: &str) -> Result<()> {
+        self.update_to(client, task_def, self.settings.desired_count)
+            .await
+    }
+
+    /// Update the service to `task_def` (and `desired`, when given).
+    async fn update_to(&self, client: &Client, task_def: &str, desired: Option<i32>) -> Result<()> {
         let s = &self.settings;
         client
             .update_service()
             .cluster(&s.cluster)
             .service(&s.service)
             .task_definition(task_def)
-            .set_desired_count(s.desired_count)
+            .set_desired_count(desired)
             .send()
             .await
             .map_err(|e| sdk_error(&format!("cannot update ECS service {}", s.service), e))?;
         Ok(())
+    }
+
+    /// Put the service back on `arn` (the revision it ran before a set's deploy) with its
+    /// desired count, registering nothing, and watch that deployment to a verdict. A service
+    /// already steady on it (ECS rolled it back itself) is left as it is.
+    pub(super) async fn go_back(
+        &self,
+        client: &Client,
+        service: &aws_sdk_ecs::types::Service,
+        arn: &str,
+        desired: Option<i32>,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
+        let name = self.name();
+        let current = service.task_definition().unwrap_or_default().to_string();
+        let mut probe = None;
+        let count_ok = desired.is_none_or(|n| n == service.desired_count());
+        if current == arn && count_ok && judge(service, arn, arn, &mut probe) == Progress::Done {
+            return Ok(Outcome::Deployed(format!(
+                "ECS service {name} runs {} again",
+                revision(arn)
+            )));
+        }
+        let since = DateTime::from(SystemTime::now());
+        self.update_to(client, arn, desired).await?;
+        ctx.progress(format!("updated {name} back to {}", revision(arn)));
+        Ok(
+            match self
+                .watch(client, arn, &current, since, ctx, deadline)
+                .await?
+            {
+                Progress::Done => Outcome::Deployed(format!(
+                    "ECS service {name} runs {} again on every desired task",
+                    revision(arn)
+                )),
+                Progress::Changing(state) => Outcome::TimedOut(Failure::new(format!(
+                    "ECS service {name} did not settle back on {} before the deadline: {state}",
+                    revision(arn)
+                ))),
+                Progress::RolledBack(why) | Progress::Failed(why) | Progress::Superseded(why) => {
+                    Outcome::Failed(Failure::new(format!(
+                        "ECS service {name} did not get back on {}: {why}",
+                        revision(arn)
+                    )))
+                }
+            },
+        )
     }
     /// Register (unless identical), update the service and watch the deployment to a verdict.
     pub(super) async fn rollout(

@@ -155,10 +155,12 @@ async fn diff_to(
         changes |= change;
         details.push(json!({ "service": svc.name, "target": target.name(), "running": running, "change": change, "what": line }));
         lines.push(format!("  {} ({}): {line}\n", svc.name, target.name()));
-        if let Some(d) = target
-            .diff(record.and_then(|r| r.for_service(&svc.name)).as_ref())
-            .await?
-        {
+        // A dependency runs its image reference; a built service its part of the release.
+        let part = match &svc.image {
+            Some(image) => Some(crate::deploy::set::remote_dependency_record(&s, image)),
+            None => record.and_then(|r| r.for_service(&svc.name)),
+        };
+        if let Some(d) = target.diff(part.as_ref()).await? {
             changes |= d.changes;
             lines.push(d.text);
         }

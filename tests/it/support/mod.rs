@@ -18,5 +18,5 @@ pub use docker::{
 };
 pub use http::{http_get, page};
 pub use peers::{free_port, have, Moto};
-pub use project::{write_release, RELEASE_ID};
+pub use project::{write_release, write_set_release, RELEASE_ID};
 pub use run::{repo_root, Run};

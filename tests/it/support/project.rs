@@ -171,3 +171,36 @@ pub fn write_release(dir: &Path, app: &str, registry: Option<&str>) -> String {
     std::fs::write(ledger.join(format!("{id}.json")), body).expect("write release");
     image
 }
+
+/// A release record of a set as `devloop release` writes it (format 2), for tests that need no
+/// build: `services` pairs each service with the hex digit its image digest repeats, so two
+/// releases share a service's image by sharing its digit. Returns each service's image.
+pub fn write_set_release(
+    dir: &Path,
+    app: &str,
+    registry: &str,
+    id: &str,
+    services: &[(&str, char)],
+) -> Vec<String> {
+    let mut images = Vec::new();
+    let parts: Vec<String> = services
+        .iter()
+        .map(|(svc, digit)| {
+            let repo = format!("{registry}/{app}-{svc}");
+            let image = format!("{repo}@sha256:{}", digit.to_string().repeat(64));
+            images.push(image.clone());
+            format!(
+                r#"{{"service":"{svc}","image":"{image}","image_id":"sha256:{}","registry":"{registry}","repository":"{repo}","tags":["abc1234"],"moving_tags":[],"build_digest":null}}"#,
+                digit.to_string().repeat(64)
+            )
+        })
+        .collect();
+    let body = format!(
+        r#"{{"format":2,"id":"{id}","app":"{app}","image":"","image_id":"","registry":null,"repository":"","tags":["abc1234"],"moving_tags":[],"build_digest":null,"git":null,"created_at":"2026-01-01T00:00:00Z","created_by":"test","config_digest":"c","devloop_version":"0.1.0","services":[{}]}}"#,
+        parts.join(",")
+    );
+    let ledger = dir.join(".devloop/releases");
+    std::fs::create_dir_all(&ledger).expect("mkdir ledger");
+    std::fs::write(ledger.join(format!("{id}.json")), body).expect("write release");
+    images
+}

@@ -6,6 +6,7 @@
 
 mod moto;
 mod peer;
+mod set;
 
 use crate::support::peers::{live_service, CLUSTER, SERVICE};
 use crate::support::*;

@@ -9,7 +9,12 @@ use crate::support::*;
 // --- against the AWS peer ---------------------------------------------------------------------
 
 /// A call to the peer with curl, outside devloop (setup): JSON protocol for ECS, query for EC2.
-fn peer_call(peer: &AwsPeer, service: &str, headers: &[String], data: &[String]) -> String {
+pub(super) fn peer_call(
+    peer: &AwsPeer,
+    service: &str,
+    headers: &[String],
+    data: &[String],
+) -> String {
     let out = std::process::Command::new("curl")
         .args(["-sS", "-X", "POST", &format!("{}/", peer.url())])
         .args(["-H", &format!("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x")])
@@ -20,7 +25,7 @@ fn peer_call(peer: &AwsPeer, service: &str, headers: &[String], data: &[String])
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
-fn peer_ecs(peer: &AwsPeer, action: &str, body: &str) -> serde_json::Value {
+pub(super) fn peer_ecs(peer: &AwsPeer, action: &str, body: &str) -> serde_json::Value {
     let text = peer_call(
         peer,
         "ecs",
@@ -34,7 +39,7 @@ fn peer_ecs(peer: &AwsPeer, action: &str, body: &str) -> serde_json::Value {
 }
 
 /// The first `<tag>` value of an EC2 answer (a subnet id, a security group id).
-fn peer_ec2_first(peer: &AwsPeer, action: &str, tag: &str) -> String {
+pub(super) fn peer_ec2_first(peer: &AwsPeer, action: &str, tag: &str) -> String {
     let text = peer_call(
         peer,
         "ec2",

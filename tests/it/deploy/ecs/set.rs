@@ -1,0 +1,310 @@
+//! A set of services on ECS (examples/shop, `-e aws`) against the AWS peer: each service an ECS
+//! service of its own, rolled out along the graph under every service's lock, and put back on
+//! the revision each ran before when one fails.
+
+use super::peer::{peer_ec2_first, peer_ecs};
+use crate::support::awspeer::AwsPeer;
+use crate::support::*;
+
+const CLUSTER: &str = "shop";
+const REGISTRY: &str = "reg.example:5000/team";
+const R1: &str = "20260101T000000Z-aaaaaaa";
+const R2: &str = "20260102T000000Z-bbbbbbb";
+
+/// examples/shop with the peer holding cluster "shop" and, for api and web, an ECS service
+/// `<app>-aws-<svc>` (2 tasks) on revision 1 of its own family, whose container is named after
+/// the service. Deployments complete in 2 s unless a test scripts them.
+fn shop_on_the_peer(prefix: &str) -> TestContext {
+    let ctx = TestContext::new()
+        .with_aws_peer()
+        .with_name(prefix)
+        .with_example("shop");
+    let url = ctx.aws_peer().url();
+    let ctx = ctx
+        .with_env("DEVLOOP_AWS_ENDPOINT_URL", url)
+        .with_env("SHOP_REGISTRY", REGISTRY);
+    let (peer, app) = (ctx.aws_peer(), ctx.app());
+    let subnet = peer_ec2_first(peer, "DescribeSubnets", "subnetId");
+    let group = peer_ec2_first(peer, "DescribeSecurityGroups", "groupId");
+    peer_ecs(
+        peer,
+        "CreateCluster",
+        &format!(r#"{{"clusterName":"{CLUSTER}"}}"#),
+    );
+    for (svc, port) in [("api", 8080), ("web", 80)] {
+        let family = format!("{app}-aws-{svc}");
+        let td = peer_ecs(
+            peer,
+            "RegisterTaskDefinition",
+            &format!(
+                r#"{{"family":"{family}","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{{"name":"{svc}","image":"busybox:1.36","portMappings":[{{"containerPort":{port}}}]}}]}}"#
+            ),
+        );
+        assert_eq!(td["taskDefinition"]["revision"], 1, "{td}");
+        let created = peer_ecs(
+            peer,
+            "CreateService",
+            &format!(
+                r#"{{"cluster":"{CLUSTER}","serviceName":"{family}","taskDefinition":"{family}:1","desiredCount":2,"launchType":"FARGATE","networkConfiguration":{{"awsvpcConfiguration":{{"subnets":["{subnet}"],"securityGroups":["{group}"]}}}}}}"#
+            ),
+        );
+        assert_eq!(created["service"]["status"], "ACTIVE", "{created}");
+    }
+    ctx
+}
+
+/// Script the next deployments of `svc` (presets of tests/peer/ecs.py), times multiplied by `scale`.
+fn script(ctx: &TestContext, svc: &str, updates: &[&str], scale: f64) {
+    let service = format!("{}-aws-{svc}", ctx.app());
+    ctx.aws_peer().control(
+        "ecs/script",
+        serde_json::json!({"cluster": CLUSTER, "service": service, "updates": updates, "scale": scale}),
+    );
+}
+
+/// The revision (`family:n`) the ECS service of `svc` runs now.
+fn revision_of(ctx: &TestContext, svc: &str) -> String {
+    let service = format!("{}-aws-{svc}", ctx.app());
+    let out = peer_ecs(
+        ctx.aws_peer(),
+        "DescribeServices",
+        &format!(r#"{{"cluster":"{CLUSTER}","services":["{service}"]}}"#),
+    );
+    let arn = out["services"][0]["taskDefinition"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string();
+    arn.rsplit('/').next().unwrap_or_default().to_string()
+}
+
+/// The image `svc`'s container has in revision `rev` (`family:n`).
+fn image_in(ctx: &TestContext, rev: &str) -> String {
+    let out = peer_ecs(
+        ctx.aws_peer(),
+        "DescribeTaskDefinition",
+        &format!(r#"{{"taskDefinition":"{rev}"}}"#),
+    );
+    out["taskDefinition"]["containerDefinitions"][0]["image"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{out}"))
+        .to_string()
+}
+
+/// The families RegisterTaskDefinition was called for, after the first `skip` calls, in order.
+fn registered(peer: &AwsPeer, skip: usize) -> Vec<String> {
+    peer.calls_of("ecs", "RegisterTaskDefinition")
+        .iter()
+        .skip(skip)
+        .map(|c| c["json"]["family"].as_str().unwrap_or_default().to_string())
+        .collect()
+}
+
+/// The services UpdateService was called for, after the first `skip` calls, in order.
+fn updated(peer: &AwsPeer, skip: usize) -> Vec<String> {
+    peer.calls_of("ecs", "UpdateService")
+        .iter()
+        .skip(skip)
+        .map(|c| {
+            c["json"]["service"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .collect()
+}
+
+/// No service of the set carries a deploy lock.
+fn assert_no_lock_left(ctx: &TestContext) {
+    for svc in ["api", "web"] {
+        let service = format!("{}-aws-{svc}", ctx.app());
+        let out = peer_ecs(
+            ctx.aws_peer(),
+            "DescribeServices",
+            &format!(r#"{{"cluster":"{CLUSTER}","services":["{service}"]}}"#),
+        );
+        let arn = out["services"][0]["serviceArn"]
+            .as_str()
+            .unwrap_or_default();
+        let tags = peer_ecs(
+            ctx.aws_peer(),
+            "ListTagsForResource",
+            &format!(r#"{{"resourceArn":"{arn}"}}"#),
+        );
+        assert!(
+            !tags.to_string().contains("devloop.lock"),
+            "{svc} still carries a lock: {tags}"
+        );
+    }
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_set_rolls_out_along_the_graph_each_on_a_revision_pinned_by_digest() {
+    let ctx = shop_on_the_peer("dl-ecsset");
+    let (peer, app) = (ctx.aws_peer(), ctx.app());
+    let images = write_set_release(ctx.path(), app, REGISTRY, R1, &[("api", 'a'), ("web", 'b')]);
+    let (reg0, upd0) = (
+        peer.calls_of("ecs", "RegisterTaskDefinition").len(),
+        peer.calls_of("ecs", "UpdateService").len(),
+    );
+
+    let r = ctx.run(["deploy", "-e", "aws", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(revision_of(&ctx, "api"), format!("{app}-aws-api:2"));
+    assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:2"));
+    assert_eq!(image_in(&ctx, &format!("{app}-aws-api:2")), images[0]);
+    assert_eq!(image_in(&ctx, &format!("{app}-aws-web:2")), images[1]);
+    assert!(images.iter().all(|i| i.contains("@sha256:")));
+    // web needs api: api's service is updated (and done) first.
+    assert_eq!(
+        updated(peer, upd0),
+        vec![format!("{app}-aws-api"), format!("{app}-aws-web")]
+    );
+    assert_eq!(registered(peer, reg0).len(), 2);
+    assert!(r.stdout.contains("\"service\":\"api\""), "{}", r.stdout);
+    assert_no_lock_left(&ctx);
+
+    let r = ctx.run(["monitor", "-e", "aws", "--check"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("api") && r.stdout.contains("web"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains(R1), "{}", r.stdout);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_failing_api_after_the_frontend_succeeded_puts_both_back_on_their_revisions_exit_3() {
+    let ctx = shop_on_the_peer("dl-ecsfail");
+    // Independent here, so the frontend completes while the API is still failing.
+    ctx.replace("devloop.toml", "needs = [\"api\"]", "needs = []");
+    ctx.commit("independent");
+    let (peer, app) = (ctx.aws_peer(), ctx.app());
+    write_set_release(ctx.path(), app, REGISTRY, R1, &[("api", 'a'), ("web", 'b')]);
+    // The API's tasks fail to start; ECS's circuit breaker puts its revision 1 back at 5 s,
+    // long after web completed (2 s).
+    script(&ctx, "api", &["circuit_breaker"], 2.0);
+    let reg0 = peer.calls_of("ecs", "RegisterTaskDefinition").len();
+
+    let r = ctx.run(["deploy", "-e", "aws", "-o", "json"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(revision_of(&ctx, "api"), format!("{app}-aws-api:1"));
+    assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:1"));
+    // Put back on the revision it ran, not a new one made from it.
+    assert_eq!(
+        registered(peer, reg0).len(),
+        2,
+        "only the release's revisions"
+    );
+    assert!(
+        r.stdout.contains(&format!("web (back on {app}-aws-web:1)")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("circuit breaker"), "{}", r.stdout);
+    assert_no_lock_left(&ctx);
+    let r = ctx.run(["monitor", "-e", "aws", "--check"]);
+    assert_eq!(
+        r.code, 0,
+        "both serve their previous revision: {}\n{}",
+        r.stdout, r.stderr
+    );
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn an_unchanged_service_registers_nothing() {
+    let ctx = shop_on_the_peer("dl-ecsunch");
+    let (peer, app) = (ctx.aws_peer(), ctx.app());
+    write_set_release(ctx.path(), app, REGISTRY, R1, &[("api", 'a'), ("web", 'b')]);
+    let r = ctx.run(["deploy", "-e", "aws"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    // R2 changes only the frontend.
+    write_set_release(ctx.path(), app, REGISTRY, R2, &[("api", 'a'), ("web", 'c')]);
+    let r = ctx.run(["plan", "deploy", "-e", "aws", "--exit-code"]);
+    assert_eq!(
+        r.code, 1,
+        "a change is a failed check: {}\n{}",
+        r.stdout, r.stderr
+    );
+    assert!(r.stdout.contains("  api ("), "{}", r.stdout);
+    assert!(
+        r.stdout.contains(&format!("{app}-aws-web:2 (live)")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains(&format!("no changes: ECS service {CLUSTER}/{app}-aws-api")),
+        "{}",
+        r.stdout
+    );
+    let (reg0, upd0) = (
+        peer.calls_of("ecs", "RegisterTaskDefinition").len(),
+        peer.calls_of("ecs", "UpdateService").len(),
+    );
+    let r = ctx.run(["deploy", "-e", "aws", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(registered(peer, reg0), vec![format!("{app}-aws-web")]);
+    assert_eq!(updated(peer, upd0), vec![format!("{app}-aws-web")]);
+    assert_eq!(revision_of(&ctx, "api"), format!("{app}-aws-api:2"));
+    assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:3"));
+
+    // Back to R1 through the graph: only the frontend moves again.
+    let r = ctx.run(["rollback", "-e", "aws", "--to", R1]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        image_in(&ctx, &revision_of(&ctx, "web")),
+        format!("{REGISTRY}/{app}-web@sha256:{}", "b".repeat(64))
+    );
+    assert_eq!(revision_of(&ctx, "api"), format!("{app}-aws-api:2"));
+    let r = ctx.run(["monitor", "-e", "aws", "--check"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains(R1), "{}", r.stdout);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_second_deploy_of_the_set_is_refused_naming_the_holder() {
+    let ctx = shop_on_the_peer("dl-ecsrace");
+    let app = ctx.app().to_string();
+    write_set_release(
+        ctx.path(),
+        &app,
+        REGISTRY,
+        R1,
+        &[("api", 'a'), ("web", 'b')],
+    );
+    // Slow rollouts, so the second deploy comes while the first holds the locks.
+    script(&ctx, "api", &["completes"], 3.0);
+    let first = ctx.devloop(["deploy", "-e", "aws"]).spawn();
+    // Wait until the first deploy has updated the API's service: it holds every lock then.
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while ctx.aws_peer().calls_of("ecs", "UpdateService").is_empty() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the first deploy never updated a service"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let r = ctx.run(["deploy", "-e", "aws"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("another deploy holds the lock"),
+        "{}",
+        r.stderr
+    );
+    assert!(r.stderr.contains("pid"), "names the holder: {}", r.stderr);
+    let out = first.wait_with_output().expect("first deploy");
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:2"));
+    assert_no_lock_left(&ctx);
+}
