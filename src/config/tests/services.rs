@@ -201,3 +201,36 @@ fn a_port_set_through_a_variable_is_checked_once_expanded() {
     let m = error_of(text);
     assert!(m.contains("host port 8080/tcp"), "{m}");
 }
+
+#[test]
+fn each_service_of_a_set_is_an_ecs_service_of_its_own() {
+    let base =
+        "[app]\nname = \"shop\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"main\"\n";
+    let text = format!("{base}[services.api]\n[services.web]\nneeds = [\"api\"]\ndeploy.ecs.service = \"frontend\"\n");
+    let config = load(&text, None, &[]).unwrap();
+    let api = config.for_service("api").unwrap();
+    let ecs = api.doc.deploy.ecs.as_ref().unwrap();
+    assert_eq!(
+        (ecs.cluster.as_str(), ecs.service.as_str()),
+        ("main", "shop-default-api")
+    );
+    let web = config.for_service("web").unwrap();
+    assert_eq!(web.doc.deploy.ecs.as_ref().unwrap().service, "frontend");
+
+    // A service written in the shared table would put both on one ECS service.
+    let shared = "[app]\nname = \"shop\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"main\"\nservice = \"shop\"\n[services.api]\n[services.web]\n";
+    let m = error_of(shared);
+    assert!(m.contains("devloop.toml:9:11"), "{m}");
+    assert!(
+        m.contains("services \"api\" and \"web\" would both deploy to ECS service main/shop"),
+        "{m}"
+    );
+    // A file of one service still names its ECS service.
+    let one =
+        "[app]\nname = \"shop\"\n[deploy]\ntarget = \"ecs\"\n[deploy.ecs]\ncluster = \"main\"\n";
+    let m = error_of(one);
+    assert!(
+        m.contains("devloop.toml:5:1: missing key \"service\" in [deploy.ecs]"),
+        "{m}"
+    );
+}

@@ -132,6 +132,23 @@ impl AwsPeer {
         );
     }
 
+    /// Calls of `action` past `rate` a second (bursts of `burst`) answer as a throttled live
+    /// service does, until [`Self::unthrottle`].
+    pub fn rate_limit(&self, service: &str, action: &str, rate: f64, burst: u32) {
+        self.control(
+            "throttle",
+            serde_json::json!({ "service": service, "action": action, "rate": rate, "burst": burst }),
+        );
+    }
+
+    /// No more throttling.
+    pub fn unthrottle(&self) {
+        let (status, text) = self
+            .http("DELETE", "/_peer/throttle", "")
+            .expect("the AWS peer answers");
+        assert_eq!(status, 200, "{text}");
+    }
+
     /// An SDK configuration that talks to this peer, with test credentials.
     pub fn sdk(&self) -> aws_config::SdkConfig {
         let creds = aws_credential_types::Credentials::new("test", "test", None, None, "test");

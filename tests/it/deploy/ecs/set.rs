@@ -2,7 +2,7 @@
 //! service of its own, rolled out along the graph under every service's lock, and put back on
 //! the revision each ran before when one fails.
 
-use super::peer::{peer_ec2_first, peer_ecs};
+use super::peer::{peer_call, peer_ec2_first, peer_ecs};
 use crate::support::awspeer::AwsPeer;
 use crate::support::*;
 
@@ -15,6 +15,11 @@ const R2: &str = "20260102T000000Z-bbbbbbb";
 /// `<app>-aws-<svc>` (2 tasks) on revision 1 of its own family, whose container is named after
 /// the service. Deployments complete in 2 s unless a test scripts them.
 fn shop_on_the_peer(prefix: &str) -> TestContext {
+    shop_with(prefix, &[("api", 8080), ("web", 80)])
+}
+
+/// The same with an ECS service for each of `services` (name, container port).
+fn shop_with(prefix: &str, services: &[(&str, u16)]) -> TestContext {
     let ctx = TestContext::new()
         .with_aws_peer()
         .with_name(prefix)
@@ -31,13 +36,13 @@ fn shop_on_the_peer(prefix: &str) -> TestContext {
         "CreateCluster",
         &format!(r#"{{"clusterName":"{CLUSTER}"}}"#),
     );
-    for (svc, port) in [("api", 8080), ("web", 80)] {
+    for &(svc, port) in services {
         let family = format!("{app}-aws-{svc}");
         let td = peer_ecs(
             peer,
             "RegisterTaskDefinition",
             &format!(
-                r#"{{"family":"{family}","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{{"name":"{svc}","image":"busybox:1.36","portMappings":[{{"containerPort":{port}}}]}}]}}"#
+                r#"{{"family":"{family}","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{{"name":"{svc}","image":"busybox:1.36","portMappings":[{{"containerPort":{port}}}],"logConfiguration":{{"logDriver":"awslogs","options":{{"awslogs-group":"/ecs/{family}","awslogs-region":"us-east-1","awslogs-stream-prefix":"{svc}"}}}}}}]}}"#
             ),
         );
         assert_eq!(td["taskDefinition"]["revision"], 1, "{td}");
@@ -148,8 +153,16 @@ fn a_set_rolls_out_along_the_graph_each_on_a_revision_pinned_by_digest() {
         peer.calls_of("ecs", "UpdateService").len(),
     );
 
+    // The account's rate limit, shared with other tools: reads past it are throttled, which is
+    // no news, never a verdict.
+    peer.rate_limit("ecs", "DescribeServices", 2.0, 3);
     let r = ctx.run(["deploy", "-e", "aws", "-o", "json"]);
+    peer.unthrottle();
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        peer.calls().iter().any(|c| c["throttled"] == true),
+        "the rate limit was reached"
+    );
     assert_eq!(revision_of(&ctx, "api"), format!("{app}-aws-api:2"));
     assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:2"));
     assert_eq!(image_in(&ctx, &format!("{app}-aws-api:2")), images[0]);
@@ -307,4 +320,186 @@ fn a_second_deploy_of_the_set_is_refused_naming_the_holder() {
     );
     assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:2"));
     assert_no_lock_left(&ctx);
+}
+
+/// Put `(milliseconds ago, message)` events into a task's stream of `svc`'s log group.
+fn put_logs(ctx: &TestContext, svc: &str, task: &str, events: &[(i64, &str)]) {
+    let group = format!("/ecs/{}-aws-{svc}", ctx.app());
+    let stream = format!("{svc}/{svc}/{task}");
+    let logs = |action: &str, body: &str| {
+        peer_call(
+            ctx.aws_peer(),
+            "logs",
+            &[
+                format!("X-Amz-Target: Logs_20140328.{action}"),
+                "Content-Type: application/x-amz-json-1.1".into(),
+            ],
+            &["-d".into(), body.into()],
+        )
+    };
+    logs(
+        "CreateLogGroup",
+        &format!(r#"{{"logGroupName":"{group}"}}"#),
+    );
+    logs(
+        "CreateLogStream",
+        &format!(r#"{{"logGroupName":"{group}","logStreamName":"{stream}"}}"#),
+    );
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64;
+    let list: Vec<String> = events
+        .iter()
+        .map(|(ago, m)| format!(r#"{{"timestamp":{},"message":"{m}"}}"#, now - ago))
+        .collect();
+    let out = logs(
+        "PutLogEvents",
+        &format!(
+            r#"{{"logGroupName":"{group}","logStreamName":"{stream}","logEvents":[{}]}}"#,
+            list.join(",")
+        ),
+    );
+    assert!(out.contains("nextSequenceToken"), "{out}");
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn monitor_logs_interleave_every_service_in_time_order_with_its_name() {
+    let ctx = shop_on_the_peer("dl-ecslogs");
+    put_logs(
+        &ctx,
+        "api",
+        "aaaaaaaa1111",
+        &[(50_000, "api started"), (20_000, "api served /items")],
+    );
+    put_logs(&ctx, "web", "bbbbbbbb2222", &[(40_000, "web started")]);
+    let r = ctx.run(["monitor", "-e", "aws", "--logs"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines: Vec<&str> = r.stdout.lines().collect();
+    let at = |text: &str| {
+        lines
+            .iter()
+            .position(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("no {text:?} in\n{}", r.stdout))
+    };
+    assert!(at("api started") < at("web started") && at("web started") < at("api served"));
+    assert!(lines[at("web started")].contains("web "), "{}", r.stdout);
+    assert!(lines[at("api started")].contains("api "), "{}", r.stdout);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_set_deploy_refused_on_one_service_leaves_every_service_and_lock_as_it_was() {
+    let ctx = shop_on_the_peer("dl-ecsheld");
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+    write_set_release(
+        ctx.path(),
+        &app,
+        REGISTRY,
+        R1,
+        &[("api", 'a'), ("web", 'b')],
+    );
+    // Another runner is deploying the frontend.
+    let web = peer_ecs(
+        peer,
+        "DescribeServices",
+        &format!(r#"{{"cluster":"{CLUSTER}","services":["{app}-aws-web"]}}"#),
+    );
+    let arn = web["services"][0]["serviceArn"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    peer_ecs(
+        peer,
+        "TagResource",
+        &format!(
+            r#"{{"resourceArn":"{arn}","tags":[{{"key":"devloop.lock","value":"carol@ci-9 pid 77 1f2e since 2026-11-30T06:00:00Z until 2099-01-01T00:00:00Z"}}]}}"#
+        ),
+    );
+    // Throttled reads on the way are no news, never a verdict.
+    peer.throttle("ecs", "DescribeServices", 2);
+
+    let r = ctx.run(["deploy", "-e", "aws"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("carol@ci-9 pid 77"), "{}", r.stderr);
+    assert!(peer.calls_of("ecs", "UpdateService").is_empty());
+    assert!(
+        peer.calls_of("ecs", "RegisterTaskDefinition").len() == 2,
+        "only the setup's"
+    );
+    // The API's lock (taken first: its ARN sorts first) was given back; carol's stays.
+    let tags = |svc: &str| {
+        let d = peer_ecs(
+            peer,
+            "DescribeServices",
+            &format!(r#"{{"cluster":"{CLUSTER}","services":["{app}-aws-{svc}"]}}"#),
+        );
+        let arn = d["services"][0]["serviceArn"].as_str().unwrap().to_string();
+        peer_ecs(
+            peer,
+            "ListTagsForResource",
+            &format!(r#"{{"resourceArn":"{arn}"}}"#),
+        )
+        .to_string()
+    };
+    assert!(!tags("api").contains("devloop.lock"), "{}", tags("api"));
+    assert!(tags("web").contains("carol@ci-9"), "{}", tags("web"));
+    assert!(
+        peer.calls_of("ecs", "TagResource").len() >= 2,
+        "the API's lock was taken before the frontend's was found held"
+    );
+
+    // Once carol is done, the same deploy goes through, throttled on the way.
+    peer_ecs(
+        peer,
+        "UntagResource",
+        &format!(r#"{{"resourceArn":"{arn}","tagKeys":["devloop.lock"]}}"#),
+    );
+    peer.throttle("ecs", "DescribeServices", 2);
+    let r = ctx.run(["deploy", "-e", "aws"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:2"));
+    assert_no_lock_left(&ctx);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_dependency_the_environment_keeps_is_an_ecs_service_run_from_its_image() {
+    let ctx = shop_with("dl-ecsdep", &[("store", 7000), ("api", 8080), ("web", 80)]);
+    ctx.replace(
+        "devloop.toml",
+        "[env.aws.services.store]\nenabled = false",
+        "[env.aws.services.store]\nenabled = true",
+    );
+    ctx.commit("keep the store");
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+    write_set_release(
+        ctx.path(),
+        &app,
+        REGISTRY,
+        R1,
+        &[("api", 'a'), ("web", 'b')],
+    );
+    let (reg0, upd0) = (
+        peer.calls_of("ecs", "RegisterTaskDefinition").len(),
+        peer.calls_of("ecs", "UpdateService").len(),
+    );
+    let r = ctx.run(["deploy", "-e", "aws", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // The store already runs busybox:1.36: nothing registered, nothing updated for it.
+    assert_eq!(
+        registered(peer, reg0),
+        vec![format!("{app}-aws-api"), format!("{app}-aws-web")]
+    );
+    assert_eq!(
+        updated(peer, upd0),
+        vec![format!("{app}-aws-api"), format!("{app}-aws-web")]
+    );
+    assert_eq!(revision_of(&ctx, "store"), format!("{app}-aws-store:1"));
+    let r = ctx.run(["monitor", "-e", "aws", "--check"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = ctx.run(["plan", "deploy", "-e", "aws"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("keeps busybox:1.36"), "{}", r.stdout);
 }
