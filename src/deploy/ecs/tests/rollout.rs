@@ -360,3 +360,63 @@ async fn rollback_stops_a_deployment_in_progress_with_ecs_s_rollback() {
     assert_eq!(state["taskDefinition"], f.old.as_str(), "{state}");
     assert_eq!(state["deployments"].as_array().unwrap().len(), 1, "{state}");
 }
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[tokio::test]
+async fn going_back_to_a_checkpoint_updates_to_that_revision_and_registers_nothing() {
+    let f = Fixture::new("back-web", "", &[]).await;
+    f.script(json!(["completes", "completes", "circuit_breaker"]), SCALE);
+    let ecs = f.ecs();
+    let out = f.deploy(&ecs, &record(), &within(30)).await.unwrap();
+    assert!(matches!(out, Outcome::Deployed(_)), "{out:?}");
+    let ctx = ctx("restore");
+    let svc = ecs.service(&f.client).await.unwrap();
+
+    // Back on revision 1 with its desired count, watched to steady; nothing registered.
+    let out = ecs
+        .go_back(&f.client, &svc, &f.old, Some(2), &ctx, deadline(30))
+        .await
+        .unwrap();
+    match &out {
+        Outcome::Deployed(m) => assert!(m.contains("runs web:1 again"), "{m}"),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        f.count("RegisterTaskDefinition"),
+        2,
+        "setup's and the deploy's"
+    );
+    let updates = f.calls("UpdateService");
+    assert_eq!(updates.len(), 2);
+    assert_eq!(updates[1]["json"]["taskDefinition"], f.old.as_str());
+    assert_eq!(updates[1]["json"]["desiredCount"], 2);
+    assert_eq!(f.state()["taskDefinition"], f.old.as_str());
+
+    // Already steady there (ECS rolled it back itself): nothing is updated.
+    let svc = ecs.service(&f.client).await.unwrap();
+    let out = ecs
+        .go_back(&f.client, &svc, &f.old, Some(2), &ctx, deadline(30))
+        .await
+        .unwrap();
+    assert!(matches!(out, Outcome::Deployed(_)), "{out:?}");
+    assert_eq!(f.count("UpdateService"), 2);
+
+    // A way back that fails is a failure naming the revision, never "restored".
+    let svc = ecs.service(&f.client).await.unwrap();
+    let out = ecs
+        .go_back(&f.client, &svc, &f.revision(2), Some(2), &ctx, deadline(30))
+        .await
+        .unwrap();
+    match &out {
+        Outcome::Failed(e) => assert!(
+            e.message.contains("did not get back on web:2"),
+            "{}",
+            e.message
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+fn deadline(secs: u64) -> std::time::Instant {
+    std::time::Instant::now() + std::time::Duration::from_secs(secs)
+}

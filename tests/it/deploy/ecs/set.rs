@@ -509,13 +509,22 @@ fn a_dependency_the_environment_keeps_is_an_ecs_service_run_from_its_image() {
 fn ctrl_c_in_the_middle_of_the_graph_puts_back_what_moved_and_gives_back_every_lock() {
     let ctx = shop_on_the_peer("dl-ecsint");
     let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
-    write_set_release(ctx.path(), &app, REGISTRY, R1, &[("api", 'a'), ("web", 'b')]);
+    write_set_release(
+        ctx.path(),
+        &app,
+        REGISTRY,
+        R1,
+        &[("api", 'a'), ("web", 'b')],
+    );
     // The API's rollout takes 6 s (and so does its way back); web waits for it.
     script(&ctx, "api", &["completes"], 3.0);
     let child = ctx.devloop(["deploy", "-e", "aws"]).spawn();
     let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
     while peer.calls_of("ecs", "UpdateService").is_empty() {
-        assert!(std::time::Instant::now() < until, "the deploy never updated a service");
+        assert!(
+            std::time::Instant::now() < until,
+            "the deploy never updated a service"
+        );
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     std::thread::sleep(std::time::Duration::from_millis(500));
@@ -523,7 +532,10 @@ fn ctrl_c_in_the_middle_of_the_graph_puts_back_what_moved_and_gives_back_every_l
     let out = child.wait_with_output().expect("deploy");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(130), "{stderr}");
-    assert!(stderr.contains(&format!("api (back on {app}-aws-api:1)")), "{stderr}");
+    assert!(
+        stderr.contains(&format!("api (back on {app}-aws-api:1)")),
+        "{stderr}"
+    );
     assert_eq!(revision_of(&ctx, "api"), format!("{app}-aws-api:1"));
     assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:1"));
     assert_eq!(updated(peer, 0).len(), 2, "api there and back; web never");
