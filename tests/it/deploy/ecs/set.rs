@@ -23,11 +23,15 @@ fn shop_with(prefix: &str, services: &[(&str, u16)]) -> TestContext {
     let ctx = TestContext::new()
         .with_aws_peer()
         .with_name(prefix)
-        .with_example("shop");
-    let url = ctx.aws_peer().url();
-    let ctx = ctx
-        .with_env("DEVLOOP_AWS_ENDPOINT_URL", url)
+        .with_example("shop")
         .with_env("SHOP_REGISTRY", REGISTRY);
+    on_the_peer(ctx, services)
+}
+
+/// `ctx` (examples/shop) pointed at its AWS peer, which holds the cluster and `services`.
+fn on_the_peer(ctx: TestContext, services: &[(&str, u16)]) -> TestContext {
+    let url = ctx.aws_peer().url();
+    let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
     let (peer, app) = (ctx.aws_peer(), ctx.app());
     let subnet = peer_ec2_first(peer, "DescribeSubnets", "subnetId");
     let group = peer_ec2_first(peer, "DescribeSecurityGroups", "groupId");
@@ -540,4 +544,40 @@ fn ctrl_c_in_the_middle_of_the_graph_puts_back_what_moved_and_gives_back_every_l
     assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:1"));
     assert_eq!(updated(peer, 0).len(), 2, "api there and back; web never");
     assert_no_lock_left(&ctx);
+}
+
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_moto),
+    ignore = "needs the Docker daemon, a registry and moto: run scripts/services.sh"
+)]
+#[test]
+fn ship_builds_releases_to_a_registry_and_rolls_the_set_out_on_ecs() {
+    let ctx = TestContext::docker("dl-ecsship")
+        .with_registry(None)
+        .with_aws_peer()
+        .with_example("shop");
+    let host = ctx.registry().host();
+    let ctx = ctx.with_env("SHOP_REGISTRY", format!("{host}/team"));
+    let ctx = on_the_peer(ctx, &[("api", 8080), ("web", 80)]);
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+
+    let r = ctx.run(["ship", "-e", "aws", "--no-tests", "-o", "json"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for svc in ["api", "web"] {
+        let image = image_in(&ctx, &format!("{app}-aws-{svc}:2"));
+        assert!(
+            image.starts_with(&format!("{host}/team/{app}-{svc}@sha256:")),
+            "{image}"
+        );
+        // The tasks pull what the registry holds.
+        assert!(
+            !ctx.registry()
+                .tags(&format!("team/{app}-{svc}"), None)
+                .is_empty(),
+            "{svc} was not pushed"
+        );
+    }
+    assert_eq!(peer.calls_of("ecs", "UpdateService").len(), 2);
+    let r = ctx.run(["monitor", "-e", "aws", "--check"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
