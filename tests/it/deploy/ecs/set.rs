@@ -62,6 +62,29 @@ fn on_the_peer(ctx: TestContext, services: &[(&str, u16)]) -> TestContext {
     ctx
 }
 
+/// R1: the set's first release, api and web each with an image of its own.
+fn release_r1(ctx: &TestContext) -> Vec<String> {
+    write_set_release(
+        ctx.path(),
+        ctx.app(),
+        REGISTRY,
+        R1,
+        &[("api", 'a'), ("web", 'b')],
+    )
+}
+
+/// Wait until a deploy running meanwhile has updated a service (it holds every lock then).
+fn wait_for_an_update(peer: &AwsPeer) {
+    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    while peer.calls_of("ecs", "UpdateService").is_empty() {
+        assert!(
+            std::time::Instant::now() < until,
+            "the deploy never updated a service"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+}
+
 /// Script the next deployments of `svc` (presets of tests/peer/ecs.py), times multiplied by `scale`.
 fn script(ctx: &TestContext, svc: &str, updates: &[&str], scale: f64) {
     let service = format!("{}-aws-{svc}", ctx.app());
@@ -151,7 +174,7 @@ fn assert_no_lock_left(ctx: &TestContext) {
 fn a_set_rolls_out_along_the_graph_each_on_a_revision_pinned_by_digest() {
     let ctx = shop_on_the_peer("dl-ecsset");
     let (peer, app) = (ctx.aws_peer(), ctx.app());
-    let images = write_set_release(ctx.path(), app, REGISTRY, R1, &[("api", 'a'), ("web", 'b')]);
+    let images = release_r1(&ctx);
     let (reg0, upd0) = (
         peer.calls_of("ecs", "RegisterTaskDefinition").len(),
         peer.calls_of("ecs", "UpdateService").len(),
@@ -199,7 +222,7 @@ fn a_failing_api_after_the_frontend_succeeded_puts_both_back_on_their_revisions_
     ctx.replace("devloop.toml", "needs = [\"api\"]", "needs = []");
     ctx.commit("independent");
     let (peer, app) = (ctx.aws_peer(), ctx.app());
-    write_set_release(ctx.path(), app, REGISTRY, R1, &[("api", 'a'), ("web", 'b')]);
+    release_r1(&ctx);
     // The API's tasks fail to start; ECS's circuit breaker puts its revision 1 back at 5 s,
     // long after web completed (2 s).
     script(&ctx, "api", &["circuit_breaker"], 2.0);
@@ -235,7 +258,7 @@ fn a_failing_api_after_the_frontend_succeeded_puts_both_back_on_their_revisions_
 fn an_unchanged_service_registers_nothing() {
     let ctx = shop_on_the_peer("dl-ecsunch");
     let (peer, app) = (ctx.aws_peer(), ctx.app());
-    write_set_release(ctx.path(), app, REGISTRY, R1, &[("api", 'a'), ("web", 'b')]);
+    release_r1(&ctx);
     let r = ctx.run(["deploy", "-e", "aws"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 
@@ -288,25 +311,12 @@ fn an_unchanged_service_registers_nothing() {
 fn a_second_deploy_of_the_set_is_refused_naming_the_holder() {
     let ctx = shop_on_the_peer("dl-ecsrace");
     let app = ctx.app().to_string();
-    write_set_release(
-        ctx.path(),
-        &app,
-        REGISTRY,
-        R1,
-        &[("api", 'a'), ("web", 'b')],
-    );
+    release_r1(&ctx);
     // Slow rollouts, so the second deploy comes while the first holds the locks.
     script(&ctx, "api", &["completes"], 3.0);
     let first = ctx.devloop(["deploy", "-e", "aws"]).spawn();
     // Wait until the first deploy has updated the API's service: it holds every lock then.
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while ctx.aws_peer().calls_of("ecs", "UpdateService").is_empty() {
-        assert!(
-            std::time::Instant::now() < until,
-            "the first deploy never updated a service"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for_an_update(ctx.aws_peer());
     let r = ctx.run(["deploy", "-e", "aws"]);
     assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
     assert!(
@@ -397,13 +407,7 @@ fn monitor_logs_interleave_every_service_in_time_order_with_its_name() {
 fn a_set_deploy_refused_on_one_service_leaves_every_service_and_lock_as_it_was() {
     let ctx = shop_on_the_peer("dl-ecsheld");
     let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
-    write_set_release(
-        ctx.path(),
-        &app,
-        REGISTRY,
-        R1,
-        &[("api", 'a'), ("web", 'b')],
-    );
+    release_r1(&ctx);
     // Another runner is deploying the frontend.
     let web = peer_ecs(
         peer,
@@ -478,13 +482,7 @@ fn a_dependency_the_environment_keeps_is_an_ecs_service_run_from_its_image() {
     );
     ctx.commit("keep the store");
     let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
-    write_set_release(
-        ctx.path(),
-        &app,
-        REGISTRY,
-        R1,
-        &[("api", 'a'), ("web", 'b')],
-    );
+    release_r1(&ctx);
     let (reg0, upd0) = (
         peer.calls_of("ecs", "RegisterTaskDefinition").len(),
         peer.calls_of("ecs", "UpdateService").len(),
@@ -513,24 +511,11 @@ fn a_dependency_the_environment_keeps_is_an_ecs_service_run_from_its_image() {
 fn ctrl_c_in_the_middle_of_the_graph_puts_back_what_moved_and_gives_back_every_lock() {
     let ctx = shop_on_the_peer("dl-ecsint");
     let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
-    write_set_release(
-        ctx.path(),
-        &app,
-        REGISTRY,
-        R1,
-        &[("api", 'a'), ("web", 'b')],
-    );
+    release_r1(&ctx);
     // The API's rollout takes 6 s (and so does its way back); web waits for it.
     script(&ctx, "api", &["completes"], 3.0);
     let child = ctx.devloop(["deploy", "-e", "aws"]).spawn();
-    let until = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    while peer.calls_of("ecs", "UpdateService").is_empty() {
-        assert!(
-            std::time::Instant::now() < until,
-            "the deploy never updated a service"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(100));
-    }
+    wait_for_an_update(ctx.aws_peer());
     std::thread::sleep(std::time::Duration::from_millis(500));
     unsafe { libc::kill(child.id() as i32, libc::SIGINT) };
     let out = child.wait_with_output().expect("deploy");
