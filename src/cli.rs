@@ -161,6 +161,19 @@ const EXAMPLES_COMPLETIONS: &str = "\
 Examples:
   devloop completions bash > ~/.local/share/bash-completion/completions/devloop";
 
+const EXAMPLES_PROVISION: &str = "\
+Examples:
+  devloop plan provision -e prod      every resource, and which would be created
+  devloop provision -e prod           create what is missing (asks first on a terminal)
+  devloop provision -e prod --yes     the same in CI
+  devloop provision -e prod --template > stack.json   the same as a CloudFormation template";
+
+const EXAMPLES_DESTROY: &str = "\
+Examples:
+  devloop plan destroy -e staging     what would be deleted
+  devloop destroy -e staging --yes    delete what devloop created (not the image repositories)
+  devloop destroy -e staging --yes --images   the ECR repositories too, with their releases";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a commented devloop.toml for the project in this directory
@@ -190,6 +203,12 @@ pub enum Command {
     /// Put the previous release back on the target
     #[command(after_help = EXAMPLES_ROLLBACK)]
     Rollback(RollbackArgs),
+    /// Create in the AWS account what the environment's target needs and does not exist yet
+    #[command(after_help = EXAMPLES_PROVISION)]
+    Provision(ProvisionArgs),
+    /// Delete what `devloop provision` created for the environment
+    #[command(after_help = EXAMPLES_DESTROY)]
+    Destroy(DestroyArgs),
     /// The whole loop: build → test → release → deploy
     #[command(after_help = EXAMPLES_SHIP)]
     Ship(ShipArgs),
@@ -199,6 +218,26 @@ pub enum Command {
     /// Print shell completions
     #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct ProvisionArgs {
+    /// Go on without asking (off a terminal it is required)
+    #[arg(long)]
+    pub yes: bool,
+    /// Print the resources as a CloudFormation template instead of creating them
+    #[arg(long, conflicts_with = "yes")]
+    pub template: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// Go on without asking (off a terminal it is required)
+    #[arg(long)]
+    pub yes: bool,
+    /// Also delete the ECR repositories devloop created, with every release in them
+    #[arg(long)]
+    pub images: bool,
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +263,8 @@ pub enum Planned {
     Ship,
     Rollback,
     Dev,
+    Provision,
+    Destroy,
 }
 
 #[derive(Debug, Args)]

@@ -7,7 +7,7 @@ const FLOORS: &[&[&str]] = &[
     &["cmd"],
     &["cli"],
     &["ops"],
-    &["deploy"],
+    &["deploy", "provision"],
     &["release"],
     &["session"],
     &["settings"],

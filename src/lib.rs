@@ -32,6 +32,7 @@ mod error;
 mod git;
 mod ops;
 mod output;
+mod provision;
 mod registry;
 mod release;
 mod session;

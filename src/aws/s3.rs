@@ -103,3 +103,32 @@ pub async fn read_all(
     }
     Ok(out)
 }
+
+/// Put `body` at `key`, replacing what is there (a state that changes, unlike a release record).
+pub async fn put(sdk: &SdkConfig, bucket: &str, key: &str, body: Vec<u8>) -> Result<()> {
+    aws_sdk_s3::Client::new(sdk)
+        .put_object()
+        .bucket(bucket)
+        .key(key)
+        .content_type("application/json")
+        .body(ByteStream::from(body))
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("cannot write s3://{bucket}/{key}"), e))?;
+    Ok(())
+}
+
+/// The object at `key`, or `None` when there is none.
+pub async fn get(sdk: &SdkConfig, bucket: &str, key: &str) -> Result<Option<Vec<u8>>> {
+    let client = aws_sdk_s3::Client::new(sdk);
+    match client.get_object().bucket(bucket).key(key).send().await {
+        Ok(got) => {
+            let bytes = got.body.collect().await.map_err(|e| {
+                Error::unreachable_because(format!("cannot read s3://{bucket}/{key}"), e)
+            })?;
+            Ok(Some(bytes.into_bytes().to_vec()))
+        }
+        Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        Err(e) => Err(sdk_error(&format!("cannot read s3://{bucket}/{key}"), e)),
+    }
+}

@@ -94,6 +94,20 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
             ops::dev::run(&ctx, opts)
         }
         Command::Rollback(args) => ops::rollback::run(&ctx, &rollback(&args)),
+        Command::Provision(args) => ops::provision::run(
+            &ctx,
+            &ops::provision::Request {
+                yes: args.yes,
+                template: args.template,
+            },
+        ),
+        Command::Destroy(args) => ops::provision::destroy(
+            &ctx,
+            &ops::provision::DestroyRequest {
+                yes: args.yes,
+                images: args.images,
+            },
+        ),
     }
 }
 
@@ -138,6 +152,8 @@ fn plan(args: &PlanArgs) -> ops::plan::Request {
         Planned::Ship => Subject::Stage(Stage::Ship),
         Planned::Rollback => Subject::Rollback,
         Planned::Dev => Subject::Dev,
+        Planned::Provision => Subject::Provision,
+        Planned::Destroy => Subject::Destroy,
     };
     ops::plan::Request {
         subject,

@@ -47,6 +47,9 @@ pub struct Status {
     pub healthy: bool,
     /// Beanstalk: the application version label the environment runs.
     pub version: Option<String>,
+    /// Where it serves from outside: ECS, the load balancer in front of the service.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
     /// ECS: each deployment of the service, newest first.
     pub deployments: Vec<Deployment>,
     /// The latest events of the service (ECS) or environment (Beanstalk), oldest first.
@@ -114,6 +117,7 @@ impl Status {
             update_state: None,
             healthy: false,
             version: None,
+            url: None,
             deployments: Vec::new(),
             events: Vec::new(),
             problems: Vec::new(),
@@ -319,6 +323,9 @@ pub fn render(s: &Status) -> String {
     }
     if let Some(v) = &s.version {
         out.push_str(&format!("  version   {v}\n"));
+    }
+    if let Some(u) = &s.url {
+        out.push_str(&format!("  url       {u}\n"));
     }
     if let (Some(run), Some(want)) = (s.replicas_running, s.replicas_desired) {
         out.push_str(&format!("  replicas  {run}/{want} running\n"));

@@ -11,6 +11,7 @@ mod junit;
 pub mod monitor;
 mod pipeline;
 pub mod plan;
+pub mod provision;
 mod release;
 pub mod releases;
 pub mod rollback;

@@ -15,6 +15,8 @@ Control API (JSON in and out):
                                             "throttled"?}, ...]
     DELETE /_peer/calls                -> forget the log
     POST   /_peer/throttle             {"service", "action" ("*" = all), "count": N}
+                                       (with "code" [and "message", "status"]: those calls
+                                       answer that error instead, e.g. AccessDeniedException)
                                        or {"service", "action", "rate": per_s, "burst": N}
                                        optional "status" (400 = Throttling, 500/503 = server error)
     DELETE /_peer/throttle             -> no throttling
@@ -264,6 +266,8 @@ def _throttled(req):
 
 def _throttle_response(req, rule):
     status = int(rule.get("status", 400))
+    if "code" in rule:  # an injected refusal: {"code": "AccessDeniedException", "message": ...}
+        return error(req, status, rule["code"], rule.get("message", "injected by the peer"))
     if status >= 500:
         code = "ServiceUnavailable" if status == 503 else "InternalFailure"
         return error(req, status, code, "Service is unavailable. Try again later.", sender=False)
@@ -391,6 +395,8 @@ def main():
     import os
 
     os.environ.setdefault("MOTO_PORT", str(args.port))
+    # AWS-managed IAM policies exist, as on the live service (a task execution role attaches one).
+    os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
     sys.modules.setdefault("awspeer", sys.modules[__name__])
     load_modules()
     from werkzeug.serving import make_server

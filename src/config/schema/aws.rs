@@ -53,6 +53,19 @@ pub struct EcsTarget {
     pub log_group: Option<String>,
     /// Stream name prefix before `/<container>/<task id>`; default: its `awslogs-stream-prefix`.
     pub log_stream_prefix: Option<String>,
+    /// `devloop provision`: the container port the tasks listen on (the load balancer's target
+    /// and the security group's one opening); default `deploy.health.port`, else 80.
+    #[serde(default, deserialize_with = "values::nonzero_port")]
+    pub port: Option<u16>,
+    /// `devloop provision`: an Application Load Balancer in front of the service (a stable URL);
+    /// `false` for workers. Default: true for one service; in a set, for the service nothing needs.
+    pub load_balancer: Option<bool>,
+    /// `devloop provision`: the VPC the service and its load balancer go in (default: the
+    /// account's default VPC).
+    pub vpc: Option<String>,
+    /// `devloop provision`: the subnets (default: every subnet of the VPC).
+    #[serde(default)]
+    pub subnets: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, Serialize)]

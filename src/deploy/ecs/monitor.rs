@@ -61,6 +61,35 @@ impl Ecs {
         out
     }
 
+    /// The URL of the load balancer in front of the service, if one is (a failed read: none).
+    async fn url(&self, svc: &aws_sdk_ecs::types::Service) -> Option<String> {
+        let tg = svc
+            .load_balancers()
+            .iter()
+            .find_map(|l| l.target_group_arn())?;
+        let elb = aws_sdk_elasticloadbalancingv2::Client::new(self.project.aws().await.ok()?);
+        let groups = elb
+            .describe_target_groups()
+            .target_group_arns(tg)
+            .send()
+            .await
+            .ok()?;
+        let lb = groups
+            .target_groups()
+            .first()?
+            .load_balancer_arns()
+            .first()?
+            .clone();
+        let lbs = elb
+            .describe_load_balancers()
+            .load_balancer_arns(lb)
+            .send()
+            .await
+            .ok()?;
+        let dns = lbs.load_balancers().first()?.dns_name()?;
+        Some(format!("http://{dns}/"))
+    }
+
     pub(super) async fn status_with(
         &self,
         client: &Client,
@@ -73,6 +102,7 @@ impl Ecs {
         st.state = svc.status().unwrap_or("unknown").to_lowercase();
         st.image = self.image_in(&live.task_def).map(str::to_string);
         st.release = self.release_by_image(&records, st.image.as_deref());
+        st.url = self.url(svc).await;
         st.replicas_running = Some(svc.running_count().max(0) as usize);
         st.replicas_desired = Some(svc.desired_count().max(0) as usize);
         let releases = self.releases(client, &live, &records).await;

@@ -102,13 +102,21 @@ impl Ecs {
             .to_string();
         let proposed = self.proposed(&self.base(&live.task_def)?, &record.image);
         let name = self.name();
+        // A service that runs no task (as `devloop provision` makes it before the first release)
+        // cannot show this release healthy: it is started with one, unless the config says more.
+        let desired = match self.settings.desired_count {
+            None if live.service.desired_count() == 0 => {
+                ctx.log(format!(
+                    "{name} runs no task (desired count 0): starting 1 (set deploy.ecs.desired_count for more)"
+                ));
+                Some(1)
+            }
+            n => n,
+        };
         let ours = if self.same_as_live(&live.task_def, &proposed) {
             let mut probe = None;
             let steady = judge(&live.service, &previous, &previous, &mut probe) == Progress::Done;
-            let count_ok = self
-                .settings
-                .desired_count
-                .is_none_or(|n| n == live.service.desired_count());
+            let count_ok = desired.is_none_or(|n| n == live.service.desired_count());
             if steady && count_ok {
                 return Ok(Outcome::Unchanged(format!(
                     "ECS service {name} already runs {} with this image and these settings; nothing registered, nothing updated",
@@ -128,7 +136,7 @@ impl Ecs {
         // What the service ran before: the live revision read above, the one a rollback restores.
         let was = previous.clone();
         let since = DateTime::from(SystemTime::now());
-        self.update(client, &ours).await?;
+        self.update_to(client, &ours, desired).await?;
         ctx.progress(format!("updated {name} to {}", revision(&ours)));
         let verdict = self
             .watch(client, &ours, &was, since, ctx, deadline)

@@ -21,6 +21,8 @@ pub enum Subject {
     Stage(Stage),
     Rollback,
     Dev,
+    Provision,
+    Destroy,
 }
 
 /// What `devloop plan` is asked.
@@ -75,18 +77,34 @@ fn run_other(ctx: &Context, args: &Request, services: &[String]) -> Result<ExitS
     let cfg = &project.config;
     let env = cfg.require_env()?.to_string();
     let runtime = runtime()?;
-    let (name, action, diff, details) = if cfg.multi {
-        match args.subject {
-            Subject::Rollback => set::plan_rollback(&project, &runtime, &env, args, services)?,
-            _ => set::plan_dev(&project, &env, services)?,
-        }
-    } else {
-        let target = deploy::open(&project)?;
-        match args.subject {
-            Subject::Rollback => plan_rollback(&project, target.as_ref(), &runtime, &env, args)?,
-            _ => plan_dev(&project, target.as_ref(), &runtime, &env)?,
-        }
-    };
+    let (name, action, diff, details) =
+        if matches!(args.subject, Subject::Provision | Subject::Destroy) {
+            let (name, (action, diff)) = match args.subject {
+                Subject::Provision => (
+                    "provision",
+                    runtime.block_on(super::provision::plan(&project))?,
+                ),
+                _ => (
+                    "destroy",
+                    runtime.block_on(super::provision::plan_destroy(&project, false))?,
+                ),
+            };
+            let details = diff.details.clone();
+            (name, action, Some(diff), details)
+        } else if cfg.multi {
+            match args.subject {
+                Subject::Rollback => set::plan_rollback(&project, &runtime, &env, args, services)?,
+                _ => set::plan_dev(&project, &env, services)?,
+            }
+        } else {
+            let target = deploy::open(&project)?;
+            match args.subject {
+                Subject::Rollback => {
+                    plan_rollback(&project, target.as_ref(), &runtime, &env, args)?
+                }
+                _ => plan_dev(&project, target.as_ref(), &runtime, &env)?,
+            }
+        };
     let doc = json!({
         "format": 1,
         "devloop": env!("CARGO_PKG_VERSION"),

@@ -177,3 +177,61 @@ impl Drop for AwsPeer {
         let _ = self.child.wait();
     }
 }
+
+impl AwsPeer {
+    /// A call to the peer with curl, outside devloop (a test's setup and checks): JSON protocol
+    /// for ECS and Logs, query for EC2, IAM and ELB.
+    pub fn call(&self, service: &str, headers: &[String], data: &[String]) -> String {
+        let out = Command::new("curl")
+            .args(["-sS", "-X", "POST", &format!("{}/", self.url())])
+            .args(["-H", &format!("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x")])
+            .args(headers.iter().flat_map(|h| ["-H".to_string(), h.clone()]))
+            .args(data)
+            .output()
+            .expect("curl");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// An ECS call's answer.
+    pub fn ecs(&self, action: &str, body: &str) -> serde_json::Value {
+        let text = self.call(
+            "ecs",
+            &[
+                format!("X-Amz-Target: AmazonEC2ContainerServiceV20141113.{action}"),
+                "Content-Type: application/x-amz-json-1.1".into(),
+            ],
+            &["-d".into(), body.into()],
+        );
+        serde_json::from_str(&text).unwrap_or_else(|_| panic!("{action}: {text}"))
+    }
+
+    /// A query-protocol call (`ec2` at 2016-11-15, `iam` at 2010-05-08, `elasticloadbalancing`
+    /// at 2015-12-01) with `params`, its XML answer.
+    pub fn query(&self, service: &str, action: &str, params: &[(&str, &str)]) -> String {
+        let version = match service {
+            "ec2" => "2016-11-15",
+            "iam" => "2010-05-08",
+            _ => "2015-12-01",
+        };
+        let mut data = vec![
+            "--data-urlencode".to_string(),
+            format!("Action={action}"),
+            "--data-urlencode".into(),
+            format!("Version={version}"),
+        ];
+        for (k, v) in params {
+            data.push("--data-urlencode".into());
+            data.push(format!("{k}={v}"));
+        }
+        self.call(service, &[], &data)
+    }
+
+    /// The first `<tag>` value of an EC2 answer (a subnet id, a security group id).
+    pub fn ec2_first(&self, action: &str, tag: &str) -> String {
+        let text = self.query("ec2", action, &[]);
+        text.split_once(&format!("<{tag}>"))
+            .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
+            .map(|(v, _)| v.to_string())
+            .unwrap_or_else(|| panic!("no <{tag}> in {text}"))
+    }
+}

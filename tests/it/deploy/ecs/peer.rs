@@ -2,60 +2,10 @@
 //! move along the clock): a template in ECS's units deployed, then deployed again with nothing
 //! registered, and a service with an old short ARN.
 
-use crate::support::awspeer::AwsPeer;
 use crate::support::peers::{CLUSTER, SERVICE};
 use crate::support::*;
 
 // --- against the AWS peer ---------------------------------------------------------------------
-
-/// A call to the peer with curl, outside devloop (setup): JSON protocol for ECS, query for EC2.
-pub(super) fn peer_call(
-    peer: &AwsPeer,
-    service: &str,
-    headers: &[String],
-    data: &[String],
-) -> String {
-    let out = std::process::Command::new("curl")
-        .args(["-sS", "-X", "POST", &format!("{}/", peer.url())])
-        .args(["-H", &format!("Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/{service}/aws4_request, SignedHeaders=host, Signature=x")])
-        .args(headers.iter().flat_map(|h| ["-H".to_string(), h.clone()]))
-        .args(data)
-        .output()
-        .expect("curl");
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-pub(super) fn peer_ecs(peer: &AwsPeer, action: &str, body: &str) -> serde_json::Value {
-    let text = peer_call(
-        peer,
-        "ecs",
-        &[
-            format!("X-Amz-Target: AmazonEC2ContainerServiceV20141113.{action}"),
-            "Content-Type: application/x-amz-json-1.1".into(),
-        ],
-        &["-d".into(), body.into()],
-    );
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{action}: {text}"))
-}
-
-/// The first `<tag>` value of an EC2 answer (a subnet id, a security group id).
-pub(super) fn peer_ec2_first(peer: &AwsPeer, action: &str, tag: &str) -> String {
-    let text = peer_call(
-        peer,
-        "ec2",
-        &[],
-        &[
-            "--data-urlencode".into(),
-            format!("Action={action}"),
-            "--data-urlencode".into(),
-            "Version=2016-11-15".into(),
-        ],
-    );
-    text.split_once(&format!("<{tag}>"))
-        .and_then(|(_, rest)| rest.split_once(&format!("</{tag}>")))
-        .map(|(v, _)| v.to_string())
-        .unwrap_or_else(|| panic!("no <{tag}> in {text}"))
-}
 
 /// The peer with a Fargate service (2 tasks) on revision web:1, whose next deployments complete
 /// in a second.
@@ -64,22 +14,17 @@ fn peer_with_service(prefix: &str) -> TestContext {
     let url = ctx.aws_peer().url();
     let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
     let peer = ctx.aws_peer();
-    let subnet = peer_ec2_first(peer, "DescribeSubnets", "subnetId");
-    let group = peer_ec2_first(peer, "DescribeSecurityGroups", "groupId");
-    peer_ecs(
-        peer,
+    let subnet = peer.ec2_first("DescribeSubnets", "subnetId");
+    let group = peer.ec2_first("DescribeSecurityGroups", "groupId");
+    peer.ecs(
         "CreateCluster",
         &format!(r#"{{"clusterName":"{CLUSTER}"}}"#),
     );
-    let td = peer_ecs(
-        peer,
-        "RegisterTaskDefinition",
+    let td = peer.ecs("RegisterTaskDefinition",
         r#"{"family":"web","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{"name":"app","image":"busybox:1.36","portMappings":[{"containerPort":8080}]}]}"#,
     );
     assert_eq!(td["taskDefinition"]["revision"], 1, "{td}");
-    let svc = peer_ecs(
-        peer,
-        "CreateService",
+    let svc = peer.ecs("CreateService",
         &format!(
             r#"{{"cluster":"{CLUSTER}","serviceName":"{SERVICE}","taskDefinition":"web:1","desiredCount":2,"launchType":"FARGATE","networkConfiguration":{{"awsvpcConfiguration":{{"subnets":["{subnet}"],"securityGroups":["{group}"]}}}}}}"#
         ),

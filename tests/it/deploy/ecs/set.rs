@@ -2,7 +2,6 @@
 //! service of its own, rolled out along the graph under every service's lock, and put back on
 //! the revision each ran before when one fails.
 
-use super::peer::{peer_call, peer_ec2_first, peer_ecs};
 use crate::support::awspeer::AwsPeer;
 use crate::support::*;
 
@@ -33,26 +32,21 @@ fn on_the_peer(ctx: TestContext, services: &[(&str, u16)]) -> TestContext {
     let url = ctx.aws_peer().url();
     let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
     let (peer, app) = (ctx.aws_peer(), ctx.app());
-    let subnet = peer_ec2_first(peer, "DescribeSubnets", "subnetId");
-    let group = peer_ec2_first(peer, "DescribeSecurityGroups", "groupId");
-    peer_ecs(
-        peer,
+    let subnet = peer.ec2_first("DescribeSubnets", "subnetId");
+    let group = peer.ec2_first("DescribeSecurityGroups", "groupId");
+    peer.ecs(
         "CreateCluster",
         &format!(r#"{{"clusterName":"{CLUSTER}"}}"#),
     );
     for &(svc, port) in services {
         let family = format!("{app}-aws-{svc}");
-        let td = peer_ecs(
-            peer,
-            "RegisterTaskDefinition",
+        let td = peer.ecs("RegisterTaskDefinition",
             &format!(
                 r#"{{"family":"{family}","networkMode":"awsvpc","requiresCompatibilities":["FARGATE"],"cpu":"256","memory":"512","containerDefinitions":[{{"name":"{svc}","image":"busybox:1.36","portMappings":[{{"containerPort":{port}}}],"logConfiguration":{{"logDriver":"awslogs","options":{{"awslogs-group":"/ecs/{family}","awslogs-region":"us-east-1","awslogs-stream-prefix":"{svc}"}}}}}}]}}"#
             ),
         );
         assert_eq!(td["taskDefinition"]["revision"], 1, "{td}");
-        let created = peer_ecs(
-            peer,
-            "CreateService",
+        let created = peer.ecs("CreateService",
             &format!(
                 r#"{{"cluster":"{CLUSTER}","serviceName":"{family}","taskDefinition":"{family}:1","desiredCount":2,"launchType":"FARGATE","networkConfiguration":{{"awsvpcConfiguration":{{"subnets":["{subnet}"],"securityGroups":["{group}"]}}}}}}"#
             ),
@@ -97,8 +91,7 @@ fn script(ctx: &TestContext, svc: &str, updates: &[&str], scale: f64) {
 /// The revision (`family:n`) the ECS service of `svc` runs now.
 fn revision_of(ctx: &TestContext, svc: &str) -> String {
     let service = format!("{}-aws-{svc}", ctx.app());
-    let out = peer_ecs(
-        ctx.aws_peer(),
+    let out = ctx.aws_peer().ecs(
         "DescribeServices",
         &format!(r#"{{"cluster":"{CLUSTER}","services":["{service}"]}}"#),
     );
@@ -111,8 +104,7 @@ fn revision_of(ctx: &TestContext, svc: &str) -> String {
 
 /// The image `svc`'s container has in revision `rev` (`family:n`).
 fn image_in(ctx: &TestContext, rev: &str) -> String {
-    let out = peer_ecs(
-        ctx.aws_peer(),
+    let out = ctx.aws_peer().ecs(
         "DescribeTaskDefinition",
         &format!(r#"{{"taskDefinition":"{rev}"}}"#),
     );
@@ -149,16 +141,14 @@ fn updated(peer: &AwsPeer, skip: usize) -> Vec<String> {
 fn assert_no_lock_left(ctx: &TestContext) {
     for svc in ["api", "web"] {
         let service = format!("{}-aws-{svc}", ctx.app());
-        let out = peer_ecs(
-            ctx.aws_peer(),
+        let out = ctx.aws_peer().ecs(
             "DescribeServices",
             &format!(r#"{{"cluster":"{CLUSTER}","services":["{service}"]}}"#),
         );
         let arn = out["services"][0]["serviceArn"]
             .as_str()
             .unwrap_or_default();
-        let tags = peer_ecs(
-            ctx.aws_peer(),
+        let tags = ctx.aws_peer().ecs(
             "ListTagsForResource",
             &format!(r#"{{"resourceArn":"{arn}"}}"#),
         );
@@ -341,8 +331,7 @@ fn put_logs(ctx: &TestContext, svc: &str, task: &str, events: &[(i64, &str)]) {
     let group = format!("/ecs/{}-aws-{svc}", ctx.app());
     let stream = format!("{svc}/{svc}/{task}");
     let logs = |action: &str, body: &str| {
-        peer_call(
-            ctx.aws_peer(),
+        ctx.aws_peer().call(
             "logs",
             &[
                 format!("X-Amz-Target: Logs_20140328.{action}"),
@@ -409,8 +398,7 @@ fn a_set_deploy_refused_on_one_service_leaves_every_service_and_lock_as_it_was()
     let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
     release_r1(&ctx);
     // Another runner is deploying the frontend.
-    let web = peer_ecs(
-        peer,
+    let web = peer.ecs(
         "DescribeServices",
         &format!(r#"{{"cluster":"{CLUSTER}","services":["{app}-aws-web"]}}"#),
     );
@@ -418,9 +406,7 @@ fn a_set_deploy_refused_on_one_service_leaves_every_service_and_lock_as_it_was()
         .as_str()
         .unwrap()
         .to_string();
-    peer_ecs(
-        peer,
-        "TagResource",
+    peer.ecs("TagResource",
         &format!(
             r#"{{"resourceArn":"{arn}","tags":[{{"key":"devloop.lock","value":"carol@ci-9 pid 77 1f2e since 2026-11-30T06:00:00Z until 2099-01-01T00:00:00Z"}}]}}"#
         ),
@@ -438,14 +424,12 @@ fn a_set_deploy_refused_on_one_service_leaves_every_service_and_lock_as_it_was()
     );
     // The API's lock (taken first: its ARN sorts first) was given back; carol's stays.
     let tags = |svc: &str| {
-        let d = peer_ecs(
-            peer,
+        let d = peer.ecs(
             "DescribeServices",
             &format!(r#"{{"cluster":"{CLUSTER}","services":["{app}-aws-{svc}"]}}"#),
         );
         let arn = d["services"][0]["serviceArn"].as_str().unwrap().to_string();
-        peer_ecs(
-            peer,
+        peer.ecs(
             "ListTagsForResource",
             &format!(r#"{{"resourceArn":"{arn}"}}"#),
         )
@@ -459,8 +443,7 @@ fn a_set_deploy_refused_on_one_service_leaves_every_service_and_lock_as_it_was()
     );
 
     // Once carol is done, the same deploy goes through, throttled on the way.
-    peer_ecs(
-        peer,
+    peer.ecs(
         "UntagResource",
         &format!(r#"{{"resourceArn":"{arn}","tagKeys":["devloop.lock"]}}"#),
     );

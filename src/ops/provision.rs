@@ -1,0 +1,390 @@
+//! `devloop provision` and `devloop destroy`: from an empty AWS account to what a first deploy
+//! needs, and back. Both list every resource first (what `plan provision` / `plan destroy` show),
+//! ask on a terminal (`--yes` elsewhere), and own their waits. A provision that fails deletes what
+//! it created, last first (exit 3 once gone, 1 naming what is left); a re-run continues from what
+//! exists. `destroy` deletes only what devloop's records and tags say it created.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+use tokio_util::sync::CancellationToken;
+
+use super::{runtime, Context};
+use crate::config::TargetKind;
+use crate::deploy::Diff;
+use crate::engine::{Done, Runner, Step, StepCtx, StepPlan};
+use crate::error::{Error, ExitKind, ExitStatus, Result};
+use crate::provision::ecs::Env;
+use crate::provision::{self, Exists, Kind, Provisioned, Resource};
+use crate::session::Session;
+
+/// What `devloop provision` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct Request {
+    /// Go on without asking (CI).
+    pub yes: bool,
+    /// Print the resources as a CloudFormation template instead of creating them.
+    pub template: bool,
+}
+
+/// What `devloop destroy` is asked.
+#[derive(Debug, Clone, Default)]
+pub struct DestroyRequest {
+    pub yes: bool,
+    /// Also the ECR repositories (they hold the releases).
+    pub images: bool,
+}
+
+/// How long one deletion may wait for what depends on it to be gone.
+const DELETE_BUDGET: Duration = Duration::from_secs(600);
+
+/// The environment's target must be one provisioning knows.
+fn ecs_only(project: &Session) -> Result<()> {
+    let env = project.config.require_env()?;
+    match project.config.target() {
+        Some(TargetKind::Ecs) => Ok(()),
+        Some(TargetKind::Beanstalk) => Err(Error::not_available(
+            "provisioning an Elastic Beanstalk environment (application, instance profile, service role, environment) — this version provisions target \"ecs\"",
+        )),
+        Some(t) => Err(Error::usage(format!(
+            "environment \"{env}\" deploys to {}, which needs nothing made in an AWS account",
+            t.as_str()
+        ))
+        .with_hint("provision and destroy are for the AWS targets (ecs)")),
+        None => Err(Error::usage(format!(
+            "environment \"{env}\" has no deploy target: set deploy.target = \"ecs\""
+        ))),
+    }
+}
+
+/// `plan provision`: every resource and what provisioning would do with it.
+pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
+    ecs_only(project)?;
+    let env = Env::open(project).await?;
+    let resources = env.resources().await?;
+    let missing = resources
+        .iter()
+        .filter(|r| r.exists == Exists::Missing)
+        .count();
+    Ok((
+        format!(
+            "create the {missing} of {} resources the ECS services need that do not exist yet in {}, tagged {}={} and {}={}",
+            resources.len(),
+            env.region,
+            provision::TAG_APP,
+            project.config.app(),
+            provision::TAG_ENV,
+            project.config.env_name()
+        ),
+        Diff {
+            changes: missing > 0,
+            text: provision::render(&resources),
+            details: json!(resources),
+        },
+    ))
+}
+
+/// `plan destroy`: what destroy would delete.
+pub async fn plan_destroy(project: &Arc<Session>, images: bool) -> Result<(String, Diff)> {
+    ecs_only(project)?;
+    let env = Env::open(project).await?;
+    let doomed = doomed(project, &env, images).await?;
+    let text: String = doomed
+        .iter()
+        .map(|e| format!("  delete  {}  {}\n", e.kind.label(), e.name))
+        .collect();
+    Ok((
+        format!(
+            "delete the {} resources devloop created for this environment, dependents first",
+            doomed.len()
+        ),
+        Diff {
+            changes: !doomed.is_empty(),
+            text: if text.is_empty() {
+                "  nothing: devloop created nothing here (or it is gone)\n".into()
+            } else {
+                text
+            },
+            details: json!(doomed),
+        },
+    ))
+}
+
+/// Ask on a terminal; off one, only `--yes` goes on.
+fn confirm(ctx: &Context, yes: bool, question: &str) -> Result<()> {
+    if yes {
+        return Ok(());
+    }
+    if !std::io::stdin().is_terminal() || ctx.printer.is_json() {
+        return Err(Error::usage(format!(
+            "{question} — not asked off a terminal: nothing was changed"
+        ))
+        .with_hint("pass --yes to go on without asking (CI)"));
+    }
+    eprint!("{question} [y/N] ");
+    let _ = std::io::stderr().flush();
+    let mut answer = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut answer)
+        .map_err(|e| Error::failed(format!("cannot read the answer: {e}")))?;
+    if matches!(answer.trim(), "y" | "Y" | "yes") {
+        Ok(())
+    } else {
+        Err(Error::usage("not confirmed: nothing was changed"))
+    }
+}
+
+pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
+    let project = ctx.session()?;
+    ecs_only(&project)?;
+    let runtime = runtime()?;
+    if args.template {
+        let env = runtime.block_on(Env::open(&project))?;
+        let text = provision::template::render(&env)?;
+        ctx.printer
+            .document(&text, serde_json::from_str(&text).unwrap_or(json!(null)));
+        return Ok(ExitStatus::Success);
+    }
+    let env = Arc::new(runtime.block_on(Env::open(&project))?);
+    let resources = runtime.block_on(env.resources())?;
+    let missing = resources
+        .iter()
+        .filter(|r| r.exists == Exists::Missing)
+        .count();
+    ctx.printer.stderr_line(&format!(
+        "provision {} ({}, {}):\n{}",
+        project.config.env_name(),
+        project.config.app(),
+        env.region,
+        provision::render(&resources)
+    ));
+    if missing > 0 {
+        confirm(
+            ctx,
+            args.yes,
+            &format!("create {missing} resource(s) in {}?", env.region),
+        )?;
+    }
+    let plan = StepPlan {
+        action: format!("create {missing} resource(s) in {}", env.region),
+        details: json!({ "resources": resources }),
+    };
+    let p = project.clone();
+    let step = Step::new("provision", plan, move |sctx| async move {
+        create_all(&p, &env, resources, &sctx).await
+    });
+    let report = runtime.block_on(Runner::new(1, ctx.printer.events()).run(vec![step]))?;
+    ctx.printer.summary("provision", &report);
+    Ok(report.status())
+}
+
+/// Create what is missing, in order; on a failure (or Ctrl-C) delete what this run created.
+async fn create_all(
+    project: &Arc<Session>,
+    env: &Env,
+    resources: Vec<Resource>,
+    ctx: &StepCtx,
+) -> Result<Done> {
+    let deadline = crate::config::duration::deadline_in(project.settings.deploy_timeout);
+    let mut record = Provisioned::read(project).await?;
+    let mut known = env.known(&resources).await?;
+    let mut made: Vec<(Kind, String, String)> = Vec::new();
+    let mut failure = None;
+    for r in resources.iter().filter(|r| r.exists == Exists::Missing) {
+        if ctx.cancel.is_cancelled() {
+            failure = Some(Error::interrupted());
+            break;
+        }
+        ctx.progress(format!("creating {} {}", r.kind.label(), r.name));
+        match crate::provision::ecs::create(env, r, &known, ctx, deadline).await {
+            Ok(id) => {
+                ctx.log(format!("created {} {}", r.kind.label(), r.name));
+                known.ids.insert((r.kind, r.name.clone()), id.clone());
+                record.add(r.kind, &r.name, &id);
+                // At once: an interrupted run's resources are known to the next one.
+                record.save_local(project)?;
+                made.push((r.kind, r.name.clone(), id));
+            }
+            Err((partly, e)) => {
+                // Made, then not made ready: deleted with the rest.
+                if let Some(id) = partly {
+                    record.add(r.kind, &r.name, &id);
+                    record.save_local(project)?;
+                    made.push((r.kind, r.name.clone(), id));
+                }
+                failure = Some(e.context(format!("creating {} {}", r.kind.label(), r.name)));
+                break;
+            }
+        }
+    }
+    let Some(failure) = failure else {
+        record.save(project).await?;
+        let url = resources
+            .iter()
+            .find(|r| r.kind == Kind::LoadBalancer)
+            .map(|_| " (its URL: `devloop monitor`)")
+            .unwrap_or("");
+        return Ok(if made.is_empty() {
+            Done::skipped("every resource exists: nothing created")
+        } else {
+            Done::new(format!("created {} resource(s){url}", made.len()))
+        }
+        .with_result(json!({ "created": made.iter().map(|(k, n, id)| json!({"kind": k, "name": n, "id": id})).collect::<Vec<_>>() })));
+    };
+    // Put the account back as it was before this run: what it created, last first.
+    let undo = StepCtx {
+        name: format!("{}:undo", ctx.name),
+        events: ctx.events.clone(),
+        cancel: CancellationToken::new(),
+    };
+    let mut left = Vec::new();
+    for (kind, name, id) in made.iter().rev() {
+        undo.log(format!(
+            "deleting {} {name} (made by this run)",
+            kind.label()
+        ));
+        let until = crate::config::duration::deadline_in(DELETE_BUDGET);
+        match crate::provision::ecs::delete(env, *kind, name, id, &undo, until).await {
+            Ok(()) => record.remove(*kind, name),
+            Err(e) => left.push(format!("{} {name}: {}", kind.label(), e.message)),
+        }
+    }
+    record.save(project).await.ok();
+    let env_name = project.config.env_name();
+    if left.is_empty() {
+        let kind = if failure.kind == ExitKind::Interrupted {
+            ExitKind::Interrupted
+        } else {
+            ExitKind::RolledBack
+        };
+        let mut err = Error::new(
+            kind,
+            format!(
+                "{}; rolled back: the {} resource(s) this run created are deleted again",
+                failure.message,
+                made.len()
+            ),
+        );
+        err.hint = Some(failure.hint.clone().unwrap_or_else(|| {
+            format!("fix the cause and run `devloop provision -e {env_name}` again")
+        }));
+        Err(err)
+    } else {
+        Err(Error::failed(format!(
+            "{}; and {} resource(s) this run created could not be deleted: {}",
+            failure.message,
+            left.len(),
+            left.join("; ")
+        ))
+        .with_hint(format!(
+            "finish with `devloop destroy -e {env_name} --yes` (it deletes what devloop created, by its records and tags)"
+        )))
+    }
+}
+
+/// What destroy deletes: devloop's records of this environment and the resources found with its
+/// tags, never one without them; dependents first. Repositories only with `images`.
+async fn doomed(project: &Arc<Session>, env: &Env, images: bool) -> Result<Vec<provision::Entry>> {
+    let record = Provisioned::read(project).await?;
+    let found = env.resources().await?;
+    let mut out: Vec<provision::Entry> = Vec::new();
+    for r in &found {
+        if let Exists::Ours(id) = &r.exists {
+            out.push(provision::Entry {
+                kind: r.kind,
+                name: r.name.clone(),
+                id: id.clone(),
+            });
+        }
+    }
+    for e in record.created {
+        // Recorded, and not found as devloop's now: gone already, or someone took it over.
+        let still = found
+            .iter()
+            .any(|r| r.kind == e.kind && r.name == e.name && matches!(r.exists, Exists::Ours(_)));
+        let listed = out.iter().any(|o| o.kind == e.kind && o.name == e.name);
+        if !listed && still {
+            out.push(e);
+        }
+    }
+    if !images {
+        out.retain(|e| e.kind != Kind::Repository);
+    }
+    out.sort_by(|a, b| b.kind.cmp(&a.kind));
+    Ok(out)
+}
+
+pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
+    let project = ctx.session()?;
+    ecs_only(&project)?;
+    let runtime = runtime()?;
+    let env = Arc::new(runtime.block_on(Env::open(&project))?);
+    let doomed = runtime.block_on(doomed(&project, &env, args.images))?;
+    let listing: String = doomed
+        .iter()
+        .map(|e| format!("  delete  {}  {}\n", e.kind.label(), e.name))
+        .collect();
+    ctx.printer.stderr_line(&format!(
+        "destroy {} ({}, {}):\n{}",
+        project.config.env_name(),
+        project.config.app(),
+        env.region,
+        if listing.is_empty() {
+            "  nothing: devloop created nothing here (or it is gone)\n".to_string()
+        } else {
+            listing
+        }
+    ));
+    if !doomed.is_empty() {
+        confirm(
+            ctx,
+            args.yes,
+            &format!("delete {} resource(s) in {}?", doomed.len(), env.region),
+        )?;
+    }
+    let plan = StepPlan {
+        action: format!("delete {} resource(s)", doomed.len()),
+        details: json!({ "resources": doomed }),
+    };
+    let p = project.clone();
+    let step = Step::new("destroy", plan, move |sctx| async move {
+        let mut record = Provisioned::read(&p).await?;
+        let mut left = Vec::new();
+        let started = Instant::now();
+        for e in &doomed {
+            sctx.progress(format!("deleting {} {}", e.kind.label(), e.name));
+            let until = crate::config::duration::deadline_in(DELETE_BUDGET);
+            match crate::provision::ecs::delete(&env, e.kind, &e.name, &e.id, &sctx, until).await {
+                Ok(()) => {
+                    sctx.log(format!("deleted {} {}", e.kind.label(), e.name));
+                    record.remove(e.kind, &e.name);
+                }
+                Err(err) => left.push(format!("{} {}: {}", e.kind.label(), e.name, err.message)),
+            }
+        }
+        record.save(&p).await?;
+        if !left.is_empty() {
+            return Err(Error::failed(format!(
+                "{} resource(s) could not be deleted: {}",
+                left.len(),
+                left.join("; ")
+            ))
+            .with_hint(format!(
+                "run `devloop destroy -e {} --yes` again once the cause is fixed",
+                p.config.env_name()
+            )));
+        }
+        let _ = started;
+        Ok(if doomed.is_empty() {
+            Done::skipped("nothing to delete")
+        } else {
+            Done::new(format!("deleted {} resource(s)", doomed.len()))
+        })
+    });
+    let report = runtime.block_on(Runner::new(1, ctx.printer.events()).run(vec![step]))?;
+    ctx.printer.summary("destroy", &report);
+    Ok(report.status())
+}

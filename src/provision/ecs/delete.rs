@@ -1,0 +1,340 @@
+//! Deleting one resource devloop created, dependents first by the caller's order. A resource
+//! still in use by one being deleted (a security group on a load balancer's interfaces, a cluster
+//! with a draining service) is tried again until the deadline, each wait said.
+
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use super::Env;
+use crate::aws::sdk_error;
+use crate::engine::StepCtx;
+use crate::error::{Error, ExitKind, Result};
+use crate::provision::Kind;
+
+/// Codes of "still in use by something being deleted": worth another try.
+const IN_USE: &[&str] = &[
+    "DependencyViolation",
+    "ResourceInUse",
+    "ClusterContainsServicesException",
+    "ClusterContainsTasksException",
+    "DeleteConflict",
+];
+
+/// Delete the resource `kind` named `name` with id `id`. Gone already is done.
+pub async fn delete(
+    env: &Env,
+    kind: Kind,
+    name: &str,
+    id: &str,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> Result<()> {
+    let c = &env.clients;
+    match kind {
+        Kind::Service => {
+            let cluster = cluster_of(env, name);
+            let _ = c
+                .ecs
+                .update_service()
+                .cluster(&cluster)
+                .service(name)
+                .desired_count(0)
+                .send()
+                .await;
+            match c
+                .ecs
+                .delete_service()
+                .cluster(&cluster)
+                .service(name)
+                .force(true)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error().is_some_and(|s| {
+                        s.is_service_not_found_exception() || s.is_cluster_not_found_exception()
+                    }) =>
+                {
+                    return Ok(())
+                }
+                Err(e) => return Err(sdk_error(&format!("cannot delete ECS service {name}"), e)),
+            }
+            // Draining: the cluster cannot go before the service has.
+            retry(
+                ctx,
+                deadline,
+                &format!("ECS service {name} to drain"),
+                || async {
+                    let out = c
+                        .ecs
+                        .describe_services()
+                        .cluster(&cluster)
+                        .services(name)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(&format!("cannot read ECS service {name}"), e))?;
+                    let gone = out
+                        .services()
+                        .iter()
+                        .all(|s| s.status() == Some("INACTIVE"));
+                    if gone {
+                        Ok(())
+                    } else {
+                        Err(Error::failed("ResourceInUse: draining"))
+                    }
+                },
+            )
+            .await
+        }
+        Kind::TaskDefinition => {
+            let out = c
+                .ecs
+                .list_task_definitions()
+                .family_prefix(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot list task definitions {name}"), e))?;
+            for arn in out.task_definition_arns() {
+                // Only this family, not one whose name starts with it.
+                let family = arn
+                    .rsplit('/')
+                    .next()
+                    .and_then(|r| r.rsplit_once(':'))
+                    .map(|(f, _)| f);
+                if family != Some(name) {
+                    continue;
+                }
+                c.ecs
+                    .deregister_task_definition()
+                    .task_definition(arn)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("cannot deregister {arn}"), e))?;
+            }
+            Ok(())
+        }
+        Kind::Listener => match c.elb.delete_listener().listener_arn(id).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_listener_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(&format!("cannot delete listener {name}"), e)),
+        },
+        Kind::TargetGroup => {
+            retry(
+                ctx,
+                deadline,
+                &format!("target group {name} to be free"),
+                || async {
+                    c.elb
+                        .delete_target_group()
+                        .target_group_arn(id)
+                        .send()
+                        .await
+                        .map(|_| ())
+                        .map_err(|e| sdk_error(&format!("cannot delete target group {name}"), e))
+                },
+            )
+            .await
+        }
+        Kind::LoadBalancer => {
+            match c
+                .elb
+                .delete_load_balancer()
+                .load_balancer_arn(id)
+                .send()
+                .await
+            {
+                Ok(_) => {}
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_load_balancer_not_found_exception()) =>
+                {
+                    return Ok(())
+                }
+                Err(e) => return Err(sdk_error(&format!("cannot delete load balancer {name}"), e)),
+            }
+            retry(
+                ctx,
+                deadline,
+                &format!("load balancer {name} to be gone"),
+                || async {
+                    match c
+                        .elb
+                        .describe_load_balancers()
+                        .load_balancer_arns(id)
+                        .send()
+                        .await
+                    {
+                        Ok(out) if !out.load_balancers().is_empty() => {
+                            Err(Error::failed("ResourceInUse: still deleting"))
+                        }
+                        _ => Ok(()),
+                    }
+                },
+            )
+            .await
+        }
+        Kind::LbSecurityGroup | Kind::TaskSecurityGroup => {
+            retry(
+                ctx,
+                deadline,
+                &format!("security group {name} to be free"),
+                || async {
+                    match c.ec2.delete_security_group().group_id(id).send().await {
+                        Ok(_) => Ok(()),
+                        Err(e) if code_of(&e) == Some("InvalidGroup.NotFound") => Ok(()),
+                        Err(e) => Err(sdk_error(
+                            &format!("cannot delete security group {name}"),
+                            e,
+                        )),
+                    }
+                },
+            )
+            .await
+        }
+        Kind::Cluster => {
+            retry(
+                ctx,
+                deadline,
+                &format!("ECS cluster {name} to be empty"),
+                || async {
+                    match c.ecs.delete_cluster().cluster(name).send().await {
+                        Ok(_) => Ok(()),
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|s| s.is_cluster_not_found_exception()) =>
+                        {
+                            Ok(())
+                        }
+                        Err(e) => Err(sdk_error(&format!("cannot delete ECS cluster {name}"), e)),
+                    }
+                },
+            )
+            .await
+        }
+        Kind::ExecutionRole | Kind::TaskRole => {
+            let attached = match c
+                .iam
+                .list_attached_role_policies()
+                .role_name(name)
+                .send()
+                .await
+            {
+                Ok(out) => out.attached_policies().to_vec(),
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                {
+                    return Ok(())
+                }
+                Err(e) => return Err(sdk_error(&format!("cannot read IAM role {name}"), e)),
+            };
+            for p in attached {
+                if let Some(arn) = p.policy_arn() {
+                    c.iam
+                        .detach_role_policy()
+                        .role_name(name)
+                        .policy_arn(arn)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(&format!("cannot detach {arn} from {name}"), e))?;
+                }
+            }
+            c.iam
+                .delete_role()
+                .role_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error(&format!("cannot delete IAM role {name}"), e))
+        }
+        Kind::LogGroup => match c.logs.delete_log_group().log_group_name(name).send().await {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(&format!("cannot delete log group {name}"), e)),
+        },
+        Kind::Repository => match c
+            .ecr
+            .delete_repository()
+            .repository_name(name)
+            .force(true)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_repository_not_found_exception()) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(sdk_error(
+                &format!("cannot delete ECR repository {name}"),
+                e,
+            )),
+        },
+    }
+}
+
+fn code_of<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Option<&str> {
+    e.as_service_error().and_then(|s| s.code())
+}
+
+/// The cluster of the service named `service` in devloop.toml.
+fn cluster_of(env: &Env, service: &str) -> String {
+    env.services
+        .iter()
+        .find(|s| s.service == service)
+        .or(env.services.first())
+        .map(|s| s.cluster.clone())
+        .unwrap_or_default()
+}
+
+/// Run `attempt` until it succeeds, trying again while what it deletes is still in use, until
+/// the deadline; any other error ends it at once.
+async fn retry<F, Fut>(
+    ctx: &StepCtx,
+    deadline: Instant,
+    waiting_for: &str,
+    attempt: F,
+) -> Result<()>
+where
+    F: Fn() -> Fut,
+    Fut: Future<Output = Result<()>>,
+{
+    let mut poll = Duration::from_secs(2);
+    loop {
+        let err = match attempt().await {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let in_use = IN_USE.iter().any(|c| err.message.contains(c));
+        if !in_use && !err.transient {
+            return Err(err);
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ExitKind::Timeout,
+                format!("gave up waiting for {waiting_for}: {}", err.message),
+            ));
+        }
+        ctx.progress(format!("waiting for {waiting_for}"));
+        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+        poll = (poll * 2).min(Duration::from_secs(15));
+    }
+}

@@ -1,0 +1,535 @@
+//! Read-only lookups: each resource the environment needs, found by its name (and whose it is,
+//! by its tags), the way `plan` shows it and `provision` and `destroy` start from it.
+
+use aws_sdk_ec2::types::Filter;
+
+use super::{resource, Env, Svc, EXECUTION_POLICY};
+use crate::aws::sdk_error;
+use crate::error::{Error, Result};
+use crate::provision::{Kind, Resource};
+
+/// Every resource, in the order of creation.
+pub async fn all(env: &Env) -> Result<Vec<Resource>> {
+    let mut out = Vec::new();
+    for s in &env.services {
+        if let Some(repo) = &s.repository {
+            out.push(repository(env, repo).await?);
+        }
+    }
+    out.push(log_group(env).await?);
+    if env.services.iter().any(|s| s.execution_role_arn.is_none()) {
+        let settings = vec![
+            ("trust".into(), "ecs-tasks.amazonaws.com".into()),
+            ("policy".into(), "AmazonECSTaskExecutionRolePolicy".into()),
+        ];
+        out.push(role(env, Kind::ExecutionRole, &env.execution_role, settings).await?);
+    }
+    if env.services.iter().any(|s| s.task_role_arn.is_none()) {
+        let settings = vec![("trust".into(), "ecs-tasks.amazonaws.com".into())];
+        out.push(role(env, Kind::TaskRole, &env.task_role, settings).await?);
+    }
+    let mut clusters: Vec<&str> = env.services.iter().map(|s| s.cluster.as_str()).collect();
+    clusters.dedup();
+    for c in clusters {
+        out.push(cluster(env, c).await?);
+    }
+    let vpc = vpc(env).await?;
+    let ports: Vec<String> = env.services.iter().map(|s| s.port.to_string()).collect();
+    if env.public().is_some() {
+        let settings = vec![
+            ("vpc".into(), vpc.clone()),
+            ("ingress".into(), "tcp/80 from 0.0.0.0/0".into()),
+        ];
+        out.push(group(env, Kind::LbSecurityGroup, &env.lb_group, &vpc, settings).await?);
+    }
+    let from = if env.public().is_some() {
+        format!("from {}", env.lb_group)
+    } else {
+        "from the tasks' own group".to_string()
+    };
+    let settings = vec![
+        ("vpc".into(), vpc.clone()),
+        ("ingress".into(), format!("tcp/{} {from}", ports.join(","))),
+    ];
+    out.push(
+        group(
+            env,
+            Kind::TaskSecurityGroup,
+            &env.task_group,
+            &vpc,
+            settings,
+        )
+        .await?,
+    );
+    if let Some(public) = env.public() {
+        let lb = load_balancer(env).await?;
+        let lb_arn = lb.id().map(str::to_string);
+        let lb_ours = matches!(lb.exists, crate::provision::Exists::Ours(_));
+        out.push(lb);
+        out.push(target_group(env, public, &vpc).await?);
+        out.push(listener(env, public, lb_arn.as_deref(), lb_ours).await?);
+    }
+    for s in &env.services {
+        out.push(task_definition(env, s).await?);
+        out.push(service(env, s).await?);
+    }
+    Ok(out)
+}
+
+async fn repository(env: &Env, name: &str) -> Result<Resource> {
+    let c = &env.clients.ecr;
+    let found = match c
+        .describe_repositories()
+        .repository_names(name)
+        .send()
+        .await
+    {
+        Ok(out) => match out.repositories().first() {
+            Some(r) => {
+                let arn = r.repository_arn().unwrap_or_default().to_string();
+                let tags = c
+                    .list_tags_for_resource()
+                    .resource_arn(&arn)
+                    .send()
+                    .await
+                    .map(|t| t.tags().to_vec())
+                    .unwrap_or_default();
+                let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
+                Some((r.repository_uri().unwrap_or(&arn).to_string(), ours))
+            }
+            None => None,
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_repository_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => {
+            return Err(sdk_error(
+                &format!("cannot look up ECR repository {name}"),
+                e,
+            ))
+        }
+    };
+    Ok(resource(Kind::Repository, name, Vec::new(), found))
+}
+
+#[allow(deprecated)] // ListTagsLogGroup: what moto and every region answer
+async fn log_group(env: &Env) -> Result<Resource> {
+    let c = &env.clients.logs;
+    let name = &env.log_group;
+    let out = c
+        .describe_log_groups()
+        .log_group_name_prefix(name)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("cannot look up log group {name}"), e))?;
+    let found = match out
+        .log_groups()
+        .iter()
+        .find(|g| g.log_group_name() == Some(name.as_str()))
+    {
+        Some(g) => {
+            let tags = c
+                .list_tags_log_group()
+                .log_group_name(name)
+                .send()
+                .await
+                .ok()
+                .and_then(|t| t.tags)
+                .unwrap_or_default();
+            let ours = env.ours(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+            Some((g.arn().unwrap_or(name).to_string(), ours))
+        }
+        None => None,
+    };
+    Ok(resource(
+        Kind::LogGroup,
+        name,
+        vec![("retention".into(), "30 days".into())],
+        found,
+    ))
+}
+
+async fn role(
+    env: &Env,
+    kind: Kind,
+    name: &str,
+    settings: Vec<(String, String)>,
+) -> Result<Resource> {
+    let c = &env.clients.iam;
+    let found = match c.get_role().role_name(name).send().await {
+        Ok(out) => match out.role() {
+            Some(r) => {
+                let tags = c
+                    .list_role_tags()
+                    .role_name(name)
+                    .send()
+                    .await
+                    .map(|t| t.tags().to_vec())
+                    .unwrap_or_default();
+                let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
+                Some((r.arn().to_string(), ours))
+            }
+            None => None,
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_no_such_entity_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(sdk_error(&format!("cannot look up IAM role {name}"), e)),
+    };
+    let _ = EXECUTION_POLICY;
+    Ok(resource(kind, name, settings, found))
+}
+
+async fn cluster(env: &Env, name: &str) -> Result<Resource> {
+    let out = env
+        .clients
+        .ecs
+        .describe_clusters()
+        .clusters(name)
+        .include(aws_sdk_ecs::types::ClusterField::Tags)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("cannot look up ECS cluster {name}"), e))?;
+    let found = out
+        .clusters()
+        .iter()
+        .find(|c| c.status() == Some("ACTIVE"))
+        .map(|c| {
+            let ours = env.ours(
+                c.tags()
+                    .iter()
+                    .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+            );
+            (c.cluster_arn().unwrap_or(name).to_string(), ours)
+        });
+    Ok(resource(Kind::Cluster, name, Vec::new(), found))
+}
+
+/// The VPC: `deploy.ecs.vpc`, else the account's default one in the region.
+pub async fn vpc(env: &Env) -> Result<String> {
+    if let Some(v) = &env.vpc {
+        return Ok(v.clone());
+    }
+    let out = env
+        .clients
+        .ec2
+        .describe_vpcs()
+        .filters(Filter::builder().name("isDefault").values("true").build())
+        .send()
+        .await
+        .map_err(|e| sdk_error("cannot look up the default VPC", e))?;
+    out.vpcs()
+        .first()
+        .and_then(|v| v.vpc_id())
+        .map(str::to_string)
+        .ok_or_else(|| {
+            Error::usage(format!(
+                "the region {} has no default VPC to put the service in",
+                env.region
+            ))
+            .with_hint("set deploy.ecs.vpc and deploy.ecs.subnets")
+        })
+}
+
+/// The subnets: `deploy.ecs.subnets`, else every subnet of the VPC.
+pub async fn subnets(env: &Env, vpc: &str) -> Result<Vec<String>> {
+    if !env.subnets.is_empty() {
+        return Ok(env.subnets.clone());
+    }
+    let out = env
+        .clients
+        .ec2
+        .describe_subnets()
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("cannot list the subnets of {vpc}"), e))?;
+    let ids: Vec<String> = out
+        .subnets()
+        .iter()
+        .filter_map(|s| s.subnet_id().map(str::to_string))
+        .collect();
+    if ids.is_empty() {
+        return Err(
+            Error::usage(format!("VPC {vpc} has no subnet")).with_hint("set deploy.ecs.subnets")
+        );
+    }
+    Ok(ids)
+}
+
+/// A security group by name in `vpc`.
+pub async fn group_id(env: &Env, name: &str, vpc: &str) -> Result<Option<(String, bool)>> {
+    let out = env
+        .clients
+        .ec2
+        .describe_security_groups()
+        .filters(Filter::builder().name("group-name").values(name).build())
+        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("cannot look up security group {name}"), e))?;
+    Ok(out.security_groups().first().map(|g| {
+        let ours = env.ours(
+            g.tags()
+                .iter()
+                .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+        );
+        (g.group_id().unwrap_or_default().to_string(), ours)
+    }))
+}
+
+async fn group(
+    env: &Env,
+    kind: Kind,
+    name: &str,
+    vpc: &str,
+    settings: Vec<(String, String)>,
+) -> Result<Resource> {
+    let found = group_id(env, name, vpc).await?;
+    Ok(resource(kind, name, settings, found))
+}
+
+/// Whether an ELB resource carries devloop's tags.
+async fn elb_ours(env: &Env, arn: &str) -> bool {
+    env.clients
+        .elb
+        .describe_tags()
+        .resource_arns(arn)
+        .send()
+        .await
+        .map(|out| {
+            out.tag_descriptions().iter().any(|d| {
+                env.ours(
+                    d.tags()
+                        .iter()
+                        .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+                )
+            })
+        })
+        .unwrap_or(false)
+}
+
+async fn load_balancer(env: &Env) -> Result<Resource> {
+    let name = &env.load_balancer;
+    let found = match env
+        .clients
+        .elb
+        .describe_load_balancers()
+        .names(name)
+        .send()
+        .await
+    {
+        Ok(out) => match out
+            .load_balancers()
+            .first()
+            .and_then(|l| l.load_balancer_arn())
+        {
+            Some(arn) => Some((arn.to_string(), elb_ours(env, arn).await)),
+            None => None,
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_load_balancer_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => {
+            return Err(sdk_error(
+                &format!("cannot look up load balancer {name}"),
+                e,
+            ))
+        }
+    };
+    Ok(resource(
+        Kind::LoadBalancer,
+        name,
+        vec![
+            ("type".into(), "application".into()),
+            ("scheme".into(), "internet-facing".into()),
+        ],
+        found,
+    ))
+}
+
+async fn target_group(env: &Env, svc: &Svc, vpc: &str) -> Result<Resource> {
+    let name = env.target_group(svc);
+    let found = match env
+        .clients
+        .elb
+        .describe_target_groups()
+        .names(&name)
+        .send()
+        .await
+    {
+        Ok(out) => match out
+            .target_groups()
+            .first()
+            .and_then(|t| t.target_group_arn())
+        {
+            Some(arn) => Some((arn.to_string(), elb_ours(env, arn).await)),
+            None => None,
+        },
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_target_group_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => return Err(sdk_error(&format!("cannot look up target group {name}"), e)),
+    };
+    Ok(resource(
+        Kind::TargetGroup,
+        &name,
+        vec![
+            ("port".into(), svc.port.to_string()),
+            ("health".into(), svc.health_path.clone()),
+            ("targets".into(), "ip".into()),
+            ("vpc".into(), vpc.to_string()),
+        ],
+        found,
+    ))
+}
+
+/// The HTTP listener on port 80 of the load balancer (devloop's when the load balancer is).
+async fn listener(env: &Env, svc: &Svc, lb: Option<&str>, lb_ours: bool) -> Result<Resource> {
+    let name = format!("{}:80", env.load_balancer);
+    let mut found = None;
+    if let Some(arn) = lb {
+        let out = env
+            .clients
+            .elb
+            .describe_listeners()
+            .load_balancer_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot list the listeners of {arn}"), e))?;
+        found = out
+            .listeners()
+            .iter()
+            .find(|l| l.port() == Some(80))
+            .and_then(|l| l.listener_arn())
+            .map(|a| (a.to_string(), lb_ours));
+    }
+    Ok(resource(
+        Kind::Listener,
+        &name,
+        vec![(
+            "forward".into(),
+            format!("HTTP:80 → {}", env.target_group(svc)),
+        )],
+        found,
+    ))
+}
+
+async fn task_definition(env: &Env, svc: &Svc) -> Result<Resource> {
+    let found = match env
+        .clients
+        .ecs
+        .describe_task_definition()
+        .task_definition(&svc.family)
+        .include(aws_sdk_ecs::types::TaskDefinitionField::Tags)
+        .send()
+        .await
+    {
+        // A family whose revisions are all deregistered (INACTIVE) has none to build on.
+        Ok(out) => out
+            .task_definition()
+            .filter(|t| t.status() != Some(&aws_sdk_ecs::types::TaskDefinitionStatus::Inactive))
+            .map(|t| {
+                let ours = env.ours(
+                    out.tags()
+                        .iter()
+                        .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+                );
+                (
+                    t.task_definition_arn().unwrap_or_default().to_string(),
+                    ours,
+                )
+            }),
+        // ECS answers ClientException for a family with no revision.
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_client_exception()) =>
+        {
+            None
+        }
+        Err(e) => {
+            return Err(sdk_error(
+                &format!("cannot look up task definition {}", svc.family),
+                e,
+            ))
+        }
+    };
+    let image = svc
+        .image
+        .clone()
+        .unwrap_or_else(|| "no release yet (desired count 0)".to_string());
+    Ok(resource(
+        Kind::TaskDefinition,
+        &svc.family,
+        vec![
+            ("launch".into(), "FARGATE".into()),
+            ("cpu".into(), svc.cpu.clone()),
+            ("memory".into(), svc.memory.clone()),
+            (
+                "container".into(),
+                format!("{}:{}", svc.container, svc.port),
+            ),
+            ("image".into(), image),
+        ],
+        found,
+    ))
+}
+
+async fn service(env: &Env, svc: &Svc) -> Result<Resource> {
+    let found = match env
+        .clients
+        .ecs
+        .describe_services()
+        .cluster(&svc.cluster)
+        .services(&svc.service)
+        .include(aws_sdk_ecs::types::ServiceField::Tags)
+        .send()
+        .await
+    {
+        Ok(out) => out
+            .services()
+            .iter()
+            .find(|s| s.status() == Some("ACTIVE"))
+            .map(|s| {
+                let ours = env.ours(
+                    s.tags()
+                        .iter()
+                        .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+                );
+                (s.service_arn().unwrap_or_default().to_string(), ours)
+            }),
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_cluster_not_found_exception()) =>
+        {
+            None
+        }
+        Err(e) => {
+            return Err(sdk_error(
+                &format!("cannot look up ECS service {}", svc.service),
+                e,
+            ))
+        }
+    };
+    let mut settings = vec![
+        ("cluster".into(), svc.cluster.clone()),
+        ("desired".into(), svc.desired.to_string()),
+        ("circuit breaker".into(), "on, with rollback".into()),
+    ];
+    if svc.load_balancer {
+        settings.push(("target group".into(), env.target_group(svc)));
+    }
+    Ok(resource(Kind::Service, &svc.service, settings, found))
+}

@@ -1,0 +1,280 @@
+//! `devloop provision --template`: the same resources as a CloudFormation template, for teams
+//! that want CloudFormation to own their infrastructure (change sets, drift detection). The VPC
+//! and subnets are parameters; every resource carries devloop's tags.
+
+use serde_json::{json, Map, Value};
+
+use super::ecs::{Env, Svc, EXECUTION_POLICY};
+use crate::error::{Error, Result};
+
+/// A logical id CloudFormation accepts: letters and digits.
+fn logical(prefix: &str, name: &str) -> String {
+    let mut out = prefix.to_string();
+    let mut upper = true;
+    for c in name.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(if upper { c.to_ascii_uppercase() } else { c });
+            upper = false;
+        } else {
+            upper = true;
+        }
+    }
+    out
+}
+
+fn tags(env: &Env) -> Value {
+    json!(env
+        .tags()
+        .iter()
+        .map(|(k, v)| json!({ "Key": k, "Value": v }))
+        .collect::<Vec<_>>())
+}
+
+/// The template, as pretty JSON.
+pub fn render(env: &Env) -> Result<String> {
+    let mut resources = Map::new();
+    let mut outputs = Map::new();
+    let tag_list = tags(env);
+    for s in &env.services {
+        if let Some(repo) = &s.repository {
+            resources.insert(
+                logical("Repository", &s.name),
+                json!({
+                    "Type": "AWS::ECR::Repository",
+                    "Properties": { "RepositoryName": repo, "Tags": tag_list },
+                }),
+            );
+        }
+    }
+    resources.insert(
+        "LogGroup".into(),
+        json!({
+            "Type": "AWS::Logs::LogGroup",
+            "Properties": { "LogGroupName": env.log_group, "RetentionInDays": 30, "Tags": tag_list },
+        }),
+    );
+    let trust = json!({
+        "Version": "2012-10-17",
+        "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ecs-tasks.amazonaws.com" }, "Action": "sts:AssumeRole" }],
+    });
+    resources.insert(
+        "ExecutionRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": {
+                "RoleName": env.execution_role,
+                "AssumeRolePolicyDocument": trust,
+                "ManagedPolicyArns": [EXECUTION_POLICY],
+                "Tags": tag_list,
+            },
+        }),
+    );
+    resources.insert(
+        "TaskRole".into(),
+        json!({
+            "Type": "AWS::IAM::Role",
+            "Properties": { "RoleName": env.task_role, "AssumeRolePolicyDocument": trust, "Tags": tag_list },
+        }),
+    );
+    let mut clusters: Vec<&str> = env.services.iter().map(|s| s.cluster.as_str()).collect();
+    clusters.dedup();
+    for c in &clusters {
+        resources.insert(
+            logical("Cluster", c),
+            json!({
+                "Type": "AWS::ECS::Cluster",
+                "Properties": { "ClusterName": c, "Tags": tag_list },
+            }),
+        );
+    }
+    let public = env.public();
+    let mut task_ingress = Vec::new();
+    let mut ports: Vec<u16> = env.services.iter().map(|s| s.port).collect();
+    ports.sort();
+    ports.dedup();
+    if public.is_some() {
+        resources.insert(
+            "LoadBalancerSecurityGroup".into(),
+            json!({
+                "Type": "AWS::EC2::SecurityGroup",
+                "Properties": {
+                    "GroupName": env.lb_group,
+                    "GroupDescription": format!("the load balancer of {}", env.base),
+                    "VpcId": { "Ref": "VpcId" },
+                    "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0" }],
+                    "Tags": tag_list,
+                },
+            }),
+        );
+        for p in &ports {
+            task_ingress.push(json!({ "IpProtocol": "tcp", "FromPort": p, "ToPort": p, "SourceSecurityGroupId": { "Ref": "LoadBalancerSecurityGroup" } }));
+        }
+    }
+    resources.insert(
+        "TaskSecurityGroup".into(),
+        json!({
+            "Type": "AWS::EC2::SecurityGroup",
+            "Properties": {
+                "GroupName": env.task_group,
+                "GroupDescription": format!("the tasks of {}", env.base),
+                "VpcId": { "Ref": "VpcId" },
+                "SecurityGroupIngress": task_ingress,
+                "Tags": tag_list,
+            },
+        }),
+    );
+    if public.is_none() {
+        for p in &ports {
+            resources.insert(
+                format!("TaskIngress{p}"),
+                json!({
+                    "Type": "AWS::EC2::SecurityGroupIngress",
+                    "Properties": {
+                        "GroupId": { "Ref": "TaskSecurityGroup" },
+                        "IpProtocol": "tcp", "FromPort": p, "ToPort": p,
+                        "SourceSecurityGroupId": { "Ref": "TaskSecurityGroup" },
+                    },
+                }),
+            );
+        }
+    }
+    if let Some(p) = public {
+        resources.insert(
+            "LoadBalancer".into(),
+            json!({
+                "Type": "AWS::ElasticLoadBalancingV2::LoadBalancer",
+                "Properties": {
+                    "Name": env.load_balancer,
+                    "Type": "application",
+                    "Scheme": "internet-facing",
+                    "Subnets": { "Ref": "Subnets" },
+                    "SecurityGroups": [{ "Ref": "LoadBalancerSecurityGroup" }],
+                    "Tags": tag_list,
+                },
+            }),
+        );
+        resources.insert(
+            "TargetGroup".into(),
+            json!({
+                "Type": "AWS::ElasticLoadBalancingV2::TargetGroup",
+                "Properties": {
+                    "Name": env.target_group(p),
+                    "Protocol": "HTTP",
+                    "Port": p.port,
+                    "VpcId": { "Ref": "VpcId" },
+                    "TargetType": "ip",
+                    "HealthCheckPath": p.health_path,
+                    "Matcher": { "HttpCode": "200-399" },
+                    "Tags": tag_list,
+                },
+            }),
+        );
+        resources.insert(
+            "Listener".into(),
+            json!({
+                "Type": "AWS::ElasticLoadBalancingV2::Listener",
+                "Properties": {
+                    "LoadBalancerArn": { "Ref": "LoadBalancer" },
+                    "Protocol": "HTTP",
+                    "Port": 80,
+                    "DefaultActions": [{ "Type": "forward", "TargetGroupArn": { "Ref": "TargetGroup" } }],
+                },
+            }),
+        );
+        outputs.insert(
+            "Url".into(),
+            json!({ "Description": "the load balancer's URL", "Value": { "Fn::Sub": "http://${LoadBalancer.DNSName}/" } }),
+        );
+    }
+    for s in &env.services {
+        resources.insert(logical("TaskDefinition", &s.name), task_definition(env, s)?);
+        let mut props = json!({
+            "ServiceName": s.service,
+            "Cluster": { "Ref": logical("Cluster", &s.cluster) },
+            "TaskDefinition": { "Ref": logical("TaskDefinition", &s.name) },
+            "DesiredCount": s.desired,
+            "LaunchType": "FARGATE",
+            "NetworkConfiguration": { "AwsvpcConfiguration": {
+                "Subnets": { "Ref": "Subnets" },
+                "SecurityGroups": [{ "Ref": "TaskSecurityGroup" }],
+                "AssignPublicIp": "ENABLED",
+            }},
+            "DeploymentConfiguration": { "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true } },
+            "Tags": tag_list,
+        });
+        let mut service = json!({ "Type": "AWS::ECS::Service", "Properties": {} });
+        if s.load_balancer {
+            props["LoadBalancers"] = json!([{
+                "TargetGroupArn": { "Ref": "TargetGroup" },
+                "ContainerName": s.container,
+                "ContainerPort": s.port,
+            }]);
+            service["DependsOn"] = json!(["Listener"]);
+        }
+        service["Properties"] = props;
+        resources.insert(logical("Service", &s.name), service);
+    }
+    let template = json!({
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Description": format!("{} on Amazon ECS (Fargate), as `devloop provision` makes it", env.base),
+        "Parameters": {
+            "VpcId": { "Type": "AWS::EC2::VPC::Id", "Description": "the VPC of the service and its load balancer" },
+            "Subnets": { "Type": "List<AWS::EC2::Subnet::Id>", "Description": "subnets in at least two Availability Zones" },
+        },
+        "Resources": resources,
+        "Outputs": outputs,
+    });
+    serde_json::to_string_pretty(&template)
+        .map(|t| t + "\n")
+        .map_err(|e| Error::failed(e.to_string()))
+}
+
+fn task_definition(env: &Env, s: &Svc) -> Result<Value> {
+    let image = match (&s.image, &s.repository, &s.image_repository) {
+        (Some(i), _, _) => json!(i),
+        (None, Some(repo), _) => json!({
+            "Fn::Sub": format!("${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.amazonaws.com/{repo}:{}", super::ecs::NO_RELEASE_YET)
+        }),
+        (None, None, Some(r)) => json!(format!("{r}:{}", super::ecs::NO_RELEASE_YET)),
+        (None, None, None) => {
+            return Err(Error::usage(format!(
+                "service {} has no release and no registry to name an image in",
+                s.name
+            )))
+        }
+    };
+    let execution = match &s.execution_role_arn {
+        Some(a) => json!(a),
+        None => json!({ "Fn::GetAtt": ["ExecutionRole", "Arn"] }),
+    };
+    let task = match &s.task_role_arn {
+        Some(a) => json!(a),
+        None => json!({ "Fn::GetAtt": ["TaskRole", "Arn"] }),
+    };
+    Ok(json!({
+        "Type": "AWS::ECS::TaskDefinition",
+        "Properties": {
+            "Family": s.family,
+            "RequiresCompatibilities": ["FARGATE"],
+            "NetworkMode": "awsvpc",
+            "Cpu": s.cpu,
+            "Memory": s.memory,
+            "ExecutionRoleArn": execution,
+            "TaskRoleArn": task,
+            "ContainerDefinitions": [{
+                "Name": s.container,
+                "Image": image,
+                "Essential": true,
+                "PortMappings": [{ "ContainerPort": s.port }],
+                "Environment": s.env.iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect::<Vec<_>>(),
+                "Secrets": s.secrets.iter().map(|(k, v)| json!({"Name": k, "ValueFrom": v})).collect::<Vec<_>>(),
+                "LogConfiguration": { "LogDriver": "awslogs", "Options": {
+                    "awslogs-group": { "Ref": "LogGroup" },
+                    "awslogs-region": { "Ref": "AWS::Region" },
+                    "awslogs-stream-prefix": s.name,
+                }},
+            }],
+            "Tags": tags(env),
+        },
+    }))
+}

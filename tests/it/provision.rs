@@ -1,0 +1,345 @@
+//! `devloop provision` and `devloop destroy` as a new user meets them, against the AWS peer (moto
+//! underneath: ECS, EC2, ELBv2, IAM, Logs, ECR): from an empty account to examples/hello serving
+//! behind a load balancer, a failure mid-way undone, and a destroy that leaves what was made by
+//! hand alone.
+
+use crate::support::awspeer::AwsPeer;
+use crate::support::*;
+
+/// examples/hello with an `ecs` environment, against its own AWS peer.
+fn hello_on_ecs(ctx: TestContext, registry: &str) -> TestContext {
+    let url = ctx.aws_peer().url();
+    let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
+    let app = ctx.app().to_string();
+    let text = std::fs::read_to_string(ctx.join("devloop.toml")).unwrap();
+    ctx.write(
+        "devloop.toml",
+        format!(
+            "{text}\n[env.ecs]\ndeploy.target = \"ecs\"\nrelease.registry = \"{registry}\"\ndeploy.ecs.cluster = \"main\"\ndeploy.ecs.service = \"{app}-ecs\"\n"
+        ),
+    );
+    ctx.commit("an ecs environment");
+    ctx
+}
+
+/// The calls that change the account, made since the first `skip` calls.
+fn writes(peer: &AwsPeer, skip: usize) -> Vec<String> {
+    const READ: &[&str] = &["Describe", "List", "Get"];
+    peer.calls()
+        .iter()
+        .skip(skip)
+        .filter_map(|c| c["action"].as_str().map(str::to_string))
+        .filter(|a| !READ.iter().any(|r| a.starts_with(r)))
+        .collect()
+}
+
+/// Everything in the account that carries devloop's tags, in a few words each.
+fn tagged(peer: &AwsPeer) -> Vec<String> {
+    let mut out = Vec::new();
+    let clusters = peer.ecs("ListClusters", "{}");
+    for arn in clusters["clusterArns"].as_array().into_iter().flatten() {
+        let d = peer.ecs(
+            "DescribeClusters",
+            &format!(r#"{{"clusters":[{arn}],"include":["TAGS"]}}"#),
+        );
+        let active = d["clusters"][0]["status"] == "ACTIVE";
+        if active && d.to_string().contains("devloop:app") {
+            out.push(format!("cluster {arn}"));
+        }
+    }
+    let groups = peer.query("ec2", "DescribeSecurityGroups", &[]);
+    if groups.contains("devloop:app") {
+        out.push("security group".into());
+    }
+    let lbs = peer.query("elasticloadbalancing", "DescribeLoadBalancers", &[]);
+    if lbs.contains("<LoadBalancerArn>") {
+        out.push("load balancer".into());
+    }
+    let roles = peer.query("iam", "ListRoles", &[]);
+    if roles.contains("-execution") || roles.contains("-task<") {
+        out.push("role".into());
+    }
+    out
+}
+
+#[cfg_attr(
+    any(devloop_no_docker, devloop_no_moto),
+    ignore = "needs the Docker daemon, a registry and moto: run scripts/services.sh"
+)]
+#[test]
+fn from_an_empty_account_plan_provision_then_ship_serves_behind_the_load_balancer() {
+    let ctx = TestContext::docker("dl-prov")
+        .with_registry(None)
+        .with_aws_peer()
+        .with_example("hello");
+    let registry = format!("{}/team", ctx.registry().host());
+    let ctx = hello_on_ecs(ctx, &registry);
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+
+    // plan: every resource, nothing made.
+    let before = peer.calls().len();
+    let r = ctx.run(["plan", "provision", "-e", "ecs", "--exit-code"]);
+    assert_eq!(r.code, 1, "resources to create: {}\n{}", r.stdout, r.stderr);
+    for line in [
+        "create  CloudWatch log group",
+        "create  IAM task execution role",
+        "create  IAM task role",
+        "create  ECS cluster                     main",
+        "create  security group (load balancer)",
+        "create  security group (tasks)",
+        "create  Application Load Balancer",
+        "create  target group",
+        "create  listener",
+        "create  task definition",
+        "create  ECS service",
+    ] {
+        assert!(r.stdout.contains(line), "{line}\n{}", r.stdout);
+    }
+    assert!(
+        r.stdout.contains("desired=0"),
+        "no release yet: {}",
+        r.stdout
+    );
+    assert_eq!(writes(peer, before), Vec::<String>::new());
+
+    // Off a terminal it asks for --yes, and changes nothing.
+    let r = ctx.run(["provision", "-e", "ecs"]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("--yes"), "{}", r.stderr);
+    assert_eq!(writes(peer, before), Vec::<String>::new());
+
+    let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("created 11 resource(s)"), "{}", r.stderr);
+    let service = peer.ecs(
+        "DescribeServices",
+        &format!(r#"{{"cluster":"main","services":["{app}-ecs"],"include":["TAGS"]}}"#),
+    );
+    let svc = &service["services"][0];
+    assert_eq!(svc["desiredCount"], 0, "{svc}");
+    assert!(svc["tags"].to_string().contains("devloop:env"), "{svc}");
+    assert!(
+        svc["loadBalancers"][0]["targetGroupArn"].is_string(),
+        "{svc}"
+    );
+
+    // Again: nothing is created twice.
+    let again = peer.calls().len();
+    let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("nothing created"), "{}", r.stderr);
+    assert_eq!(writes(peer, again), Vec::<String>::new());
+
+    // The first ship: built, pushed, and started with one task on the new service.
+    let r = ctx.run(["ship", "-e", "ecs", "--no-tests"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let service = peer.ecs(
+        "DescribeServices",
+        &format!(r#"{{"cluster":"main","services":["{app}-ecs"]}}"#),
+    );
+    let svc = &service["services"][0];
+    assert_eq!(svc["desiredCount"], 1, "{svc}");
+    let td = peer.ecs(
+        "DescribeTaskDefinition",
+        &format!(r#"{{"taskDefinition":{}}}"#, svc["taskDefinition"]),
+    );
+    let image = td["taskDefinition"]["containerDefinitions"][0]["image"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(
+        image.starts_with(&format!("{registry}/{app}@sha256:")),
+        "{image}"
+    );
+    let r = ctx.run(["monitor", "-e", "ecs"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("url       http://"), "{}", r.stdout);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_failure_mid_way_puts_the_account_back_and_a_rerun_succeeds() {
+    let ctx = TestContext::new()
+        .with_name("dl-provfail")
+        .with_aws_peer()
+        .with_example("hello");
+    let ctx = hello_on_ecs(ctx, "reg.example:5000/team");
+    let peer = ctx.aws_peer();
+    let groups_before = peer.query("ec2", "DescribeSecurityGroups", &[]);
+    peer.control(
+        "throttle",
+        serde_json::json!({"service": "ecs", "action": "CreateService", "count": 1,
+            "code": "AccessDeniedException", "message": "User is not authorized to perform: ecs:CreateService"}),
+    );
+    let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("not authorized"), "{}", r.stderr);
+    assert!(r.stderr.contains("rolled back"), "{}", r.stderr);
+    // Exactly what it held before.
+    assert_eq!(tagged(peer), Vec::<String>::new());
+    assert_eq!(
+        peer.query("ec2", "DescribeSecurityGroups", &[]).len(),
+        groups_before.len()
+    );
+    let clusters = peer.ecs("DescribeClusters", r#"{"clusters":["main"]}"#);
+    assert_ne!(clusters["clusters"][0]["status"], "ACTIVE", "{clusters}");
+
+    let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("created 11 resource(s)"), "{}", r.stderr);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn destroy_deletes_what_devloop_made_and_nothing_made_by_hand() {
+    let ctx = TestContext::new()
+        .with_name("dl-provdel")
+        .with_aws_peer()
+        .with_example("hello");
+    let ctx = hello_on_ecs(ctx, "reg.example:5000/team");
+    let peer = ctx.aws_peer();
+    // Made by hand: the cluster devloop.toml names, another cluster, a security group.
+    peer.ecs("CreateCluster", r#"{"clusterName":"main"}"#);
+    peer.ecs("CreateCluster", r#"{"clusterName":"by-hand"}"#);
+    let vpc = peer.ec2_first("DescribeVpcs", "vpcId");
+    peer.query(
+        "ec2",
+        "CreateSecurityGroup",
+        &[
+            ("GroupName", "hand-made"),
+            ("GroupDescription", "mine"),
+            ("VpcId", &vpc),
+        ],
+    );
+    let r = ctx.run(["plan", "provision", "-e", "ecs"]);
+    assert!(
+        r.stdout
+            .contains("keep    ECS cluster                     main"),
+        "{}",
+        r.stdout
+    );
+    let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("created 10 resource(s)"), "{}", r.stderr);
+
+    let r = ctx.run(["destroy", "-e", "ecs"]);
+    assert_eq!(r.code, 2, "asks first: {}", r.stderr);
+    let r = ctx.run(["destroy", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(!r.stderr.contains("ECS cluster  main"), "{}", r.stderr);
+    assert_eq!(tagged(peer), Vec::<String>::new());
+    let clusters = peer.ecs("DescribeClusters", r#"{"clusters":["main","by-hand"]}"#);
+    assert_eq!(clusters["clusters"][0]["status"], "ACTIVE", "{clusters}");
+    assert_eq!(clusters["clusters"][1]["status"], "ACTIVE", "{clusters}");
+    assert!(peer
+        .query("ec2", "DescribeSecurityGroups", &[])
+        .contains("hand-made"));
+    // Nothing left to do.
+    let r = ctx.run(["destroy", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("nothing to delete"), "{}", r.stderr);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn the_template_passes_cfn_lint_and_names_every_resource() {
+    let ctx = TestContext::new()
+        .with_name("dl-provcfn")
+        .with_aws_peer()
+        .with_example("hello");
+    let ctx = hello_on_ecs(ctx, "reg.example:5000/team");
+    let r = ctx.run(["provision", "-e", "ecs", "--template"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for kind in [
+        "AWS::Logs::LogGroup",
+        "AWS::IAM::Role",
+        "AWS::ECS::Cluster",
+        "AWS::EC2::SecurityGroup",
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        "AWS::ElasticLoadBalancingV2::TargetGroup",
+        "AWS::ElasticLoadBalancingV2::Listener",
+        "AWS::ECS::TaskDefinition",
+        "AWS::ECS::Service",
+    ] {
+        assert!(r.stdout.contains(kind), "{kind}\n{}", r.stdout);
+    }
+    assert_eq!(writes(ctx.aws_peer(), 0), Vec::<String>::new());
+    ctx.write("stack.json", &r.stdout);
+    let lint = std::process::Command::new("cfn-lint")
+        .arg(ctx.join("stack.json"))
+        .output();
+    match lint {
+        Ok(out) => {
+            let code = out.status.code().unwrap_or(-1);
+            // cfn-lint's exit code is a bit mask: 2 = an error (4 warnings, 8 informational).
+            assert_eq!(
+                code & 2,
+                0,
+                "cfn-lint found errors:\n{}",
+                String::from_utf8_lossy(&out.stdout)
+            );
+        }
+        Err(e) => {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "cfn-lint is not installed (scripts/test.sh installs it): {e}"
+            );
+            eprintln!("cfn-lint is not installed: the template was not linted");
+        }
+    }
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_set_provisions_one_service_each_and_the_load_balancer_for_the_one_nothing_needs() {
+    let ctx = TestContext::new()
+        .with_name("dl-provset")
+        .with_aws_peer()
+        .with_example("shop")
+        .with_env("SHOP_REGISTRY", "reg.example:5000/team");
+    let url = ctx.aws_peer().url();
+    let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
+    let app = ctx.app().to_string();
+    let r = ctx.run(["plan", "provision", "-e", "aws"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for line in [
+        format!("create  ECS service                     {app}-aws-api"),
+        format!("create  ECS service                     {app}-aws-web"),
+        format!("create  task definition                 {app}-aws-api"),
+        format!("create  task definition                 {app}-aws-web"),
+        "create  Application Load Balancer".to_string(),
+    ] {
+        assert!(r.stdout.contains(&line), "{line}\n{}", r.stdout);
+    }
+    // One target group, for web (nothing needs it); its name shortened to 32 characters.
+    assert_eq!(
+        r.stdout.matches("create  target group").count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("port=80, health=/healthz"),
+        "{}",
+        r.stdout
+    );
+    let r = ctx.run(["provision", "-e", "aws", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let r = ctx.run(["destroy", "-e", "aws", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(tagged(ctx.aws_peer()), Vec::<String>::new());
+}
+
+#[test]
+fn elastic_beanstalk_and_local_targets_are_refused_before_anything_is_asked() {
+    let ctx = TestContext::new()
+        .with_name("dl-provno")
+        .with_example("hello");
+    let r = ctx.run(["provision", "-e", "local", "--yes"]);
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("needs nothing made in an AWS account"),
+        "{}",
+        r.stderr
+    );
+}
