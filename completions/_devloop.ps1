@@ -52,6 +52,8 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Status, logs and resource use of what the target runs now')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Build, run and watch: every save rebuilt and redeployed on the local target')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put the previous release back on the target')
+            [CompletionResult]::new('provision', 'provision', [CompletionResultType]::ParameterValue, 'Create in the AWS account what the environment''s target needs and does not exist yet')
+            [CompletionResult]::new('destroy', 'destroy', [CompletionResultType]::ParameterValue, 'Delete what `devloop provision` created for the environment')
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -301,6 +303,56 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
+        'devloop;provision' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from the shared config files (overrides aws.profile)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Go on without asking (off a terminal it is required)')
+            [CompletionResult]::new('--template', '--template', [CompletionResultType]::ParameterName, 'Print the resources as a CloudFormation template instead of creating them')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'devloop;destroy' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from the shared config files (overrides aws.profile)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Go on without asking (off a terminal it is required)')
+            [CompletionResult]::new('--images', '--images', [CompletionResultType]::ParameterName, 'Also delete the ECR repositories devloop created, with every release in them')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'devloop;ship' {
             [CompletionResult]::new('--buildkit', '--buildkit', [CompletionResultType]::ParameterName, 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit')
             [CompletionResult]::new('--junit', '--junit', [CompletionResultType]::ParameterName, 'Write a JUnit XML report of the tests here')
@@ -391,6 +443,8 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('monitor', 'monitor', [CompletionResultType]::ParameterValue, 'Status, logs and resource use of what the target runs now')
             [CompletionResult]::new('dev', 'dev', [CompletionResultType]::ParameterValue, 'Build, run and watch: every save rebuilt and redeployed on the local target')
             [CompletionResult]::new('rollback', 'rollback', [CompletionResultType]::ParameterValue, 'Put the previous release back on the target')
+            [CompletionResult]::new('provision', 'provision', [CompletionResultType]::ParameterValue, 'Create in the AWS account what the environment''s target needs and does not exist yet')
+            [CompletionResult]::new('destroy', 'destroy', [CompletionResultType]::ParameterValue, 'Delete what `devloop provision` created for the environment')
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
@@ -422,6 +476,12 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;help;rollback' {
+            break
+        }
+        'devloop;help;provision' {
+            break
+        }
+        'devloop;help;destroy' {
             break
         }
         'devloop;help;ship' {

@@ -25,6 +25,9 @@ _devloop() {
             devloop,deploy)
                 cmd="devloop__subcmd__deploy"
                 ;;
+            devloop,destroy)
+                cmd="devloop__subcmd__destroy"
+                ;;
             devloop,dev)
                 cmd="devloop__subcmd__dev"
                 ;;
@@ -42,6 +45,9 @@ _devloop() {
                 ;;
             devloop,plan)
                 cmd="devloop__subcmd__plan"
+                ;;
+            devloop,provision)
+                cmd="devloop__subcmd__provision"
                 ;;
             devloop,release)
                 cmd="devloop__subcmd__release"
@@ -64,6 +70,9 @@ _devloop() {
             devloop__subcmd__help,deploy)
                 cmd="devloop__subcmd__help__subcmd__deploy"
                 ;;
+            devloop__subcmd__help,destroy)
+                cmd="devloop__subcmd__help__subcmd__destroy"
+                ;;
             devloop__subcmd__help,dev)
                 cmd="devloop__subcmd__help__subcmd__dev"
                 ;;
@@ -81,6 +90,9 @@ _devloop() {
                 ;;
             devloop__subcmd__help,plan)
                 cmd="devloop__subcmd__help__subcmd__plan"
+                ;;
+            devloop__subcmd__help,provision)
+                cmd="devloop__subcmd__help__subcmd__provision"
                 ;;
             devloop__subcmd__help,release)
                 cmd="devloop__subcmd__help__subcmd__release"
@@ -101,7 +113,7 @@ _devloop() {
 
     case "${cmd}" in
         devloop)
-            opts="-C -c -e -o -q -v -j -s -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help --version init plan build test release deploy monitor dev rollback ship doctor completions help"
+            opts="-C -c -e -o -q -v -j -s -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help --version init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -376,6 +388,72 @@ _devloop() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        devloop__subcmd__destroy)
+            opts="-C -c -e -o -q -v -j -s -h --yes --images --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --chdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         devloop__subcmd__dev)
             opts="-C -c -e -o -q -v -j -s -h --no-cache --buildkit --test --keep --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -517,7 +595,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__help)
-            opts="init plan build test release deploy monitor dev rollback ship doctor completions help"
+            opts="init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -559,6 +637,20 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__help__subcmd__deploy)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__help__subcmd__destroy)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -643,6 +735,20 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__help__subcmd__plan)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__help__subcmd__provision)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -861,7 +967,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__plan)
-            opts="-C -c -e -o -q -v -j -s -h --to --exit-code --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help build test release deploy ship rollback dev"
+            opts="-C -c -e -o -q -v -j -s -h --to --exit-code --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help build test release deploy ship rollback dev provision destroy"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -871,6 +977,72 @@ _devloop() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --chdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__provision)
+            opts="-C -c -e -o -q -v -j -s -h --yes --template --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --chdir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

@@ -49,6 +49,8 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand monitor 'Status, logs and resource use of what the target runs now'
             cand dev 'Build, run and watch: every save rebuilt and redeployed on the local target'
             cand rollback 'Put the previous release back on the target'
+            cand provision 'Create in the AWS account what the environment''s target needs and does not exist yet'
+            cand destroy 'Delete what `devloop provision` created for the environment'
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
             cand completions 'Print shell completions'
@@ -288,6 +290,54 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'devloop;provision'= {
+            cand -C 'Run as if started in DIR'
+            cand --chdir 'Run as if started in DIR'
+            cand -c 'Use this config file instead of searching for devloop.toml'
+            cand --config 'Use this config file instead of searching for devloop.toml'
+            cand -e 'Environment from [env.<NAME>] to use'
+            cand --env 'Environment from [env.<NAME>] to use'
+            cand -o 'Output format: live text, or one JSON event per line'
+            cand --output 'Output format: live text, or one JSON event per line'
+            cand --profile 'AWS profile from the shared config files (overrides aws.profile)'
+            cand -j 'How many steps may run at once [default: number of CPUs]'
+            cand --jobs 'How many steps may run at once [default: number of CPUs]'
+            cand -s 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --service 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --yes 'Go on without asking (off a terminal it is required)'
+            cand --template 'Print the resources as a CloudFormation template instead of creating them'
+            cand -q 'Print only errors and the final verdict'
+            cand --quiet 'Print only errors and the final verdict'
+            cand -v 'Print more (repeat for even more)'
+            cand --verbose 'Print more (repeat for even more)'
+            cand --no-color 'Disable colors (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'devloop;destroy'= {
+            cand -C 'Run as if started in DIR'
+            cand --chdir 'Run as if started in DIR'
+            cand -c 'Use this config file instead of searching for devloop.toml'
+            cand --config 'Use this config file instead of searching for devloop.toml'
+            cand -e 'Environment from [env.<NAME>] to use'
+            cand --env 'Environment from [env.<NAME>] to use'
+            cand -o 'Output format: live text, or one JSON event per line'
+            cand --output 'Output format: live text, or one JSON event per line'
+            cand --profile 'AWS profile from the shared config files (overrides aws.profile)'
+            cand -j 'How many steps may run at once [default: number of CPUs]'
+            cand --jobs 'How many steps may run at once [default: number of CPUs]'
+            cand -s 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --service 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --yes 'Go on without asking (off a terminal it is required)'
+            cand --images 'Also delete the ECR repositories devloop created, with every release in them'
+            cand -q 'Print only errors and the final verdict'
+            cand --quiet 'Print only errors and the final verdict'
+            cand -v 'Print more (repeat for even more)'
+            cand --verbose 'Print more (repeat for even more)'
+            cand --no-color 'Disable colors (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'devloop;ship'= {
             cand --buildkit 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit'
             cand --junit 'Write a JUnit XML report of the tests here'
@@ -375,6 +425,8 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand monitor 'Status, logs and resource use of what the target runs now'
             cand dev 'Build, run and watch: every save rebuilt and redeployed on the local target'
             cand rollback 'Put the previous release back on the target'
+            cand provision 'Create in the AWS account what the environment''s target needs and does not exist yet'
+            cand destroy 'Delete what `devloop provision` created for the environment'
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
             cand completions 'Print shell completions'
@@ -397,6 +449,10 @@ set edit:completion:arg-completer[devloop] = {|@words|
         &'devloop;help;dev'= {
         }
         &'devloop;help;rollback'= {
+        }
+        &'devloop;help;provision'= {
+        }
+        &'devloop;help;destroy'= {
         }
         &'devloop;help;ship'= {
         }

@@ -46,6 +46,8 @@ complete -c devloop -n "__fish_devloop_needs_command" -f -a "deploy" -d 'Roll a 
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "dev" -d 'Build, run and watch: every save rebuilt and redeployed on the local target'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "rollback" -d 'Put the previous release back on the target'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "provision" -d 'Create in the AWS account what the environment\'s target needs and does not exist yet'
+complete -c devloop -n "__fish_devloop_needs_command" -f -a "destroy" -d 'Delete what `devloop provision` created for the environment'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
 complete -c devloop -n "__fish_devloop_needs_command" -f -a "completions" -d 'Print shell completions'
@@ -195,6 +197,34 @@ complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet 
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -l yes -d 'Go on without asking (off a terminal it is required)'
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -l template -d 'Print the resources as a CloudFormation template instead of creating them'
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s C -l chdir -d 'Run as if started in DIR' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s o -l output -d 'Output format: live text, or one JSON event per line' -r -f -a "text\t''
+json\t''"
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l profile -d 'AWS profile from the shared config files (overrides aws.profile)' -r
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s j -l jobs -d 'How many steps may run at once [default: number of CPUs]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l yes -d 'Go on without asking (off a terminal it is required)'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l images -d 'Also delete the ECR repositories devloop created, with every release in them'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s q -l quiet -d 'Print only errors and the final verdict'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s v -l verbose -d 'Print more (repeat for even more)'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l no-color -d 'Disable colors (also NO_COLOR)'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s h -l help -d 'Print help'
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l buildkit -d 'Builder: BuildKit is used by default wherever the daemon supports it; `--buildkit=false` chooses the classic builder, `--buildkit` insists on BuildKit' -r -f -a "true\t''
 false\t''"
 complete -c devloop -n "__fish_devloop_using_subcommand ship" -l junit -d 'Write a JUnit XML report of the tests here' -r -F
@@ -243,16 +273,18 @@ complete -c devloop -n "__fish_devloop_using_subcommand completions" -s q -l qui
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "init" -d 'Write a commented devloop.toml for the project in this directory'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "plan" -d 'Show what a command would do, with no side effects'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "build" -d 'Build the image (skipped when an identical build exists)'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "test" -d 'Run the [[test]] entries against the built image'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "release" -d 'Push the image to its registry and record the release'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "deploy" -d 'Roll a release out to the environment\'s target'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "dev" -d 'Build, run and watch: every save rebuilt and redeployed on the local target'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "rollback" -d 'Put the previous release back on the target'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "completions" -d 'Print shell completions'
-complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback ship doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "init" -d 'Write a commented devloop.toml for the project in this directory'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "plan" -d 'Show what a command would do, with no side effects'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "build" -d 'Build the image (skipped when an identical build exists)'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "test" -d 'Run the [[test]] entries against the built image'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "release" -d 'Push the image to its registry and record the release'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "deploy" -d 'Roll a release out to the environment\'s target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "monitor" -d 'Status, logs and resource use of what the target runs now'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "dev" -d 'Build, run and watch: every save rebuilt and redeployed on the local target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "rollback" -d 'Put the previous release back on the target'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "provision" -d 'Create in the AWS account what the environment\'s target needs and does not exist yet'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "destroy" -d 'Delete what `devloop provision` created for the environment'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "ship" -d 'The whole loop: build → test → release → deploy'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "doctor" -d 'Check the config, git, the Docker daemon and credentials'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "completions" -d 'Print shell completions'
+complete -c devloop -n "__fish_devloop_using_subcommand help; and not __fish_seen_subcommand_from init plan build test release deploy monitor dev rollback provision destroy ship doctor completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -89,6 +89,16 @@ ensure_moto() {
   command -v moto_server >/dev/null 2>&1 || { log "moto_server is not on PATH after pip install"; exit 1; }
 }
 
+# `devloop provision --template` is checked with the field's own linter.
+ensure_cfn_lint() {
+  if command -v cfn-lint >/dev/null 2>&1; then
+    return
+  fi
+  log "installing cfn-lint from PyPI"
+  python3 -m pip install --quiet --disable-pip-version-check cfn-lint >/dev/null
+  command -v cfn-lint >/dev/null 2>&1 || { log "cfn-lint is not on PATH after pip install"; exit 1; }
+}
+
 # The swarm target's tests need a single-node swarm. Ports are published in host mode, so no IPVS.
 ensure_swarm() {
   if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
@@ -102,4 +112,5 @@ seed_busybox
 ensure_swarm
 ensure_registry_tools
 ensure_moto
+ensure_cfn_lint
 log "ready: $(docker version --format 'Docker Engine {{.Server.Version}} (API {{.Server.APIVersion}})')"
