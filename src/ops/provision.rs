@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::json;
 use tokio_util::sync::CancellationToken;
@@ -35,6 +35,12 @@ pub struct DestroyRequest {
     pub yes: bool,
     /// Also the ECR repositories (they hold the releases).
     pub images: bool,
+}
+
+/// What a provision created, as its step's result.
+#[derive(Debug, serde::Serialize)]
+struct Created {
+    created: Vec<provision::Entry>,
 }
 
 /// How long one deletion may wait for what depends on it to be gone.
@@ -227,12 +233,22 @@ async fn create_all(
             .find(|r| r.kind == Kind::LoadBalancer)
             .map(|_| " (its URL: `devloop monitor`)")
             .unwrap_or("");
+        let result = Created {
+            created: made
+                .iter()
+                .map(|(kind, name, id)| provision::Entry {
+                    kind: *kind,
+                    name: name.clone(),
+                    id: id.clone(),
+                })
+                .collect(),
+        };
         return Ok(if made.is_empty() {
             Done::skipped("every resource exists: nothing created")
         } else {
             Done::new(format!("created {} resource(s){url}", made.len()))
         }
-        .with_result(json!({ "created": made.iter().map(|(k, n, id)| json!({"kind": k, "name": n, "id": id})).collect::<Vec<_>>() })));
+        .with_result(result));
     };
     // Put the account back as it was before this run: what it created, last first.
     let undo = StepCtx {
@@ -313,7 +329,7 @@ async fn doomed(project: &Arc<Session>, env: &Env, images: bool) -> Result<Vec<p
     if !images {
         out.retain(|e| e.kind != Kind::Repository);
     }
-    out.sort_by(|a, b| b.kind.cmp(&a.kind));
+    out.sort_by_key(|e| std::cmp::Reverse(e.kind));
     Ok(out)
 }
 
@@ -353,7 +369,6 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
     let step = Step::new("destroy", plan, move |sctx| async move {
         let mut record = Provisioned::read(&p).await?;
         let mut left = Vec::new();
-        let started = Instant::now();
         for e in &doomed {
             sctx.progress(format!("deleting {} {}", e.kind.label(), e.name));
             let until = crate::config::duration::deadline_in(DELETE_BUDGET);
@@ -377,7 +392,6 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
                 p.config.env_name()
             )));
         }
-        let _ = started;
         Ok(if doomed.is_empty() {
             Done::skipped("nothing to delete")
         } else {

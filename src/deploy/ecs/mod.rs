@@ -86,7 +86,7 @@ impl Ecs {
                     .map(|r| format!(" ({r})"))
                     .unwrap_or_default()
             ))
-            .with_hint("create the service first (devloop deploys to an existing service), or fix deploy.ecs.service")),
+            .with_hint(format!("`devloop provision -e {}` creates it (and what it needs), or fix deploy.ecs.service", self.project.config.env_name()))),
         }
     }
 

@@ -3,7 +3,7 @@
 
 use aws_sdk_ec2::types::Filter;
 
-use super::{resource, Env, Svc, EXECUTION_POLICY};
+use super::{resource, Env, Svc};
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
 use crate::provision::{Kind, Resource};
@@ -182,7 +182,6 @@ async fn role(
         }
         Err(e) => return Err(sdk_error(&format!("cannot look up IAM role {name}"), e)),
     };
-    let _ = EXECUTION_POLICY;
     Ok(resource(kind, name, settings, found))
 }
 

@@ -56,8 +56,8 @@ pub struct Svc {
     pub desired: i32,
     pub cpu: String,
     pub memory: String,
-    pub env: Vec<(String, String)>,
-    pub secrets: Vec<(String, String)>,
+    pub env: Pairs,
+    pub secrets: Pairs,
     pub execution_role_arn: Option<String>,
     pub task_role_arn: Option<String>,
 }
@@ -268,7 +268,10 @@ fn empty() -> EcsTarget {
 }
 
 /// The container's environment (as a deploy sets it) and its secrets (`valueFrom` ARNs).
-fn env_of(settings: &EcsTarget) -> (Vec<(String, String)>, Vec<(String, String)>) {
+/// Name and value pairs, in order.
+type Pairs = Vec<(String, String)>;
+
+fn env_of(settings: &EcsTarget) -> (Pairs, Pairs) {
     let env = settings
         .env
         .iter()
