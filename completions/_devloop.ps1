@@ -344,6 +344,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
             [CompletionResult]::new('--yes', '--yes', [CompletionResultType]::ParameterName, 'Go on without asking (off a terminal it is required)')
             [CompletionResult]::new('--images', '--images', [CompletionResultType]::ParameterName, 'Also delete the ECR repositories devloop created, with every release in them')
+            [CompletionResult]::new('--ledger', '--ledger', [CompletionResultType]::ParameterName, 'Also delete the S3 bucket of the release ledger devloop created, with every record in it')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')

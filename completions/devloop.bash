@@ -389,7 +389,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__destroy)
-            opts="-C -c -e -o -q -v -j -s -h --yes --images --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
+            opts="-C -c -e -o -q -v -j -s -h --yes --images --ledger --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -330,6 +330,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --service 'Only these services of a [services] file (comma-separated) [default: all]'
             cand --yes 'Go on without asking (off a terminal it is required)'
             cand --images 'Also delete the ECR repositories devloop created, with every release in them'
+            cand --ledger 'Also delete the S3 bucket of the release ledger devloop created, with every record in it'
             cand -q 'Print only errors and the final verdict'
             cand --quiet 'Print only errors and the final verdict'
             cand -v 'Print more (repeat for even more)'

@@ -221,6 +221,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s j -l jobs -d
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s s -l service -d 'Only these services of a [services] file (comma-separated) [default: all]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l yes -d 'Go on without asking (off a terminal it is required)'
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l images -d 'Also delete the ECR repositories devloop created, with every release in them'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l ledger -d 'Also delete the S3 bucket of the release ledger devloop created, with every record in it'
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s q -l quiet -d 'Print only errors and the final verdict'
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l no-color -d 'Disable colors (also NO_COLOR)'

@@ -238,6 +238,9 @@ pub struct DestroyArgs {
     /// Also delete the ECR repositories devloop created, with every release in them
     #[arg(long)]
     pub images: bool,
+    /// Also delete the S3 bucket of the release ledger devloop created, with every record in it
+    #[arg(long)]
+    pub ledger: bool,
 }
 
 #[derive(Debug, Args)]

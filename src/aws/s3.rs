@@ -129,6 +129,14 @@ pub async fn get(sdk: &SdkConfig, bucket: &str, key: &str) -> Result<Option<Vec<
             Ok(Some(bytes.into_bytes().to_vec()))
         }
         Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => Ok(None),
+        // The bucket itself is not there yet (`devloop provision` makes it).
+        Err(e)
+            if e.as_service_error()
+                .and_then(|s| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s))
+                == Some("NoSuchBucket") =>
+        {
+            Ok(None)
+        }
         Err(e) => Err(sdk_error(&format!("cannot read s3://{bucket}/{key}"), e)),
     }
 }

@@ -106,6 +106,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
             &ops::provision::DestroyRequest {
                 yes: args.yes,
                 images: args.images,
+                ledger: args.ledger,
             },
         ),
     }

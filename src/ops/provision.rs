@@ -35,6 +35,8 @@ pub struct DestroyRequest {
     pub yes: bool,
     /// Also the ECR repositories (they hold the releases).
     pub images: bool,
+    /// Also the S3 bucket of the release ledger, with every record in it.
+    pub ledger: bool,
 }
 
 /// What a provision created, as its step's result.
@@ -93,10 +95,10 @@ pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
 }
 
 /// `plan destroy`: what destroy would delete.
-pub async fn plan_destroy(project: &Arc<Session>, images: bool) -> Result<(String, Diff)> {
+pub async fn plan_destroy(project: &Arc<Session>) -> Result<(String, Diff)> {
     ecs_only(project)?;
     let env = Env::open(project).await?;
-    let doomed = doomed(project, &env, images).await?;
+    let doomed = doomed(project, &env, false, false).await?;
     let text: String = doomed
         .iter()
         .map(|e| format!("  delete  {}  {}\n", e.kind.label(), e.name))
@@ -303,7 +305,12 @@ async fn create_all(
 
 /// What destroy deletes: devloop's records of this environment and the resources found with its
 /// tags, never one without them; dependents first. Repositories only with `images`.
-async fn doomed(project: &Arc<Session>, env: &Env, images: bool) -> Result<Vec<provision::Entry>> {
+async fn doomed(
+    project: &Arc<Session>,
+    env: &Env,
+    images: bool,
+    ledger: bool,
+) -> Result<Vec<provision::Entry>> {
     let record = Provisioned::read(project).await?;
     let found = env.resources().await?;
     let mut out: Vec<provision::Entry> = Vec::new();
@@ -326,9 +333,12 @@ async fn doomed(project: &Arc<Session>, env: &Env, images: bool) -> Result<Vec<p
             out.push(e);
         }
     }
-    if !images {
-        out.retain(|e| e.kind != Kind::Repository);
-    }
+    // What holds the releases goes only when asked for by name.
+    out.retain(|e| match e.kind {
+        Kind::Repository => images,
+        Kind::LedgerBucket => ledger,
+        _ => true,
+    });
     out.sort_by_key(|e| std::cmp::Reverse(e.kind));
     Ok(out)
 }
@@ -338,7 +348,8 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
     ecs_only(&project)?;
     let runtime = runtime()?;
     let env = Arc::new(runtime.block_on(Env::open(&project))?);
-    let doomed = runtime.block_on(doomed(&project, &env, args.images))?;
+    let doomed = runtime.block_on(doomed(&project, &env, args.images, args.ledger))?;
+    let ledger_gone = doomed.iter().any(|e| e.kind == Kind::LedgerBucket);
     let listing: String = doomed
         .iter()
         .map(|e| format!("  delete  {}  {}\n", e.kind.label(), e.name))
@@ -380,7 +391,12 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
                 Err(err) => left.push(format!("{} {}: {}", e.kind.label(), e.name, err.message)),
             }
         }
-        record.save(&p).await?;
+        // With the ledger's bucket gone, the record stays on this machine only.
+        if ledger_gone {
+            record.save_local(&p)?;
+        } else {
+            record.save(&p).await?;
+        }
         if !left.is_empty() {
             return Err(Error::failed(format!(
                 "{} resource(s) could not be deleted: {}",

@@ -25,6 +25,7 @@ pub const TAG_ENV: &str = "devloop:env";
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Repository,
+    LedgerBucket,
     LogGroup,
     ExecutionRole,
     TaskRole,
@@ -43,6 +44,7 @@ impl Kind {
     pub fn label(self) -> &'static str {
         match self {
             Kind::Repository => "ECR repository",
+            Kind::LedgerBucket => "S3 bucket (release ledger)",
             Kind::LogGroup => "CloudWatch log group",
             Kind::ExecutionRole => "IAM task execution role",
             Kind::TaskRole => "IAM task role",

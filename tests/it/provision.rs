@@ -343,3 +343,58 @@ fn elastic_beanstalk_and_local_targets_are_refused_before_anything_is_asked() {
         r.stderr
     );
 }
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn the_ledger_bucket_is_made_with_the_rest_and_deleted_only_with_ledger() {
+    let ctx = TestContext::new()
+        .with_name("dl-provled")
+        .with_aws_peer()
+        .with_example("hello");
+    let ctx = hello_on_ecs(ctx, "reg.example:5000/team");
+    let bucket = ctx.app().to_lowercase();
+    ctx.replace(
+        "devloop.toml",
+        "[env.ecs]\n",
+        &format!("[env.ecs]\nrelease.ledger = \"s3://{bucket}/releases\"\n"),
+    );
+    ctx.commit("a ledger in S3");
+    let r = ctx.run(["plan", "provision", "-e", "ecs"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("create  S3 bucket (release ledger)      {bucket}")),
+        "{}",
+        r.stdout
+    );
+    let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    // Another clone sees what was made: the record is beside the ledger.
+    let peer = ctx.aws_peer();
+    let listing = std::process::Command::new("curl")
+        .args(["-sS", &format!("{}/{bucket}?list-type=2", peer.url())])
+        .args(["-H", "Authorization: AWS4-HMAC-SHA256 Credential=test/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=x"])
+        .output()
+        .expect("curl");
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    assert!(
+        listing.contains(&format!("releases/{}.provisioned/ecs.json", ctx.app())),
+        "{listing}"
+    );
+    let r = ctx.run(["destroy", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        !r.stderr.contains("S3 bucket"),
+        "kept without --ledger: {}",
+        r.stderr
+    );
+    let r = ctx.run(["plan", "destroy", "-e", "ecs"]);
+    assert!(r.stdout.contains("nothing"), "{}", r.stdout);
+    let r = ctx.run(["destroy", "-e", "ecs", "--yes", "--ledger"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr.contains("deleted S3 bucket (release ledger)"),
+        "{}",
+        r.stderr
+    );
+}

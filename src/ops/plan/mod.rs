@@ -86,7 +86,7 @@ fn run_other(ctx: &Context, args: &Request, services: &[String]) -> Result<ExitS
                 ),
                 _ => (
                     "destroy",
-                    runtime.block_on(super::provision::plan_destroy(&project, false))?,
+                    runtime.block_on(super::provision::plan_destroy(&project))?,
                 ),
             };
             let details = diff.details.clone();

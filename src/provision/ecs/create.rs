@@ -67,6 +67,7 @@ async fn make(env: &Env, r: &Resource, known: &Known) -> Result<String> {
     let name = r.name.as_str();
     match r.kind {
         Kind::Repository => repository(env, name).await,
+        Kind::LedgerBucket => bucket(env, name).await,
         Kind::LogGroup => log_group(env, name).await,
         Kind::ExecutionRole | Kind::TaskRole => role(env, r.kind, name).await,
         Kind::Cluster => cluster(env, name).await,
@@ -109,6 +110,40 @@ async fn finish(
 ) -> Result<()> {
     let name = r.name.as_str();
     match r.kind {
+        Kind::LedgerBucket => {
+            let tags = env
+                .tags()
+                .into_iter()
+                .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build())
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| Error::failed(e.to_string()))?;
+            let tagging = aws_sdk_s3::types::Tagging::builder()
+                .set_tag_set(Some(tags))
+                .build()
+                .map_err(|e| Error::failed(e.to_string()))?;
+            env.s3
+                .put_bucket_tagging()
+                .bucket(name)
+                .tagging(tagging)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot tag S3 bucket {name}"), e))?;
+            env.s3
+                .put_public_access_block()
+                .bucket(name)
+                .public_access_block_configuration(
+                    aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
+                        .block_public_acls(true)
+                        .ignore_public_acls(true)
+                        .block_public_policy(true)
+                        .restrict_public_buckets(true)
+                        .build(),
+                )
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error(&format!("cannot block public access to {name}"), e))
+        }
         Kind::LogGroup => env
             .clients
             .logs
@@ -200,6 +235,24 @@ async fn repository(env: &Env, name: &str) -> Result<String> {
         .and_then(|r| r.repository_uri())
         .unwrap_or(name)
         .to_string())
+}
+
+async fn bucket(env: &Env, name: &str) -> Result<String> {
+    let mut req = env.s3.create_bucket().bucket(name);
+    // us-east-1 takes no location constraint; every other region needs its own.
+    if env.region != "us-east-1" && !env.region.is_empty() {
+        req = req.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    env.region.as_str(),
+                ))
+                .build(),
+        );
+    }
+    req.send()
+        .await
+        .map_err(|e| sdk_error(&format!("cannot create S3 bucket {name}"), e))?;
+    Ok(name.to_string())
 }
 
 async fn log_group(env: &Env, name: &str) -> Result<String> {

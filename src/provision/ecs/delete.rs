@@ -263,6 +263,58 @@ pub async fn delete(
             }
             Err(e) => Err(sdk_error(&format!("cannot delete log group {name}"), e)),
         },
+        Kind::LedgerBucket => {
+            // Every record in it goes too: `destroy --ledger` says so before it asks.
+            let s3 = &env.s3;
+            let mut token = None;
+            loop {
+                let page = match s3
+                    .list_object_versions()
+                    .bucket(name)
+                    .set_key_marker(token.take())
+                    .send()
+                    .await
+                {
+                    Ok(p) => p,
+                    Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
+                        return Ok(())
+                    }
+                    Err(e) => return Err(sdk_error(&format!("cannot list S3 bucket {name}"), e)),
+                };
+                let mut ids = Vec::new();
+                for v in page.versions() {
+                    ids.push((
+                        v.key().unwrap_or_default().to_string(),
+                        v.version_id().map(str::to_string),
+                    ));
+                }
+                for m in page.delete_markers() {
+                    ids.push((
+                        m.key().unwrap_or_default().to_string(),
+                        m.version_id().map(str::to_string),
+                    ));
+                }
+                for (key, version) in ids {
+                    s3.delete_object()
+                        .bucket(name)
+                        .key(&key)
+                        .set_version_id(version)
+                        .send()
+                        .await
+                        .map_err(|e| sdk_error(&format!("cannot delete s3://{name}/{key}"), e))?;
+                }
+                match page.next_key_marker() {
+                    Some(k) if page.is_truncated() == Some(true) => token = Some(k.to_string()),
+                    _ => break,
+                }
+            }
+            s3.delete_bucket()
+                .bucket(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error(&format!("cannot delete S3 bucket {name}"), e))
+        }
         Kind::Repository => match c
             .ecr
             .delete_repository()

@@ -16,6 +16,9 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
             out.push(repository(env, repo).await?);
         }
     }
+    if let Some(bucket) = &env.ledger_bucket {
+        out.push(ledger_bucket(env, bucket).await?);
+    }
     out.push(log_group(env).await?);
     if env.services.iter().any(|s| s.execution_role_arn.is_none()) {
         let settings = vec![
@@ -113,6 +116,37 @@ async fn repository(env: &Env, name: &str) -> Result<Resource> {
         }
     };
     Ok(resource(Kind::Repository, name, Vec::new(), found))
+}
+
+async fn ledger_bucket(env: &Env, name: &str) -> Result<Resource> {
+    let found = match env.s3.head_bucket().bucket(name).send().await {
+        Ok(_) => {
+            let tags = env
+                .s3
+                .get_bucket_tagging()
+                .bucket(name)
+                .send()
+                .await
+                .map(|t| t.tag_set().to_vec())
+                .unwrap_or_default();
+            let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
+            Some((name.to_string(), ours))
+        }
+        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => None,
+        Err(e) => {
+            return Err(crate::aws::sdk_error_needing(
+                &format!("cannot look up S3 bucket {name}"),
+                Some("s3:ListBucket on the bucket"),
+                e,
+            ))
+        }
+    };
+    Ok(resource(
+        Kind::LedgerBucket,
+        name,
+        vec![("public access".into(), "blocked".into())],
+        found,
+    ))
 }
 
 #[allow(deprecated)] // ListTagsLogGroup: what moto and every region answer

@@ -77,6 +77,9 @@ pub struct Env {
     pub services: Vec<Svc>,
     pub vpc: Option<String>,
     pub subnets: Vec<String>,
+    /// The bucket `release.ledger` names, if any.
+    pub ledger_bucket: Option<String>,
+    pub s3: aws_sdk_s3::Client,
 }
 
 impl Env {
@@ -94,7 +97,24 @@ impl Env {
         let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
         let cfg = &project.config;
         let base = format!("{}-{}", cfg.app(), cfg.env_name());
-        let records = crate::release::history(project).await?;
+        // A ledger bucket provisioning is about to make holds no release yet.
+        let ledger_missing = match &cfg.doc.release.ledger {
+            Some(l) => {
+                let bucket = crate::aws::s3::parse_location(l.get_ref())?.0;
+                aws_sdk_s3::Client::new(sdk)
+                    .head_bucket()
+                    .bucket(&bucket)
+                    .send()
+                    .await
+                    .is_err_and(|e| e.raw_response().is_some_and(|r| r.status().as_u16() == 404))
+            }
+            None => false,
+        };
+        let records = if ledger_missing {
+            Vec::new()
+        } else {
+            crate::release::history(project).await?
+        };
         let newest_set = records.iter().rev().find(|r| r.is_set());
         let newest = records.last();
         let sessions = project.services();
@@ -189,7 +209,13 @@ impl Env {
             .first()
             .and_then(|s| s.config.doc.deploy.ecs.clone())
             .unwrap_or_else(empty);
+        let ledger_bucket = match &cfg.doc.release.ledger {
+            Some(l) => Some(crate::aws::s3::parse_location(l.get_ref())?.0),
+            None => None,
+        };
         Ok(Env {
+            ledger_bucket,
+            s3: aws_sdk_s3::Client::new(sdk),
             project: project.clone(),
             clients,
             region,
