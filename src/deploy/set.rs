@@ -225,6 +225,12 @@ async fn walk(
             Some((Outcome::Deployed(_), at)) if !(m.dependency && m.ran.is_none()) => {
                 Some((m, *at))
             }
+            // Where the target goes back to exactly what ran (ECS), every member that moved or
+            // may have — the failing one too, whatever its own rollback did — goes back: going
+            // back to what already runs changes nothing there.
+            Some((o, at)) if m.checkpoint.is_some() && !matches!(o, Outcome::Unchanged(_)) => {
+                Some((m, *at))
+            }
             _ => None,
         })
         .collect();
@@ -235,13 +241,8 @@ async fn walk(
             continue;
         };
         let moved = match &m.checkpoint {
-            Some(cp) => m
-                .target
-                .checkpoint()
-                .await
-                .ok()
-                .flatten()
-                .is_some_and(|now| now.label != cp.label),
+            // What it runs cannot be known for sure (the read may fail too): go back anyway.
+            Some(_) => true,
             None => {
                 let now = m.target.running().await.ok().flatten();
                 now.as_deref() == Some(m.record.id.as_str()) && m.ran != now
@@ -253,6 +254,18 @@ async fn walk(
     }
     switched.sort_by_key(|s| std::cmp::Reverse(s.1));
     let (restored, not_restored) = restore(&switched, ctx, how.lock).await;
+    // The failing service itself is back on what it ran, with every other one: rolled back.
+    let failure = match failure {
+        Some((name, Outcome::Failed(f) | Outcome::TimedOut(f)))
+            if not_restored.is_empty()
+                && members
+                    .iter()
+                    .any(|m| m.name() == name && m.checkpoint.is_some()) =>
+        {
+            Some((name, Outcome::RolledBack(f)))
+        }
+        other => other,
+    };
     let mut result = SetDeployment {
         env,
         release: release.to_string(),

@@ -77,6 +77,7 @@ pub fn render(env: &Env) -> Result<String> {
         }),
     );
     let mut clusters: Vec<&str> = env.services.iter().map(|s| s.cluster.as_str()).collect();
+    clusters.sort();
     clusters.dedup();
     for c in &clusters {
         resources.insert(

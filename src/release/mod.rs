@@ -57,6 +57,10 @@ pub struct Record {
     pub services: Vec<ServiceImage>,
 }
 
+/// The tag of a service's image reference before its first release: `devloop provision` makes a
+/// service with it and no task, and the first deploy starts the service.
+pub const NO_RELEASE_YET: &str = "no-release-yet";
+
 /// One service's image in the release of a set.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct ServiceImage {

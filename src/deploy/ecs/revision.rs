@@ -282,8 +282,16 @@ impl Ecs {
         client: &Client,
         t: &TaskDefinition,
         record: &Record,
+        live_tags: &[Tag],
     ) -> Result<String> {
         let family = t.family().unwrap_or(&self.settings.service).to_string();
+        // The tags `devloop provision` put on the family's first revision stay on every later one:
+        // `destroy` knows the family by them.
+        let kept: Vec<Tag> = live_tags
+            .iter()
+            .filter(|t| t.key().is_some_and(|k| k.starts_with("devloop:")))
+            .cloned()
+            .collect();
         let out = client
             .register_task_definition()
             .family(&family)
@@ -301,18 +309,21 @@ impl Ecs {
             .set_proxy_configuration(t.proxy_configuration.clone())
             .set_ephemeral_storage(t.ephemeral_storage.clone())
             .set_runtime_platform(t.runtime_platform.clone())
-            .tags(
-                Tag::builder()
-                    .key(crate::deploy::LABEL_RELEASE)
-                    .value(&record.id)
-                    .build(),
-            )
-            .tags(
-                Tag::builder()
-                    .key(crate::deploy::LABEL_APP)
-                    .value(self.project.config.app())
-                    .build(),
-            )
+            .set_tags(Some(
+                [
+                    Tag::builder()
+                        .key(crate::deploy::LABEL_RELEASE)
+                        .value(&record.id)
+                        .build(),
+                    Tag::builder()
+                        .key(crate::deploy::LABEL_APP)
+                        .value(self.project.config.app())
+                        .build(),
+                ]
+                .into_iter()
+                .chain(kept)
+                .collect(),
+            ))
             .send()
             .await
             .map_err(|e| sdk_error(&format!("cannot register a revision of {family}"), e))?;

@@ -102,10 +102,15 @@ impl Ecs {
             .to_string();
         let proposed = self.proposed(&self.base(&live.task_def)?, &record.image);
         let name = self.name();
-        // A service that runs no task (as `devloop provision` makes it before the first release)
-        // cannot show this release healthy: it is started with one, unless the config says more.
+        // A service `devloop provision` made before the first release runs no task, from a
+        // placeholder image: its first deploy starts one (unless the config says more), and a
+        // failure puts it back to no task. A service someone scaled to 0 stays at 0.
+        let first = live.service.desired_count() == 0
+            && self
+                .image_in(&live.task_def)
+                .is_some_and(|i| i.ends_with(&format!(":{}", crate::release::NO_RELEASE_YET)));
         let desired = match self.settings.desired_count {
-            None if live.service.desired_count() == 0 => {
+            None if first => {
                 ctx.log(format!(
                     "{name} runs no task (desired count 0): starting 1 (set deploy.ecs.desired_count for more)"
                 ));
@@ -129,7 +134,7 @@ impl Ecs {
             ));
             previous.clone()
         } else {
-            let arn = self.register(client, &proposed, record).await?;
+            let arn = self.register(client, &proposed, record, &live.tags).await?;
             ctx.log(format!("registered {}", revision(&arn)));
             arn
         };
@@ -141,6 +146,11 @@ impl Ecs {
         let verdict = self
             .watch(client, &ours, &was, since, ctx, deadline)
             .await?;
+        if first && verdict != Progress::Done {
+            return self
+                .back_to_no_task(client, record, &verdict, &was, ctx, deadline)
+                .await;
+        }
         let rollback_hint = format!(
             "roll back with `devloop rollback -e {}`",
             self.project.config.env_name()
@@ -172,6 +182,48 @@ impl Ecs {
                 .hint(rollback_hint),
             ),
         })
+    }
+
+    /// A first release that did not get healthy on a service that ran no task: back to its
+    /// placeholder revision with no task, as provisioned (exit 3), with time of its own.
+    async fn back_to_no_task(
+        &self,
+        client: &Client,
+        record: &Record,
+        verdict: &Progress,
+        was: &str,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
+        let name = self.name();
+        let why = match verdict {
+            Progress::RolledBack(w) | Progress::Failed(w) | Progress::Superseded(w) => w.clone(),
+            Progress::Changing(state) => format!("it did not settle before the deadline: {state}"),
+            Progress::Done => String::new(),
+        };
+        ctx.warn(format!(
+            "{why}; putting {name} back to no task, as before its first release"
+        ));
+        let svc = self.service(client).await?;
+        let back = deadline.max(crate::config::duration::deadline_in(Duration::from_secs(
+            300,
+        )));
+        Ok(
+            match self.go_back(client, &svc, was, Some(0), ctx, back).await? {
+                Outcome::Deployed(_) => Outcome::RolledBack(Failure::new(format!(
+                    "release {} did not deploy: {why}; ECS service {name} runs no task again, as before its first release",
+                    record.id
+                ))),
+                other => Outcome::Failed(Failure::new(format!(
+                    "release {} did not deploy: {why}; putting {name} back to no task did not settle: {}",
+                    record.id,
+                    match other {
+                        Outcome::Failed(f) | Outcome::TimedOut(f) | Outcome::RolledBack(f) => f.message,
+                        Outcome::Deployed(m) | Outcome::Unchanged(m) => m,
+                    }
+                ))),
+            },
+        )
     }
 
     /// devloop's rollback after `ours` failed: the service updated back to `was`, and that

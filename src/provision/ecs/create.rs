@@ -42,8 +42,7 @@ impl Known {
 /// The trust policy of a role ECS tasks assume.
 const TASKS_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
-/// The tag every reference to a repository before its first release carries.
-pub const NO_RELEASE_YET: &str = "no-release-yet";
+pub use crate::release::NO_RELEASE_YET;
 
 /// Create `r` (which is missing) and return its id. A failure after the resource itself was
 /// made (a policy not attached, a port not opened, a load balancer that never became active)
@@ -179,14 +178,20 @@ async fn finish(
             ingress(env, id, open).await
         }
         Kind::TaskSecurityGroup => {
-            let from = match env.public() {
-                Some(_) => known.id(Kind::LbSecurityGroup, &env.lb_group)?.to_string(),
-                None => id.to_string(),
-            };
-            let mut ports: Vec<u16> = env.services.iter().map(|s| s.port).collect();
-            ports.sort();
-            ports.dedup();
-            for port in ports {
+            // The public service's port from the load balancer; every other service's port from
+            // the set's own tasks (the frontend reaching the API).
+            let mut openings: Vec<(u16, String)> = Vec::new();
+            for s in &env.services {
+                let from = if s.load_balancer {
+                    known.id(Kind::LbSecurityGroup, &env.lb_group)?.to_string()
+                } else {
+                    id.to_string()
+                };
+                if !openings.contains(&(s.port, from.clone())) {
+                    openings.push((s.port, from));
+                }
+            }
+            for (port, from) in openings {
                 let open = IpPermission::builder()
                     .ip_protocol("tcp")
                     .from_port(i32::from(port))
@@ -198,6 +203,22 @@ async fn finish(
             Ok(())
         }
         Kind::LoadBalancer => active(env, name, id, ctx, deadline).await,
+        // Old tasks drain in 30 s, not the default 300 s that every deploy would wait out.
+        Kind::TargetGroup => env
+            .clients
+            .elb
+            .modify_target_group_attributes()
+            .target_group_arn(id)
+            .attributes(
+                aws_sdk_elasticloadbalancingv2::types::TargetGroupAttribute::builder()
+                    .key("deregistration_delay.timeout_seconds")
+                    .value("30")
+                    .build(),
+            )
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error(&format!("cannot set the draining time of {name}"), e)),
         Kind::Service => {
             let svc = service_named(env, |s| s.service == name)?;
             if svc.desired > 0 {
@@ -332,16 +353,27 @@ async fn group(env: &Env, name: &str, known: &Known, what: &str) -> Result<Strin
         .ok_or_else(|| Error::failed(format!("EC2 created {name} but returned no group id")))
 }
 
+/// Open `group` as `open` says; an opening that is there already is fine (a re-run).
 async fn ingress(env: &Env, group: &str, open: IpPermission) -> Result<()> {
-    env.clients
+    match env
+        .clients
         .ec2
         .authorize_security_group_ingress()
         .group_id(group)
         .ip_permissions(open)
         .send()
         .await
-        .map_err(|e| sdk_error(&format!("cannot open security group {group}"), e))?;
-    Ok(())
+    {
+        Ok(_) => Ok(()),
+        Err(e)
+            if e.as_service_error()
+                .and_then(|s| aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s))
+                == Some("InvalidPermission.Duplicate") =>
+        {
+            Ok(())
+        }
+        Err(e) => Err(sdk_error(&format!("cannot open security group {group}"), e)),
+    }
 }
 
 fn elb_tags(env: &Env) -> Vec<aws_sdk_elasticloadbalancingv2::types::Tag> {
@@ -430,6 +462,10 @@ async fn target_group(env: &Env, name: &str, svc: &Svc, known: &Known) -> Result
         .target_type(TargetTypeEnum::Ip)
         .health_check_path(&svc.health_path)
         .matcher(Matcher::builder().http_code("200-399").build())
+        // A new task is healthy in ~20 s (not the API's 150 s), so a deploy's verdict comes soon.
+        .health_check_interval_seconds(10)
+        .healthy_threshold_count(2)
+        .unhealthy_threshold_count(3)
         .set_tags(Some(elb_tags(env)))
         .send()
         .await

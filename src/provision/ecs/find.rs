@@ -32,11 +32,14 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
         out.push(role(env, Kind::TaskRole, &env.task_role, settings).await?);
     }
     let mut clusters: Vec<&str> = env.services.iter().map(|s| s.cluster.as_str()).collect();
+    clusters.sort();
     clusters.dedup();
     for c in clusters {
         out.push(cluster(env, c).await?);
     }
     let vpc = vpc(env).await?;
+    // Checked here too, so `plan` says what a provision would refuse.
+    subnets(env, &vpc).await?;
     let ports: Vec<String> = env.services.iter().map(|s| s.port.to_string()).collect();
     if env.public().is_some() {
         let settings = vec![
@@ -66,6 +69,14 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
     );
     if let Some(public) = env.public() {
         let lb = load_balancer(env).await?;
+        if let crate::provision::Exists::Theirs(_) = lb.exists {
+            // devloop would add its listener to it: never change what is not devloop's.
+            return Err(Error::usage(format!(
+                "a load balancer named {} exists and was not made by devloop: devloop adds a listener to the load balancer it makes, and never changes one it did not",
+                env.load_balancer
+            ))
+            .with_hint("delete or rename that load balancer, or set deploy.ecs.load_balancer = false and put the service behind it yourself"));
+        }
         let lb_arn = lb.id().map(str::to_string);
         let lb_ours = matches!(lb.exists, crate::provision::Exists::Ours(_));
         out.push(lb);
@@ -90,13 +101,14 @@ async fn repository(env: &Env, name: &str) -> Result<Resource> {
         Ok(out) => match out.repositories().first() {
             Some(r) => {
                 let arn = r.repository_arn().unwrap_or_default().to_string();
+                // A tag read that fails is no news: never "not devloop's".
                 let tags = c
                     .list_tags_for_resource()
                     .resource_arn(&arn)
                     .send()
                     .await
                     .map(|t| t.tags().to_vec())
-                    .unwrap_or_default();
+                    .map_err(|e| sdk_error(&format!("cannot read the tags of {name}"), e))?;
                 let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
                 Some((r.repository_uri().unwrap_or(&arn).to_string(), ours))
             }
@@ -121,14 +133,23 @@ async fn repository(env: &Env, name: &str) -> Result<Resource> {
 async fn ledger_bucket(env: &Env, name: &str) -> Result<Resource> {
     let found = match env.s3.head_bucket().bucket(name).send().await {
         Ok(_) => {
-            let tags = env
-                .s3
-                .get_bucket_tagging()
-                .bucket(name)
-                .send()
-                .await
-                .map(|t| t.tag_set().to_vec())
-                .unwrap_or_default();
+            let tags = match env.s3.get_bucket_tagging().bucket(name).send().await {
+                Ok(t) => t.tag_set().to_vec(),
+                // A bucket without tags answers NoSuchTagSet.
+                Err(e)
+                    if e.as_service_error().and_then(|s| {
+                        aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s)
+                    }) == Some("NoSuchTagSet") =>
+                {
+                    Vec::new()
+                }
+                Err(e) => {
+                    return Err(sdk_error(
+                        &format!("cannot read the tags of bucket {name}"),
+                        e,
+                    ))
+                }
+            };
             let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
             Some((name.to_string(), ours))
         }
@@ -170,8 +191,8 @@ async fn log_group(env: &Env) -> Result<Resource> {
                 .log_group_name(name)
                 .send()
                 .await
-                .ok()
-                .and_then(|t| t.tags)
+                .map_err(|e| sdk_error(&format!("cannot read the tags of {name}"), e))?
+                .tags
                 .unwrap_or_default();
             let ours = env.ours(tags.iter().map(|(k, v)| (k.as_str(), v.as_str())));
             Some((g.arn().unwrap_or(name).to_string(), ours))
@@ -202,7 +223,7 @@ async fn role(
                     .send()
                     .await
                     .map(|t| t.tags().to_vec())
-                    .unwrap_or_default();
+                    .map_err(|e| sdk_error(&format!("cannot read the tags of {name}"), e))?;
                 let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
                 Some((r.arn().to_string(), ours))
             }
@@ -270,30 +291,49 @@ pub async fn vpc(env: &Env) -> Result<String> {
         })
 }
 
-/// The subnets: `deploy.ecs.subnets`, else every subnet of the VPC.
+/// The subnets: `deploy.ecs.subnets`, else one subnet of the VPC in each Availability Zone (a
+/// load balancer takes one per zone, and needs two zones at least: checked here, before anything
+/// is made).
 pub async fn subnets(env: &Env, vpc: &str) -> Result<Vec<String>> {
-    if !env.subnets.is_empty() {
-        return Ok(env.subnets.clone());
-    }
-    let out = env
-        .clients
-        .ec2
-        .describe_subnets()
-        .filters(Filter::builder().name("vpc-id").values(vpc).build())
+    let mut req = env.clients.ec2.describe_subnets();
+    req = if env.subnets.is_empty() {
+        req.filters(Filter::builder().name("vpc-id").values(vpc).build())
+    } else {
+        req.set_subnet_ids(Some(env.subnets.clone()))
+    };
+    let out = req
         .send()
         .await
-        .map_err(|e| sdk_error(&format!("cannot list the subnets of {vpc}"), e))?;
-    let ids: Vec<String> = out
-        .subnets()
-        .iter()
-        .filter_map(|s| s.subnet_id().map(str::to_string))
-        .collect();
-    if ids.is_empty() {
+        .map_err(|e| sdk_error(&format!("cannot look up the subnets of {vpc}"), e))?;
+    let mut chosen: Vec<(String, String)> = Vec::new();
+    for s in out.subnets() {
+        let (Some(id), zone) = (s.subnet_id(), s.availability_zone().unwrap_or_default()) else {
+            continue;
+        };
+        let same_zone = chosen.iter().any(|(_, z)| z == zone);
+        if !env.subnets.is_empty() && same_zone {
+            return Err(Error::usage(format!(
+                "deploy.ecs.subnets has two subnets in {zone}; a load balancer takes one subnet per Availability Zone"
+            )));
+        }
+        if !same_zone {
+            chosen.push((id.to_string(), zone.to_string()));
+        }
+    }
+    if chosen.is_empty() {
         return Err(
             Error::usage(format!("VPC {vpc} has no subnet")).with_hint("set deploy.ecs.subnets")
         );
     }
-    Ok(ids)
+    if env.public().is_some() && chosen.len() < 2 {
+        return Err(Error::usage(format!(
+            "the load balancer needs subnets in two Availability Zones at least, and {} has only {}",
+            if env.subnets.is_empty() { vpc } else { "deploy.ecs.subnets" },
+            chosen[0].1
+        ))
+        .with_hint("set deploy.ecs.subnets to subnets in two zones, or deploy.ecs.load_balancer = false"));
+    }
+    Ok(chosen.into_iter().map(|(id, _)| id).collect())
 }
 
 /// A security group by name in `vpc`.
@@ -328,24 +368,23 @@ async fn group(
     Ok(resource(kind, name, settings, found))
 }
 
-/// Whether an ELB resource carries devloop's tags.
-async fn elb_ours(env: &Env, arn: &str) -> bool {
-    env.clients
+/// Whether an ELB resource carries devloop's tags (a failed read is an error, not "no").
+async fn elb_ours(env: &Env, arn: &str) -> Result<bool> {
+    let out = env
+        .clients
         .elb
         .describe_tags()
         .resource_arns(arn)
         .send()
         .await
-        .map(|out| {
-            out.tag_descriptions().iter().any(|d| {
-                env.ours(
-                    d.tags()
-                        .iter()
-                        .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
-                )
-            })
-        })
-        .unwrap_or(false)
+        .map_err(|e| sdk_error(&format!("cannot read the tags of {arn}"), e))?;
+    Ok(out.tag_descriptions().iter().any(|d| {
+        env.ours(
+            d.tags()
+                .iter()
+                .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
+        )
+    }))
 }
 
 async fn load_balancer(env: &Env) -> Result<Resource> {
@@ -363,7 +402,7 @@ async fn load_balancer(env: &Env) -> Result<Resource> {
             .first()
             .and_then(|l| l.load_balancer_arn())
         {
-            Some(arn) => Some((arn.to_string(), elb_ours(env, arn).await)),
+            Some(arn) => Some((arn.to_string(), elb_ours(env, arn).await?)),
             None => None,
         },
         Err(e)
@@ -405,7 +444,7 @@ async fn target_group(env: &Env, svc: &Svc, vpc: &str) -> Result<Resource> {
             .first()
             .and_then(|t| t.target_group_arn())
         {
-            Some(arn) => Some((arn.to_string(), elb_ours(env, arn).await)),
+            Some(arn) => Some((arn.to_string(), elb_ours(env, arn).await?)),
             None => None,
         },
         Err(e)
@@ -531,6 +570,13 @@ async fn service(env: &Env, svc: &Svc) -> Result<Resource> {
         .send()
         .await
     {
+        Ok(out) if out.services().iter().any(|s| s.status() == Some("DRAINING")) => {
+            return Err(Error::failed(format!(
+                "ECS service {} is still draining (deleted a moment ago): a new one of that name cannot be made yet",
+                svc.service
+            ))
+            .with_hint("try again in a few minutes"))
+        }
         Ok(out) => out
             .services()
             .iter()
