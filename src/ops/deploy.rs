@@ -82,6 +82,11 @@ pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
     Ok(Step::new(NAME, plan, move |ctx| async move {
         let records = release::history(&p).await?;
         let record = release::choose_set(&records, o.release.as_deref())?;
+        if p.config.eb_mode == Some(crate::config::EbMode::Bundle) {
+            let services = &o.services;
+            return deploy::beanstalk::deploy_set_bundle(&p, record, services, &ctx, o.lock, false)
+                .await;
+        }
         let members = super::set::members(&p, &o, record, &records, &ctx);
         deploy::set::deploy_set(&p, members, &record.id, &ctx, o.lock, false).await
     }))

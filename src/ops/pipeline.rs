@@ -83,15 +83,29 @@ pub fn unavailable(project: &Arc<Session>, stage: Stage) -> Vec<&'static str> {
     .collect()
 }
 
-/// A set of services deploys to the local targets; on ECS and Elastic Beanstalk not yet.
+/// A set of services deploys to the local targets and Elastic Beanstalk; on ECS not yet. On
+/// Elastic Beanstalk a set runs released images (one compose bundle, or an image bundle per
+/// environment): a `source` bundle (the project's files) is not one service's.
 pub fn set_target_ok(project: &Session) -> Result<()> {
     use crate::config::TargetKind;
     match project.config.target() {
-        Some(t @ (TargetKind::Ecs | TargetKind::Beanstalk)) if project.config.multi => {
+        Some(t @ TargetKind::Ecs) if project.config.multi => {
             Err(Error::not_available(&format!(
-                "deploying a set of services ([services.<name>]) to {} (this version deploys sets to docker and swarm)",
+                "deploying a set of services ([services.<name>]) to {} (this version deploys sets to docker, swarm and beanstalk)",
                 t.as_str()
             )))
+        }
+        Some(TargetKind::Beanstalk)
+            if project.config.eb_mode.is_some()
+                && project.config.services.iter().any(|s| {
+                    s.doc.deploy.beanstalk.as_ref().is_some_and(|b| {
+                        b.bundle == crate::config::schema::BundleKind::Source
+                    })
+                }) =>
+        {
+            Err(Error::not_available(
+                "a set of services on Elastic Beanstalk with bundle = \"source\" (a set runs its released images: use bundle = \"image\")",
+            ))
         }
         _ => Ok(()),
     }

@@ -8,10 +8,13 @@
 //! another label is a failure, and Elastic Beanstalk putting the previous version back is exit 3.
 
 mod bundle;
+mod checkpoint;
+mod compose;
 mod events;
 mod monitor;
 mod rollback;
 mod rollout;
+mod set;
 mod settings;
 mod verdict;
 mod version;
@@ -24,7 +27,7 @@ use aws_sdk_elasticbeanstalk::types::EnvironmentDescription;
 use aws_sdk_elasticbeanstalk::Client;
 use serde_json::json;
 
-use super::{Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use super::{Checkpoint, Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
 use crate::aws::sdk_error;
 use crate::config::schema::{BeanstalkTarget, BundleKind};
 use crate::config::ENV_NAMESPACE;
@@ -33,6 +36,7 @@ use crate::error::{Error, Result};
 use crate::release::Record;
 use crate::session::Session;
 use bundle::Bundle;
+pub use set::{deploy_set_bundle, diff_set_bundle};
 use verdict::describe;
 
 pub struct Beanstalk {
@@ -206,6 +210,18 @@ impl Beanstalk {
             .map(|r| r.image.as_str())
             .unwrap_or(super::IMAGE_TO_COME);
         let bundle = self.bundle(image).await?;
+        self.diff_bundle(c, &env, &bundle, record).await
+    }
+
+    /// What updating the environment to `bundle` (made for `record`) would change: the version
+    /// and the option settings.
+    async fn diff_bundle(
+        &self,
+        c: &Clients,
+        env: &EnvironmentDescription,
+        bundle: &Bundle,
+        record: Option<&Record>,
+    ) -> Result<Diff> {
         let label = record.map(|r| bundle.label(&r.id));
         let wanted = settings::wanted(&self.settings);
         let live = if wanted.is_empty() {
@@ -262,7 +278,7 @@ impl Beanstalk {
             changes,
             text,
             details: json!({
-                "environment": describe(&env),
+                "environment": describe(env),
                 "live_version": current,
                 "version_label": label,
                 "version_exists": exists,
@@ -315,6 +331,21 @@ impl Target for Beanstalk {
         let c = self.clients().await?;
         let env = self.environment(&c.eb).await?;
         self.release_of(env.version_label()).await
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let c = self.clients().await?;
+        self.checkpoint_with(&c).await
+    }
+
+    async fn restore_to(
+        &self,
+        checkpoint: &Checkpoint,
+        ctx: &StepCtx,
+        how: &Rollout,
+    ) -> Result<Outcome> {
+        let c = self.clients().await?;
+        self.restore_with(&c, checkpoint, ctx, how.deadline).await
     }
 
     async fn status(&self, window: Option<std::time::Duration>) -> Result<Status> {

@@ -11,6 +11,7 @@ use aws_sdk_elasticbeanstalk::types::{
 };
 use aws_sdk_elasticbeanstalk::Client;
 
+use super::bundle::Bundle;
 use super::settings;
 use super::verdict::{self, status_is, Progress};
 use super::{Beanstalk, Clients};
@@ -62,10 +63,25 @@ impl Beanstalk {
         ctx: &StepCtx,
         deadline: Instant,
     ) -> Result<Outcome> {
+        let bundle = self.bundle(&record.image).await?;
+        self.rollout_bundle(c, env, record, &bundle, ctx, deadline)
+            .await
+    }
+
+    /// Version, update and watch for a bundle already built (one image's, or a set's compose
+    /// bundle); on failure, devloop's rollback when asked for.
+    pub(super) async fn rollout_bundle(
+        &self,
+        c: &Clients,
+        env: EnvironmentDescription,
+        record: &Record,
+        bundle: &Bundle,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
         let s = &self.settings;
         let name = &s.environment;
         let previous = env.version_label().map(str::to_string);
-        let bundle = self.bundle(&record.image).await?;
         let label = bundle.label(&record.id);
         ctx.log(bundle.summary());
         let wanted = settings::wanted(s);
@@ -84,7 +100,7 @@ impl Beanstalk {
                 record.id
             )));
         }
-        self.ensure_version(c, &bundle, &label, record, ctx, deadline)
+        self.ensure_version(c, bundle, &label, record, ctx, deadline)
             .await?;
         for (k, w) in &changes {
             ctx.log(format!(
