@@ -74,10 +74,18 @@ pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
         .target()
         .map(TargetKind::as_str)
         .unwrap_or("none");
-    plan.action = format!(
-        "deploy to {env} ({kind}) along the graph: {}; each service passes its own health gate before what needs it starts, and if one fails every service this deploy switched goes back to what it ran before",
-        order.join(" → ")
-    );
+    plan.action = if project.config.eb_mode == Some(crate::config::EbMode::Bundle) {
+        format!(
+            "deploy to {env} ({kind}) as one bundle for {} in environment {}: one docker-compose.yml (each service pinned by digest, started in the order of its needs), one application version, one verdict; a failure puts the whole bundle back",
+            order.join(", "),
+            deploy::open(project).map(|t| t.name()).unwrap_or_default()
+        )
+    } else {
+        format!(
+            "deploy to {env} ({kind}) along the graph: {}; each service passes its own health gate before what needs it starts, and if one fails every service this deploy switched goes back to what it ran before",
+            order.join(" → ")
+        )
+    };
     plan.details["services"] = json!(order);
     Ok(Step::new(NAME, plan, move |ctx| async move {
         let records = release::history(&p).await?;
