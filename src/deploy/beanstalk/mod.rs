@@ -9,7 +9,7 @@
 
 mod bundle;
 mod checkpoint;
-mod compose;
+pub(super) mod compose;
 mod events;
 mod monitor;
 mod rollback;
