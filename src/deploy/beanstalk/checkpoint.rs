@@ -17,7 +17,7 @@ impl Beanstalk {
     /// The version label it runs and the option settings devloop sets, as they are now; `None`
     /// for an environment that runs no version.
     pub(super) async fn checkpoint_with(&self, c: &Clients) -> Result<Option<Checkpoint>> {
-        let env = self.environment(&c.eb).await?;
+        let env = self.environment_patiently(&c.eb).await?;
         let Some(label) = env.version_label() else {
             return Ok(None);
         };

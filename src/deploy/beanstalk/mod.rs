@@ -39,6 +39,9 @@ use bundle::Bundle;
 pub use set::{deploy_set_bundle, diff_set_bundle};
 use verdict::describe;
 
+/// How long a read before a deploy keeps retrying a throttled or failed call.
+const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(45);
+
 pub struct Beanstalk {
     project: Arc<Session>,
     settings: BeanstalkTarget,
@@ -99,6 +102,23 @@ impl Beanstalk {
             })
     }
 
+    /// The environment, read before anything changes (what runs, the preflight): a throttled or
+    /// failed read is retried with backoff for a while, since several services' reads share the
+    /// account's rate and none of them is a verdict.
+    async fn environment_patiently(&self, eb: &Client) -> Result<EnvironmentDescription> {
+        let until = std::time::Instant::now() + READ_PATIENCE;
+        let mut poll = verdict::POLL_MIN / 2;
+        loop {
+            match self.environment(eb).await {
+                Err(e) if e.transient && std::time::Instant::now() + poll < until => {
+                    tokio::time::sleep(verdict::jittered(poll)).await;
+                    poll = verdict::backoff(poll);
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// The application and environment, proven to exist, and the environment Ready: what must
     /// hold before anything is uploaded or created.
     async fn live(&self, eb: &Client) -> Result<EnvironmentDescription> {
@@ -118,7 +138,7 @@ impl Beanstalk {
             ))
             .with_hint("create it first, or fix deploy.beanstalk.application"));
         }
-        let env = self.environment(eb).await?;
+        let env = self.environment_patiently(eb).await?;
         if !verdict::status_is(&env, "Ready") {
             return Err(self.busy(&env));
         }
@@ -241,7 +261,10 @@ impl Beanstalk {
             None => false,
         };
         let mut text = String::new();
-        let new_version = label.as_deref() != Some(current.as_str());
+        // As the rollout judges it: a set's service on the same bundle is no new version.
+        let same_bundle =
+            self.project.config.multi && current.ends_with(&format!("-{}", &bundle.digest[..12]));
+        let new_version = label.as_deref() != Some(current.as_str()) && !same_bundle;
         if new_version {
             text.push_str(&format!(
                 "environment {}: version {current} -> {}{}\n",
@@ -329,7 +352,7 @@ impl Target for Beanstalk {
 
     async fn running(&self) -> Result<Option<String>> {
         let c = self.clients().await?;
-        let env = self.environment(&c.eb).await?;
+        let env = self.environment_patiently(&c.eb).await?;
         self.release_of(env.version_label()).await
     }
 

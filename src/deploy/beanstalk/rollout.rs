@@ -91,12 +91,17 @@ impl Beanstalk {
             settings::live(&c.eb, &s.application, name).await?
         };
         let changes = settings::changed(&wanted, &live);
-        if previous.as_deref() == Some(label.as_str())
-            && changes.is_empty()
-            && verdict::health(&env) == verdict::Health::Ok
+        // A service of a set whose image did not change between two releases of the set runs
+        // the same bundle under the earlier release's label: that is no change either.
+        let same_bundle = previous.as_deref().filter(|p| {
+            *p == label
+                || (self.project.config.multi && p.ends_with(&format!("-{}", &bundle.digest[..12])))
+        });
+        if let Some(running) = same_bundle
+            .filter(|_| changes.is_empty() && verdict::health(&env) == verdict::Health::Ok)
         {
             return Ok(Outcome::Unchanged(format!(
-                "environment {name} already runs version {label} (release {}) with these option settings, Ready and Green; nothing uploaded, created or updated",
+                "environment {name} already runs version {running} (the bundle of release {}) with these option settings, Ready and Green; nothing uploaded, created or updated",
                 record.id
             )));
         }

@@ -211,6 +211,15 @@ fn a_failing_set_bundle_is_reverted_exit_3() {
         (Some("v-before"), Some("Green")),
         "{s}"
     );
+    // One bundle holds the whole set: a part of it is refused, nothing changed.
+    let r = ctx.run(["deploy", "-s", "api"]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("a part of it cannot be deployed alone (-s leaves out store, web)"),
+        "{}",
+        r.stderr
+    );
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
@@ -361,4 +370,78 @@ fn per_service_environments_walk_the_graph_and_roll_back_as_a_whole() {
         .aws_peer()
         .calls_of("elasticbeanstalk", "CreateApplicationVersion");
     assert_eq!(versions.len(), 2, "{versions:?}");
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn per_service_environments_deploy_through_throttling_and_roll_back_to_the_set_before() {
+    let ctx = TestContext::new().with_aws_peer().with_name("dl-ebset6");
+    for env in ["shop-api", "shop-web"] {
+        environment(
+            &ctx,
+            env,
+            serde_json::json!(["settles", "settles", "settles"]),
+        );
+    }
+    let cfg = shop(
+        &ctx.aws_peer().url(),
+        ctx.app(),
+        "",
+        "deploy.beanstalk.environment = \"shop-api\"\n",
+        "deploy.beanstalk.environment = \"shop-web\"\n",
+        false,
+    );
+    let ctx = ctx.with_files(&[("devloop.toml", &cfg)]);
+    write_set_release(&ctx, R1, '1', '2');
+    // Both watches share the account's rate: throttled reads are no news, never a verdict.
+    for action in ["DescribeEnvironments", "DescribeEvents"] {
+        ctx.aws_peer().control(
+            "throttle",
+            serde_json::json!({ "service": "elasticbeanstalk", "action": action, "rate": 0.5, "burst": 2 }),
+        );
+    }
+    let r = ctx.run(["deploy"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        ctx.aws_peer()
+            .calls()
+            .iter()
+            .any(|c| c["throttled"] == true),
+        "no call was throttled, so this would prove nothing"
+    );
+    let r = ctx.run(["monitor", "--check"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("set: healthy (2 services)"),
+        "{}",
+        r.stdout
+    );
+
+    // A newer set where only api changed: web's environment is left alone.
+    write_set_release(&ctx, R2, '3', '2');
+    let before = ctx
+        .aws_peer()
+        .calls_of("elasticbeanstalk", "UpdateEnvironment")
+        .len();
+    let r = ctx.run(["deploy"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let updates = ctx
+        .aws_peer()
+        .calls_of("elasticbeanstalk", "UpdateEnvironment");
+    let new: Vec<&str> = updates[before..]
+        .iter()
+        .filter_map(|c| c["params"]["EnvironmentName"].as_str())
+        .collect();
+    assert_eq!(new, ["shop-api"], "{updates:?}");
+
+    // `rollback` goes to the set before: api back on R1's version.
+    let r = ctx.run(["rollback"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for env in ["shop-api", "shop-web"] {
+        let s = state(&ctx, env);
+        assert!(
+            s["version_label"].as_str().unwrap().starts_with(R1),
+            "{env}: {s}"
+        );
+    }
 }
