@@ -107,6 +107,22 @@ pub fn set_target_ok(project: &Session) -> Result<()> {
                 "a set of services on Elastic Beanstalk with bundle = \"source\" (a set runs its released images: use bundle = \"image\")",
             ))
         }
+        Some(TargetKind::Beanstalk)
+            if project.config.eb_mode == Some(crate::config::EbMode::PerService)
+                && project.config.services.iter().any(|s| s.is_dependency()) =>
+        {
+            let deps: Vec<&str> = project
+                .config
+                .services
+                .iter()
+                .filter(|s| s.is_dependency())
+                .map(|s| s.name.as_str())
+                .collect();
+            Err(Error::not_available(&format!(
+                "a dependency ({}) as an Elastic Beanstalk environment of its own (disable it in this environment with enabled = false and point the services at a managed one, or run the set in one environment, where dependencies are part of the compose bundle)",
+                deps.join(", ")
+            )))
+        }
         _ => Ok(()),
     }
 }
@@ -116,6 +132,10 @@ pub fn ensure_available(project: &Arc<Session>, stage: Stage) -> Result<()> {
     let missing = unavailable(project, stage);
     if missing.is_empty() {
         return Ok(());
+    }
+    // What a set cannot do on its target says so in its own words.
+    if missing.contains(&"deploy") && project.config.multi {
+        set_target_ok(project)?;
     }
     let target = project
         .config

@@ -312,8 +312,35 @@ fn per_service_environments_walk_the_graph_and_roll_back_as_a_whole() {
         "deploy.beanstalk.environment = \"shop-web\"\n",
         false,
     );
-    let ctx = ctx.with_files(&[("devloop.toml", &cfg)]);
+    // Not yet: a dependency as an environment of its own is refused before anything runs.
+    let with_store = shop(
+        &ctx.aws_peer().url(),
+        ctx.app(),
+        "",
+        "deploy.beanstalk.environment = \"shop-api\"\n",
+        "deploy.beanstalk.environment = \"shop-web\"\n",
+        true,
+    )
+    .replace(
+        "image = \"busybox:1.36\"\n",
+        "image = \"busybox:1.36\"\ndeploy.beanstalk.environment = \"shop-store\"\n",
+    );
+    let ctx = ctx.with_files(&[("devloop.toml", &with_store)]);
     write_set_release(&ctx, R1, '1', '2');
+    let r = ctx.run(["deploy"]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("a dependency (store) as an Elastic Beanstalk environment of its own"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        ctx.aws_peer().calls().is_empty(),
+        "nothing was asked of AWS"
+    );
+
+    let ctx = ctx.with_files(&[("devloop.toml", &cfg)]);
     let r = ctx.run(["deploy", "-o", "json"]);
     assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
     assert!(
