@@ -58,7 +58,7 @@ fn list(items: &[String]) -> String {
 /// A compose duration: `1s`, `1500ms`.
 fn duration(d: Duration) -> String {
     let ms = d.as_millis();
-    if ms % 1000 == 0 {
+    if ms.is_multiple_of(1000) {
         format!("{}s", ms / 1000)
     } else {
         format!("{ms}ms")
