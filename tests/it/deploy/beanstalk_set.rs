@@ -446,6 +446,21 @@ fn per_service_environments_deploy_through_throttling_and_roll_back_to_the_set_b
 
     // A newer set where only api changed: web's environment is left alone.
     write_set_release(&ctx, R2, '3', '2');
+    // plan says so first, per environment.
+    let r = ctx.run(["plan", "deploy", "--exit-code"]);
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains(&format!("environment shop/shop-api: version {R1}-")),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("no changes: environment shop/shop-web already runs version"),
+        "{}",
+        r.stdout
+    );
     let before = ctx
         .aws_peer()
         .calls_of("elasticbeanstalk", "UpdateEnvironment")
