@@ -14,7 +14,7 @@ mod events;
 mod monitor;
 mod rollback;
 mod rollout;
-mod set;
+pub(super) mod set;
 mod settings;
 mod verdict;
 mod version;

@@ -26,12 +26,12 @@ use crate::release::Record;
 use crate::session::Session;
 
 /// The set's bundle, ready to build: the compose services and the environment's settings.
-struct SetBundle {
-    eb: Beanstalk,
-    services: Vec<ComposeService>,
+pub(super) struct SetBundle {
+    pub eb: Beanstalk,
+    pub services: Vec<ComposeService>,
     /// Dependencies run by a reference not pinned by digest, for the log and the plan.
-    unpinned: Vec<String>,
-    compose: String,
+    pub unpinned: Vec<String>,
+    pub compose: String,
 }
 
 /// Deploy (or, with `rollback`, put back) the set's release `record` to the one environment
@@ -120,7 +120,7 @@ fn names(services: &[ComposeService]) -> String {
 }
 
 /// The compose services and the environment's settings for `record` (`None`: images to come).
-fn prepare(project: &Arc<Session>, record: Option<&Record>) -> Result<SetBundle> {
+pub(super) fn prepare(project: &Arc<Session>, record: Option<&Record>) -> Result<SetBundle> {
     let cfg = &project.config;
     let settings: Vec<(&str, &BeanstalkTarget)> = cfg
         .services
