@@ -78,7 +78,13 @@ pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
         format!(
             "deploy to {env} ({kind}) as one bundle for {} in environment {}: one docker-compose.yml (each service pinned by digest, started in the order of its needs), one application version, one verdict; a failure puts the whole bundle back",
             order.join(", "),
-            deploy::open(project).map(|t| t.name()).unwrap_or_default()
+            // Every service names the one environment; the first service's view says which.
+            project
+                .services()
+                .first()
+                .and_then(|s| deploy::open(s).ok())
+                .map(|t| t.name())
+                .unwrap_or_default()
         )
     } else {
         format!(
