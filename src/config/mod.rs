@@ -5,6 +5,7 @@
 //! It is also the only place that reads the process environment (see [`Ambient`]).
 
 mod ambient;
+mod beanstalk_mode;
 pub mod duration;
 mod explain;
 #[cfg(test)]
@@ -24,6 +25,7 @@ use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
 pub use ambient::Ambient;
+pub use beanstalk_mode::EbMode;
 pub use schema::{Document, TargetKind};
 pub use services::Service;
 pub use source::Source;
@@ -66,6 +68,9 @@ pub struct Config {
     pub multi: bool,
     /// The service this view is of ([`Config::for_service`]); `None` for the whole app.
     pub service: Option<String>,
+    /// How a set lands on Elastic Beanstalk (one bundle, or an environment per service); `None`
+    /// on other targets and for an app of one service.
+    pub eb_mode: Option<EbMode>,
 }
 
 impl Config {
@@ -265,7 +270,7 @@ pub fn load_source(
     let multi = services_table.is_some();
     let doc = type_strict(&source, effective.clone(), lookup)?;
     let env_name = selected.clone().unwrap_or_else(|| "default".into());
-    let (services, disabled) = match services_table {
+    let (services, disabled, eb_mode) = match services_table {
         None if doc
             .deploy
             .ecs
@@ -288,6 +293,7 @@ pub fn load_source(
                 image: None,
             }],
             Vec::new(),
+            None,
         ),
         Some(table) => {
             let mut typed = Vec::new();
@@ -307,17 +313,15 @@ pub fn load_source(
                 ));
             }
             let app = doc.app.name.get_ref().clone();
-            (
-                services::graph(
-                    &source,
-                    &app,
-                    &env_name,
-                    typed,
-                    &disabled,
-                    doc.deploy.target.as_ref().map(|t| *t.get_ref()),
-                )?,
-                disabled,
-            )
+            let (services, eb_mode) = services::graph(
+                &source,
+                &app,
+                &env_name,
+                typed,
+                &disabled,
+                doc.deploy.target.as_ref().map(|t| *t.get_ref()),
+            )?;
+            (services, disabled, eb_mode)
         }
     };
     let mut config = Config {
@@ -335,6 +339,7 @@ pub fn load_source(
         disabled,
         multi,
         service: None,
+        eb_mode,
     };
     if multi {
         validate::check_shared(&config)?;

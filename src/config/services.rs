@@ -8,6 +8,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
+use super::beanstalk_mode::EbMode;
 use super::schema::Document;
 use super::values::PortMap;
 use super::Source;
@@ -250,7 +251,7 @@ pub(super) fn graph(
     typed: Vec<Typed<'_>>,
     disabled: &[String],
     target: Option<crate::config::TargetKind>,
-) -> Result<Vec<Service>> {
+) -> Result<(Vec<Service>, Option<EbMode>)> {
     let names: Vec<&str> = typed.iter().map(|t| t.raw.name.as_str()).collect();
     for t in &typed {
         for need in &t.raw.needs {
@@ -281,9 +282,10 @@ pub(super) fn graph(
         }
     }
     check_ecs_names(source, &typed)?;
+    let eb_mode = super::beanstalk_mode::of(source, &typed, target)?;
     let mut by_name: BTreeMap<String, Typed<'_>> =
         typed.into_iter().map(|t| (t.raw.name.clone(), t)).collect();
-    Ok(order
+    let services = order
         .into_iter()
         .filter_map(|name| by_name.remove(&name))
         .map(|t| Service {
@@ -298,7 +300,8 @@ pub(super) fn graph(
             doc: t.doc,
             image: t.raw.image,
         })
-        .collect())
+        .collect();
+    Ok((services, eb_mode))
 }
 
 /// A set deploys to one target, the environment's: a service may not name another.

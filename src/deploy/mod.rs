@@ -4,7 +4,7 @@
 //! healthily; it reports what it runs now, its status with the same health verdict the deploy gate
 //! uses, and its logs. Outcomes become exit codes in one place ([`Outcome::into_done`]).
 
-mod beanstalk;
+pub mod beanstalk;
 pub mod daemon_lock;
 mod docker;
 pub use docker::SLOW_STOP;

@@ -74,14 +74,33 @@ pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
         .target()
         .map(TargetKind::as_str)
         .unwrap_or("none");
-    plan.action = format!(
-        "deploy to {env} ({kind}) along the graph: {}; each service passes its own health gate before what needs it starts, and if one fails every service this deploy switched goes back to what it ran before",
-        order.join(" → ")
-    );
+    plan.action = if project.config.eb_mode == Some(crate::config::EbMode::Bundle) {
+        format!(
+            "deploy to {env} ({kind}) as one bundle for {} in environment {}: one docker-compose.yml (each service pinned by digest, started in the order of its needs), one application version, one verdict; a failure puts the whole bundle back",
+            order.join(", "),
+            // Every service names the one environment; the first service's view says which.
+            project
+                .services()
+                .first()
+                .and_then(|s| deploy::open(s).ok())
+                .map(|t| t.name())
+                .unwrap_or_default()
+        )
+    } else {
+        format!(
+            "deploy to {env} ({kind}) along the graph: {}; each service passes its own health gate before what needs it starts, and if one fails every service this deploy switched goes back to what it ran before",
+            order.join(" → ")
+        )
+    };
     plan.details["services"] = json!(order);
     Ok(Step::new(NAME, plan, move |ctx| async move {
         let records = release::history(&p).await?;
         let record = release::choose_set(&records, o.release.as_deref())?;
+        if p.config.eb_mode == Some(crate::config::EbMode::Bundle) {
+            let services = &o.services;
+            return deploy::beanstalk::deploy_set_bundle(&p, record, services, &ctx, o.lock, false)
+                .await;
+        }
         let members = super::set::members(&p, &o, record, &records, &ctx);
         deploy::set::deploy_set(&p, members, &record.id, &ctx, o.lock, false).await
     }))

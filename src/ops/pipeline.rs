@@ -83,14 +83,38 @@ pub fn unavailable(project: &Arc<Session>, stage: Stage) -> Vec<&'static str> {
     .collect()
 }
 
-/// A set of services deploys to the local targets and ECS; to Elastic Beanstalk not yet.
+/// A set of services deploys to every target. On Elastic Beanstalk a set runs released images
+/// (one compose bundle, or an image bundle per environment): a `source` bundle (the project's
+/// files) is not one service's.
 pub fn set_target_ok(project: &Session) -> Result<()> {
     use crate::config::TargetKind;
     match project.config.target() {
-        Some(t @ TargetKind::Beanstalk) if project.config.multi => {
+        Some(TargetKind::Beanstalk)
+            if project.config.eb_mode.is_some()
+                && project.config.services.iter().any(|s| {
+                    s.doc.deploy.beanstalk.as_ref().is_some_and(|b| {
+                        b.bundle == crate::config::schema::BundleKind::Source
+                    })
+                }) =>
+        {
+            Err(Error::not_available(
+                "a set of services on Elastic Beanstalk with bundle = \"source\" (a set runs its released images: use bundle = \"image\")",
+            ))
+        }
+        Some(TargetKind::Beanstalk)
+            if project.config.eb_mode == Some(crate::config::EbMode::PerService)
+                && project.config.services.iter().any(|s| s.is_dependency()) =>
+        {
+            let deps: Vec<&str> = project
+                .config
+                .services
+                .iter()
+                .filter(|s| s.is_dependency())
+                .map(|s| s.name.as_str())
+                .collect();
             Err(Error::not_available(&format!(
-                "deploying a set of services ([services.<name>]) to {} (this version deploys sets to docker, swarm and ecs)",
-                t.as_str()
+                "a dependency ({}) as an Elastic Beanstalk environment of its own (disable it in this environment with enabled = false and point the services at a managed one, or run the set in one environment, where dependencies are part of the compose bundle)",
+                deps.join(", ")
             )))
         }
         _ => Ok(()),
@@ -102,6 +126,10 @@ pub fn ensure_available(project: &Arc<Session>, stage: Stage) -> Result<()> {
     let missing = unavailable(project, stage);
     if missing.is_empty() {
         return Ok(());
+    }
+    // What a set cannot do on its target says so in its own words.
+    if missing.contains(&"deploy") && project.config.multi {
+        set_target_ok(project)?;
     }
     let target = project
         .config

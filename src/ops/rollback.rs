@@ -124,6 +124,11 @@ fn run_set(ctx: &Context, project: &Arc<Session>, args: &Request) -> Result<Exit
     let p = project.clone();
     let lock = args.lock;
     let step = Step::new("rollback", plan, move |sctx| async move {
+        if p.config.eb_mode == Some(crate::config::EbMode::Bundle) {
+            let services = &opts.services;
+            return deploy::beanstalk::deploy_set_bundle(&p, &to, services, &sctx, lock, true)
+                .await;
+        }
         let records = release::history(&p).await?;
         let members = super::set::members(&p, &opts, &to, &records, &sctx);
         deploy::set::deploy_set(&p, members, &to.id, &sctx, lock, true).await

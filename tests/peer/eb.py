@@ -13,6 +13,14 @@ quirks included (shared/AWS.md, "Where the live APIs differ"):
 - names of applications and environments match case-insensitively, answers carry the stored
   spelling.
 
+An update to a version whose bundle holds a docker-compose.yml is checked as the Amazon Linux 2023
+Docker platform would run it (`compose_problem`): the YAML parses, every `depends_on` names a
+service of the file, `condition: service_healthy` needs a healthcheck on that service, at most one
+service publishes host port 80. The peer adds one rule of the tests' own: an image pulled from a
+registry host (`host[:port]/...`) must be pinned by `@sha256:`, as devloop releases every built
+service. A bundle that breaks any of them fails its update as the platform fails it (ERROR events,
+then the previous version back), whatever the script says.
+
 Environments change by timelines: each UpdateEnvironment consumes the next one scripted for the
 environment (`eb/script`), else `settles`. A timeline is a list of phases; the environment shows the
 latest phase whose `at` (seconds after the update) has passed, computed on every read. Controls
@@ -28,6 +36,8 @@ latest phase whose `at` (seconds after the update) has passed, computed on every
                      "stale_reads"? (1), "process_seconds"? (0.5), "process_fail"? ("reason"|null)}
                     fields left out keep their value; "updates" replaces the queue
     eb/state        {"environment"} -> the environment as the tests should see it
+    eb/bundle       {"environment"} -> the bundle of its last update: {"label", "files",
+                    "compose" (docker-compose.yml's text or null), "updates" (how many)}, or {}
     eb/reset        {} -> forget every application, environment and event
 
 A phase: {"at", "status", "health", "health_status", "version" ("new" | "old" | a label),
@@ -227,6 +237,7 @@ class Env:
     stale_view: View = None
     script: Script = field(default_factory=Script)
     suffix: str = field(default_factory=lambda: token(8))
+    bundles: list = field(default_factory=list)  # {"label", "files", "compose"} per update
 
     def arn(self):
         return (f"arn:aws:elasticbeanstalk:{self.region}:{P.ACCOUNT}:environment/"
@@ -409,6 +420,91 @@ def bundle_problem(data):
         return None
     return ("The source bundle has no Dockerrun.aws.json, docker-compose.yml or Dockerfile "
             "at its root.")
+
+
+def bundle_files(data):
+    """(sorted entry names, docker-compose.yml text or None) of a zip, or None if it is not one."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile:
+        return None
+    names = sorted(archive.namelist())
+    compose = None
+    for name in ("docker-compose.yml", "docker-compose.yaml"):
+        if name in names:
+            compose = archive.read(name).decode("utf-8", "replace")
+            break
+    return names, compose
+
+
+def pulled_from_registry(image):
+    """Whether an image reference names a registry host (`host.tld/..`, `host:port/..`)."""
+    first, _, rest = image.partition("/")
+    return bool(rest) and ("." in first or ":" in first or first == "localhost")
+
+
+def compose_problem(text):
+    """Why `docker compose up` on Amazon Linux 2023 would refuse this file, or None."""
+    import yaml
+
+    try:
+        doc = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        return f"docker-compose.yml is not valid YAML: {exc}"
+    services = doc.get("services") if isinstance(doc, dict) else None
+    if not isinstance(services, dict):
+        return "docker-compose.yml has no services mapping"
+    published_80 = []
+    for name, svc in services.items():
+        if not isinstance(svc, dict):
+            return f"service {name!r} must be a mapping"
+        image = svc.get("image")
+        if not isinstance(image, str) or not image:
+            return f"service {name!r} has neither an image nor a build section"
+        if pulled_from_registry(image) and "@sha256:" not in image:
+            return f"service {name!r} runs {image}, which is not pinned by digest"
+        needs = svc.get("depends_on") or {}
+        if isinstance(needs, list):
+            needs = {n: {"condition": "service_started"} for n in needs}
+        for need, how in needs.items():
+            if need not in services:
+                return f"service {name!r} depends on undefined service {need!r}: invalid compose project"
+            condition = (how or {}).get("condition", "service_started")
+            if condition == "service_healthy" and not services[need].get("healthcheck"):
+                return f"dependency failed to start: container for service {need!r} has no healthcheck configured"
+        for port in svc.get("ports") or []:
+            host = str(port).split(":")[-2] if ":" in str(port) else None
+            if host == "80":
+                published_80.append(name)
+    if len(published_80) > 1:
+        return (f"Bind for 0.0.0.0:80 failed: port is already allocated "
+                f"(services {', '.join(published_80)} both publish host port 80)")
+    return None
+
+
+def compose_failure(problem):
+    """The timeline of an update the platform cannot run: ERROR events, the old version back."""
+    return [
+        {"at": 1.0, "events": [
+            {"severity": "ERROR", "message": (
+                "Instance deployment failed. For details, see 'eb-engine.log'. "
+                f"docker compose up: {problem}")},
+            FAILED_DEPLOY,
+        ]},
+        {"at": 2.0, "status": "Ready", "health": "Green", "health_status": "Ok", "version": "old",
+         "events": [info("The environment was reverted to the previous configuration setting.")]},
+    ]
+
+
+def record_bundle(env, version):
+    """Remember the bundle an update deploys; the compose problem it has, if any."""
+    data = read_bundle(version.bucket, version.key) if version and version.bucket else None
+    found = bundle_files(data) if data is not None else None
+    if found is None:
+        return None
+    files, compose = found
+    env.bundles.append({"label": version.label, "files": files, "compose": compose})
+    return compose_problem(compose) if compose is not None else None
 
 
 # ------------------------------------------------------------------------------------- XML
@@ -704,7 +800,11 @@ def update_environment(req):
     new = label or view.label
     emit(env.app, "INFO", "Environment update is starting.", req.request_id, env=env)
     start = View("Updating", "Grey", "Info", new, [], time.time())
-    begin(env, req.request_id, start, env.script.next_timeline(), view.label, new)
+    timeline = env.script.next_timeline()
+    problem = record_bundle(env, env.app.versions.get(label)) if label else None
+    if problem:
+        timeline = resolve(compose_failure(problem), env.script.scale)
+    begin(env, req.request_id, start, timeline, view.label, new)
     env.stale_left, env.stale_view = env.script.stale_reads, view
     return env_xml(env, current(env))
 
@@ -904,6 +1004,17 @@ def control_state(payload):
     if env is None:
         raise ValueError(f"no environment {payload['environment']!r}")
     return state(env)
+
+
+@locked_control("eb/bundle")
+def control_bundle(payload):
+    name = payload["environment"].lower()
+    env = ENVS.get(name) or next((e for e in reversed(GONE) if e.name.lower() == name), None)
+    if env is None:
+        raise ValueError(f"no environment {payload['environment']!r}")
+    if not env.bundles:
+        return {}
+    return dict(env.bundles[-1], updates=len(env.bundles))
 
 
 @locked_control("eb/reset")

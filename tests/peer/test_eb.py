@@ -381,6 +381,80 @@ def check_terminate(peer, eb):
     assert live["Environments"] == []
 
 
+DIGEST = "sha256:" + "a" * 64
+COMPOSE = f"""services:
+  api:
+    image: "reg.example:5000/team/shop-api@{DIGEST}"
+    expose: ["8080"]
+    healthcheck:
+      test: ["CMD-SHELL", "wget -q -O /dev/null http://127.0.0.1:8080/healthz"]
+  web:
+    image: "reg.example:5000/team/shop-web@{DIGEST}"
+    ports: ["80:80"]
+    depends_on:
+      api:
+        condition: service_healthy
+  store:
+    image: "busybox:1.36"
+"""
+
+
+def check_compose_rules():
+    """The compose checks on their own: each broken file names what is wrong."""
+    sys.path.insert(0, HERE)
+    import eb as module
+
+    assert module.compose_problem(COMPOSE) is None
+    cases = {
+        "not valid YAML": "services: [\n",
+        "not pinned by digest": COMPOSE.replace(f"shop-api@{DIGEST}", "shop-api:latest"),
+        "undefined service 'apii'": COMPOSE.replace("      api:\n", "      apii:\n"),
+        "has no healthcheck": COMPOSE.replace("    healthcheck:\n      test: [\"CMD-SHELL\", "
+                                              "\"wget -q -O /dev/null http://127.0.0.1:8080/"
+                                              "healthz\"]\n", ""),
+        "port is already allocated": COMPOSE.replace('expose: ["8080"]', 'ports: ["80:8080"]'),
+    }
+    for expected, text in cases.items():
+        problem = module.compose_problem(text)
+        assert problem and expected in problem, (expected, problem)
+    # A dependency from Docker Hub runs by its tag; a list of depends_on is allowed.
+    listed = COMPOSE.replace("      api:\n        condition: service_healthy\n", "      - api\n")
+    assert module.compose_problem(listed) is None
+
+
+def check_compose_bundles(peer, eb, s3):
+    """A compose bundle is kept for the tests (eb/bundle); a broken one fails and is reverted."""
+    bucket = eb.create_storage_location()["S3Bucket"]
+    peer.post("eb/environment", {"application": "Shop", "environment": "set-prod",
+                                 "version_label": "v1"})
+    peer.post("eb/script", {"environment": "set-prod", "scale": 0.3, "stale_reads": 0})
+    assert peer.post("eb/bundle", {"environment": "set-prod"}) == {}
+    s3.put_object(Bucket=bucket, Key="Shop/set.zip",
+                  Body=zipped({"docker-compose.yml": COMPOSE, ".platform/hooks/x.sh": "#!/bin/sh\n"}))
+    broken = COMPOSE.replace('expose: ["8080"]', 'ports: ["80:8080"]')
+    s3.put_object(Bucket=bucket, Key="Shop/broken.zip", Body=zipped({"docker-compose.yml": broken}))
+    for label, key in [("set1", "Shop/set.zip"), ("set2", "Shop/broken.zip")]:
+        eb.create_application_version(ApplicationName="Shop", VersionLabel=label, Process=True,
+                                      SourceBundle={"S3Bucket": bucket, "S3Key": key})
+    update(eb, "set-prod", "set1")
+    wait_for("set1", lambda: peer.post("eb/state", {"environment": "set-prod"})["health"] == "Green"
+             and env_of(eb, "set-prod")["VersionLabel"] == "set1", 5)
+    held = peer.post("eb/bundle", {"environment": "set-prod"})
+    assert held["label"] == "set1" and held["updates"] == 1, held
+    assert held["files"] == [".platform/hooks/x.sh", "docker-compose.yml"], held
+    assert held["compose"] == COMPOSE
+
+    out, request = update(eb, "set-prod", "set2")
+    wait_for("reverted", lambda: [e for e in eb.describe_events(RequestId=request)["Events"]
+                                  if e["Message"].startswith("The environment was reverted")], 5)
+    env = env_of(eb, "set-prod")
+    assert (env["Status"], env["VersionLabel"], env["Health"]) == ("Ready", "set1", "Green"), env
+    errors = [e["Message"] for e in eb.describe_events(RequestId=request, Severity="ERROR")["Events"]]
+    assert "Failed to deploy application." in errors, errors
+    assert any("port is already allocated" in m for m in errors), errors
+    assert peer.post("eb/bundle", {"environment": "set-prod"})["label"] == "set2"
+
+
 def main():
     peer = Peer()
     try:
@@ -394,6 +468,8 @@ def main():
             lambda: check_settings_and_abort(peer, eb),
             lambda: check_throttling(peer),
             lambda: check_terminate(peer, eb),
+            check_compose_rules,
+            lambda: check_compose_bundles(peer, eb, s3),
         ]
         for check in checks:
             check()

@@ -80,6 +80,9 @@ pub enum RollbackMode {
 #[serde(deny_unknown_fields)]
 pub struct BeanstalkTarget {
     pub application: String,
+    /// Required for an app of one service; in a set, the shared value (one environment for the
+    /// whole set, as a compose bundle) or each service's own (one environment per service).
+    #[serde(default)]
     pub environment: String,
     /// S3 bucket that receives application version bundles; defaults to the account's Elastic
     /// Beanstalk storage bucket (CreateStorageLocation).

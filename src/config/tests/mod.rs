@@ -1,6 +1,7 @@
 //! Loader behaviour on small documents: merging, interpolation and located errors, one module per
 //! topic, sharing the loader and the documents below.
 
+mod beanstalk_sets;
 mod envs;
 mod located;
 mod sections;

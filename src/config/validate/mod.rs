@@ -161,6 +161,13 @@ fn beanstalk_options(src: &Source, eb: &BeanstalkTarget) -> Result<()> {
             .or_else(|| src.text.find(name))
             .map(|i| i..i + name.len())
     };
+    // A set fills it from the shared table or the service's own (services::graph checks it).
+    if eb.environment.is_empty() {
+        return Err(src.error(
+            at("[deploy.beanstalk]").or_else(|| at("beanstalk")),
+            "deploy.beanstalk.environment is required: the Elastic Beanstalk environment devloop updates",
+        ));
+    }
     if let Some(auth) = &eb.registry_auth {
         let key = auth
             .strip_prefix("s3://")

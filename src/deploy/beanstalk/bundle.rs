@@ -111,11 +111,7 @@ pub fn build(
             for (name, text) in manifests(s, app, image, env_file) {
                 entries.push((name.to_string(), Content::Text(text.into_bytes())));
             }
-            for dir in [".ebextensions", ".platform"] {
-                if root.join(dir).is_dir() {
-                    entries.extend(walk(root, &root.join(dir), None)?);
-                }
-            }
+            entries.extend(platform_dirs(root)?);
         }
         BundleKind::Source => {
             let ebignore = root.join(".ebignore");
@@ -146,6 +142,46 @@ pub fn build(
     write(entries, s.bundle)
 }
 
+/// The bundle of a set in one environment: `compose` as `docker-compose.yml` (with the registry
+/// credentials' Dockerrun.aws.json v3 beside it when set), plus `.ebextensions/` and `.platform/`.
+pub fn build_set(root: &Path, s: &BeanstalkTarget, compose: &str) -> Result<Bundle> {
+    let mut entries = vec![(
+        "docker-compose.yml".to_string(),
+        Content::Text(compose.as_bytes().to_vec()),
+    )];
+    if let Some(a) = auth(s) {
+        let v = json!({ "AWSEBDockerrunVersion": "3", "Authentication": a });
+        let text = serde_json::to_string_pretty(&v).unwrap_or_default() + "\n";
+        entries.push((
+            "Dockerrun.aws.json".to_string(),
+            Content::Text(text.into_bytes()),
+        ));
+    }
+    entries.extend(platform_dirs(root)?);
+    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    entries.dedup_by(|a, b| a.0 == b.0);
+    write(entries, BundleKind::Image)
+}
+
+/// The project's `.ebextensions/` and `.platform/`, every file.
+fn platform_dirs(root: &Path) -> Result<Vec<(String, Content)>> {
+    let mut out = Vec::new();
+    for dir in [".ebextensions", ".platform"] {
+        if root.join(dir).is_dir() {
+            out.extend(walk(root, &root.join(dir), None)?);
+        }
+    }
+    Ok(out)
+}
+
+/// `Authentication`: the S3 object holding the registry credentials.
+fn auth(s: &BeanstalkTarget) -> Option<serde_json::Value> {
+    s.registry_auth.as_deref().and_then(|a| {
+        let (bucket, key) = a.strip_prefix("s3://")?.split_once('/')?;
+        Some(json!({ "Bucket": bucket, "Key": key }))
+    })
+}
+
 /// The manifests of an image bundle: file names and texts.
 fn manifests(
     s: &BeanstalkTarget,
@@ -153,11 +189,7 @@ fn manifests(
     image: &str,
     env_file: bool,
 ) -> Vec<(&'static str, String)> {
-    // `Authentication`: the S3 object holding the registry credentials.
-    let auth = s.registry_auth.as_deref().and_then(|a| {
-        let (bucket, key) = a.strip_prefix("s3://")?.split_once('/')?;
-        Some(json!({ "Bucket": bucket, "Key": key }))
-    });
+    let auth = auth(s);
     let pretty = |v: &serde_json::Value| serde_json::to_string_pretty(v).unwrap_or_default() + "\n";
     match s.manifest {
         Manifest::Dockerrun => {

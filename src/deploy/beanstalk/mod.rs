@@ -8,10 +8,13 @@
 //! another label is a failure, and Elastic Beanstalk putting the previous version back is exit 3.
 
 mod bundle;
+mod checkpoint;
+pub(super) mod compose;
 mod events;
 mod monitor;
 mod rollback;
 mod rollout;
+pub(super) mod set;
 mod settings;
 mod verdict;
 mod version;
@@ -24,7 +27,7 @@ use aws_sdk_elasticbeanstalk::types::EnvironmentDescription;
 use aws_sdk_elasticbeanstalk::Client;
 use serde_json::json;
 
-use super::{Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use super::{Checkpoint, Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
 use crate::aws::sdk_error;
 use crate::config::schema::{BeanstalkTarget, BundleKind};
 use crate::config::ENV_NAMESPACE;
@@ -33,7 +36,11 @@ use crate::error::{Error, Result};
 use crate::release::Record;
 use crate::session::Session;
 use bundle::Bundle;
+pub use set::{deploy_set_bundle, diff_set_bundle};
 use verdict::describe;
+
+/// How long a read before a deploy keeps retrying a throttled or failed call.
+const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(45);
 
 pub struct Beanstalk {
     project: Arc<Session>,
@@ -95,6 +102,23 @@ impl Beanstalk {
             })
     }
 
+    /// The environment, read before anything changes (what runs, the preflight): a throttled or
+    /// failed read is retried with backoff for a while, since several services' reads share the
+    /// account's rate and none of them is a verdict.
+    async fn environment_patiently(&self, eb: &Client) -> Result<EnvironmentDescription> {
+        let until = std::time::Instant::now() + READ_PATIENCE;
+        let mut poll = verdict::POLL_MIN / 2;
+        loop {
+            match self.environment(eb).await {
+                Err(e) if e.transient && std::time::Instant::now() + poll < until => {
+                    tokio::time::sleep(verdict::jittered(poll)).await;
+                    poll = verdict::backoff(poll);
+                }
+                r => return r,
+            }
+        }
+    }
+
     /// The application and environment, proven to exist, and the environment Ready: what must
     /// hold before anything is uploaded or created.
     async fn live(&self, eb: &Client) -> Result<EnvironmentDescription> {
@@ -114,7 +138,7 @@ impl Beanstalk {
             ))
             .with_hint("create it first, or fix deploy.beanstalk.application"));
         }
-        let env = self.environment(eb).await?;
+        let env = self.environment_patiently(eb).await?;
         if !verdict::status_is(&env, "Ready") {
             return Err(self.busy(&env));
         }
@@ -206,6 +230,18 @@ impl Beanstalk {
             .map(|r| r.image.as_str())
             .unwrap_or(super::IMAGE_TO_COME);
         let bundle = self.bundle(image).await?;
+        self.diff_bundle(c, &env, &bundle, record).await
+    }
+
+    /// What updating the environment to `bundle` (made for `record`) would change: the version
+    /// and the option settings.
+    async fn diff_bundle(
+        &self,
+        c: &Clients,
+        env: &EnvironmentDescription,
+        bundle: &Bundle,
+        record: Option<&Record>,
+    ) -> Result<Diff> {
         let label = record.map(|r| bundle.label(&r.id));
         let wanted = settings::wanted(&self.settings);
         let live = if wanted.is_empty() {
@@ -225,7 +261,10 @@ impl Beanstalk {
             None => false,
         };
         let mut text = String::new();
-        let new_version = label.as_deref() != Some(current.as_str());
+        // As the rollout judges it: a set's service on the same bundle is no new version.
+        let same_bundle =
+            self.project.config.multi && current.ends_with(&format!("-{}", &bundle.digest[..12]));
+        let new_version = label.as_deref() != Some(current.as_str()) && !same_bundle;
         if new_version {
             text.push_str(&format!(
                 "environment {}: version {current} -> {}{}\n",
@@ -262,7 +301,7 @@ impl Beanstalk {
             changes,
             text,
             details: json!({
-                "environment": describe(&env),
+                "environment": describe(env),
                 "live_version": current,
                 "version_label": label,
                 "version_exists": exists,
@@ -313,8 +352,23 @@ impl Target for Beanstalk {
 
     async fn running(&self) -> Result<Option<String>> {
         let c = self.clients().await?;
-        let env = self.environment(&c.eb).await?;
+        let env = self.environment_patiently(&c.eb).await?;
         self.release_of(env.version_label()).await
+    }
+
+    async fn checkpoint(&self) -> Result<Option<Checkpoint>> {
+        let c = self.clients().await?;
+        self.checkpoint_with(&c).await
+    }
+
+    async fn restore_to(
+        &self,
+        checkpoint: &Checkpoint,
+        ctx: &StepCtx,
+        how: &Rollout,
+    ) -> Result<Outcome> {
+        let c = self.clients().await?;
+        self.restore_with(&c, checkpoint, ctx, how.deadline).await
     }
 
     async fn status(&self, window: Option<std::time::Duration>) -> Result<Status> {

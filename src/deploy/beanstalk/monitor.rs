@@ -33,7 +33,7 @@ impl Beanstalk {
         eb: &Client,
         cloudwatch: Option<(&aws_sdk_cloudwatch::Client, Duration)>,
     ) -> Result<Status> {
-        let env = self.environment(eb).await?;
+        let env = self.environment_patiently(eb).await?;
         let mut st = Status::empty(&self.project, "beanstalk", &self.name());
         let ready = verdict::status_is(&env, "Ready");
         st.state = env

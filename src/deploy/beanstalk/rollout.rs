@@ -11,6 +11,7 @@ use aws_sdk_elasticbeanstalk::types::{
 };
 use aws_sdk_elasticbeanstalk::Client;
 
+use super::bundle::Bundle;
 use super::settings;
 use super::verdict::{self, status_is, Progress};
 use super::{Beanstalk, Clients};
@@ -62,10 +63,25 @@ impl Beanstalk {
         ctx: &StepCtx,
         deadline: Instant,
     ) -> Result<Outcome> {
+        let bundle = self.bundle(&record.image).await?;
+        self.rollout_bundle(c, env, record, &bundle, ctx, deadline)
+            .await
+    }
+
+    /// Version, update and watch for a bundle already built (one image's, or a set's compose
+    /// bundle); on failure, devloop's rollback when asked for.
+    pub(super) async fn rollout_bundle(
+        &self,
+        c: &Clients,
+        env: EnvironmentDescription,
+        record: &Record,
+        bundle: &Bundle,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<Outcome> {
         let s = &self.settings;
         let name = &s.environment;
         let previous = env.version_label().map(str::to_string);
-        let bundle = self.bundle(&record.image).await?;
         let label = bundle.label(&record.id);
         ctx.log(bundle.summary());
         let wanted = settings::wanted(s);
@@ -75,16 +91,21 @@ impl Beanstalk {
             settings::live(&c.eb, &s.application, name).await?
         };
         let changes = settings::changed(&wanted, &live);
-        if previous.as_deref() == Some(label.as_str())
-            && changes.is_empty()
-            && verdict::health(&env) == verdict::Health::Ok
+        // A service of a set whose image did not change between two releases of the set runs
+        // the same bundle under the earlier release's label: that is no change either.
+        let same_bundle = previous.as_deref().filter(|p| {
+            *p == label
+                || (self.project.config.multi && p.ends_with(&format!("-{}", &bundle.digest[..12])))
+        });
+        if let Some(running) = same_bundle
+            .filter(|_| changes.is_empty() && verdict::health(&env) == verdict::Health::Ok)
         {
             return Ok(Outcome::Unchanged(format!(
-                "environment {name} already runs version {label} (release {}) with these option settings, Ready and Green; nothing uploaded, created or updated",
+                "environment {name} already runs version {running} (the bundle of release {}) with these option settings, Ready and Green; nothing uploaded, created or updated",
                 record.id
             )));
         }
-        self.ensure_version(c, &bundle, &label, record, ctx, deadline)
+        self.ensure_version(c, bundle, &label, record, ctx, deadline)
             .await?;
         for (k, w) in &changes {
             ctx.log(format!(

@@ -16,6 +16,7 @@ mod monitor;
 mod plan;
 mod rollout;
 mod script;
+mod set;
 
 pub const OURS: &str = "20260101T000000Z-abc1234-0123456789ab";
 pub const PREV: &str = "20251201T000000Z-def5678-ba9876543210";

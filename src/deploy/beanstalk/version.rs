@@ -99,7 +99,7 @@ impl Beanstalk {
                     ));
                 }
                 let description: String =
-                    format!("devloop release {} ({})", record.id, record.image)
+                    format!("devloop release {} ({})", record.id, record.images())
                         .chars()
                         .take(200)
                         .collect();

@@ -22,7 +22,21 @@ fn targets(ctx: &Context, project: &Arc<Session>) -> Result<Vec<(String, Box<dyn
             chosen.contains(&name).then_some((name, s))
         })
         .map(|(name, s)| Ok((name, deploy::open(&s)?)))
-        .collect()
+        .collect::<Result<Vec<_>>>()
+        .map(one_each)
+}
+
+/// Services that share one deployment (a set in one Elastic Beanstalk environment) are shown
+/// once, named together.
+fn one_each(targets: Vec<(String, Box<dyn Target>)>) -> Vec<(String, Box<dyn Target>)> {
+    let mut out: Vec<(String, Box<dyn Target>)> = Vec::new();
+    for (name, t) in targets {
+        match out.iter_mut().find(|(_, o)| o.name() == t.name()) {
+            Some((names, _)) => *names = format!("{names}+{name}"),
+            None => out.push((name, t)),
+        }
+    }
+    out
 }
 
 pub fn run(ctx: &Context, project: &Arc<Session>, args: &Request) -> Result<ExitStatus> {

@@ -100,6 +100,9 @@ async fn diff_to(
         Vec::new()
     };
     let record = to.or_else(|| records.iter().rev().find(|r| r.is_set()));
+    if project.config.eb_mode == Some(crate::config::EbMode::Bundle) {
+        return deploy::beanstalk::diff_set_bundle(project, record).await;
+    }
     let chosen = crate::ops::set::select(project, &opts.services, !opts.no_deps)?;
     let mut lines = Vec::new();
     let mut details = Vec::new();

@@ -2,6 +2,7 @@
 //! swarm, and ECS and Elastic Beanstalk against moto and the AWS peer.
 
 mod beanstalk;
+mod beanstalk_set;
 mod docker;
 mod docker_safety;
 mod ecs;
