@@ -95,6 +95,15 @@ impl Beanstalk {
                 ),
             }
         }
+        // Already there, and well (its own rollback put it back): nothing to update.
+        let ready = env.status()
+            == Some(&aws_sdk_elasticbeanstalk::types::EnvironmentStatus::Ready)
+            && env.health() == Some(&aws_sdk_elasticbeanstalk::types::EnvironmentHealth::Green);
+        if ours == label && set.is_empty() && remove.is_empty() && ready {
+            return Ok(Outcome::Deployed(format!(
+                "environment {name} runs version {label} again, Ready and Green"
+            )));
+        }
         let why = format!("putting environment {name} back as the set found it");
         let outcome = self
             .roll_back(c, label, &ours, set, remove, why, ctx, deadline)
