@@ -389,12 +389,16 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__destroy)
-            opts="-C -c -e -o -q -v -j -s -h --yes --images --ledger --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
+            opts="-C -c -e -o -q -v -j -s -h --yes --images --ledger --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --chdir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -1037,12 +1041,16 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__provision)
-            opts="-C -c -e -o -q -v -j -s -h --yes --template --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
+            opts="-C -c -e -o -q -v -j -s -h --yes --template --timeout --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --timeout)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --chdir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

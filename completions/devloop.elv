@@ -291,6 +291,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --help 'Print help'
         }
         &'devloop;provision'= {
+            cand --timeout 'How long the whole provision may take, its waits included [default: 15m]'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'
@@ -315,6 +316,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand --help 'Print help'
         }
         &'devloop;destroy'= {
+            cand --timeout 'How long each deletion may wait for what depends on it to be gone [default: 10m]'
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
             cand -c 'Use this config file instead of searching for devloop.toml'

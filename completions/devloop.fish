@@ -197,6 +197,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s q -l quiet 
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand rollback" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand provision" -l timeout -d 'How long the whole provision may take, its waits included [default: 15m]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand provision" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand provision" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand provision" -s e -l env -d 'Environment from [env.<NAME>] to use' -r
@@ -211,6 +212,7 @@ complete -c devloop -n "__fish_devloop_using_subcommand provision" -s q -l quiet
 complete -c devloop -n "__fish_devloop_using_subcommand provision" -s v -l verbose -d 'Print more (repeat for even more)'
 complete -c devloop -n "__fish_devloop_using_subcommand provision" -l no-color -d 'Disable colors (also NO_COLOR)'
 complete -c devloop -n "__fish_devloop_using_subcommand provision" -s h -l help -d 'Print help'
+complete -c devloop -n "__fish_devloop_using_subcommand destroy" -l timeout -d 'How long each deletion may wait for what depends on it to be gone [default: 10m]' -r
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s C -l chdir -d 'Run as if started in DIR' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s c -l config -d 'Use this config file instead of searching for devloop.toml' -r -F
 complete -c devloop -n "__fish_devloop_using_subcommand destroy" -s e -l env -d 'Environment from [env.<NAME>] to use' -r

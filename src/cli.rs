@@ -228,6 +228,9 @@ pub struct ProvisionArgs {
     /// Print the resources as a CloudFormation template instead of creating them
     #[arg(long, conflicts_with = "yes")]
     pub template: bool,
+    /// How long the whole provision may take, its waits included [default: 15m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]
@@ -241,6 +244,9 @@ pub struct DestroyArgs {
     /// Also delete the S3 bucket of the release ledger devloop created, with every record in it
     #[arg(long)]
     pub ledger: bool,
+    /// How long each deletion may wait for what depends on it to be gone [default: 10m]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<std::time::Duration>,
 }
 
 #[derive(Debug, Args)]

@@ -99,6 +99,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
             &ops::provision::Request {
                 yes: args.yes,
                 template: args.template,
+                timeout: args.timeout,
             },
         ),
         Command::Destroy(args) => ops::provision::destroy(
@@ -107,6 +108,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
                 yes: args.yes,
                 images: args.images,
                 ledger: args.ledger,
+                timeout: args.timeout,
             },
         ),
     }

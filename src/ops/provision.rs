@@ -27,6 +27,8 @@ pub struct Request {
     pub yes: bool,
     /// Print the resources as a CloudFormation template instead of creating them.
     pub template: bool,
+    /// How long the whole provision may take, its waits included [default 15m].
+    pub timeout: Option<Duration>,
 }
 
 /// What `devloop destroy` is asked.
@@ -37,6 +39,8 @@ pub struct DestroyRequest {
     pub images: bool,
     /// Also the S3 bucket of the release ledger, with every record in it.
     pub ledger: bool,
+    /// How long each deletion may wait for what depends on it to be gone [default 10m].
+    pub timeout: Option<Duration>,
 }
 
 /// What a provision created, as its step's result.
@@ -47,6 +51,9 @@ struct Created {
 
 /// How long one deletion may wait for what depends on it to be gone.
 const DELETE_BUDGET: Duration = Duration::from_secs(600);
+
+/// How long a provision may take: a load balancer alone is often minutes becoming active.
+const PROVISION_BUDGET: Duration = Duration::from_secs(900);
 
 /// The environment's target must be one provisioning knows.
 fn ecs_only(project: &Session) -> Result<()> {
@@ -98,11 +105,12 @@ pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
 pub async fn plan_destroy(project: &Arc<Session>) -> Result<(String, Diff)> {
     ecs_only(project)?;
     let env = Env::open(project).await?;
-    let doomed = doomed(project, &env, false, false).await?;
+    let (doomed, orphans) = doomed(project, &env, false, false).await?;
     let text: String = doomed
         .iter()
         .map(|e| format!("  delete  {}  {}\n", e.kind.label(), e.name))
-        .collect();
+        .collect::<String>()
+        + &orphan_lines(&orphans);
     Ok((
         format!(
             "delete the {} resources devloop created for this environment, dependents first",
@@ -181,24 +189,37 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
         details: json!({ "resources": resources }),
     };
     let p = project.clone();
+    let budget = args.timeout.unwrap_or(PROVISION_BUDGET);
     let step = Step::new("provision", plan, move |sctx| async move {
-        create_all(&p, &env, resources, &sctx).await
+        create_all(&p, &env, resources, budget, &sctx).await
     });
     let report = runtime.block_on(Runner::new(1, ctx.printer.events()).run(vec![step]))?;
     ctx.printer.summary("provision", &report);
     Ok(report.status())
 }
 
-/// Create what is missing, in order; on a failure (or Ctrl-C) delete what this run created.
+/// Create what is missing, in order; on a failure delete what this run created. On Ctrl-C what
+/// it created is kept and recorded (deleting a load balancer takes longer than an interrupted
+/// command may): a re-run continues from it, `destroy` removes it.
 async fn create_all(
     project: &Arc<Session>,
     env: &Env,
     resources: Vec<Resource>,
+    budget: Duration,
     ctx: &StepCtx,
 ) -> Result<Done> {
-    let deadline = crate::config::duration::deadline_in(project.settings.deploy_timeout);
+    let deadline = crate::config::duration::deadline_in(budget);
     let mut record = Provisioned::read(project).await?;
     let mut known = env.known(&resources).await?;
+    // devloop's own resources from an earlier, interrupted run are made ready too (a policy
+    // not attached yet, a port not opened): each of those calls is idempotent.
+    for r in resources.iter() {
+        if let Exists::Ours(id) = &r.exists {
+            crate::provision::ecs::ready(env, r, id, &known, ctx, deadline)
+                .await
+                .map_err(|e| e.context(format!("finishing {} {}", r.kind.label(), r.name)))?;
+        }
+    }
     let mut made: Vec<(Kind, String, String)> = Vec::new();
     let mut failure = None;
     for r in resources.iter().filter(|r| r.exists == Exists::Missing) {
@@ -252,6 +273,20 @@ async fn create_all(
         }
         .with_result(result));
     };
+    let env_name = project.config.env_name();
+    if failure.kind == ExitKind::Interrupted {
+        record.save(project).await.ok();
+        return Err(Error::new(
+            ExitKind::Interrupted,
+            format!(
+                "interrupted: the {} resource(s) this run created are kept and recorded",
+                made.len()
+            ),
+        )
+        .with_hint(format!(
+            "`devloop provision -e {env_name}` continues from them; `devloop destroy -e {env_name}` removes them"
+        )));
+    }
     // Put the account back as it was before this run: what it created, last first.
     let undo = StepCtx {
         name: format!("{}:undo", ctx.name),
@@ -264,22 +299,16 @@ async fn create_all(
             "deleting {} {name} (made by this run)",
             kind.label()
         ));
-        let until = crate::config::duration::deadline_in(DELETE_BUDGET);
+        let until = crate::config::duration::deadline_in(DELETE_BUDGET.min(budget));
         match crate::provision::ecs::delete(env, *kind, name, id, &undo, until).await {
             Ok(()) => record.remove(*kind, name),
             Err(e) => left.push(format!("{} {name}: {}", kind.label(), e.message)),
         }
     }
     record.save(project).await.ok();
-    let env_name = project.config.env_name();
     if left.is_empty() {
-        let kind = if failure.kind == ExitKind::Interrupted {
-            ExitKind::Interrupted
-        } else {
-            ExitKind::RolledBack
-        };
         let mut err = Error::new(
-            kind,
+            ExitKind::RolledBack,
             format!(
                 "{}; rolled back: the {} resource(s) this run created are deleted again",
                 failure.message,
@@ -310,7 +339,7 @@ async fn doomed(
     env: &Env,
     images: bool,
     ledger: bool,
-) -> Result<Vec<provision::Entry>> {
+) -> Result<(Vec<provision::Entry>, Vec<provision::Entry>)> {
     let record = Provisioned::read(project).await?;
     let found = env.resources().await?;
     let mut out: Vec<provision::Entry> = Vec::new();
@@ -323,16 +352,13 @@ async fn doomed(
             });
         }
     }
-    for e in record.created {
-        // Recorded, and not found as devloop's now: gone already, or someone took it over.
-        let still = found
-            .iter()
-            .any(|r| r.kind == e.kind && r.name == e.name && matches!(r.exists, Exists::Ours(_)));
-        let listed = out.iter().any(|o| o.kind == e.kind && o.name == e.name);
-        if !listed && still {
-            out.push(e);
-        }
-    }
+    // Recorded, and no longer named by devloop.toml (a service removed or renamed): devloop
+    // cannot tell from here what they hang on, so it names them instead of guessing.
+    let orphans: Vec<provision::Entry> = record
+        .created
+        .into_iter()
+        .filter(|e| !found.iter().any(|r| r.kind == e.kind && r.name == e.name))
+        .collect();
     // What holds the releases goes only when asked for by name.
     out.retain(|e| match e.kind {
         Kind::Repository => images,
@@ -340,7 +366,22 @@ async fn doomed(
         _ => true,
     });
     out.sort_by_key(|e| std::cmp::Reverse(e.kind));
-    Ok(out)
+    Ok((out, orphans))
+}
+
+/// The line for what destroy leaves because devloop.toml no longer names it.
+fn orphan_lines(orphans: &[provision::Entry]) -> String {
+    orphans
+        .iter()
+        .map(|e| {
+            format!(
+                "  left    {}  {} ({}: recorded, but devloop.toml no longer names it)\n",
+                e.kind.label(),
+                e.name,
+                e.id
+            )
+        })
+        .collect()
 }
 
 pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
@@ -348,12 +389,13 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
     ecs_only(&project)?;
     let runtime = runtime()?;
     let env = Arc::new(runtime.block_on(Env::open(&project))?);
-    let doomed = runtime.block_on(doomed(&project, &env, args.images, args.ledger))?;
+    let (doomed, orphans) = runtime.block_on(doomed(&project, &env, args.images, args.ledger))?;
     let ledger_gone = doomed.iter().any(|e| e.kind == Kind::LedgerBucket);
     let listing: String = doomed
         .iter()
         .map(|e| format!("  delete  {}  {}\n", e.kind.label(), e.name))
-        .collect();
+        .collect::<String>()
+        + &orphan_lines(&orphans);
     ctx.printer.stderr_line(&format!(
         "destroy {} ({}, {}):\n{}",
         project.config.env_name(),
@@ -377,12 +419,13 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
         details: json!({ "resources": doomed }),
     };
     let p = project.clone();
+    let wait = args.timeout.unwrap_or(DELETE_BUDGET);
     let step = Step::new("destroy", plan, move |sctx| async move {
         let mut record = Provisioned::read(&p).await?;
         let mut left = Vec::new();
         for e in &doomed {
             sctx.progress(format!("deleting {} {}", e.kind.label(), e.name));
-            let until = crate::config::duration::deadline_in(DELETE_BUDGET);
+            let until = crate::config::duration::deadline_in(wait);
             match crate::provision::ecs::delete(&env, e.kind, &e.name, &e.id, &sctx, until).await {
                 Ok(()) => {
                     sctx.log(format!("deleted {} {}", e.kind.label(), e.name));
@@ -396,6 +439,16 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
             record.save_local(&p)?;
         } else {
             record.save(&p).await?;
+        }
+        if !orphans.is_empty() {
+            left.extend(orphans.iter().map(|e| {
+                format!(
+                    "{} {} ({}) is recorded but devloop.toml no longer names it: put it back in the file and destroy again, or delete it by hand",
+                    e.kind.label(),
+                    e.name,
+                    e.id
+                )
+            }));
         }
         if !left.is_empty() {
             return Err(Error::failed(format!(

@@ -123,12 +123,17 @@ fn from_an_empty_account_plan_provision_then_ship_serves_behind_the_load_balance
         "{svc}"
     );
 
-    // Again: nothing is created twice.
+    // Again: nothing is created twice (what devloop made is only made ready again: its policy
+    // attached, its ports open, each call idempotent).
     let again = peer.calls().len();
     let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stderr.contains("nothing created"), "{}", r.stderr);
-    assert_eq!(writes(peer, again), Vec::<String>::new());
+    let made: Vec<String> = writes(peer, again)
+        .into_iter()
+        .filter(|a| a.starts_with("Create") || a.starts_with("Register"))
+        .collect();
+    assert_eq!(made, Vec::<String>::new());
 
     // The first ship: built, pushed, and started with one task on the new service.
     let r = ctx.run(["ship", "-e", "ecs", "--no-tests"]);
@@ -397,4 +402,71 @@ fn the_ledger_bucket_is_made_with_the_rest_and_deleted_only_with_ledger() {
         "{}",
         r.stderr
     );
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_first_release_that_fails_puts_the_provisioned_service_back_to_no_task() {
+    let ctx = TestContext::new()
+        .with_name("dl-provfirst")
+        .with_aws_peer()
+        .with_example("hello");
+    let ctx = hello_on_ecs(ctx, "reg.example:5000/team");
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+    let r = ctx.run(["provision", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    ctx.write_release(Some("reg.example:5000"));
+    peer.control(
+        "ecs/script",
+        serde_json::json!({"cluster": "main", "service": format!("{app}-ecs"),
+            "updates": ["circuit_breaker", "completes"], "scale": 0.5}),
+    );
+    let describe = || {
+        peer.ecs(
+            "DescribeServices",
+            &format!(r#"{{"cluster":"main","services":["{app}-ecs"]}}"#),
+        )["services"][0]
+            .clone()
+    };
+    let r = ctx.run(["deploy", "-e", "ecs"]);
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("runs no task again"), "{}", r.stderr);
+    let svc = describe();
+    assert_eq!(svc["desiredCount"], 0, "{svc}");
+    assert!(
+        svc["taskDefinition"].as_str().unwrap().ends_with(":1"),
+        "back on the provisioned revision: {svc}"
+    );
+    // The next release starts it.
+    let r = ctx.run(["deploy", "-e", "ecs"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(describe()["desiredCount"], 1);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn subnets_in_one_zone_are_refused_before_anything_is_made() {
+    let ctx = TestContext::new()
+        .with_name("dl-provaz")
+        .with_aws_peer()
+        .with_example("hello");
+    let ctx = hello_on_ecs(ctx, "reg.example:5000/team");
+    let peer = ctx.aws_peer();
+    let subnet = peer.ec2_first("DescribeSubnets", "subnetId");
+    ctx.replace(
+        "devloop.toml",
+        "[env.ecs]\n",
+        &format!("[env.ecs]\ndeploy.ecs.subnets = [\"{subnet}\"]\n"),
+    );
+    ctx.commit("one subnet");
+    let before = peer.calls().len();
+    for args in [
+        &["plan", "provision", "-e", "ecs"][..],
+        &["provision", "-e", "ecs", "--yes"],
+    ] {
+        let r = ctx.run(args);
+        assert_eq!(r.code, 2, "{args:?}: {}\n{}", r.stdout, r.stderr);
+        assert!(r.stderr.contains("two Availability Zones"), "{}", r.stderr);
+    }
+    assert_eq!(writes(peer, before), Vec::<String>::new());
 }

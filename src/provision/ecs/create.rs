@@ -61,6 +61,22 @@ pub async fn create(
     Ok(id)
 }
 
+/// Make a resource devloop made earlier ready, as a run interrupted after making it would have:
+/// its policy attached, its ports opened, its retention and draining time set (each idempotent).
+pub async fn ready(
+    env: &Env,
+    r: &Resource,
+    id: &str,
+    known: &Known,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> Result<()> {
+    match r.kind {
+        Kind::Service | Kind::TaskDefinition | Kind::LoadBalancer => Ok(()),
+        _ => finish(env, r, id, known, ctx, deadline).await,
+    }
+}
+
 /// The call that makes the resource exist.
 async fn make(env: &Env, r: &Resource, known: &Known) -> Result<String> {
     let name = r.name.as_str();
@@ -317,6 +333,17 @@ async fn role(env: &Env, kind: Kind, name: &str) -> Result<String> {
 }
 
 async fn cluster(env: &Env, name: &str) -> Result<String> {
+    // In an account that never ran ECS, the service-linked role ECS needs may not exist yet, and
+    // CreateCluster/CreateService fail with "Unable to assume the service linked role" until it
+    // does: ask for it first. It is the account's (shared by every cluster), never deleted; "has
+    // been taken" means it is there.
+    let _ = env
+        .clients
+        .iam
+        .create_service_linked_role()
+        .aws_service_name("ecs.amazonaws.com")
+        .send()
+        .await;
     let mut req = env.clients.ecs.create_cluster().cluster_name(name);
     for (k, v) in env.tags() {
         req = req.tags(aws_sdk_ecs::types::Tag::builder().key(k).value(v).build());

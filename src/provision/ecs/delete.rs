@@ -88,14 +88,24 @@ pub async fn delete(
             .await
         }
         Kind::TaskDefinition => {
-            let out = c
-                .ecs
-                .list_task_definitions()
-                .family_prefix(name)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&format!("cannot list task definitions {name}"), e))?;
-            for arn in out.task_definition_arns() {
+            let mut arns = Vec::new();
+            let mut token = None;
+            loop {
+                let out = c
+                    .ecs
+                    .list_task_definitions()
+                    .family_prefix(name)
+                    .set_next_token(token.take())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("cannot list task definitions {name}"), e))?;
+                arns.extend(out.task_definition_arns().iter().cloned());
+                match out.next_token() {
+                    Some(t) => token = Some(t.to_string()),
+                    None => break,
+                }
+            }
+            for arn in &arns {
                 // Only this family, not one whose name starts with it.
                 let family = arn
                     .rsplit('/')
@@ -234,6 +244,23 @@ pub async fn delete(
                 }
                 Err(e) => return Err(sdk_error(&format!("cannot read IAM role {name}"), e)),
             };
+            // Permissions a user added to the role inline go with it.
+            let inline = c
+                .iam
+                .list_role_policies()
+                .role_name(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot read IAM role {name}"), e))?;
+            for policy in inline.policy_names() {
+                c.iam
+                    .delete_role_policy()
+                    .role_name(name)
+                    .policy_name(policy)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("cannot delete {policy} of {name}"), e))?;
+            }
             for p in attached {
                 if let Some(arn) = p.policy_arn() {
                     c.iam

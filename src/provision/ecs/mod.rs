@@ -330,7 +330,7 @@ pub(super) fn resource(
     }
 }
 
-pub use create::{create, Known, NO_RELEASE_YET};
+pub use create::{create, ready, Known, NO_RELEASE_YET};
 pub use delete::delete;
 
 impl Env {
