@@ -59,6 +59,36 @@ fn tagged(peer: &AwsPeer) -> Vec<String> {
     if roles.contains("-execution") || roles.contains("-task<") {
         out.push("role".into());
     }
+    let groups = peer.query("elasticloadbalancing", "DescribeTargetGroups", &[]);
+    if groups.contains("<TargetGroupArn>") {
+        out.push("target group".into());
+    }
+    let logs = peer.call(
+        "logs",
+        &[
+            "X-Amz-Target: Logs_20140328.DescribeLogGroups".into(),
+            "Content-Type: application/x-amz-json-1.1".into(),
+        ],
+        &["-d".into(), r#"{"logGroupNamePrefix":"/devloop/"}"#.into()],
+    );
+    if logs.contains("logGroupName") {
+        out.push(format!("log group {logs}"));
+    }
+    // Task definitions: every revision of every family deregistered.
+    let active = peer.ecs("ListTaskDefinitions", r#"{"status":"ACTIVE"}"#);
+    for arn in active["taskDefinitionArns"]
+        .as_array()
+        .into_iter()
+        .flatten()
+    {
+        let d = peer.ecs(
+            "DescribeTaskDefinition",
+            &format!(r#"{{"taskDefinition":{arn},"include":["TAGS"]}}"#),
+        );
+        if d["tags"].to_string().contains("devloop:app") {
+            out.push(format!("task definition {arn}"));
+        }
+    }
     out
 }
 
@@ -159,6 +189,11 @@ fn from_an_empty_account_plan_provision_then_ship_serves_behind_the_load_balance
     let r = ctx.run(["monitor", "-e", "ecs"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     assert!(r.stdout.contains("url       http://"), "{}", r.stdout);
+
+    // After a deploy, destroy still knows every revision of the family as devloop's.
+    let r = ctx.run(["destroy", "-e", "ecs", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(tagged(peer), Vec::<String>::new());
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]

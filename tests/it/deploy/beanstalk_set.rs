@@ -10,24 +10,15 @@ const R1: &str = "20260101T000000Z-aaa1111";
 const R2: &str = "20260102T000000Z-bbb2222";
 
 /// A set release (format 2) of api and web pushed to a registry the instances can reach; `api`
-/// and `web` are the last hex digit of each image's digest.
+/// and `web` are the hex digit each image's digest repeats.
 fn write_set_release(ctx: &TestContext, id: &str, api: char, web: char) {
-    let app = ctx.app();
-    let svc = |name: &str, d: char| {
-        format!(
-            r#"{{"service":"{name}","image":"reg.example:5000/team/{app}-{name}@sha256:{}","image_id":"sha256:{}","registry":"reg.example:5000/team","repository":"reg.example:5000/team/{app}-{name}","tags":["x"],"moving_tags":[],"build_digest":null}}"#,
-            d.to_string().repeat(64),
-            d.to_string().repeat(64)
-        )
-    };
-    let body = format!(
-        r#"{{"format":2,"id":"{id}","app":"{app}","image":"","image_id":"","registry":null,"repository":"","tags":["x"],"moving_tags":[],"build_digest":null,"git":null,"created_at":"2026-01-01T00:00:00Z","created_by":"test","config_digest":"c","devloop_version":"0.1.0","services":[{},{}]}}"#,
-        svc("api", api),
-        svc("web", web)
+    crate::support::write_set_release(
+        ctx.path(),
+        ctx.app(),
+        "reg.example:5000/team",
+        id,
+        &[("api", api), ("web", web)],
     );
-    let ledger = ctx.join(".devloop/releases");
-    std::fs::create_dir_all(&ledger).expect("mkdir ledger");
-    std::fs::write(ledger.join(format!("{id}.json")), body).expect("write release");
 }
 
 /// examples/shop's graph on the peer: `[deploy.beanstalk]` shared (`shared`), each service's

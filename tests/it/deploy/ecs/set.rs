@@ -549,3 +549,32 @@ fn ship_builds_releases_to_a_registry_and_rolls_the_set_out_on_ecs() {
     let r = ctx.run(["monitor", "-e", "aws", "--check"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
 }
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn deploying_part_of_the_set_moves_only_that_part_under_the_whole_sets_locks() {
+    let ctx = shop_on_the_peer("dl-ecspart");
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+    release_r1(&ctx);
+    let r = ctx.run(["deploy", "-e", "aws"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    write_set_release(
+        ctx.path(),
+        &app,
+        REGISTRY,
+        R2,
+        &[("api", 'c'), ("web", 'd')],
+    );
+    let (upd0, tags0) = (
+        peer.calls_of("ecs", "UpdateService").len(),
+        peer.calls_of("ecs", "TagResource").len(),
+    );
+    let r = ctx.run(["deploy", "-e", "aws", "-s", "api"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(updated(peer, upd0), vec![format!("{app}-aws-api")]);
+    assert_eq!(revision_of(&ctx, "api"), format!("{app}-aws-api:3"));
+    assert_eq!(revision_of(&ctx, "web"), format!("{app}-aws-web:2"));
+    // Both services were locked for it (a deploy of web meanwhile would have been refused).
+    assert_eq!(peer.calls_of("ecs", "TagResource").len() - tags0, 2);
+    assert_no_lock_left(&ctx);
+}
