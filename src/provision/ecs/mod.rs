@@ -205,10 +205,12 @@ impl Env {
             ))
             .with_hint("set deploy.ecs.load_balancer = false on all but the public one"));
         }
-        let shared = sessions
+        // Where the services go: every service read its `[deploy.ecs]` above, so the first has one.
+        let (vpc, subnets) = sessions
             .first()
-            .and_then(|s| s.config.doc.deploy.ecs.clone())
-            .unwrap_or_else(empty);
+            .and_then(|s| s.config.doc.deploy.ecs.as_ref())
+            .map(|e| (e.vpc.clone(), e.subnets.clone()))
+            .unwrap_or_default();
         let ledger_bucket = match &cfg.doc.release.ledger {
             Some(l) => Some(crate::aws::s3::parse_location(l.get_ref())?.0),
             None => None,
@@ -225,8 +227,8 @@ impl Env {
             lb_group: format!("{base}-lb"),
             task_group: format!("{base}-tasks"),
             load_balancer: short(&base, 32),
-            vpc: shared.vpc.clone(),
-            subnets: shared.subnets.clone(),
+            vpc,
+            subnets,
             base,
             services,
         })
@@ -266,30 +268,6 @@ impl Env {
     /// Every resource the environment needs, in the order of creation, each found or not.
     pub async fn resources(&self) -> Result<Vec<Resource>> {
         find::all(self).await
-    }
-}
-
-fn empty() -> EcsTarget {
-    EcsTarget {
-        cluster: String::new(),
-        service: String::new(),
-        task_family: None,
-        container: None,
-        cpu: None,
-        memory: None,
-        execution_role_arn: None,
-        task_role_arn: None,
-        desired_count: None,
-        env: Default::default(),
-        task_definition: None,
-        secrets: Default::default(),
-        rollback: Default::default(),
-        log_group: None,
-        log_stream_prefix: None,
-        port: None,
-        load_balancer: None,
-        vpc: None,
-        subnets: Vec::new(),
     }
 }
 
