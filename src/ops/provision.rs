@@ -12,12 +12,10 @@ use serde_json::json;
 use tokio_util::sync::CancellationToken;
 
 use super::{runtime, Context};
-use crate::config::TargetKind;
 use crate::deploy::Diff;
 use crate::engine::{Done, Runner, Step, StepCtx, StepPlan};
 use crate::error::{Error, ExitKind, ExitStatus, Result};
-use crate::provision::ecs::Env;
-use crate::provision::{self, Exists, Kind, Provisioned, Resource};
+use crate::provision::{self, Exists, Kind, Provisioned, Resource, Site};
 use crate::session::Session;
 
 /// What `devloop provision` is asked.
@@ -55,29 +53,9 @@ const DELETE_BUDGET: Duration = Duration::from_secs(600);
 /// How long a provision may take: a load balancer alone is often minutes becoming active.
 const PROVISION_BUDGET: Duration = Duration::from_secs(900);
 
-/// The environment's target must be one provisioning knows.
-fn ecs_only(project: &Session) -> Result<()> {
-    let env = project.config.require_env()?;
-    match project.config.target() {
-        Some(TargetKind::Ecs) => Ok(()),
-        Some(TargetKind::Beanstalk) => Err(Error::not_available(
-            "provisioning an Elastic Beanstalk environment (application, instance profile, service role, environment) — this version provisions target \"ecs\"",
-        )),
-        Some(t) => Err(Error::usage(format!(
-            "environment \"{env}\" deploys to {}, which needs nothing made in an AWS account",
-            t.as_str()
-        ))
-        .with_hint("provision and destroy are for the AWS targets (ecs)")),
-        None => Err(Error::usage(format!(
-            "environment \"{env}\" has no deploy target: set deploy.target = \"ecs\""
-        ))),
-    }
-}
-
 /// `plan provision`: every resource and what provisioning would do with it.
 pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
-    ecs_only(project)?;
-    let env = Env::open(project).await?;
+    let env = Site::open(project).await?;
     let resources = env.resources().await?;
     let missing = resources
         .iter()
@@ -85,9 +63,10 @@ pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
         .count();
     Ok((
         format!(
-            "create the {missing} of {} resources the ECS services need that do not exist yet in {}, tagged {}={} and {}={}",
+            "create the {missing} of {} resources {} needs that do not exist yet in {}, tagged {}={} and {}={}",
             resources.len(),
-            env.region,
+            env.what(),
+            env.account().region,
             provision::TAG_APP,
             project.config.app(),
             provision::TAG_ENV,
@@ -103,8 +82,7 @@ pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
 
 /// `plan destroy`: what destroy would delete.
 pub async fn plan_destroy(project: &Arc<Session>) -> Result<(String, Diff)> {
-    ecs_only(project)?;
-    let env = Env::open(project).await?;
+    let env = Site::open(project).await?;
     let (doomed, orphans) = doomed(project, &env, false, false).await?;
     let text: String = doomed
         .iter()
@@ -155,16 +133,16 @@ fn confirm(ctx: &Context, yes: bool, question: &str) -> Result<()> {
 
 pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     let project = ctx.session()?;
-    ecs_only(&project)?;
     let runtime = runtime()?;
     if args.template {
-        let env = runtime.block_on(Env::open(&project))?;
-        let text = provision::template::render(&env)?;
+        let env = runtime.block_on(Site::open(&project))?;
+        let text = env.template()?;
         ctx.printer
             .document(&text, serde_json::from_str(&text).unwrap_or(json!(null)));
         return Ok(ExitStatus::Success);
     }
-    let env = Arc::new(runtime.block_on(Env::open(&project))?);
+    let env = Arc::new(runtime.block_on(Site::open(&project))?);
+    let region = env.account().region.clone();
     let resources = runtime.block_on(env.resources())?;
     let missing = resources
         .iter()
@@ -174,18 +152,18 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
         "provision {} ({}, {}):\n{}",
         project.config.env_name(),
         project.config.app(),
-        env.region,
+        region,
         provision::render(&resources)
     ));
     if missing > 0 {
         confirm(
             ctx,
             args.yes,
-            &format!("create {missing} resource(s) in {}?", env.region),
+            &format!("create {missing} resource(s) in {region}?"),
         )?;
     }
     let plan = StepPlan {
-        action: format!("create {missing} resource(s) in {}", env.region),
+        action: format!("create {missing} resource(s) in {region}"),
         details: json!({ "resources": resources }),
     };
     let p = project.clone();
@@ -203,7 +181,7 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
 /// command may): a re-run continues from it, `destroy` removes it.
 async fn create_all(
     project: &Arc<Session>,
-    env: &Env,
+    env: &Site,
     resources: Vec<Resource>,
     budget: Duration,
     ctx: &StepCtx,
@@ -215,7 +193,7 @@ async fn create_all(
     // not attached yet, a port not opened): each of those calls is idempotent.
     for r in resources.iter() {
         if let Exists::Ours(id) = &r.exists {
-            crate::provision::ecs::ready(env, r, id, &known, ctx, deadline)
+            env.ready(r, id, &known, ctx, deadline)
                 .await
                 .map_err(|e| e.context(format!("finishing {} {}", r.kind.label(), r.name)))?;
         }
@@ -228,7 +206,12 @@ async fn create_all(
             break;
         }
         ctx.progress(format!("creating {} {}", r.kind.label(), r.name));
-        match crate::provision::ecs::create(env, r, &known, ctx, deadline).await {
+        match env.create(r, &known, ctx, deadline).await {
+            Ok(id) if r.kind.shared() => {
+                // The account's own: not devloop's to record, undo or destroy.
+                ctx.log(format!("created {} {}", r.kind.label(), r.name));
+                known.ids.insert((r.kind, r.name.clone()), id);
+            }
             Ok(id) => {
                 ctx.log(format!("created {} {}", r.kind.label(), r.name));
                 known.ids.insert((r.kind, r.name.clone()), id.clone());
@@ -239,7 +222,7 @@ async fn create_all(
             }
             Err((partly, e)) => {
                 // Made, then not made ready: deleted with the rest.
-                if let Some(id) = partly {
+                if let Some(id) = partly.filter(|_| !r.kind.shared()) {
                     record.add(r.kind, &r.name, &id);
                     record.save_local(project)?;
                     made.push((r.kind, r.name.clone(), id));
@@ -300,7 +283,7 @@ async fn create_all(
             kind.label()
         ));
         let until = crate::config::duration::deadline_in(DELETE_BUDGET.min(budget));
-        match crate::provision::ecs::delete(env, *kind, name, id, &undo, until).await {
+        match env.delete(*kind, name, id, &undo, until).await {
             Ok(()) => record.remove(*kind, name),
             Err(e) => left.push(format!("{} {name}: {}", kind.label(), e.message)),
         }
@@ -336,7 +319,7 @@ async fn create_all(
 /// tags, never one without them; dependents first. Repositories only with `images`.
 async fn doomed(
     project: &Arc<Session>,
-    env: &Env,
+    env: &Site,
     images: bool,
     ledger: bool,
 ) -> Result<(Vec<provision::Entry>, Vec<provision::Entry>)> {
@@ -361,9 +344,9 @@ async fn doomed(
         .collect();
     // What holds the releases goes only when asked for by name.
     out.retain(|e| match e.kind {
-        Kind::Repository => images,
+        Kind::Repository | Kind::BundleBucket => images,
         Kind::LedgerBucket => ledger,
-        _ => true,
+        k => !k.shared(),
     });
     out.sort_by_key(|e| std::cmp::Reverse(e.kind));
     Ok((out, orphans))
@@ -386,9 +369,9 @@ fn orphan_lines(orphans: &[provision::Entry]) -> String {
 
 pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
     let project = ctx.session()?;
-    ecs_only(&project)?;
     let runtime = runtime()?;
-    let env = Arc::new(runtime.block_on(Env::open(&project))?);
+    let env = Arc::new(runtime.block_on(Site::open(&project))?);
+    let region = env.account().region.clone();
     let (doomed, orphans) = runtime.block_on(doomed(&project, &env, args.images, args.ledger))?;
     let ledger_gone = doomed.iter().any(|e| e.kind == Kind::LedgerBucket);
     let listing: String = doomed
@@ -400,7 +383,7 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
         "destroy {} ({}, {}):\n{}",
         project.config.env_name(),
         project.config.app(),
-        env.region,
+        region,
         if listing.is_empty() {
             "  nothing: devloop created nothing here (or it is gone)\n".to_string()
         } else {
@@ -411,7 +394,7 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
         confirm(
             ctx,
             args.yes,
-            &format!("delete {} resource(s) in {}?", doomed.len(), env.region),
+            &format!("delete {} resource(s) in {region}?", doomed.len()),
         )?;
     }
     let plan = StepPlan {
@@ -426,7 +409,7 @@ pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
         for e in &doomed {
             sctx.progress(format!("deleting {} {}", e.kind.label(), e.name));
             let until = crate::config::duration::deadline_in(wait);
-            match crate::provision::ecs::delete(&env, e.kind, &e.name, &e.id, &sctx, until).await {
+            match env.delete(e.kind, &e.name, &e.id, &sctx, until).await {
                 Ok(()) => {
                     sctx.log(format!("deleted {} {}", e.kind.label(), e.name));
                     record.remove(e.kind, &e.name);

@@ -6,14 +6,25 @@
 //! this run created in the reverse order. Only what carries devloop's tags for this app and
 //! environment is ever deleted: a resource of the same name made by hand is used and kept.
 
+pub mod account;
+pub mod beanstalk;
 pub mod ecs;
 mod names;
 mod state;
 pub mod template;
 
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
 use serde::{Deserialize, Serialize};
 
 pub use state::{Entry, Provisioned};
+
+use crate::config::TargetKind;
+use crate::engine::StepCtx;
+use crate::error::{Error, Result};
+use crate::session::Session;
 
 /// The tag naming the app a resource was created for.
 pub const TAG_APP: &str = "devloop:app";
@@ -26,9 +37,15 @@ pub const TAG_ENV: &str = "devloop:env";
 pub enum Kind {
     Repository,
     LedgerBucket,
+    BundleBucket,
+    StorageBucket,
     LogGroup,
     ExecutionRole,
     TaskRole,
+    InstanceRole,
+    InstanceProfile,
+    ServiceRole,
+    Application,
     Cluster,
     LbSecurityGroup,
     TaskSecurityGroup,
@@ -37,6 +54,7 @@ pub enum Kind {
     Listener,
     TaskDefinition,
     Service,
+    Environment,
 }
 
 impl Kind {
@@ -45,9 +63,15 @@ impl Kind {
         match self {
             Kind::Repository => "ECR repository",
             Kind::LedgerBucket => "S3 bucket (release ledger)",
+            Kind::BundleBucket => "S3 bucket (bundles)",
+            Kind::StorageBucket => "S3 bucket (Elastic Beanstalk's own)",
             Kind::LogGroup => "CloudWatch log group",
             Kind::ExecutionRole => "IAM task execution role",
             Kind::TaskRole => "IAM task role",
+            Kind::InstanceRole => "IAM instance role",
+            Kind::InstanceProfile => "EC2 instance profile",
+            Kind::ServiceRole => "IAM service role",
+            Kind::Application => "Beanstalk application",
             Kind::Cluster => "ECS cluster",
             Kind::LbSecurityGroup => "security group (load balancer)",
             Kind::TaskSecurityGroup => "security group (tasks)",
@@ -56,7 +80,14 @@ impl Kind {
             Kind::Listener => "listener",
             Kind::TaskDefinition => "task definition",
             Kind::Service => "ECS service",
+            Kind::Environment => "Beanstalk environment",
         }
+    }
+
+    /// The account's own, shared by everything in it (Elastic Beanstalk's storage bucket): made
+    /// when missing, never recorded as devloop's, never deleted.
+    pub fn shared(self) -> bool {
+        self == Kind::StorageBucket
     }
 }
 
@@ -130,4 +161,143 @@ pub fn render(resources: &[Resource]) -> String {
         }
     }
     out
+}
+
+/// Ids of what exists (found or made by this run), and the network the resources go in (ECS).
+#[derive(Debug, Clone, Default)]
+pub struct Known {
+    pub ids: HashMap<(Kind, String), String>,
+    pub vpc: String,
+    pub subnets: Vec<String>,
+}
+
+impl Known {
+    pub fn id(&self, kind: Kind, name: &str) -> Result<&str> {
+        self.ids
+            .get(&(kind, name.to_string()))
+            .map(String::as_str)
+            .ok_or_else(|| Error::failed(format!("{} {name} is not there yet", kind.label())))
+    }
+
+    fn with(mut self, resources: &[Resource]) -> Known {
+        for r in resources {
+            if let Some(id) = r.id() {
+                self.ids.insert((r.kind, r.name.clone()), id.to_string());
+            }
+        }
+        self
+    }
+}
+
+/// Where an environment's target lives in the account: the one seam `provision`, `destroy`
+/// and `plan` go through, whatever the target.
+pub enum Site {
+    Ecs(ecs::Env),
+    Beanstalk(beanstalk::Env),
+}
+
+impl Site {
+    /// The site of `project`'s environment, read from devloop.toml and the account.
+    pub async fn open(project: &Arc<Session>) -> Result<Site> {
+        let env = project.config.require_env()?;
+        match project.config.target() {
+            Some(TargetKind::Ecs) => Ok(Site::Ecs(ecs::Env::open(project).await?)),
+            Some(TargetKind::Beanstalk) => {
+                Ok(Site::Beanstalk(beanstalk::Env::open(project).await?))
+            }
+            Some(t) => Err(Error::usage(format!(
+                "environment \"{env}\" deploys to {}, which needs nothing made in an AWS account",
+                t.as_str()
+            ))
+            .with_hint("provision and destroy are for the AWS targets (ecs, beanstalk)")),
+            None => Err(Error::usage(format!(
+                "environment \"{env}\" has no deploy target: set deploy.target = \"ecs\" or \"beanstalk\""
+            ))),
+        }
+    }
+
+    pub fn account(&self) -> &account::Account {
+        match self {
+            Site::Ecs(e) => &e.account,
+            Site::Beanstalk(e) => &e.account,
+        }
+    }
+
+    /// What is provisioned, in words ("the ECS services").
+    pub fn what(&self) -> &'static str {
+        match self {
+            Site::Ecs(_) => "the ECS services",
+            Site::Beanstalk(_) => "the Elastic Beanstalk environment",
+        }
+    }
+
+    /// Every resource the environment needs, in the order of creation, each found or not.
+    pub async fn resources(&self) -> Result<Vec<Resource>> {
+        match self {
+            Site::Ecs(e) => e.resources().await,
+            Site::Beanstalk(e) => e.resources().await,
+        }
+    }
+
+    /// What exists of `resources` (their ids), and the network, for creating the rest.
+    pub async fn known(&self, resources: &[Resource]) -> Result<Known> {
+        Ok(match self {
+            Site::Ecs(e) => e.network().await?,
+            Site::Beanstalk(_) => Known::default(),
+        }
+        .with(resources))
+    }
+
+    /// Create `r` (which is missing) and return its id; a failure after the resource itself
+    /// was made returns its id with the error, so the caller deletes it with the rest.
+    pub async fn create(
+        &self,
+        r: &Resource,
+        known: &Known,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> std::result::Result<String, (Option<String>, Error)> {
+        match self {
+            Site::Ecs(e) => ecs::create(e, r, known, ctx, deadline).await,
+            Site::Beanstalk(e) => beanstalk::create(e, r, known, ctx, deadline).await,
+        }
+    }
+
+    /// Make ready a resource devloop made earlier (an interrupted run's), idempotently.
+    pub async fn ready(
+        &self,
+        r: &Resource,
+        id: &str,
+        known: &Known,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<()> {
+        match self {
+            Site::Ecs(e) => ecs::ready(e, r, id, known, ctx, deadline).await,
+            Site::Beanstalk(e) => beanstalk::ready(e, r, id, known, ctx, deadline).await,
+        }
+    }
+
+    /// Delete one resource devloop made; gone already is done.
+    pub async fn delete(
+        &self,
+        kind: Kind,
+        name: &str,
+        id: &str,
+        ctx: &StepCtx,
+        deadline: Instant,
+    ) -> Result<()> {
+        match self {
+            Site::Ecs(e) => ecs::delete(e, kind, name, id, ctx, deadline).await,
+            Site::Beanstalk(e) => beanstalk::delete(e, kind, name, id, ctx, deadline).await,
+        }
+    }
+
+    /// The resources as a CloudFormation template.
+    pub fn template(&self) -> Result<String> {
+        match self {
+            Site::Ecs(e) => template::render(e),
+            Site::Beanstalk(e) => template::render_beanstalk(e),
+        }
+    }
 }

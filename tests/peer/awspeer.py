@@ -48,6 +48,7 @@ THROTTLES = []
 
 QUERY_NAMESPACES = {
     "elasticbeanstalk": "http://elasticbeanstalk.amazonaws.com/docs/2010-12-01/",
+    "iam": "https://iam.amazonaws.com/doc/2010-05-08/",
     "monitoring": "http://monitoring.amazonaws.com/doc/2010-08-01/",
 }
 JSON_CONTENT_TYPE = "application/x-amz-json-1.1"
@@ -382,7 +383,7 @@ def load_modules():
 
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    for name in ("eb", "ecs", "s3"):
+    for name in ("eb", "ecs", "iam", "s3"):
         if os.path.exists(os.path.join(here, f"{name}.py")):
             importlib.import_module(name)
 

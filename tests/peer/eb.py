@@ -65,9 +65,16 @@ import awspeer as P
 SERVICE = "elasticbeanstalk"
 SEVERITIES = ["TRACE", "DEBUG", "INFO", "WARN", "ERROR", "FATAL"]
 BUSY = ("Launching", "Updating", "Terminating", "Aborting")
+# As ListAvailableSolutionStacks lists them: in no version order, many platforms, and a newest
+# Docker platform whose version sorts first as text but not as a version (4.10 > 4.4).
 SOLUTION_STACKS = [
     "64bit Amazon Linux 2023 v4.4.0 running Docker",
     "64bit Amazon Linux 2 v4.0.0 running Docker",
+    "64bit Amazon Linux 2023 v6.6.3 running Node.js 22",
+    "64bit Amazon Linux 2023 v4.10.2 running Docker",
+    "64bit Amazon Linux 2023 v4.3.1 running ECS",
+    "64bit Amazon Linux 2023 v4.9.0 running Docker",
+    "64bit Windows Server 2022 v2.16.1 running IIS 10.0",
 ]
 DEFAULT_SETTINGS = [
     ("aws:autoscaling:launchconfiguration", "InstanceType", "t3.micro"),
@@ -157,6 +164,7 @@ class App:
     versions: dict = field(default_factory=dict)  # label -> Version, oldest first
     process_seconds: float = DEFAULT_PROCESS_SECONDS
     process_fail: str = None
+    tags: dict = field(default_factory=dict)
 
     def arn(self):
         return f"arn:aws:elasticbeanstalk:{self.region}:{P.ACCOUNT}:application/{self.name}"
@@ -238,6 +246,7 @@ class Env:
     script: Script = field(default_factory=Script)
     suffix: str = field(default_factory=lambda: token(8))
     bundles: list = field(default_factory=list)  # {"label", "files", "compose"} per update
+    tags: dict = field(default_factory=dict)
 
     def arn(self):
         return (f"arn:aws:elasticbeanstalk:{self.region}:{P.ACCOUNT}:environment/"
@@ -623,11 +632,36 @@ def page(items, req, default_max=1000):
     return items[start:start + size], (str(start + size) if more else None)
 
 
-def new_app(name, region, description=None):
+def new_app(name, region, description=None, tags=None):
     if name.lower() in APPS:
         raise Fail(f"Application {name} already exists.")
-    app = APPS[name.lower()] = App(name, region, description)
+    app = APPS[name.lower()] = App(name, region, description, tags=dict(tags or {}))
     return app
+
+
+def tags_of(req, prefix="Tags"):
+    """Tags.member.N.Key / .Value -> {key: value}; the live limits on keys checked."""
+    tags = {}
+    for t in req.structs(prefix):
+        key = t.get("Key", "")
+        if not key or key.lower().startswith("aws:") or key.startswith("elasticbeanstalk:"):
+            raise Fail(f"Tag key '{key}' is not valid: it may not be empty or begin with "
+                       "'aws:' or 'elasticbeanstalk:'.", "InvalidParameterValue")
+        tags[key] = t.get("Value", "")
+    return tags
+
+
+def instance_profile_problem(env):
+    """What the live launch says when the instances have no usable instance profile."""
+    name = env.settings.get(("aws:autoscaling:launchconfiguration", "IamInstanceProfile"))
+    if not name:
+        return "Environment must have instance profile associated with it."
+    from moto.iam.models import iam_backends
+
+    profiles = iam_backends[P.ACCOUNT]["global"].instance_profiles.values()
+    if not any(name in (p.name, p.arn) for p in profiles):
+        return f"The instance profile {name} associated with the environment does not exist."
+    return None
 
 
 def apply_settings(env, settings, removals):
@@ -639,8 +673,53 @@ def apply_settings(env, settings, removals):
 
 @action("CreateApplication")
 def create_application(req):
-    app = new_app(req.params["ApplicationName"], req.region, req.params.get("Description"))
+    app = new_app(req.params["ApplicationName"], req.region, req.params.get("Description"),
+                  tags_of(req))
     return f"<Application>{app_xml(app)}</Application>"
+
+
+@action("DeleteApplication")
+def delete_application(req):
+    app = find_app(req.params.get("ApplicationName"))
+    running = [e for e in ENVS.values() if e.app is app]
+    if running and not flag(req.params.get("TerminateEnvByForce")):
+        raise Fail(f"Unable to delete application {app.name} because it has running "
+                   "environments. Specify TerminateEnvByForce to terminate them.",
+                   "OperationInProgressFailure")
+    for env in running:
+        terminate(env, req.request_id)
+    del APPS[app.name.lower()]
+    return ""
+
+
+def resource_of(arn):
+    """The application or live environment an ARN names, else the live error."""
+    for app in APPS.values():
+        if app.arn() == arn:
+            return app
+    for env in ENVS.values():
+        if env.arn() == arn:
+            return env
+    raise Fail(f"Resource with ARN {arn} not found.", "ResourceNotFoundException", 400)
+
+
+def tag_list(tags):
+    return members("ResourceTags", [el("Key", k) + el("Value", v) for k, v in tags.items()])
+
+
+@action("ListTagsForResource")
+def list_tags_for_resource(req):
+    arn = req.params.get("ResourceArn")
+    return el("ResourceArn", arn) + tag_list(resource_of(arn).tags)
+
+
+@action("UpdateTagsForResource")
+def update_tags_for_resource(req):
+    r = resource_of(req.params.get("ResourceArn"))
+    r.tags.update(tags_of(req, "TagsToAdd"))
+    for key in req.members("TagsToRemove"):
+        r.tags.pop(key, None)
+    return ""
 
 
 @action("DescribeApplications")
@@ -729,13 +808,34 @@ def create_environment(req):
         raise Fail(f"Environment {name} already exists.")
     if label and label not in app.versions:
         raise Fail(f"No Application Version named '{label}' found.")
+    stack = p.get("SolutionStackName")
+    if not stack:
+        raise Fail("No Solution Stack or Platform specified: set SolutionStackName, PlatformArn "
+                   "or TemplateName.", "MissingParameter")
+    if stack not in SOLUTION_STACKS:
+        raise Fail(f"No Solution Stack named '{stack}' found.")
+    tags = tags_of(req)
     start = View("Launching", "Grey", "Pending", label, [], time.time())
-    env = Env(name, app, req.region, start, stack=p.get("SolutionStackName") or SOLUTION_STACKS[0])
+    env = Env(name, app, req.region, start, stack=stack)
+    # The live service adds its own two tags to every environment.
+    env.tags = {**tags, "elasticbeanstalk:environment-name": name,
+                "elasticbeanstalk:environment-id": env.id}
     apply_settings(env, req.structs("OptionSettings"), req.structs("OptionsToRemove"))
     ENVS[name.lower()] = env
     emit(app, "INFO", "createEnvironment is starting.", req.request_id, env=env)
-    launched = {"at": LAUNCH_SECONDS, "status": "Ready", "health": "Green", "health_status": "Ok",
-                "events": [info(f"Successfully launched environment: {name}")]}
+    problem = instance_profile_problem(env)
+    if problem:
+        # Launched, with errors: Ready and Red, as the live service leaves it.
+        launched = {"at": LAUNCH_SECONDS, "status": "Ready", "health": "Red",
+                    "health_status": "Severe", "causes": [problem],
+                    "events": [{"severity": "ERROR", "message": problem},
+                               {"severity": "WARN", "message": "Create environment operation is "
+                                "complete, but with errors. For more information, see "
+                                "troubleshooting documentation."}]}
+    else:
+        launched = {"at": LAUNCH_SECONDS, "status": "Ready", "health": "Green",
+                    "health_status": "Ok",
+                    "events": [info(f"Successfully launched environment: {name}")]}
     begin(env, req.request_id, start, [launched], label, label)
     return env_xml(env, current(env))
 
@@ -743,16 +843,21 @@ def create_environment(req):
 @action("TerminateEnvironment")
 def terminate_environment(req):
     env = env_of(req)
+    terminate(env, req.request_id)
+    return env_xml(env, current(env))
+
+
+def terminate(env, request_id):
+    """Terminating, then Terminated; listed (IncludeDeleted) but gone from every other call."""
     view = current(env)
-    emit(env.app, "INFO", "terminateEnvironment is starting.", req.request_id, env=env)
+    emit(env.app, "INFO", "terminateEnvironment is starting.", request_id, env=env)
     start = replace(view, status="Terminating", health="Grey")
     done = {"at": TERMINATE_SECONDS, "status": "Terminated", "health": "Grey",
             "health_status": None, "causes": [],
             "events": [info("terminateEnvironment completed successfully.")]}
-    begin(env, req.request_id, start, [done], view.label, view.label)
+    begin(env, request_id, start, [done], view.label, view.label)
     del ENVS[env.name.lower()]
     GONE.append(env)
-    return env_xml(env, current(env))
 
 
 @action("DescribeEnvironments")

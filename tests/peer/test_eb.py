@@ -128,8 +128,29 @@ def check_apps_and_environments(peer, eb):
     apps = eb.describe_applications(ApplicationNames=["SHOP"])["Applications"]
     assert [a["ApplicationName"] for a in apps] == ["Shop"], apps
     stack = "64bit Amazon Linux 2023 v4.4.0 running Docker"
+    iam = peer.client("iam")
+    iam.create_instance_profile(InstanceProfileName="web-ec2")
+    profile = [{"Namespace": "aws:autoscaling:launchconfiguration",
+                "OptionName": "IamInstanceProfile", "Value": "web-ec2"}]
+    assert error_of(eb.create_environment, ApplicationName="shop", EnvironmentName="xenv",
+                    SolutionStackName="64bit Amazon Linux 2023 v9.9.9 running Docker") == (
+        "InvalidParameterValue",
+        "No Solution Stack named '64bit Amazon Linux 2023 v9.9.9 running Docker' found.")
+    assert error_of(eb.create_environment, ApplicationName="shop", EnvironmentName="xenv")[0] == (
+        "MissingParameter")
     created = eb.create_environment(ApplicationName="shop", EnvironmentName="web-prod",
-                                    SolutionStackName=stack)
+                                    SolutionStackName=stack, OptionSettings=profile,
+                                    Tags=[{"Key": "team", "Value": "a"}])
+    tags = eb.list_tags_for_resource(ResourceArn=created["EnvironmentArn"])["ResourceTags"]
+    assert {t["Key"]: t["Value"] for t in tags} == {
+        "team": "a", "elasticbeanstalk:environment-name": "web-prod",
+        "elasticbeanstalk:environment-id": created["EnvironmentId"]}, tags
+    eb.update_tags_for_resource(ResourceArn=app["ApplicationArn"],
+                                TagsToAdd=[{"Key": "devloop:app", "Value": "shop"}])
+    tags = eb.list_tags_for_resource(ResourceArn=app["ApplicationArn"])["ResourceTags"]
+    assert tags == [{"Key": "devloop:app", "Value": "shop"}], tags
+    assert error_of(eb.list_tags_for_resource, ResourceArn=app["ApplicationArn"] + "x")[0] == (
+        "ResourceNotFoundException")
     assert created["Status"] == "Launching" and created["EnvironmentId"].startswith("e-")
     assert created["EnvironmentArn"] == (
         "arn:aws:elasticbeanstalk:us-east-1:123456789012:environment/Shop/web-prod")
@@ -154,6 +175,20 @@ def check_apps_and_environments(peer, eb):
     assert resources["Instances"][0]["Id"].startswith("i-") and resources["LoadBalancers"]
     stacks = eb.list_available_solution_stacks()["SolutionStacks"]
     assert any("Docker" in s for s in stacks)
+    # No instance profile: launched with errors, Ready and Red, as the live service leaves it.
+    eb.create_application(ApplicationName="bare")
+    eb.create_environment(ApplicationName="bare", EnvironmentName="bare-prod",
+                          SolutionStackName=stack)
+    wait_for("bare-prod launched", lambda: env_of(eb, "bare-prod")["Status"] == "Ready")
+    assert env_of(eb, "bare-prod")["Health"] == "Red"
+    messages = [e["Message"] for e in eb.describe_events(EnvironmentName="bare-prod")["Events"]]
+    assert "Environment must have instance profile associated with it." in messages, messages
+    assert error_of(eb.delete_application, ApplicationName="bare")[0] == (
+        "OperationInProgressFailure")
+    eb.delete_application(ApplicationName="bare", TerminateEnvByForce=True)
+    assert eb.describe_applications(ApplicationNames=["bare"])["Applications"] == []
+    wait_for("bare-prod terminated",
+             lambda: env_of(eb, "bare-prod")["Status"] == "Terminated", 5)
 
 
 def check_versions(peer, eb, s3):

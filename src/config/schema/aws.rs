@@ -106,6 +106,15 @@ pub struct BeanstalkTarget {
     pub env: BTreeMap<String, MaybeSecret>,
     /// EC2 instance type (`aws:autoscaling:launchconfiguration` InstanceType).
     pub instance_type: Option<String>,
+    /// For `devloop provision`: a load-balanced environment (the default), or `false` for one
+    /// instance with no load balancer (`aws:elasticbeanstalk:environment` EnvironmentType).
+    pub load_balancer: Option<bool>,
+    /// For `devloop provision`: the EC2 instance profile the instances run with, when it exists
+    /// already (default: devloop makes `<app>-<env>-eb-ec2`).
+    pub instance_profile: Option<String>,
+    /// For `devloop provision`: the service role Elastic Beanstalk acts with, when it exists
+    /// already (default: devloop makes `<app>-<env>-eb-service`).
+    pub service_role: Option<String>,
     /// Any option setting: `[deploy.beanstalk.options."aws:autoscaling:asg"] MinSize = "2"`.
     #[serde(default)]
     pub options: BTreeMap<String, BTreeMap<String, String>>,

@@ -41,6 +41,11 @@ impl Beanstalk {
             .map(|s| s.as_str().to_lowercase())
             .unwrap_or_else(|| "unknown".into());
         st.version = env.version_label().map(str::to_string);
+        // The environment's URL: its CNAME (load balanced or single instance alike).
+        st.url = env
+            .cname()
+            .filter(|c| !c.is_empty())
+            .map(|c| format!("http://{c}/"));
         st.release = self.release_of(env.version_label()).await?;
         if !ready {
             st.update_state = Some(st.state.clone());

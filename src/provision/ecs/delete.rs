@@ -227,59 +227,7 @@ pub async fn delete(
             )
             .await
         }
-        Kind::ExecutionRole | Kind::TaskRole => {
-            let attached = match c
-                .iam
-                .list_attached_role_policies()
-                .role_name(name)
-                .send()
-                .await
-            {
-                Ok(out) => out.attached_policies().to_vec(),
-                Err(e)
-                    if e.as_service_error()
-                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
-                {
-                    return Ok(())
-                }
-                Err(e) => return Err(sdk_error(&format!("cannot read IAM role {name}"), e)),
-            };
-            // Permissions a user added to the role inline go with it.
-            let inline = c
-                .iam
-                .list_role_policies()
-                .role_name(name)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&format!("cannot read IAM role {name}"), e))?;
-            for policy in inline.policy_names() {
-                c.iam
-                    .delete_role_policy()
-                    .role_name(name)
-                    .policy_name(policy)
-                    .send()
-                    .await
-                    .map_err(|e| sdk_error(&format!("cannot delete {policy} of {name}"), e))?;
-            }
-            for p in attached {
-                if let Some(arn) = p.policy_arn() {
-                    c.iam
-                        .detach_role_policy()
-                        .role_name(name)
-                        .policy_arn(arn)
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error(&format!("cannot detach {arn} from {name}"), e))?;
-                }
-            }
-            c.iam
-                .delete_role()
-                .role_name(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk_error(&format!("cannot delete IAM role {name}"), e))
-        }
+        Kind::ExecutionRole | Kind::TaskRole => env.account.delete_role(name).await,
         Kind::LogGroup => match c.logs.delete_log_group().log_group_name(name).send().await {
             Ok(_) => Ok(()),
             Err(e)
@@ -290,78 +238,12 @@ pub async fn delete(
             }
             Err(e) => Err(sdk_error(&format!("cannot delete log group {name}"), e)),
         },
-        Kind::LedgerBucket => {
-            // Every record in it goes too: `destroy --ledger` says so before it asks.
-            let s3 = &env.s3;
-            let mut token = None;
-            loop {
-                let page = match s3
-                    .list_object_versions()
-                    .bucket(name)
-                    .set_key_marker(token.take())
-                    .send()
-                    .await
-                {
-                    Ok(p) => p,
-                    Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => {
-                        return Ok(())
-                    }
-                    Err(e) => return Err(sdk_error(&format!("cannot list S3 bucket {name}"), e)),
-                };
-                let mut ids = Vec::new();
-                for v in page.versions() {
-                    ids.push((
-                        v.key().unwrap_or_default().to_string(),
-                        v.version_id().map(str::to_string),
-                    ));
-                }
-                for m in page.delete_markers() {
-                    ids.push((
-                        m.key().unwrap_or_default().to_string(),
-                        m.version_id().map(str::to_string),
-                    ));
-                }
-                for (key, version) in ids {
-                    s3.delete_object()
-                        .bucket(name)
-                        .key(&key)
-                        .set_version_id(version)
-                        .send()
-                        .await
-                        .map_err(|e| sdk_error(&format!("cannot delete s3://{name}/{key}"), e))?;
-                }
-                match page.next_key_marker() {
-                    Some(k) if page.is_truncated() == Some(true) => token = Some(k.to_string()),
-                    _ => break,
-                }
-            }
-            s3.delete_bucket()
-                .bucket(name)
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk_error(&format!("cannot delete S3 bucket {name}"), e))
-        }
-        Kind::Repository => match c
-            .ecr
-            .delete_repository()
-            .repository_name(name)
-            .force(true)
-            .send()
-            .await
-        {
-            Ok(_) => Ok(()),
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_repository_not_found_exception()) =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(sdk_error(
-                &format!("cannot delete ECR repository {name}"),
-                e,
-            )),
-        },
+        Kind::LedgerBucket => env.account.delete_bucket(name).await,
+        Kind::Repository => env.account.delete_repository(name).await,
+        other => Err(Error::failed(format!(
+            "{} is not one of the ECS services' resources",
+            other.label()
+        ))),
     }
 }
 

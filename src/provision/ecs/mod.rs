@@ -14,8 +14,10 @@ mod find;
 
 use std::sync::Arc;
 
+pub(super) use super::account::resource;
+use super::account::Account;
 use super::names::short;
-use super::{Exists, Kind, Resource};
+use super::{Known, Resource};
 use crate::config::schema::EcsTarget;
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -29,9 +31,7 @@ pub struct Clients {
     pub ecs: aws_sdk_ecs::Client,
     pub ec2: aws_sdk_ec2::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
-    pub iam: aws_sdk_iam::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
-    pub ecr: aws_sdk_ecr::Client,
 }
 
 /// One service of the environment, as provisioning sees it.
@@ -64,10 +64,9 @@ pub struct Svc {
 
 /// The environment on ECS: its shared names and its services.
 pub struct Env {
-    pub project: Arc<Session>,
+    /// The region, the base of the names, IAM, ECR and S3.
+    pub account: Account,
     pub clients: Clients,
-    pub region: String,
-    pub base: String,
     pub log_group: String,
     pub execution_role: String,
     pub task_role: String,
@@ -79,7 +78,6 @@ pub struct Env {
     pub subnets: Vec<String>,
     /// The bucket `release.ledger` names, if any.
     pub ledger_bucket: Option<String>,
-    pub s3: aws_sdk_s3::Client,
 }
 
 impl Env {
@@ -90,27 +88,13 @@ impl Env {
             ecs: aws_sdk_ecs::Client::new(sdk),
             ec2: aws_sdk_ec2::Client::new(sdk),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(sdk),
-            iam: aws_sdk_iam::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
-            ecr: aws_sdk_ecr::Client::new(sdk),
         };
-        let region = sdk.region().map(|r| r.to_string()).unwrap_or_default();
+        let account = Account::open(project).await?;
         let cfg = &project.config;
-        let base = format!("{}-{}", cfg.app(), cfg.env_name());
+        let base = account.base.clone();
         // A ledger bucket provisioning is about to make holds no release yet.
-        let ledger_missing = match &cfg.doc.release.ledger {
-            Some(l) => {
-                let bucket = crate::aws::s3::parse_location(l.get_ref())?.0;
-                aws_sdk_s3::Client::new(sdk)
-                    .head_bucket()
-                    .bucket(&bucket)
-                    .send()
-                    .await
-                    .is_err_and(|e| e.raw_response().is_some_and(|r| r.status().as_u16() == 404))
-            }
-            None => false,
-        };
-        let records = if ledger_missing {
+        let records = if account.ledger_missing().await? {
             Vec::new()
         } else {
             crate::release::history(project).await?
@@ -211,16 +195,9 @@ impl Env {
             .and_then(|s| s.config.doc.deploy.ecs.as_ref())
             .map(|e| (e.vpc.clone(), e.subnets.clone()))
             .unwrap_or_default();
-        let ledger_bucket = match &cfg.doc.release.ledger {
-            Some(l) => Some(crate::aws::s3::parse_location(l.get_ref())?.0),
-            None => None,
-        };
         Ok(Env {
-            ledger_bucket,
-            s3: aws_sdk_s3::Client::new(sdk),
-            project: project.clone(),
+            ledger_bucket: account.ledger_bucket()?,
             clients,
-            region,
             log_group: format!("/devloop/{}/{}", cfg.app(), cfg.env_name()),
             execution_role: short(&format!("{base}-execution"), 64),
             task_role: short(&format!("{base}-task"), 64),
@@ -229,7 +206,7 @@ impl Env {
             load_balancer: short(&base, 32),
             vpc,
             subnets,
-            base,
+            account,
             services,
         })
     }
@@ -241,28 +218,22 @@ impl Env {
 
     /// The target group of a public service.
     pub fn target_group(&self, svc: &Svc) -> String {
+        let base = &self.account.base;
         if self.services.len() == 1 {
-            short(&self.base, 32)
+            short(base, 32)
         } else {
-            short(&format!("{}-{}", self.base, svc.name), 32)
+            short(&format!("{base}-{}", svc.name), 32)
         }
     }
 
     /// The tags every resource devloop creates carries.
     pub fn tags(&self) -> [(String, String); 2] {
-        let cfg = &self.project.config;
-        [
-            (super::TAG_APP.to_string(), cfg.app().to_string()),
-            (super::TAG_ENV.to_string(), cfg.env_name().to_string()),
-        ]
+        self.account.tags()
     }
 
     /// Whether `tags` say devloop created the resource for this app and environment.
     pub fn ours<'a>(&self, tags: impl IntoIterator<Item = (&'a str, &'a str)>) -> bool {
-        let want = self.tags();
-        let tags: Vec<(&str, &str)> = tags.into_iter().collect();
-        want.iter()
-            .all(|(k, v)| tags.iter().any(|(tk, tv)| tk == k && tv == v))
+        self.account.ours(tags)
     }
 
     /// Every resource the environment needs, in the order of creation, each found or not.
@@ -289,43 +260,18 @@ fn env_of(settings: &EcsTarget) -> (Pairs, Pairs) {
     (env, secrets)
 }
 
-/// A resource and whether it exists, from a lookup's answer: `Some((id, ours))` when found.
-pub(super) fn resource(
-    kind: Kind,
-    name: &str,
-    settings: Vec<(String, String)>,
-    found: Option<(String, bool)>,
-) -> Resource {
-    Resource {
-        kind,
-        name: name.to_string(),
-        settings,
-        exists: match found {
-            None => Exists::Missing,
-            Some((id, true)) => Exists::Ours(id),
-            Some((id, false)) => Exists::Theirs(id),
-        },
-    }
-}
-
-pub use create::{create, ready, Known, NO_RELEASE_YET};
+pub use create::{create, ready, NO_RELEASE_YET};
 pub use delete::delete;
 
 impl Env {
-    /// What exists of `resources` (their ids) and the network, for creating the rest.
-    pub async fn known(&self, resources: &[Resource]) -> Result<Known> {
+    /// The VPC and subnets the services go in.
+    pub async fn network(&self) -> Result<Known> {
         let vpc = find::vpc(self).await?;
         let subnets = find::subnets(self, &vpc).await?;
-        let mut known = Known {
+        Ok(Known {
             vpc,
             subnets,
             ..Default::default()
-        };
-        for r in resources {
-            if let Some(id) = r.id() {
-                known.ids.insert((r.kind, r.name.clone()), id.to_string());
-            }
-        }
-        Ok(known)
+        })
     }
 }

@@ -6,12 +6,11 @@ mod account;
 mod network;
 mod service;
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, UserIdGroupPair};
 
-use account::{bucket, cluster, log_group, repository, role};
+use account::{cluster, log_group};
 use network::{active, group, ingress, listener, load_balancer, target_group};
 use service::{service, steady, task_definition};
 
@@ -19,24 +18,7 @@ use super::{Env, Svc, EXECUTION_POLICY};
 use crate::aws::sdk_error;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
-use crate::provision::{Kind, Resource};
-
-/// Ids of what exists (found or made by this run), and the network the service goes in.
-#[derive(Debug, Clone, Default)]
-pub struct Known {
-    pub ids: HashMap<(Kind, String), String>,
-    pub vpc: String,
-    pub subnets: Vec<String>,
-}
-
-impl Known {
-    fn id(&self, kind: Kind, name: &str) -> Result<&str> {
-        self.ids
-            .get(&(kind, name.to_string()))
-            .map(String::as_str)
-            .ok_or_else(|| Error::failed(format!("{} {name} is not there yet", kind.label())))
-    }
-}
+use crate::provision::{Kind, Known, Resource};
 
 /// The trust policy of a role ECS tasks assume.
 const TASKS_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
@@ -80,10 +62,12 @@ pub async fn ready(
 async fn make(env: &Env, r: &Resource, known: &Known) -> Result<String> {
     let name = r.name.as_str();
     match r.kind {
-        Kind::Repository => repository(env, name).await,
-        Kind::LedgerBucket => bucket(env, name).await,
+        Kind::Repository => env.account.create_repository(name).await,
+        Kind::LedgerBucket => env.account.create_bucket(name).await,
         Kind::LogGroup => log_group(env, name).await,
-        Kind::ExecutionRole | Kind::TaskRole => role(env, r.kind, name).await,
+        Kind::ExecutionRole | Kind::TaskRole => {
+            env.account.create_role(r.kind, name, TASKS_TRUST).await
+        }
         Kind::Cluster => cluster(env, name).await,
         Kind::LbSecurityGroup => group(env, name, known, "the load balancer of").await,
         Kind::TaskSecurityGroup => group(env, name, known, "the tasks of").await,
@@ -110,6 +94,10 @@ async fn make(env: &Env, r: &Resource, known: &Known) -> Result<String> {
             let svc = service_named(env, |s| s.service == name)?;
             service(env, svc, known).await
         }
+        other => Err(Error::failed(format!(
+            "{} is not one of the ECS services' resources",
+            other.label()
+        ))),
     }
 }
 
@@ -124,40 +112,7 @@ async fn finish(
 ) -> Result<()> {
     let name = r.name.as_str();
     match r.kind {
-        Kind::LedgerBucket => {
-            let tags = env
-                .tags()
-                .into_iter()
-                .map(|(k, v)| aws_sdk_s3::types::Tag::builder().key(k).value(v).build())
-                .collect::<std::result::Result<Vec<_>, _>>()
-                .map_err(|e| Error::failed(e.to_string()))?;
-            let tagging = aws_sdk_s3::types::Tagging::builder()
-                .set_tag_set(Some(tags))
-                .build()
-                .map_err(|e| Error::failed(e.to_string()))?;
-            env.s3
-                .put_bucket_tagging()
-                .bucket(name)
-                .tagging(tagging)
-                .send()
-                .await
-                .map_err(|e| sdk_error(&format!("cannot tag S3 bucket {name}"), e))?;
-            env.s3
-                .put_public_access_block()
-                .bucket(name)
-                .public_access_block_configuration(
-                    aws_sdk_s3::types::PublicAccessBlockConfiguration::builder()
-                        .block_public_acls(true)
-                        .ignore_public_acls(true)
-                        .block_public_policy(true)
-                        .restrict_public_buckets(true)
-                        .build(),
-                )
-                .send()
-                .await
-                .map(|_| ())
-                .map_err(|e| sdk_error(&format!("cannot block public access to {name}"), e))
-        }
+        Kind::LedgerBucket => env.account.finish_bucket(name).await,
         Kind::LogGroup => env
             .clients
             .logs
@@ -168,16 +123,7 @@ async fn finish(
             .await
             .map(|_| ())
             .map_err(|e| sdk_error(&format!("cannot set the retention of log group {name}"), e)),
-        Kind::ExecutionRole => env
-            .clients
-            .iam
-            .attach_role_policy()
-            .role_name(name)
-            .policy_arn(EXECUTION_POLICY)
-            .send()
-            .await
-            .map(|_| ())
-            .map_err(|e| sdk_error(&format!("cannot attach the execution policy to {name}"), e)),
+        Kind::ExecutionRole => env.account.attach(name, &[EXECUTION_POLICY]).await,
         Kind::LbSecurityGroup => {
             let open = IpPermission::builder()
                 .ip_protocol("tcp")

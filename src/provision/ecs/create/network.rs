@@ -27,7 +27,10 @@ pub(super) async fn group(env: &Env, name: &str, known: &Known, what: &str) -> R
         .ec2
         .create_security_group()
         .group_name(name)
-        .description(format!("{what} {} (made by devloop provision)", env.base))
+        .description(format!(
+            "{what} {} (made by devloop provision)",
+            env.account.base
+        ))
         .vpc_id(&known.vpc)
         .tag_specifications(spec.build())
         .send()

@@ -50,7 +50,7 @@ pub(super) async fn task_definition(env: &Env, svc: &Svc, known: &Known) -> Resu
     let logs = LogConfiguration::builder()
         .log_driver(LogDriver::Awslogs)
         .options("awslogs-group", &env.log_group)
-        .options("awslogs-region", &env.region)
+        .options("awslogs-region", &env.account.region)
         .options("awslogs-stream-prefix", &svc.name)
         .build()
         .map_err(|e| Error::failed(e.to_string()))?;

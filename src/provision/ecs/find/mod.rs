@@ -16,11 +16,19 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
     let mut out = Vec::new();
     for s in &env.services {
         if let Some(repo) = &s.repository {
-            out.push(repository(env, repo).await?);
+            out.push(env.account.find_repository(repo).await?);
         }
     }
     if let Some(bucket) = &env.ledger_bucket {
-        out.push(ledger_bucket(env, bucket).await?);
+        out.push(
+            env.account
+                .find_bucket(
+                    Kind::LedgerBucket,
+                    bucket,
+                    vec![("public access".into(), "blocked".into())],
+                )
+                .await?,
+        );
     }
     out.push(log_group(env).await?);
     if env.services.iter().any(|s| s.execution_role_arn.is_none()) {
@@ -28,11 +36,19 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
             ("trust".into(), "ecs-tasks.amazonaws.com".into()),
             ("policy".into(), "AmazonECSTaskExecutionRolePolicy".into()),
         ];
-        out.push(role(env, Kind::ExecutionRole, &env.execution_role, settings).await?);
+        out.push(
+            env.account
+                .find_role(Kind::ExecutionRole, &env.execution_role, settings)
+                .await?,
+        );
     }
     if env.services.iter().any(|s| s.task_role_arn.is_none()) {
         let settings = vec![("trust".into(), "ecs-tasks.amazonaws.com".into())];
-        out.push(role(env, Kind::TaskRole, &env.task_role, settings).await?);
+        out.push(
+            env.account
+                .find_role(Kind::TaskRole, &env.task_role, settings)
+                .await?,
+        );
     }
     let mut clusters: Vec<&str> = env.services.iter().map(|s| s.cluster.as_str()).collect();
     clusters.sort();
@@ -93,86 +109,6 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
     Ok(out)
 }
 
-async fn repository(env: &Env, name: &str) -> Result<Resource> {
-    let c = &env.clients.ecr;
-    let found = match c
-        .describe_repositories()
-        .repository_names(name)
-        .send()
-        .await
-    {
-        Ok(out) => match out.repositories().first() {
-            Some(r) => {
-                let arn = r.repository_arn().unwrap_or_default().to_string();
-                // A tag read that fails is no news: never "not devloop's".
-                let tags = c
-                    .list_tags_for_resource()
-                    .resource_arn(&arn)
-                    .send()
-                    .await
-                    .map(|t| t.tags().to_vec())
-                    .map_err(|e| sdk_error(&format!("cannot read the tags of {name}"), e))?;
-                let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
-                Some((r.repository_uri().unwrap_or(&arn).to_string(), ours))
-            }
-            None => None,
-        },
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_repository_not_found_exception()) =>
-        {
-            None
-        }
-        Err(e) => {
-            return Err(sdk_error(
-                &format!("cannot look up ECR repository {name}"),
-                e,
-            ))
-        }
-    };
-    Ok(resource(Kind::Repository, name, Vec::new(), found))
-}
-
-async fn ledger_bucket(env: &Env, name: &str) -> Result<Resource> {
-    let found = match env.s3.head_bucket().bucket(name).send().await {
-        Ok(_) => {
-            let tags = match env.s3.get_bucket_tagging().bucket(name).send().await {
-                Ok(t) => t.tag_set().to_vec(),
-                // A bucket without tags answers NoSuchTagSet.
-                Err(e)
-                    if e.as_service_error().and_then(|s| {
-                        aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s)
-                    }) == Some("NoSuchTagSet") =>
-                {
-                    Vec::new()
-                }
-                Err(e) => {
-                    return Err(sdk_error(
-                        &format!("cannot read the tags of bucket {name}"),
-                        e,
-                    ))
-                }
-            };
-            let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
-            Some((name.to_string(), ours))
-        }
-        Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 404) => None,
-        Err(e) => {
-            return Err(crate::aws::sdk_error_needing(
-                &format!("cannot look up S3 bucket {name}"),
-                Some("s3:ListBucket on the bucket"),
-                e,
-            ))
-        }
-    };
-    Ok(resource(
-        Kind::LedgerBucket,
-        name,
-        vec![("public access".into(), "blocked".into())],
-        found,
-    ))
-}
-
 #[allow(deprecated)] // ListTagsLogGroup: what moto and every region answer
 async fn log_group(env: &Env) -> Result<Resource> {
     let c = &env.clients.logs;
@@ -208,39 +144,6 @@ async fn log_group(env: &Env) -> Result<Resource> {
         vec![("retention".into(), "30 days".into())],
         found,
     ))
-}
-
-async fn role(
-    env: &Env,
-    kind: Kind,
-    name: &str,
-    settings: Vec<(String, String)>,
-) -> Result<Resource> {
-    let c = &env.clients.iam;
-    let found = match c.get_role().role_name(name).send().await {
-        Ok(out) => match out.role() {
-            Some(r) => {
-                let tags = c
-                    .list_role_tags()
-                    .role_name(name)
-                    .send()
-                    .await
-                    .map(|t| t.tags().to_vec())
-                    .map_err(|e| sdk_error(&format!("cannot read the tags of {name}"), e))?;
-                let ours = env.ours(tags.iter().map(|t| (t.key(), t.value())));
-                Some((r.arn().to_string(), ours))
-            }
-            None => None,
-        },
-        Err(e)
-            if e.as_service_error()
-                .is_some_and(|s| s.is_no_such_entity_exception()) =>
-        {
-            None
-        }
-        Err(e) => return Err(sdk_error(&format!("cannot look up IAM role {name}"), e)),
-    };
-    Ok(resource(kind, name, settings, found))
 }
 
 async fn cluster(env: &Env, name: &str) -> Result<Resource> {

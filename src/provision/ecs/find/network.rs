@@ -28,7 +28,7 @@ pub async fn vpc(env: &Env) -> Result<String> {
         .ok_or_else(|| {
             Error::usage(format!(
                 "the region {} has no default VPC to put the service in",
-                env.region
+                env.account.region
             ))
             .with_hint("set deploy.ecs.vpc and deploy.ecs.subnets")
         })

@@ -1,8 +1,9 @@
-//! `devloop provision` and `devloop destroy` as a new user meets them, against the AWS peer (moto
+//! `devloop provision` and `devloop destroy` on ECS as a new user meets them, against the AWS peer (moto
 //! underneath: ECS, EC2, ELBv2, IAM, Logs, ECR): from an empty account to examples/hello serving
 //! behind a load balancer, a failure mid-way undone, and a destroy that leaves what was made by
 //! hand alone.
 
+use super::{cfn_lint, writes};
 use crate::support::awspeer::AwsPeer;
 use crate::support::*;
 
@@ -20,17 +21,6 @@ fn hello_on_ecs(ctx: TestContext, registry: &str) -> TestContext {
     );
     ctx.commit("an ecs environment");
     ctx
-}
-
-/// The calls that change the account, made since the first `skip` calls.
-fn writes(peer: &AwsPeer, skip: usize) -> Vec<String> {
-    const READ: &[&str] = &["Describe", "List", "Get"];
-    peer.calls()
-        .iter()
-        .skip(skip)
-        .filter_map(|c| c["action"].as_str().map(str::to_string))
-        .filter(|a| !READ.iter().any(|r| a.starts_with(r)))
-        .collect()
 }
 
 /// Everything in the account that carries devloop's tags, in a few words each.
@@ -304,29 +294,7 @@ fn the_template_passes_cfn_lint_and_names_every_resource() {
         assert!(r.stdout.contains(kind), "{kind}\n{}", r.stdout);
     }
     assert_eq!(writes(ctx.aws_peer(), 0), Vec::<String>::new());
-    ctx.write("stack.json", &r.stdout);
-    let lint = std::process::Command::new("cfn-lint")
-        .arg(ctx.join("stack.json"))
-        .output();
-    match lint {
-        Ok(out) => {
-            let code = out.status.code().unwrap_or(-1);
-            // cfn-lint's exit code is a bit mask: 2 = an error (4 warnings, 8 informational).
-            assert_eq!(
-                code & 2,
-                0,
-                "cfn-lint found errors:\n{}",
-                String::from_utf8_lossy(&out.stdout)
-            );
-        }
-        Err(e) => {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "cfn-lint is not installed (scripts/test.sh installs it): {e}"
-            );
-            eprintln!("cfn-lint is not installed: the template was not linted");
-        }
-    }
+    cfn_lint(&ctx, &r.stdout);
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]

@@ -1,33 +1,13 @@
-//! `devloop provision --template`: the same resources as a CloudFormation template, for teams
-//! that want CloudFormation to own their infrastructure (change sets, drift detection). The VPC
-//! and subnets are parameters; every resource carries devloop's tags.
+//! The ECS services' resources as CloudFormation: the VPC and subnets are parameters.
 
 use serde_json::{json, Map, Value};
 
-use super::ecs::{Env, Svc, EXECUTION_POLICY};
+use super::{logical, pretty};
 use crate::error::{Error, Result};
-
-/// A logical id CloudFormation accepts: letters and digits.
-fn logical(prefix: &str, name: &str) -> String {
-    let mut out = prefix.to_string();
-    let mut upper = true;
-    for c in name.chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(if upper { c.to_ascii_uppercase() } else { c });
-            upper = false;
-        } else {
-            upper = true;
-        }
-    }
-    out
-}
+use crate::provision::ecs::{Env, Svc, EXECUTION_POLICY};
 
 fn tags(env: &Env) -> Value {
-    json!(env
-        .tags()
-        .iter()
-        .map(|(k, v)| json!({ "Key": k, "Value": v }))
-        .collect::<Vec<_>>())
+    super::tags(&env.account)
 }
 
 /// The template, as pretty JSON.
@@ -100,7 +80,7 @@ pub fn render(env: &Env) -> Result<String> {
                 "Type": "AWS::EC2::SecurityGroup",
                 "Properties": {
                     "GroupName": env.lb_group,
-                    "GroupDescription": format!("the load balancer of {}", env.base),
+                    "GroupDescription": format!("the load balancer of {}", env.account.base),
                     "VpcId": { "Ref": "VpcId" },
                     "SecurityGroupIngress": [{ "IpProtocol": "tcp", "FromPort": 80, "ToPort": 80, "CidrIp": "0.0.0.0/0" }],
                     "Tags": tag_list,
@@ -117,7 +97,7 @@ pub fn render(env: &Env) -> Result<String> {
             "Type": "AWS::EC2::SecurityGroup",
             "Properties": {
                 "GroupName": env.task_group,
-                "GroupDescription": format!("the tasks of {}", env.base),
+                "GroupDescription": format!("the tasks of {}", env.account.base),
                 "VpcId": { "Ref": "VpcId" },
                 "SecurityGroupIngress": task_ingress,
                 "Tags": tag_list,
@@ -217,7 +197,7 @@ pub fn render(env: &Env) -> Result<String> {
     }
     let template = json!({
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": format!("{} on Amazon ECS (Fargate), as `devloop provision` makes it", env.base),
+        "Description": format!("{} on Amazon ECS (Fargate), as `devloop provision` makes it", env.account.base),
         "Parameters": {
             "VpcId": { "Type": "AWS::EC2::VPC::Id", "Description": "the VPC of the service and its load balancer" },
             "Subnets": { "Type": "List<AWS::EC2::Subnet::Id>", "Description": "subnets in at least two Availability Zones" },
@@ -225,18 +205,16 @@ pub fn render(env: &Env) -> Result<String> {
         "Resources": resources,
         "Outputs": outputs,
     });
-    serde_json::to_string_pretty(&template)
-        .map(|t| t + "\n")
-        .map_err(|e| Error::failed(e.to_string()))
+    pretty(&template)
 }
 
 fn task_definition(env: &Env, s: &Svc) -> Result<Value> {
     let image = match (&s.image, &s.repository, &s.image_repository) {
         (Some(i), _, _) => json!(i),
         (None, Some(repo), _) => json!({
-            "Fn::Sub": format!("${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.amazonaws.com/{repo}:{}", super::ecs::NO_RELEASE_YET)
+            "Fn::Sub": format!("${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.amazonaws.com/{repo}:{}", crate::provision::ecs::NO_RELEASE_YET)
         }),
-        (None, None, Some(r)) => json!(format!("{r}:{}", super::ecs::NO_RELEASE_YET)),
+        (None, None, Some(r)) => json!(format!("{r}:{}", crate::provision::ecs::NO_RELEASE_YET)),
         (None, None, None) => {
             return Err(Error::usage(format!(
                 "service {} has no release and no registry to name an image in",

@@ -1,0 +1,261 @@
+//! Creating one Elastic Beanstalk resource, tagged, and making it ready: roles get their
+//! policies, the instance profile its role, and an environment is waited for until it is Ready
+//! — each wait says what it waits for and ends at the deadline.
+
+use std::time::{Duration, Instant};
+
+use aws_sdk_elasticbeanstalk::types::{ConfigurationOptionSetting, EventSeverity, Tag};
+
+use super::find::live_environment;
+use super::SERVICE_TRUST;
+use super::{Env, Environment, EC2_TRUST, ECR_PULL_POLICY, INSTANCE_POLICIES, SERVICE_POLICIES};
+use crate::aws::sdk_error;
+use crate::engine::StepCtx;
+use crate::error::{Error, ExitKind, Result};
+use crate::provision::account::iam_tag;
+use crate::provision::{Kind, Known, Resource};
+
+/// Create `r` (which is missing) and return its id. A failure after the resource itself was
+/// made returns its id with the error, so the caller deletes it with the rest.
+pub async fn create(
+    env: &Env,
+    r: &Resource,
+    _known: &Known,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> std::result::Result<String, (Option<String>, Error)> {
+    let id = make(env, r).await.map_err(|e| (None, e))?;
+    finish(env, r, ctx, deadline)
+        .await
+        .map_err(|e| (Some(id.clone()), e))?;
+    Ok(id)
+}
+
+/// Make a resource devloop made earlier ready, as a run interrupted after making it would
+/// have: its policies attached, its role added, the environment's launch waited out.
+pub async fn ready(
+    env: &Env,
+    r: &Resource,
+    _id: &str,
+    _known: &Known,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> Result<()> {
+    finish(env, r, ctx, deadline).await
+}
+
+fn tags(env: &Env) -> Vec<Tag> {
+    env.account
+        .tags()
+        .into_iter()
+        .map(|(k, v)| Tag::builder().key(k).value(v).build())
+        .collect()
+}
+
+async fn make(env: &Env, r: &Resource) -> Result<String> {
+    let a = &env.account;
+    let name = r.name.as_str();
+    match r.kind {
+        Kind::Repository => a.create_repository(name).await,
+        Kind::LedgerBucket | Kind::BundleBucket => a.create_bucket(name).await,
+        Kind::StorageBucket => env
+            .eb
+            .create_storage_location()
+            .send()
+            .await
+            .map_err(|e| sdk_error("cannot create Elastic Beanstalk's storage bucket", e))?
+            .s3_bucket
+            .ok_or_else(|| Error::failed("CreateStorageLocation named no bucket")),
+        Kind::InstanceRole => a.create_role(r.kind, name, EC2_TRUST).await,
+        Kind::ServiceRole => a.create_role(r.kind, name, SERVICE_TRUST).await,
+        Kind::InstanceProfile => {
+            let mut req = a.iam.create_instance_profile().instance_profile_name(name);
+            for (k, v) in a.tags() {
+                req = req.tags(iam_tag(k, v)?);
+            }
+            let out = req
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot create instance profile {name}"), e))?;
+            out.instance_profile()
+                .map(|p| p.arn().to_string())
+                .ok_or_else(|| Error::failed(format!("IAM made {name} but returned no ARN")))
+        }
+        Kind::Application => {
+            let out = env
+                .eb
+                .create_application()
+                .application_name(name)
+                .description(format!("{} (made by devloop provision)", env.account.base))
+                .set_tags(Some(tags(env)))
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot create application {name}"), e))?;
+            Ok(out
+                .application()
+                .and_then(|a| a.application_arn())
+                .unwrap_or(name)
+                .to_string())
+        }
+        Kind::Environment => {
+            let e = environment_named(env, name)?;
+            let settings = env
+                .option_settings(e)
+                .into_iter()
+                .map(|(ns, option, value)| {
+                    ConfigurationOptionSetting::builder()
+                        .namespace(ns)
+                        .option_name(option)
+                        .value(value)
+                        .build()
+                })
+                .collect();
+            let out = env
+                .eb
+                .create_environment()
+                .application_name(&e.application)
+                .environment_name(name)
+                .solution_stack_name(&env.platform)
+                .set_option_settings(Some(settings))
+                .set_tags(Some(tags(env)))
+                .send()
+                .await
+                .map_err(|err| sdk_error(&format!("cannot create environment {name}"), err))?;
+            Ok(out.environment_arn().unwrap_or(name).to_string())
+        }
+        other => Err(Error::failed(format!(
+            "{} is not one of an Elastic Beanstalk environment's resources",
+            other.label()
+        ))),
+    }
+}
+
+/// What makes a made resource ready (each step idempotent).
+async fn finish(env: &Env, r: &Resource, ctx: &StepCtx, deadline: Instant) -> Result<()> {
+    let a = &env.account;
+    let name = r.name.as_str();
+    match r.kind {
+        Kind::LedgerBucket | Kind::BundleBucket => a.finish_bucket(name).await,
+        Kind::InstanceRole => {
+            let mut policies = INSTANCE_POLICIES.to_vec();
+            if env.ecr {
+                policies.push(ECR_PULL_POLICY);
+            }
+            a.attach(name, &policies).await
+        }
+        Kind::ServiceRole => a.attach(name, SERVICE_POLICIES).await,
+        Kind::InstanceProfile => {
+            let Some(role) = &env.instance_role else {
+                return Ok(());
+            };
+            let out = a
+                .iam
+                .get_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot read instance profile {name}"), e))?;
+            // A profile holds one role: adding it twice is refused, so look first.
+            let has = out
+                .instance_profile()
+                .is_some_and(|p| p.roles().iter().any(|r| r.role_name() == role));
+            if has {
+                return Ok(());
+            }
+            a.iam
+                .add_role_to_instance_profile()
+                .instance_profile_name(name)
+                .role_name(role)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error(&format!("cannot add role {role} to {name}"), e))
+        }
+        Kind::Environment => launched(env, environment_named(env, name)?, ctx, deadline).await,
+        _ => Ok(()),
+    }
+}
+
+fn environment_named<'a>(env: &'a Env, name: &str) -> Result<&'a Environment> {
+    env.environments
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| Error::failed(format!("no environment {name} in devloop.toml")))
+}
+
+/// Wait until the environment has launched: Ready, and not Red. A launch that ends Ready and Red
+/// ("complete, but with errors") is a failure, with Elastic Beanstalk's ERROR events as reason.
+async fn launched(env: &Env, e: &Environment, ctx: &StepCtx, deadline: Instant) -> Result<()> {
+    let mut poll = Duration::from_secs(1);
+    loop {
+        ctx.check_cancelled()?;
+        // A throttled or failed read is no news.
+        let seen = live_environment(env, e).await.ok().flatten();
+        let status = seen
+            .as_ref()
+            .and_then(|d| d.status())
+            .map(|s| s.as_str().to_string());
+        let health = seen
+            .as_ref()
+            .and_then(|d| d.health())
+            .map(|h| h.as_str().to_string());
+        match (status.as_deref(), health.as_deref()) {
+            (Some("Ready"), Some("Red")) => {
+                let why = errors(env, e).await;
+                return Err(Error::failed(format!(
+                    "environment {} launched with errors (health Red){why}",
+                    e.name
+                )));
+            }
+            (Some("Ready"), _) => return Ok(()),
+            (Some("Terminating" | "Terminated"), _) => {
+                let why = errors(env, e).await;
+                return Err(Error::failed(format!(
+                    "environment {} did not launch: Elastic Beanstalk is terminating it{why}",
+                    e.name
+                )));
+            }
+            _ => {}
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ExitKind::Timeout,
+                format!(
+                    "environment {} was still launching at the deadline ({})",
+                    e.name,
+                    status.as_deref().unwrap_or("not listed yet")
+                ),
+            ));
+        }
+        ctx.progress(format!(
+            "waiting for environment {} to launch ({}, health {})",
+            e.name,
+            status.as_deref().unwrap_or("not listed yet"),
+            health.as_deref().unwrap_or("unknown")
+        ));
+        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+        poll = (poll * 2).min(Duration::from_secs(10));
+    }
+}
+
+/// `: <message>; <message>` of the environment's ERROR events, newest first, or nothing.
+async fn errors(env: &Env, e: &Environment) -> String {
+    let Ok(out) = env
+        .eb
+        .describe_events()
+        .application_name(&e.application)
+        .environment_name(&e.name)
+        .severity(EventSeverity::Error)
+        .max_records(10)
+        .send()
+        .await
+    else {
+        return String::new();
+    };
+    let messages: Vec<&str> = out.events().iter().filter_map(|ev| ev.message()).collect();
+    if messages.is_empty() {
+        String::new()
+    } else {
+        format!(": {}", messages.join("; "))
+    }
+}

@@ -1,0 +1,161 @@
+//! Deleting one Elastic Beanstalk resource devloop created, dependents first by the caller's
+//! order: an environment is terminated and waited for until it is gone, then its application.
+
+use std::time::{Duration, Instant};
+
+use super::Env;
+use crate::aws::sdk_error;
+use crate::engine::StepCtx;
+use crate::error::{Error, ExitKind, Result};
+use crate::provision::Kind;
+
+/// Delete the resource `kind` named `name` with id `id` (an ARN). Gone already is done.
+pub async fn delete(
+    env: &Env,
+    kind: Kind,
+    name: &str,
+    id: &str,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> Result<()> {
+    let a = &env.account;
+    match kind {
+        Kind::Environment => terminate(env, name, ctx, deadline).await,
+        Kind::Application => {
+            match env
+                .eb
+                .delete_application()
+                .application_name(name)
+                .send()
+                .await
+            {
+                Ok(_) => Ok(()),
+                Err(e) if message_of(&e).is_some_and(|m| m.contains("No Application named")) => {
+                    Ok(())
+                }
+                Err(e) => Err(sdk_error(&format!("cannot delete application {name}"), e)),
+            }
+        }
+        Kind::InstanceProfile => {
+            let out = match a
+                .iam
+                .get_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+            {
+                Ok(out) => out,
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_no_such_entity_exception()) =>
+                {
+                    return Ok(())
+                }
+                Err(e) => {
+                    return Err(sdk_error(
+                        &format!("cannot read instance profile {name}"),
+                        e,
+                    ))
+                }
+            };
+            // The role cannot go while a profile holds it, nor the profile with a role in it.
+            let roles: Vec<String> = out
+                .instance_profile()
+                .map(|p| {
+                    p.roles()
+                        .iter()
+                        .map(|r| r.role_name().to_string())
+                        .collect()
+                })
+                .unwrap_or_default();
+            for role in roles {
+                a.iam
+                    .remove_role_from_instance_profile()
+                    .instance_profile_name(name)
+                    .role_name(&role)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error(&format!("cannot take {role} out of {name}"), e))?;
+            }
+            a.iam
+                .delete_instance_profile()
+                .instance_profile_name(name)
+                .send()
+                .await
+                .map(|_| ())
+                .map_err(|e| sdk_error(&format!("cannot delete instance profile {name}"), e))
+        }
+        Kind::InstanceRole | Kind::ServiceRole => a.delete_role(name).await,
+        Kind::LedgerBucket | Kind::BundleBucket => a.delete_bucket(name).await,
+        Kind::Repository => a.delete_repository(name).await,
+        other => Err(Error::failed(format!(
+            "{} {name} ({id}) is not devloop's to delete here",
+            other.label()
+        ))),
+    }
+}
+
+fn message_of<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
+    e: &aws_smithy_runtime_api::client::result::SdkError<
+        E,
+        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
+    >,
+) -> Option<&str> {
+    e.as_service_error().and_then(|s| s.message())
+}
+
+/// Terminate the environment and wait until Elastic Beanstalk lists it as Terminated.
+async fn terminate(env: &Env, name: &str, ctx: &StepCtx, deadline: Instant) -> Result<()> {
+    let Some(e) = env.environments.iter().find(|e| e.name == name) else {
+        return Err(Error::failed(format!(
+            "environment {name} is not in devloop.toml"
+        )));
+    };
+    let live = super::find::live_environment(env, e).await?;
+    let Some(live) = live else {
+        return Ok(());
+    };
+    let id = live.environment_id().unwrap_or_default().to_string();
+    if live.status().map(|s| s.as_str()) != Some("Terminating") {
+        env.eb
+            .terminate_environment()
+            .environment_id(&id)
+            .send()
+            .await
+            .map_err(|err| sdk_error(&format!("cannot terminate environment {name}"), err))?;
+    }
+    let mut poll = Duration::from_secs(2);
+    loop {
+        ctx.check_cancelled()?;
+        // A throttled read is no news; a terminated environment stays listed for a while.
+        let status = env
+            .eb
+            .describe_environments()
+            .environment_ids(&id)
+            .include_deleted(true)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| {
+                o.environments()
+                    .first()
+                    .and_then(|d| d.status())
+                    .map(|s| s.as_str().to_string())
+            });
+        if status.as_deref() == Some("Terminated") {
+            return Ok(());
+        }
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ExitKind::Timeout,
+                format!(
+                    "environment {name} was still {} at the deadline",
+                    status.as_deref().unwrap_or("terminating")
+                ),
+            ));
+        }
+        ctx.progress(format!("waiting for environment {name} to terminate"));
+        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+        poll = (poll * 2).min(Duration::from_secs(15));
+    }
+}
