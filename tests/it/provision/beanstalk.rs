@@ -320,3 +320,43 @@ fn an_existing_instance_profile_is_used_and_the_template_passes_cfn_lint() {
     );
     assert_eq!(left(peer, &app), Vec::<String>::new());
 }
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn examples_shop_provisions_one_environment_for_its_compose_bundle() {
+    let ctx = TestContext::new()
+        .with_name("dl-provebs")
+        .with_aws_peer()
+        .with_example("shop")
+        .with_env("SHOP_REGISTRY", "reg.example:5000/team");
+    let url = ctx.aws_peer().url();
+    let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
+    let peer = ctx.aws_peer();
+    let r = ctx.run(["plan", "provision", "-e", "eb"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        r.stdout.matches("create  Beanstalk environment").count(),
+        1,
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("services=api web"), "{}", r.stdout);
+    assert!(r.stdout.contains("health=/healthz"), "{}", r.stdout);
+    let r = ctx.run(["provision", "-e", "eb", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(
+        peer.calls_of("elasticbeanstalk", "CreateEnvironment").len(),
+        1
+    );
+    let env = state(peer, "shop-eb");
+    assert_eq!(env["health"], "Green", "{env}");
+    assert_eq!(setting(&env, "HealthCheckPath"), Some("/healthz"), "{env}");
+    let r = ctx.run(["destroy", "-e", "eb", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let apps = peer.query(
+        "elasticbeanstalk",
+        "DescribeApplications",
+        &[("ApplicationNames.member.1", "shop")],
+    );
+    assert!(!apps.contains("<ApplicationName>"), "{apps}");
+}

@@ -339,7 +339,7 @@ fn a_set_provisions_one_service_each_and_the_load_balancer_for_the_one_nothing_n
 }
 
 #[test]
-fn elastic_beanstalk_and_local_targets_are_refused_before_anything_is_asked() {
+fn local_targets_are_refused_before_anything_is_asked() {
     let ctx = TestContext::new()
         .with_name("dl-provno")
         .with_example("hello");
