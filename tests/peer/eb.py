@@ -38,6 +38,9 @@ latest phase whose `at` (seconds after the update) has passed, computed on every
     eb/state        {"environment"} -> the environment as the tests should see it
     eb/bundle       {"environment"} -> the bundle of its last update: {"label", "files",
                     "compose" (docker-compose.yml's text or null), "updates" (how many)}, or {}
+    eb/iam_propagation {"seconds"} -> for that long after its creation, an instance profile is
+                    not there yet for CreateEnvironment's launch (IAM's eventual consistency):
+                    the launch fails and the environment terminates, as live
     eb/reset        {} -> forget every application, environment and event
 
 A phase: {"at", "status", "health", "health_status", "version" ("new" | "old" | a label),
@@ -134,6 +137,7 @@ PRESETS = {
     ],
 }
 LAUNCH_SECONDS = 1.0  # CreateEnvironment: Launching, then Ready
+IAM_PROPAGATION = [0.0]  # seconds a new instance profile stays invisible (eb/iam_propagation)
 TERMINATE_SECONDS = 1.0  # TerminateEnvironment: Terminating, then Terminated
 
 LOCK = threading.RLock()
@@ -613,6 +617,7 @@ def action(name):
     def register(fn):
         def serve(req):
             with LOCK:
+                reap()
                 try:
                     return P.query_response(req, name, fn(req))
                 except Fail as f:
@@ -622,6 +627,15 @@ def action(name):
         return fn
 
     return register
+
+
+def reap():
+    """Environments whose timeline reached Terminated leave the live list (their names are free
+    again) and stay listed for DescribeEnvironments with IncludeDeleted."""
+    for key, env in list(ENVS.items()):
+        if current(env).status == "Terminated":
+            del ENVS[key]
+            GONE.append(env)
 
 
 def page(items, req, default_max=1000):
@@ -658,8 +672,13 @@ def instance_profile_problem(env):
         return "Environment must have instance profile associated with it."
     from moto.iam.models import iam_backends
 
+    from moto.core.utils import utcnow
+
     profiles = iam_backends[P.ACCOUNT]["global"].instance_profiles.values()
-    if not any(name in (p.name, p.arn) for p in profiles):
+    profile = next((p for p in profiles if name in (p.name, p.arn)), None)
+    # IAM is eventually consistent: a profile made a moment ago is not there yet for Elastic
+    # Beanstalk (IAM_PROPAGATION seconds, set by eb/iam_propagation).
+    if profile is None or (utcnow() - profile.create_date).total_seconds() < IAM_PROPAGATION[0]:
         return f"The instance profile {name} associated with the environment does not exist."
     return None
 
@@ -825,18 +844,17 @@ def create_environment(req):
     emit(app, "INFO", "createEnvironment is starting.", req.request_id, env=env)
     problem = instance_profile_problem(env)
     if problem:
-        # Launched, with errors: Ready and Red, as the live service leaves it.
-        launched = {"at": LAUNCH_SECONDS, "status": "Ready", "health": "Red",
-                    "health_status": "Severe", "causes": [problem],
-                    "events": [{"severity": "ERROR", "message": problem},
-                               {"severity": "WARN", "message": "Create environment operation is "
-                                "complete, but with errors. For more information, see "
-                                "troubleshooting documentation."}]}
+        # The launch fails and Elastic Beanstalk tears the environment down, as it does live.
+        phases = [{"at": LAUNCH_SECONDS, "status": "Terminating", "health": "Grey",
+                   "events": [{"severity": "ERROR", "message": problem},
+                              {"severity": "ERROR", "message": "Failed to launch environment."}]},
+                  {"at": LAUNCH_SECONDS + TERMINATE_SECONDS, "status": "Terminated",
+                   "events": [info(f"Deleting SNS topic for environment {name}.")]}]
     else:
-        launched = {"at": LAUNCH_SECONDS, "status": "Ready", "health": "Green",
-                    "health_status": "Ok",
-                    "events": [info(f"Successfully launched environment: {name}")]}
-    begin(env, req.request_id, start, [launched], label, label)
+        phases = [{"at": LAUNCH_SECONDS, "status": "Ready", "health": "Green",
+                   "health_status": "Ok",
+                   "events": [info(f"Successfully launched environment: {name}")]}]
+    begin(env, req.request_id, start, phases, label, label)
     return env_xml(env, current(env))
 
 
@@ -856,8 +874,6 @@ def terminate(env, request_id):
             "health_status": None, "causes": [],
             "events": [info("terminateEnvironment completed successfully.")]}
     begin(env, request_id, start, [done], view.label, view.label)
-    del ENVS[env.name.lower()]
-    GONE.append(env)
 
 
 @action("DescribeEnvironments")
@@ -1120,6 +1136,12 @@ def control_bundle(payload):
     if not env.bundles:
         return {}
     return dict(env.bundles[-1], updates=len(env.bundles))
+
+
+@locked_control("eb/iam_propagation")
+def control_iam_propagation(payload):
+    IAM_PROPAGATION[0] = float(payload.get("seconds", 0))
+    return {"ok": True}
 
 
 @locked_control("eb/reset")

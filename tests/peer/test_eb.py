@@ -179,16 +179,38 @@ def check_apps_and_environments(peer, eb):
     eb.create_application(ApplicationName="bare")
     eb.create_environment(ApplicationName="bare", EnvironmentName="bare-prod",
                           SolutionStackName=stack)
-    wait_for("bare-prod launched", lambda: env_of(eb, "bare-prod")["Status"] == "Ready")
-    assert env_of(eb, "bare-prod")["Health"] == "Red"
-    messages = [e["Message"] for e in eb.describe_events(EnvironmentName="bare-prod")["Events"]]
-    assert "Environment must have instance profile associated with it." in messages, messages
     assert error_of(eb.delete_application, ApplicationName="bare")[0] == (
         "OperationInProgressFailure")
+    wait_for("bare-prod torn down", lambda: env_of(eb, "bare-prod")["Status"] == "Terminated", 5)
+    messages = [e["Message"] for e in eb.describe_events(EnvironmentName="bare-prod")["Events"]]
+    assert "Environment must have instance profile associated with it." in messages, messages
+    assert "Failed to launch environment." in messages, messages
+    assert eb.describe_environments(EnvironmentNames=["bare-prod"],
+                                    IncludeDeleted=False)["Environments"] == []
+    # A profile made a moment ago is not there yet for the launch.
+    peer.post("eb/iam_propagation", {"seconds": 30})
+    iam.create_instance_profile(InstanceProfileName="fresh")
+    fresh = [{**profile[0], "Value": "fresh"}]
+    eb.create_environment(ApplicationName="bare", EnvironmentName="bare-prod",
+                          SolutionStackName=stack, OptionSettings=fresh)
+
+    def newest_bare():
+        envs = eb.describe_environments(EnvironmentNames=["bare-prod"])["Environments"]
+        return max(envs, key=lambda e: e["DateCreated"])
+
+    wait_for("fresh launch failed", lambda: newest_bare()["Status"] == "Terminated", 5)
+    peer.post("eb/iam_propagation", {"seconds": 0})
+    eb.create_environment(ApplicationName="bare", EnvironmentName="bare-prod",
+                          SolutionStackName=stack, OptionSettings=fresh)
+
+    def live_bare():
+        return eb.describe_environments(EnvironmentNames=["bare-prod"],
+                                        IncludeDeleted=False)["Environments"]
+
+    wait_for("bare-prod Ready", lambda: [e["Status"] for e in live_bare()] == ["Ready"], 5)
     eb.delete_application(ApplicationName="bare", TerminateEnvByForce=True)
     assert eb.describe_applications(ApplicationNames=["bare"])["Applications"] == []
-    wait_for("bare-prod terminated",
-             lambda: env_of(eb, "bare-prod")["Status"] == "Terminated", 5)
+    wait_for("bare-prod terminated", lambda: live_bare() == [], 5)
 
 
 def check_versions(peer, eb, s3):

@@ -24,11 +24,57 @@ pub async fn create(
     ctx: &StepCtx,
     deadline: Instant,
 ) -> std::result::Result<String, (Option<String>, Error)> {
+    if r.kind == Kind::Environment {
+        let e = environment_named(env, &r.name).map_err(|e| (None, e))?;
+        return launch(env, e, ctx, deadline).await;
+    }
     let id = make(env, r).await.map_err(|e| (None, e))?;
     finish(env, r, ctx, deadline)
         .await
         .map_err(|e| (Some(id.clone()), e))?;
     Ok(id)
+}
+
+/// How many launches a fresh instance profile may fail before its failure is the verdict.
+const LAUNCHES: u32 = 4;
+
+/// Create the environment and wait for its launch. IAM is eventually consistent: an instance
+/// profile made a moment ago may not be there yet for Elastic Beanstalk, whose launch then fails
+/// ("… associated with the environment does not exist") and tears the environment down. When
+/// devloop made that profile, it waits for the teardown and launches again, a few times, within
+/// the deadline.
+async fn launch(
+    env: &Env,
+    e: &Environment,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> std::result::Result<String, (Option<String>, Error)> {
+    let mut attempt = 1;
+    loop {
+        let (arn, id) = create_environment(env, e)
+            .await
+            .map_err(|err| (None, err))?;
+        let err = match launched(env, e, &id, ctx, deadline).await {
+            Ok(()) => return Ok(arn),
+            Err(err) => err,
+        };
+        let propagating = env.instance_role.is_some()
+            && err.message.contains("instance profile")
+            && err.message.contains("does not exist");
+        if !propagating || attempt >= LAUNCHES || Instant::now() >= deadline {
+            return Err((Some(arn), err));
+        }
+        ctx.log(format!(
+            "the instance profile {} is not there yet for Elastic Beanstalk (IAM takes a while to propagate a new one); launching {} again once the failed launch is gone",
+            env.instance_profile, e.name
+        ));
+        super::delete::wait_terminated(env, &e.name, &id, ctx, deadline)
+            .await
+            .map_err(|err| (Some(arn.clone()), err))?;
+        let pause = Duration::from_secs(2u64.pow(attempt));
+        tokio::time::sleep(pause.min(deadline.saturating_duration_since(Instant::now()))).await;
+        attempt += 1;
+    }
 }
 
 /// Make a resource devloop made earlier ready, as a run interrupted after making it would
@@ -97,37 +143,45 @@ async fn make(env: &Env, r: &Resource) -> Result<String> {
                 .unwrap_or(name)
                 .to_string())
         }
-        Kind::Environment => {
-            let e = environment_named(env, name)?;
-            let settings = env
-                .option_settings(e)
-                .into_iter()
-                .map(|(ns, option, value)| {
-                    ConfigurationOptionSetting::builder()
-                        .namespace(ns)
-                        .option_name(option)
-                        .value(value)
-                        .build()
-                })
-                .collect();
-            let out = env
-                .eb
-                .create_environment()
-                .application_name(&e.application)
-                .environment_name(name)
-                .solution_stack_name(&env.platform)
-                .set_option_settings(Some(settings))
-                .set_tags(Some(tags(env)))
-                .send()
-                .await
-                .map_err(|err| sdk_error(&format!("cannot create environment {name}"), err))?;
-            Ok(out.environment_arn().unwrap_or(name).to_string())
-        }
+        Kind::Environment => Ok(create_environment(env, environment_named(env, name)?)
+            .await?
+            .0),
         other => Err(Error::failed(format!(
             "{} is not one of an Elastic Beanstalk environment's resources",
             other.label()
         ))),
     }
+}
+
+/// CreateEnvironment: its ARN and id.
+async fn create_environment(env: &Env, e: &Environment) -> Result<(String, String)> {
+    let name = e.name.as_str();
+    let settings = env
+        .option_settings(e)
+        .into_iter()
+        .map(|(ns, option, value)| {
+            ConfigurationOptionSetting::builder()
+                .namespace(ns)
+                .option_name(option)
+                .value(value)
+                .build()
+        })
+        .collect();
+    let out = env
+        .eb
+        .create_environment()
+        .application_name(&e.application)
+        .environment_name(name)
+        .solution_stack_name(&env.platform)
+        .set_option_settings(Some(settings))
+        .set_tags(Some(tags(env)))
+        .send()
+        .await
+        .map_err(|err| sdk_error(&format!("cannot create environment {name}"), err))?;
+    Ok((
+        out.environment_arn().unwrap_or(name).to_string(),
+        out.environment_id().unwrap_or_default().to_string(),
+    ))
 }
 
 /// What makes a made resource ready (each step idempotent).
@@ -171,7 +225,17 @@ async fn finish(env: &Env, r: &Resource, ctx: &StepCtx, deadline: Instant) -> Re
                 .map(|_| ())
                 .map_err(|e| sdk_error(&format!("cannot add role {role} to {name}"), e))
         }
-        Kind::Environment => launched(env, environment_named(env, name)?, ctx, deadline).await,
+        Kind::Environment => {
+            // An earlier run's environment, maybe still launching.
+            let e = environment_named(env, name)?;
+            match live_environment(env, e).await? {
+                Some(d) => {
+                    let id = d.environment_id().unwrap_or_default().to_string();
+                    launched(env, e, &id, ctx, deadline).await
+                }
+                None => Ok(()),
+            }
+        }
         _ => Ok(()),
     }
 }
@@ -183,14 +247,29 @@ fn environment_named<'a>(env: &'a Env, name: &str) -> Result<&'a Environment> {
         .ok_or_else(|| Error::failed(format!("no environment {name} in devloop.toml")))
 }
 
-/// Wait until the environment has launched: Ready, and not Red. A launch that ends Ready and Red
-/// ("complete, but with errors") is a failure, with Elastic Beanstalk's ERROR events as reason.
-async fn launched(env: &Env, e: &Environment, ctx: &StepCtx, deadline: Instant) -> Result<()> {
+/// Wait until the environment `id` has launched: Ready, and not Red. A launch that Elastic
+/// Beanstalk tears down ("Failed to launch environment"), or that ends Ready and Red ("complete,
+/// but with errors"), is a failure with its ERROR events as the reason.
+async fn launched(
+    env: &Env,
+    e: &Environment,
+    id: &str,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> Result<()> {
     let mut poll = Duration::from_secs(1);
     loop {
         ctx.check_cancelled()?;
-        // A throttled or failed read is no news.
-        let seen = live_environment(env, e).await.ok().flatten();
+        // A throttled or failed read is no news; a torn-down launch is listed as Terminated.
+        let seen = env
+            .eb
+            .describe_environments()
+            .environment_ids(id)
+            .include_deleted(true)
+            .send()
+            .await
+            .ok()
+            .and_then(|o| o.environments().first().cloned());
         let status = seen
             .as_ref()
             .and_then(|d| d.status())

@@ -124,6 +124,17 @@ async fn terminate(env: &Env, name: &str, ctx: &StepCtx, deadline: Instant) -> R
             .await
             .map_err(|err| sdk_error(&format!("cannot terminate environment {name}"), err))?;
     }
+    wait_terminated(env, name, &id, ctx, deadline).await
+}
+
+/// Wait until Elastic Beanstalk lists the environment `id` as Terminated.
+pub(super) async fn wait_terminated(
+    env: &Env,
+    name: &str,
+    id: &str,
+    ctx: &StepCtx,
+    deadline: Instant,
+) -> Result<()> {
     let mut poll = Duration::from_secs(2);
     loop {
         ctx.check_cancelled()?;
@@ -131,7 +142,7 @@ async fn terminate(env: &Env, name: &str, ctx: &StepCtx, deadline: Instant) -> R
         let status = env
             .eb
             .describe_environments()
-            .environment_ids(&id)
+            .environment_ids(id)
             .include_deleted(true)
             .send()
             .await
