@@ -102,7 +102,7 @@ impl Env {
         let ecr = registry.as_deref() == Some("ecr");
         let mut environments: Vec<Environment> = Vec::new();
         let mut repositories = Vec::new();
-        let mut first: Option<BeanstalkTarget> = None;
+        let mut first: Option<(String, BeanstalkTarget)> = None;
         for s in project.services() {
             let c = &s.config;
             // A dependency runs from its image inside a set's bundle; it has no environment of
@@ -126,11 +126,11 @@ impl Env {
                 .iter_mut()
                 .find(|e| e.name.eq_ignore_ascii_case(&settings.environment))
             {
-                Some(e) => e.services.push(name),
+                Some(e) => e.services.push(name.clone()),
                 None => environments.push(Environment {
                     name: settings.environment.clone(),
                     application: settings.application.clone(),
-                    services: vec![name],
+                    services: vec![name.clone()],
                     load_balanced: settings.load_balancer.unwrap_or(true),
                     health_path: c.doc.deploy.health.http.clone(),
                     instance_type: settings.instance_type.clone(),
@@ -144,9 +144,31 @@ impl Env {
                         .collect(),
                 }),
             }
-            first.get_or_insert(settings);
+            match &first {
+                None => first = Some((name, settings)),
+                Some((other, f)) => {
+                    // One bucket, instance profile and service role for the environment.
+                    let differs = [
+                        ("bucket", &f.bucket, &settings.bucket),
+                        (
+                            "instance_profile",
+                            &f.instance_profile,
+                            &settings.instance_profile,
+                        ),
+                        ("service_role", &f.service_role, &settings.service_role),
+                    ]
+                    .into_iter()
+                    .find(|(_, a, b)| a != b);
+                    if let Some((key, _, _)) = differs {
+                        return Err(Error::usage(format!(
+                            "services \"{other}\" and \"{name}\" set deploy.beanstalk.{key} differently; provision makes one for the whole environment"
+                        ))
+                        .with_hint(format!("set deploy.beanstalk.{key} once, in the shared [deploy.beanstalk]")));
+                    }
+                }
+            }
         }
-        let Some(first) = first else {
+        let Some((_, first)) = first else {
             return Err(Error::usage(
                 "no service of this environment is built, so there is no Elastic Beanstalk environment to provision",
             ));

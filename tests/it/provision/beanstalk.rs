@@ -134,7 +134,11 @@ fn from_an_empty_account_provision_then_deploy_runs_on_a_new_docker_environment(
         "{env}"
     );
     let created = peer.calls_of("elasticbeanstalk", "CreateEnvironment");
-    assert_eq!(created.len(), 2, "the failed launch, then the one that stays");
+    assert_eq!(
+        created.len(),
+        2,
+        "the failed launch, then the one that stays"
+    );
     assert!(
         created[0].to_string().contains(NEWEST_DOCKER),
         "{}",
@@ -363,4 +367,31 @@ fn examples_shop_provisions_one_environment_for_its_compose_bundle() {
         &[("ApplicationNames.member.1", "shop")],
     );
     assert!(!apps.contains("<ApplicationName>"), "{apps}");
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn environments_of_a_set_that_name_different_instance_profiles_are_refused() {
+    let ctx = TestContext::new()
+        .with_name("dl-provebx")
+        .with_aws_peer()
+        .with_example("shop");
+    let url = ctx.aws_peer().url();
+    let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
+    let text = std::fs::read_to_string(ctx.join("devloop.toml")).unwrap();
+    ctx.write(
+        "devloop.toml",
+        format!(
+            "{text}\n[env.split]\ndeploy.target = \"beanstalk\"\nrelease.registry = \"reg.example:5000/team\"\ndeploy.beanstalk.application = \"shop\"\n\n[env.split.services.store]\nenabled = false\n\n[env.split.services.api]\ndeploy.beanstalk.environment = \"shop-api\"\ndeploy.beanstalk.instance_profile = \"api-profile\"\n\n[env.split.services.web]\ndeploy.beanstalk.environment = \"shop-web\"\n"
+        ),
+    );
+    let r = ctx.run(["plan", "provision", "-e", "split"]);
+    assert_eq!(r.code, 2, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stderr
+            .contains("set deploy.beanstalk.instance_profile differently"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(writes(ctx.aws_peer(), 0), Vec::<String>::new());
 }
