@@ -2,10 +2,11 @@
 //! and nothing below this module knows clap.
 
 mod completions;
+mod notify;
 
 use crate::cli::{
-    BuildArgs, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs, PlanArgs, Planned,
-    RollbackArgs,
+    BuildArgs, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs, NotifyCommand, PlanArgs,
+    Planned, RollbackArgs,
 };
 use crate::config::Ambient;
 use crate::deploy::Locking;
@@ -40,16 +41,33 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         profile: g.profile.clone(),
         overrides: overrides(&g),
         services: g.services.clone(),
+        loaded: Default::default(),
     };
+    // The one place a command's outcome is told to the [notify] channels: after it ended, from
+    // what it printed, whatever path it ended by.
+    let told = notify::told(&cli.command);
+    let started = std::time::Instant::now();
+    let result = run(&mut ctx, cli.command, g);
+    if let Some(command) = told {
+        notify::after(&ctx, command, &result, started.elapsed());
+    }
+    result
+}
+
+fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
+    let ctx = &mut *ctx;
     let opts = Options {
         services: g.services.clone(),
         ..Options::default()
     };
-    match cli.command {
+    match command {
         Command::Init(args) => ops::init::run(&ctx, &init(&args)),
         Command::Plan(args) => ops::plan::run(&ctx, &plan(&args)),
         Command::Completions(args) => completions::run(args.shell),
         Command::Doctor => ops::doctor::run(&ctx),
+        Command::Notify(args) => match args.command {
+            NotifyCommand::Test => ops::notify::test(&ctx),
+        },
         Command::Build(args) => {
             build(&mut ctx.overrides, &args);
             ops::run::stage(&ctx, Stage::Build, opts)
