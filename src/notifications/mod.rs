@@ -124,3 +124,6 @@ pub fn warn_undelivered(deliveries: &[Delivery], printer: &Printer) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

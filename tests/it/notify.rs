@@ -403,3 +403,43 @@ fn notify_test_reaches_every_channel_and_says_how_each_went() {
     assert!(r.stdout.contains("404"), "{}", r.stdout);
     assert!(r.stdout.contains("4 of 5 channel(s)"), "{}", r.stdout);
 }
+
+#[cfg_attr(
+    devloop_no_openssl,
+    ignore = "no openssl CLI to make certificates: run scripts/services.sh"
+)]
+#[test]
+fn https_receivers_are_reached_and_their_certificate_is_checked() {
+    let certs = tempfile::tempdir().unwrap();
+    crate::support::tls::tls_certs(certs.path(), "dl-notify");
+    let rx = Webhook::start_tls(Answer::Status(200), certs.path());
+    let url = format!("https://localhost:{}/services/T1/B1/{}", rx.port, TOKENS[0]);
+    let ctx = TestContext::new()
+        .with_name("dl-notify-tls")
+        .with_env("NT_SLACK", &url)
+        .with_files(&[(
+            "devloop.toml",
+            "[app]\nname = \"ntls\"\n[notify.team]\nkind = \"slack\"\nurl = \"${NT_SLACK}\"\n",
+        )]);
+    // A certificate from a CA the system does not trust is refused: nothing is sent.
+    let r = ctx.run(["notify", "test"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert!(
+        r.stdout.contains("TLS with localhost failed"),
+        "{}",
+        r.stdout
+    );
+    assert!(rx.received().is_empty());
+    // Trusted (SSL_CERT_FILE, as the system's store is read): delivered over TLS.
+    let r = ctx
+        .devloop(["notify", "test"])
+        .env("SSL_CERT_FILE", certs.path().join("ca.pem"))
+        .run();
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(rx.received().len(), 1);
+    assert_eq!(
+        rx.received()[0].path,
+        format!("/services/T1/B1/{}", TOKENS[0])
+    );
+    no_secret_in(&rx.received(), &r.all());
+}

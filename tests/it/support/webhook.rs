@@ -38,16 +38,46 @@ pub struct Webhook {
 
 impl Webhook {
     pub fn start(answer: Answer) -> Webhook {
+        Self::serve(answer, None)
+    }
+
+    /// The same behind HTTPS, with `server.pem` and `server-key.pem` from `dir` (made by
+    /// [`super::tls::tls_certs`], for localhost and 127.0.0.1).
+    pub fn start_tls(answer: Answer, dir: &std::path::Path) -> Webhook {
+        use rustls_pki_types::pem::PemObject;
+        use rustls_pki_types::{CertificateDer, PrivateKeyDer};
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let chain = CertificateDer::pem_file_iter(dir.join("server.pem"))
+            .expect("server.pem")
+            .collect::<Result<Vec<_>, _>>()
+            .expect("server cert");
+        let key = PrivateKeyDer::from_pem_file(dir.join("server-key.pem")).expect("server key");
+        let config = rustls::ServerConfig::builder()
+            .with_no_client_auth()
+            .with_single_cert(chain, key)
+            .expect("server config");
+        Self::serve(answer, Some(Arc::new(config)))
+    }
+
+    fn serve(answer: Answer, tls: Option<Arc<rustls::ServerConfig>>) -> Webhook {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
         let port = listener.local_addr().expect("local address").port();
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let record = got.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming() {
-                let Ok(mut stream) = stream else { continue };
+                let Ok(tcp) = stream else { continue };
                 let record = record.clone();
+                let tls = tls.clone();
                 std::thread::spawn(move || {
-                    let _ = stream.set_read_timeout(Some(Duration::from_secs(5)));
+                    let _ = tcp.set_read_timeout(Some(Duration::from_secs(5)));
+                    let mut stream: Box<dyn ReadWrite> = match tls {
+                        Some(config) => match rustls::ServerConnection::new(config) {
+                            Ok(conn) => Box::new(rustls::StreamOwned::new(conn, tcp)),
+                            Err(_) => return,
+                        },
+                        None => Box::new(tcp),
+                    };
                     let Some(req) = read_request(&mut stream) else {
                         return;
                     };
@@ -58,6 +88,7 @@ impl Webhook {
                                 stream,
                                 "HTTP/1.1 {code} X\r\ncontent-length: 2\r\nconnection: close\r\n\r\nno"
                             );
+                            let _ = stream.flush();
                         }
                         Answer::Hang => std::thread::sleep(Duration::from_secs(60)),
                     }
@@ -81,8 +112,12 @@ impl Webhook {
     }
 }
 
-fn read_request(stream: &mut std::net::TcpStream) -> Option<Received> {
-    let mut reader = BufReader::new(stream.try_clone().ok()?);
+/// A plain or TLS connection.
+trait ReadWrite: Read + Write + Send {}
+impl<T: Read + Write + Send> ReadWrite for T {}
+
+fn read_request(stream: &mut Box<dyn ReadWrite>) -> Option<Received> {
+    let mut reader = BufReader::new(stream);
     let mut line = String::new();
     reader.read_line(&mut line).ok()?;
     let path = line.split_whitespace().nth(1)?.to_string();
