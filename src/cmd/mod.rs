@@ -55,22 +55,21 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
 }
 
 fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
-    let ctx = &mut *ctx;
     let opts = Options {
         services: g.services.clone(),
         ..Options::default()
     };
     match command {
-        Command::Init(args) => ops::init::run(&ctx, &init(&args)),
-        Command::Plan(args) => ops::plan::run(&ctx, &plan(&args)),
+        Command::Init(args) => ops::init::run(ctx, &init(&args)),
+        Command::Plan(args) => ops::plan::run(ctx, &plan(&args)),
         Command::Completions(args) => completions::run(args.shell),
-        Command::Doctor => ops::doctor::run(&ctx),
+        Command::Doctor => ops::doctor::run(ctx),
         Command::Notify(args) => match args.command {
-            NotifyCommand::Test => ops::notify::test(&ctx),
+            NotifyCommand::Test => ops::notify::test(ctx),
         },
         Command::Build(args) => {
             build(&mut ctx.overrides, &args);
-            ops::run::stage(&ctx, Stage::Build, opts)
+            ops::run::stage(ctx, Stage::Build, opts)
         }
         Command::Test(args) => {
             build(&mut ctx.overrides, &args.build);
@@ -79,16 +78,16 @@ fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
                 junit: args.junit,
                 ..opts
             };
-            ops::run::stage(&ctx, Stage::Test, opts)
+            ops::run::stage(ctx, Stage::Test, opts)
         }
-        Command::Release(args) if args.list => ops::releases::list(&ctx),
+        Command::Release(args) if args.list => ops::releases::list(ctx),
         Command::Release(args) => {
             ctx.overrides.allow_dirty = args.allow_dirty;
-            ops::run::stage(&ctx, Stage::Release, opts)
+            ops::run::stage(ctx, Stage::Release, opts)
         }
         Command::Deploy(args) => {
             let opts = deploy(&mut ctx.overrides, &args, opts);
-            ops::run::stage(&ctx, Stage::Deploy, opts)
+            ops::run::stage(ctx, Stage::Deploy, opts)
         }
         Command::Ship(args) => {
             build(&mut ctx.overrides, &args.build);
@@ -99,9 +98,9 @@ fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
                 skip_tests: args.no_tests,
                 ..opts
             };
-            ops::run::stage(&ctx, Stage::Ship, opts)
+            ops::run::stage(ctx, Stage::Ship, opts)
         }
-        Command::Monitor(args) => ops::monitor::run(&ctx, &monitor(&args)),
+        Command::Monitor(args) => ops::monitor::run(ctx, &monitor(&args)),
         Command::Dev(args) => {
             build(&mut ctx.overrides, &args.build);
             ctx.overrides.deploy_timeout = args.timeout;
@@ -109,11 +108,11 @@ fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
                 test: args.test,
                 keep: args.keep,
             };
-            ops::dev::run(&ctx, opts)
+            ops::dev::run(ctx, opts)
         }
-        Command::Rollback(args) => ops::rollback::run(&ctx, &rollback(&args)),
+        Command::Rollback(args) => ops::rollback::run(ctx, &rollback(&args)),
         Command::Provision(args) => ops::provision::run(
-            &ctx,
+            ctx,
             &ops::provision::Request {
                 yes: args.yes,
                 template: args.template,
@@ -121,7 +120,7 @@ fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
             },
         ),
         Command::Destroy(args) => ops::provision::destroy(
-            &ctx,
+            ctx,
             &ops::provision::DestroyRequest {
                 yes: args.yes,
                 images: args.images,

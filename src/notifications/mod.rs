@@ -74,8 +74,12 @@ pub async fn send(channels: &[Named], event: &Event, printer: &Printer) -> Vec<D
             let ch = &n.channel;
             let kind = *ch.kind.get_ref();
             let url = ch.url.get_ref();
-            let shown_url = post::shown(url);
-            let result = match unset(ch) {
+            let missing = unset(ch);
+            let shown_url = match &missing {
+                Some(_) => "no URL".to_string(),
+                None => post::shown(url),
+            };
+            let result = match missing {
                 Some(var) => Err(format!("{var} is not set, so this channel is off")),
                 None => {
                     let body = render::body(kind, event);

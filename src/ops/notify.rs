@@ -7,7 +7,7 @@ use crate::notifications::{self, Event};
 
 pub fn test(ctx: &Context) -> Result<ExitStatus> {
     let config = ctx.load_config()?;
-    let env = config.env_name().to_string();
+    let env = config.require_env()?.to_string();
     if config.doc.notify.is_empty() {
         return Err(Error::usage(format!(
             "{} defines no [notify.<channel>] for \"{env}\": nothing to test",
