@@ -99,33 +99,23 @@ impl Event {
     /// The event of a finished command, from what it said.
     pub fn of(run: &Run<'_>, said: &Said) -> Event {
         let config = run.config;
-        let verdict = verdict_of(run.status);
+        let mut e = Event::about(run.command, config, run.ambient, run.services);
+        e.verdict = verdict_of(run.status);
+        e.exit_code = run.status.code();
+        e.duration_ms = run.duration.as_millis() as u64;
         let results = results(said);
-        let release = results
+        e.release = results
             .iter()
             .find(|r| r.get("verdict").is_some())
             .or_else(|| results.first())
             .and_then(|r| r["release"].as_str())
             .map(str::to_string)
             .or_else(|| running_release(said));
-        let target = results
-            .iter()
-            .find_map(|r| r["target"].as_str())
-            .map(str::to_string)
-            .or_else(|| config.target().map(|t| t.as_str().to_string()));
-        let services = if config.multi {
-            let chosen: Vec<String> = config
-                .services
-                .iter()
-                .filter(|s| !s.is_dependency())
-                .map(|s| s.name.clone())
-                .filter(|n| run.services.is_empty() || run.services.contains(n))
-                .collect();
-            chosen
-        } else {
-            Vec::new()
-        };
-        let reason = match verdict {
+        e.commit = e.release.as_deref().and_then(|id| commit_of(config, id));
+        if let Some(target) = results.iter().find_map(|r| r["target"].as_str()) {
+            e.target = Some(target.to_string());
+        }
+        e.reason = match e.verdict {
             On::Success => None,
             _ => run
                 .error
@@ -133,40 +123,36 @@ impl Event {
                 .or_else(|| said.failure.clone())
                 .or_else(|| (!said.checks.is_empty()).then(|| said.checks.join("\n"))),
         };
-        let mut e = Event {
-            version: 1,
-            command: run.command,
-            app: config.app().to_string(),
-            env: config.env_name().to_string(),
-            services,
-            target,
-            commit: release.as_deref().and_then(|id| commit_of(config, id)),
-            release,
-            verdict,
-            exit_code: run.status.code(),
-            duration_ms: run.duration.as_millis() as u64,
-            actor: actor(config, run.ambient),
-            run_url: run.ambient.ci_run_url(),
-            reason,
-            summary: String::new(),
-            sent_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        };
         e.summary = e.headline();
         e
     }
 
-    /// `notify test`'s sample: this project and environment, a made-up failure said as such.
+    /// `notify test`'s sample: this project and environment, said to be a test.
     pub fn sample(config: &Config, ambient: &Ambient) -> Event {
-        let mut e = Event {
+        let mut e = Event::about(Command::Test, config, ambient, &[]);
+        e.summary = e.headline();
+        e
+    }
+
+    /// An event of `command` on this project: who, where and when, a success until told otherwise.
+    fn about(command: Command, config: &Config, ambient: &Ambient, asked: &[String]) -> Event {
+        // The built services of a set (those `-s` asked for); none for an app of one service.
+        let services = match config.multi {
+            true => config
+                .services
+                .iter()
+                .filter(|s| !s.is_dependency())
+                .map(|s| s.name.clone())
+                .filter(|n| asked.is_empty() || asked.contains(n))
+                .collect(),
+            false => Vec::new(),
+        };
+        Event {
             version: 1,
-            command: Command::Test,
+            command,
             app: config.app().to_string(),
             env: config.env_name().to_string(),
-            services: if config.multi {
-                config.services.iter().map(|s| s.name.clone()).collect()
-            } else {
-                Vec::new()
-            },
+            services,
             target: config.target().map(|t| t.as_str().to_string()),
             release: None,
             commit: None,
@@ -178,9 +164,7 @@ impl Event {
             reason: None,
             summary: String::new(),
             sent_at: humantime::format_rfc3339_seconds(SystemTime::now()).to_string(),
-        };
-        e.summary = e.headline();
-        e
+        }
     }
 
     /// The outcome in one line: `hello: deploy to prod rolled back (exit 3)`.

@@ -56,6 +56,31 @@ pub fn channels(config: &Config) -> Vec<Named> {
         .collect()
 }
 
+/// What `plan` says of the channels: `notify: team (slack) on failure; audit (webhook) on
+/// success, failure`, with those turned off in this environment; `None` without channels.
+pub fn plan_line(config: &Config) -> Option<String> {
+    if config.doc.notify.is_empty() {
+        return None;
+    }
+    let parts: Vec<String> = config
+        .doc
+        .notify
+        .iter()
+        .map(|(name, ch)| {
+            let kind = ch.kind.get_ref().as_str();
+            if !ch.enabled {
+                return format!("{name} ({kind}) off");
+            }
+            let on: Vec<&str> = ch.on.get_ref().iter().map(|o| o.as_str()).collect();
+            let unset = unset(ch)
+                .map(|var| format!(", off this run: {var} is not set"))
+                .unwrap_or_default();
+            format!("{name} ({kind}) on {}{unset}", on.join(", "))
+        })
+        .collect();
+    Some(format!("notify: {}\n", parts.join("; ")))
+}
+
 /// The channels told about `verdict`.
 pub fn matching(all: Vec<Named>, verdict: On) -> Vec<Named> {
     all.into_iter()

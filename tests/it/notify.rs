@@ -140,6 +140,12 @@ fn a_failing_deploy_tells_the_channels_that_asked_with_the_reason_and_no_other()
         ]);
     ctx.write("devloop.toml", toml);
     ctx.commit("notify");
+    let plan = ctx.run(["plan", "deploy"]);
+    assert!(
+        plan.stdout.contains("notify: audit (webhook) on success; managers (teams) on timed_out; ops (discord) on rolled_back; team (slack) on failure\n"),
+        "{}",
+        plan.all()
+    );
 
     // A ship that works: only the channel on "success" hears of it, signed.
     let r = ctx.run(["ship"]);
