@@ -74,7 +74,7 @@ pub fn after(
             last.set(key, verdict);
         }
         let (keys, named): (Vec<_>, Vec<_>) = tell.into_iter().unzip();
-        let deliveries = runtime.block_on(notifications::send(&named, &event, &ctx.printer));
+        let deliveries = send(&runtime, &named, &event, ctx);
         // A channel not told keeps its old verdict, so the next check tries again.
         for (key, d) in keys.into_iter().zip(&deliveries) {
             if d.result.is_ok() {
@@ -89,7 +89,7 @@ pub fn after(
         deliveries
     } else {
         let named = notifications::matching(all, verdict);
-        runtime.block_on(notifications::send(&named, &event, &ctx.printer))
+        send(&runtime, &named, &event, ctx)
     };
     notifications::warn_undelivered(&deliveries, &ctx.printer);
     let told: Vec<&str> = deliveries
@@ -100,4 +100,26 @@ pub fn after(
     if !told.is_empty() {
         ctx.printer.info(&format!("notified: {}", told.join(", ")));
     }
+}
+
+/// Send, unless Ctrl-C comes first (the command's own handler is still in place, so a second
+/// Ctrl-C after an interrupted deploy must not wait out the send's budget).
+fn send(
+    runtime: &tokio::runtime::Runtime,
+    named: &[notifications::Named],
+    event: &Event,
+    ctx: &Context,
+) -> Vec<notifications::Delivery> {
+    if named.is_empty() {
+        return Vec::new();
+    }
+    runtime.block_on(async {
+        tokio::select! {
+            d = notifications::send(named, event, &ctx.printer) => d,
+            _ = tokio::signal::ctrl_c() => {
+                ctx.printer.warn("notifications not sent: interrupted");
+                Vec::new()
+            }
+        }
+    })
 }
