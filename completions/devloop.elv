@@ -53,6 +53,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand destroy 'Delete what `devloop provision` created for the environment'
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
+            cand notify 'The [notify] channels: send each a sample message'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -396,6 +397,60 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand -h 'Print help'
             cand --help 'Print help'
         }
+        &'devloop;notify'= {
+            cand -C 'Run as if started in DIR'
+            cand --chdir 'Run as if started in DIR'
+            cand -c 'Use this config file instead of searching for devloop.toml'
+            cand --config 'Use this config file instead of searching for devloop.toml'
+            cand -e 'Environment from [env.<NAME>] to use'
+            cand --env 'Environment from [env.<NAME>] to use'
+            cand -o 'Output format: live text, or one JSON event per line'
+            cand --output 'Output format: live text, or one JSON event per line'
+            cand --profile 'AWS profile from the shared config files (overrides aws.profile)'
+            cand -j 'How many steps may run at once [default: number of CPUs]'
+            cand --jobs 'How many steps may run at once [default: number of CPUs]'
+            cand -s 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --service 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand -q 'Print only errors and the final verdict'
+            cand --quiet 'Print only errors and the final verdict'
+            cand -v 'Print more (repeat for even more)'
+            cand --verbose 'Print more (repeat for even more)'
+            cand --no-color 'Disable colors (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand test 'Send a sample message to every channel of the environment and say how each went (exit 1 when one was not delivered)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'devloop;notify;test'= {
+            cand -C 'Run as if started in DIR'
+            cand --chdir 'Run as if started in DIR'
+            cand -c 'Use this config file instead of searching for devloop.toml'
+            cand --config 'Use this config file instead of searching for devloop.toml'
+            cand -e 'Environment from [env.<NAME>] to use'
+            cand --env 'Environment from [env.<NAME>] to use'
+            cand -o 'Output format: live text, or one JSON event per line'
+            cand --output 'Output format: live text, or one JSON event per line'
+            cand --profile 'AWS profile from the shared config files (overrides aws.profile)'
+            cand -j 'How many steps may run at once [default: number of CPUs]'
+            cand --jobs 'How many steps may run at once [default: number of CPUs]'
+            cand -s 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --service 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand -q 'Print only errors and the final verdict'
+            cand --quiet 'Print only errors and the final verdict'
+            cand -v 'Print more (repeat for even more)'
+            cand --verbose 'Print more (repeat for even more)'
+            cand --no-color 'Disable colors (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'devloop;notify;help'= {
+            cand test 'Send a sample message to every channel of the environment and say how each went (exit 1 when one was not delivered)'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'devloop;notify;help;test'= {
+        }
+        &'devloop;notify;help;help'= {
+        }
         &'devloop;completions'= {
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
@@ -432,6 +487,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand destroy 'Delete what `devloop provision` created for the environment'
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
+            cand notify 'The [notify] channels: send each a sample message'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -460,6 +516,11 @@ set edit:completion:arg-completer[devloop] = {|@words|
         &'devloop;help;ship'= {
         }
         &'devloop;help;doctor'= {
+        }
+        &'devloop;help;notify'= {
+            cand test 'Send a sample message to every channel of the environment and say how each went (exit 1 when one was not delivered)'
+        }
+        &'devloop;help;notify;test'= {
         }
         &'devloop;help;completions'= {
         }

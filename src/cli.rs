@@ -174,6 +174,10 @@ Examples:
   devloop destroy -e staging --yes    delete what devloop created (not the image repositories)
   devloop destroy -e staging --yes --images   the ECR repositories too, with their releases";
 
+const EXAMPLES_NOTIFY: &str = "\
+Examples:
+  devloop notify test -e prod   a sample message to each [notify] channel of prod";
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Write a commented devloop.toml for the project in this directory
@@ -215,9 +219,25 @@ pub enum Command {
     /// Check the config, git, the Docker daemon and credentials
     #[command(after_help = EXAMPLES_DOCTOR)]
     Doctor,
+    /// The [notify] channels: send each a sample message
+    #[command(after_help = EXAMPLES_NOTIFY)]
+    Notify(NotifyArgs),
     /// Print shell completions
     #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
+    #[command(subcommand)]
+    pub command: NotifyCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum NotifyCommand {
+    /// Send a sample message to every channel of the environment and say how each went (exit 1
+    /// when one was not delivered)
+    Test,
 }
 
 #[derive(Debug, Args)]

@@ -52,6 +52,19 @@ impl std::fmt::Display for NoGit {
 
 impl std::error::Error for NoGit {}
 
+/// `user.name` from the git configuration of the repository containing `dir` (or the user's):
+/// who is at the keyboard, when no CI runner says.
+pub fn user_name(dir: &Path) -> Option<String> {
+    let config = match git2::Repository::discover(dir) {
+        Ok(repo) => repo.config().ok()?,
+        Err(_) => git2::Config::open_default().ok()?,
+    };
+    config
+        .get_string("user.name")
+        .ok()
+        .filter(|n| !n.trim().is_empty())
+}
+
 /// Inspect the repository containing `dir`. `Err` says why there is no git state.
 pub fn inspect(dir: &Path, ci_branch: Option<String>) -> Result<GitInfo, NoGit> {
     let repo = git2::Repository::discover(dir)

@@ -7,7 +7,7 @@ const FLOORS: &[&[&str]] = &[
     &["cmd"],
     &["cli"],
     &["ops"],
-    &["deploy", "provision"],
+    &["deploy", "provision", "notifications"],
     &["release"],
     &["session"],
     &["settings"],

@@ -30,6 +30,7 @@ mod docker;
 mod engine;
 mod error;
 mod git;
+mod notifications;
 mod ops;
 mod output;
 mod provision;

@@ -2,10 +2,11 @@
 //! and nothing below this module knows clap.
 
 mod completions;
+mod notify;
 
 use crate::cli::{
-    BuildArgs, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs, PlanArgs, Planned,
-    RollbackArgs,
+    BuildArgs, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs, NotifyCommand, PlanArgs,
+    Planned, RollbackArgs,
 };
 use crate::config::Ambient;
 use crate::deploy::Locking;
@@ -40,19 +41,35 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         profile: g.profile.clone(),
         overrides: overrides(&g),
         services: g.services.clone(),
+        loaded: Default::default(),
     };
+    // The one place a command's outcome is told to the [notify] channels: after it ended, from
+    // what it printed, whatever path it ended by.
+    let told = notify::told(&cli.command);
+    let started = std::time::Instant::now();
+    let result = run(&mut ctx, cli.command, g);
+    if let Some(command) = told {
+        notify::after(&ctx, command, &result, started.elapsed());
+    }
+    result
+}
+
+fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
     let opts = Options {
         services: g.services.clone(),
         ..Options::default()
     };
-    match cli.command {
-        Command::Init(args) => ops::init::run(&ctx, &init(&args)),
-        Command::Plan(args) => ops::plan::run(&ctx, &plan(&args)),
+    match command {
+        Command::Init(args) => ops::init::run(ctx, &init(&args)),
+        Command::Plan(args) => ops::plan::run(ctx, &plan(&args)),
         Command::Completions(args) => completions::run(args.shell),
-        Command::Doctor => ops::doctor::run(&ctx),
+        Command::Doctor => ops::doctor::run(ctx),
+        Command::Notify(args) => match args.command {
+            NotifyCommand::Test => ops::notify::test(ctx),
+        },
         Command::Build(args) => {
             build(&mut ctx.overrides, &args);
-            ops::run::stage(&ctx, Stage::Build, opts)
+            ops::run::stage(ctx, Stage::Build, opts)
         }
         Command::Test(args) => {
             build(&mut ctx.overrides, &args.build);
@@ -61,16 +78,16 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
                 junit: args.junit,
                 ..opts
             };
-            ops::run::stage(&ctx, Stage::Test, opts)
+            ops::run::stage(ctx, Stage::Test, opts)
         }
-        Command::Release(args) if args.list => ops::releases::list(&ctx),
+        Command::Release(args) if args.list => ops::releases::list(ctx),
         Command::Release(args) => {
             ctx.overrides.allow_dirty = args.allow_dirty;
-            ops::run::stage(&ctx, Stage::Release, opts)
+            ops::run::stage(ctx, Stage::Release, opts)
         }
         Command::Deploy(args) => {
             let opts = deploy(&mut ctx.overrides, &args, opts);
-            ops::run::stage(&ctx, Stage::Deploy, opts)
+            ops::run::stage(ctx, Stage::Deploy, opts)
         }
         Command::Ship(args) => {
             build(&mut ctx.overrides, &args.build);
@@ -81,9 +98,9 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
                 skip_tests: args.no_tests,
                 ..opts
             };
-            ops::run::stage(&ctx, Stage::Ship, opts)
+            ops::run::stage(ctx, Stage::Ship, opts)
         }
-        Command::Monitor(args) => ops::monitor::run(&ctx, &monitor(&args)),
+        Command::Monitor(args) => ops::monitor::run(ctx, &monitor(&args)),
         Command::Dev(args) => {
             build(&mut ctx.overrides, &args.build);
             ctx.overrides.deploy_timeout = args.timeout;
@@ -91,11 +108,11 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
                 test: args.test,
                 keep: args.keep,
             };
-            ops::dev::run(&ctx, opts)
+            ops::dev::run(ctx, opts)
         }
-        Command::Rollback(args) => ops::rollback::run(&ctx, &rollback(&args)),
+        Command::Rollback(args) => ops::rollback::run(ctx, &rollback(&args)),
         Command::Provision(args) => ops::provision::run(
-            &ctx,
+            ctx,
             &ops::provision::Request {
                 yes: args.yes,
                 template: args.template,
@@ -103,7 +120,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
             },
         ),
         Command::Destroy(args) => ops::provision::destroy(
-            &ctx,
+            ctx,
             &ops::provision::DestroyRequest {
                 yes: args.yes,
                 images: args.images,

@@ -94,6 +94,51 @@ impl Ambient {
             .unwrap_or_else(|| "unknown".to_string())
     }
 
+    /// Who started the CI run, by the runner's own variable (GitHub, GitLab, CodeBuild, Jenkins's
+    /// build-user plugin, Travis has none); `None` outside CI.
+    pub fn ci_actor(&self) -> Option<String> {
+        [
+            "GITHUB_ACTOR",
+            "GITLAB_USER_LOGIN",
+            "CODEBUILD_INITIATOR",
+            "BUILD_USER_ID",
+            "BUILD_USER",
+        ]
+        .iter()
+        .filter_map(|k| self.vars.get(*k))
+        .find(|v| !v.is_empty())
+        .cloned()
+    }
+
+    /// The page of this CI run, when a runner says where it is (GitHub Actions, GitLab, CodeBuild,
+    /// Jenkins).
+    pub fn ci_run_url(&self) -> Option<String> {
+        let get = |k: &str| self.vars.get(k).filter(|v| !v.is_empty());
+        if let (Some(server), Some(repo), Some(run)) = (
+            get("GITHUB_SERVER_URL"),
+            get("GITHUB_REPOSITORY"),
+            get("GITHUB_RUN_ID"),
+        ) {
+            return Some(format!(
+                "{}/{repo}/actions/runs/{run}",
+                server.trim_end_matches('/')
+            ));
+        }
+        ["CI_JOB_URL", "CODEBUILD_BUILD_URL", "BUILD_URL"]
+            .iter()
+            .find_map(|k| get(k))
+            .cloned()
+    }
+
+    /// The user's name at this machine (`USER`, `USERNAME`), when set.
+    pub fn login(&self) -> Option<String> {
+        ["USER", "USERNAME"]
+            .iter()
+            .filter_map(|k| self.vars.get(*k))
+            .find(|v| !v.is_empty())
+            .cloned()
+    }
+
     pub fn home(&self) -> Option<PathBuf> {
         self.vars.get("HOME").map(PathBuf::from)
     }

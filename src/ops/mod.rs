@@ -9,6 +9,7 @@ pub mod doctor;
 pub mod init;
 mod junit;
 pub mod monitor;
+pub mod notify;
 mod pipeline;
 pub mod plan;
 pub mod provision;
@@ -46,6 +47,8 @@ pub struct Context {
     pub overrides: Overrides,
     /// `-s NAME,…`: only these services of a `[services]` file (empty: all).
     pub services: Vec<String>,
+    /// The config the command last loaded, for what happens after it (the notifications).
+    pub loaded: std::sync::Mutex<Option<Config>>,
 }
 
 impl Context {
@@ -61,6 +64,10 @@ impl Context {
             config.doc.aws.profile = Some(profile.clone());
         }
         self.printer.add_secrets(config.secrets.iter().cloned());
+        match self.loaded.lock() {
+            Ok(mut l) => *l = Some(config.clone()),
+            Err(p) => *p.into_inner() = Some(config.clone()),
+        }
         for setting in short_secrets(&config.doc) {
             self.printer.warn_once(&format!(
                 "{setting} is marked secret but has fewer than {} characters, too short to mask: it is shown as is wherever it appears",
@@ -68,6 +75,14 @@ impl Context {
             ));
         }
         Ok(config)
+    }
+
+    /// The config the command loaded last, if it got that far.
+    pub fn loaded_config(&self) -> Option<Config> {
+        match self.loaded.lock() {
+            Ok(l) => l.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
     }
 
     /// The session an operation runs in: the config loaded, settings resolved.

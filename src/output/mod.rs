@@ -57,6 +57,23 @@ struct Inner {
     state: Mutex<Renderer>,
     /// Warnings already given by [`Printer::warn_once`].
     warned: Mutex<std::collections::HashSet<String>>,
+    /// What the command said of its outcome, for [`Printer::said`].
+    said: Mutex<Said>,
+}
+
+/// What a command said of its outcome, as it was printed: kept for whoever tells others of it
+/// (the notifications), so they carry the same reason the person at the terminal read.
+#[derive(Debug, Clone, Default)]
+pub struct Said {
+    /// The end-of-run summary (as `--output json` has it): the command, exit code, each step's
+    /// outcome, message and result.
+    pub summary: Option<serde_json::Value>,
+    /// The first failing step's message, as the summary printed it.
+    pub failure: Option<String>,
+    /// The last result document (`monitor`'s status).
+    pub document: Option<serde_json::Value>,
+    /// Each failed check, as said by [`Printer::check_failed`].
+    pub checks: Vec<String>,
 }
 
 enum Renderer {
@@ -76,6 +93,7 @@ impl Printer {
                 mask: Mask::default(),
                 state: Mutex::new(renderer),
                 warned: Mutex::default(),
+                said: Mutex::default(),
             }),
         }
     }
@@ -186,8 +204,38 @@ impl Printer {
         })
     }
 
+    /// What the command has said of its outcome so far.
+    pub fn said(&self) -> Said {
+        match self.inner.said.lock() {
+            Ok(s) => s.clone(),
+            Err(p) => p.into_inner().clone(),
+        }
+    }
+
+    fn keep(&self, f: impl FnOnce(&mut Said)) {
+        match self.inner.said.lock() {
+            Ok(mut s) => f(&mut s),
+            Err(p) => f(&mut p.into_inner()),
+        }
+    }
+
+    /// A check that failed (`monitor --check`): one line on stderr, in every format.
+    pub fn check_failed(&self, line: &str) {
+        self.stderr_line(line);
+        self.keep(|s| s.checks.push(line.to_string()));
+    }
+
     /// The table that ends every run, plus the JSON summary object or the GitHub step summary.
     pub fn summary(&self, command: &str, report: &Report) {
+        let failure = report.results.iter().find_map(|r| match &r.outcome {
+            Outcome::Failed(e) => Some(e.message.clone()),
+            _ => None,
+        });
+        let json = summary::json(command, report);
+        self.keep(|s| {
+            s.summary = Some(json);
+            s.failure = failure;
+        });
         self.with(|r, m, o| {
             match r {
                 Renderer::Text(t) => t.summary(report, m, o),
@@ -275,6 +323,10 @@ impl Printer {
 
     /// A command's result document: text to stdout as given, or a JSON value as one line.
     pub fn document(&self, text: &str, json: serde_json::Value) {
+        if !json.is_null() {
+            let kept = json.clone();
+            self.keep(|s| s.document = Some(kept));
+        }
         self.with(|r, m, _| match r {
             Renderer::Text(t) => t.stdout(&m.apply(text)),
             Renderer::Json(j) => j.document(m, json),

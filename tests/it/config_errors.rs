@@ -326,3 +326,34 @@ fn fuzzed_configs_never_panic_the_binary() {
         started.elapsed()
     );
 }
+
+#[test]
+fn notify_channels_are_refused_at_their_line_with_what_to_write() {
+    // An unknown kind, a misspelt verdict, a URL written in the file: exit 2 from every command,
+    // at the line, with the nearest name; a written URL is never repeated back.
+    let slack = "[notify.team]\nkind = \"slack\"\nurl = \"${NT_URL}\"\n";
+    let cases = [
+        (
+            "[notify.team]\nkind = \"slak\"\nurl = \"${NT_URL}\"\n".to_string(),
+            "devloop.toml:6:8: unknown value \"slak\" — did you mean \"slack\"?",
+        ),
+        (
+            format!("{slack}on = [\"failure\", \"roled_back\"]\n"),
+            "devloop.toml:8:18: unknown value \"roled_back\" — did you mean \"rolled_back\"?",
+        ),
+        (
+            "[notify.team]\nkind = \"discord\"\nurl = \"https://discord.com/api/webhooks/1/tok3n-in-the-file\"\n".to_string(),
+            "devloop.toml:7:7: notify.team.url: a webhook URL is a credential (anyone who has it can post to the channel), and it is written in the file; give it from the environment, like url = \"${TEAM_URL}\"",
+        ),
+        (
+            format!("{slack}channel = \"#deploys\"\n"),
+            "devloop.toml:8:1: unknown key \"channel\"",
+        ),
+    ];
+    for (extra, want) in cases {
+        for args in [&["plan"][..], &["deploy"], &["notify", "test"]] {
+            let r = refused(&format!("{DOCKER}{extra}"), args, want);
+            assert!(!r.stderr.contains("tok3n-in-the-file"), "{}", r.stderr);
+        }
+    }
+}

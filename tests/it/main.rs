@@ -19,6 +19,7 @@ mod hardening;
 mod init_compose;
 mod messages;
 mod monitor_aws;
+mod notify;
 mod provision;
 mod release;
 mod services;

@@ -8,6 +8,7 @@ mod aws;
 mod build;
 mod deploy;
 mod local;
+mod notify;
 mod release;
 mod test;
 
@@ -18,6 +19,7 @@ pub use aws::{Aws, BeanstalkTarget, BundleKind, EcsTarget, Manifest, RollbackMod
 pub use build::{Build, BuildSecret};
 pub use deploy::{Deploy, Health, TargetKind};
 pub use local::{DockerTarget, FailureAction, SwarmTarget, UpdateOrder};
+pub use notify::{Channel, ChannelKind, On};
 pub use release::{Ecr, Release};
 pub use test::{Test, TestKind};
 
@@ -36,6 +38,9 @@ pub struct Document {
     pub deploy: Deploy,
     #[serde(default)]
     pub aws: Aws,
+    /// Where outcomes are told, by channel name.
+    #[serde(default)]
+    pub notify: std::collections::BTreeMap<String, Channel>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

@@ -4,6 +4,7 @@
 mod beanstalk_sets;
 mod envs;
 mod located;
+mod notify;
 mod sections;
 mod services;
 mod typed_values;

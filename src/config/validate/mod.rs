@@ -1,6 +1,7 @@
 //! Rules that span several keys, checked after typing so each error can point at the right key;
 //! the `[[test]]` rules and the checks on the TOML tree itself have modules of their own.
 
+mod notify;
 mod test_entries;
 mod tree;
 
@@ -9,6 +10,7 @@ use super::{Config, Source};
 use crate::error::Result;
 use crate::template;
 
+pub use notify::{check_notify, is_set, optional_spans};
 pub use tree::{check_tree, check_typed_tree};
 
 /// The option namespace of Elastic Beanstalk environment properties.
@@ -226,6 +228,7 @@ pub fn secrets(doc: &Document) -> Vec<String> {
         .filter(|v| !v.is_empty())
         .map(str::to_string)
         .collect();
+    out.extend(notify::secrets(doc));
     out.sort();
     out.dedup();
     out

@@ -112,7 +112,7 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
         serde_json::to_value(&s).unwrap_or_default(),
     );
     if args.check && s.failing() {
-        ctx.printer.stderr_line(&format!(
+        ctx.printer.check_failed(&format!(
             "check failed: {} is {}: {}",
             s.name, s.verdict, s.reason
         ));

@@ -93,7 +93,7 @@ pub fn run(ctx: &Context, project: &Arc<Session>, args: &Request) -> Result<Exit
     ctx.printer.document(&text, json);
     if args.check && !failing.is_empty() {
         for s in &failing {
-            ctx.printer.stderr_line(&format!(
+            ctx.printer.check_failed(&format!(
                 "check failed: {} is {}: {}",
                 s.name, s.verdict, s.reason
             ));

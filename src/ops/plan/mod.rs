@@ -122,6 +122,11 @@ fn run_other(ctx: &Context, args: &Request, services: &[String]) -> Result<ExitS
         cfg.app(),
         cfg.source.display
     );
+    if matches!(args.subject, Subject::Rollback | Subject::Provision) {
+        if let Some(line) = crate::notifications::plan_line(cfg) {
+            text.push_str(&format!("\n{line}"));
+        }
+    }
     if let Some(d) = &diff {
         text.push_str(&format!("\nchanges on the target:\n{}", d.text));
     }
@@ -331,6 +336,11 @@ impl Plan<'_> {
                 self.unavailable.join(", "),
                 stage.as_str()
             ));
+        }
+        if matches!(stage, Stage::Deploy | Stage::Ship) {
+            if let Some(line) = crate::notifications::plan_line(cfg) {
+                text.push_str(&format!("\n{line}"));
+            }
         }
         if let Some(d) = self.diff {
             text.push_str(&format!("\nchanges on the target:\n{}", d.text));

@@ -10,6 +10,7 @@ pub mod project;
 pub mod run;
 pub mod snapshot;
 pub mod tls;
+pub mod webhook;
 
 pub use context::TestContext;
 pub use docker::{
