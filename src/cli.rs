@@ -54,15 +54,16 @@ pub struct Global {
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
-    /// Environment from [env.<NAME>] to use
+    /// Environment from [env.<NAME>] to use (`ci init`: each environment to deploy, in order)
     #[arg(
         short,
         long = "env",
         global = true,
         env = "DEVLOOP_ENV",
-        value_name = "NAME"
+        value_name = "NAME",
+        action = clap::ArgAction::Append
     )]
-    pub env: Option<String>,
+    pub env: Vec<String>,
     /// Output format: live text, or one JSON event per line
     #[arg(short, long, global = true, env = "DEVLOOP_OUTPUT", value_enum, default_value_t = Format::Text)]
     pub output: Format,
@@ -157,6 +158,13 @@ Examples:
   devloop doctor                what devloop sees: config, git, daemon, credentials
   devloop -e prod doctor        the same for prod's target";
 
+const EXAMPLES_CI_INIT: &str = "\
+Examples:
+  devloop ci init github                  .github/workflows/devloop.yml, deploying every environment
+                                          but the default one
+  devloop ci init gitlab -e staging -e prod   .gitlab-ci.yml: staging, then prod after a manual approval
+  devloop ci init codebuild --force       buildspec.yml, over the one there";
+
 const EXAMPLES_COMPLETIONS: &str = "\
 Examples:
   devloop completions bash > ~/.local/share/bash-completion/completions/devloop";
@@ -215,9 +223,43 @@ pub enum Command {
     /// Check the config, git, the Docker daemon and credentials
     #[command(after_help = EXAMPLES_DOCTOR)]
     Doctor,
+    /// Write a CI pipeline that runs the loop (GitHub Actions, GitLab CI, CodeBuild, Jenkins)
+    #[command(subcommand)]
+    Ci(CiCommand),
     /// Print shell completions
     #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Write the pipeline for this project: build and test on every push and pull request, plan on
+    /// pull requests, release and deploy on the main branch, environment by environment
+    #[command(after_help = EXAMPLES_CI_INIT)]
+    Init(CiInitArgs),
+}
+
+/// The CI services `ci init` writes a pipeline for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiPlatform {
+    /// GitHub Actions: .github/workflows/devloop.yml
+    Github,
+    /// GitLab CI: .gitlab-ci.yml
+    Gitlab,
+    /// AWS CodeBuild: buildspec.yml
+    Codebuild,
+    /// Jenkins: Jenkinsfile (declarative pipeline)
+    Jenkins,
+}
+
+#[derive(Debug, Args)]
+pub struct CiInitArgs {
+    /// The CI service
+    #[arg(value_enum)]
+    pub platform: CiPlatform,
+    /// Overwrite the file when it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -4,8 +4,8 @@
 mod completions;
 
 use crate::cli::{
-    BuildArgs, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs, PlanArgs, Planned,
-    RollbackArgs,
+    BuildArgs, CiCommand, CiPlatform, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs,
+    PlanArgs, Planned, RollbackArgs,
 };
 use crate::config::Ambient;
 use crate::deploy::Locking;
@@ -31,12 +31,21 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         None => base,
     };
     let g = cli.global;
+    let envs = g.env.clone();
+    if envs.len() > 1 && !matches!(cli.command, Command::Ci(_)) {
+        return Err(Error::usage(format!(
+            "-e/--env names one environment here, not {} ({})",
+            envs.len(),
+            envs.join(", ")
+        ))
+        .with_hint("only `devloop ci init` takes several, the environments its pipeline deploys"));
+    }
     let mut ctx = Context {
         cwd,
         ambient,
         printer,
         config: g.config.clone(),
-        env: g.env.clone(),
+        env: g.env.first().cloned(),
         profile: g.profile.clone(),
         overrides: overrides(&g),
         services: g.services.clone(),
@@ -49,6 +58,14 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         Command::Init(args) => ops::init::run(&ctx, &init(&args)),
         Command::Plan(args) => ops::plan::run(&ctx, &plan(&args)),
         Command::Completions(args) => completions::run(args.shell),
+        Command::Ci(CiCommand::Init(args)) => ops::ci::init(
+            &ctx,
+            &ops::ci::Request {
+                platform: platform(args.platform),
+                envs,
+                force: args.force,
+            },
+        ),
         Command::Doctor => ops::doctor::run(&ctx),
         Command::Build(args) => {
             build(&mut ctx.overrides, &args);
@@ -134,6 +151,15 @@ fn deploy(o: &mut Overrides, args: &DeployArgs, opts: Options) -> Options {
         lock: Locking::from_flags(args.force_unlock, args.no_lock, args.wait_lock),
         no_deps: args.no_deps,
         ..opts
+    }
+}
+
+fn platform(p: CiPlatform) -> ops::ci::Platform {
+    match p {
+        CiPlatform::Github => ops::ci::Platform::Github,
+        CiPlatform::Gitlab => ops::ci::Platform::Gitlab,
+        CiPlatform::Codebuild => ops::ci::Platform::Codebuild,
+        CiPlatform::Jenkins => ops::ci::Platform::Jenkins,
     }
 }
 
