@@ -71,7 +71,7 @@ impl Platform {
         if p.aws() {
             out.push(role.to_string());
             if self != Platform::Codebuild && p.region().is_none() {
-                out.push("AWS_REGION: no environment sets aws.region".to_string());
+                out.push("the variable AWS_REGION (no environment sets aws.region)".to_string());
             }
         }
         out
@@ -203,6 +203,18 @@ fn summary(platform: Platform, p: &Pipeline) -> String {
             .filter(|d| d.production)
             .map(|d| d.env.as_str())
             .collect();
+        let order = match platform {
+            Platform::Codebuild => {
+                let deployed: Vec<&str> = p
+                    .deploys
+                    .iter()
+                    .filter(|d| !d.production)
+                    .map(|d| d.env.as_str())
+                    .collect();
+                deployed.join(", then ")
+            }
+            _ => p.order(),
+        };
         let gate = match (platform, gated.is_empty()) {
             (_, true) => String::new(),
             (Platform::Github, false) => format!(
@@ -213,14 +225,17 @@ fn summary(platform: Platform, p: &Pipeline) -> String {
                 format!(" ({} after a manual approval)", gated.join(", "))
             }
             (Platform::Codebuild, false) => format!(
-                " ({} left out: its approval is a CodePipeline action, see the file's comments)",
+                "; not {}: its approval is a CodePipeline action, outside a buildspec (see the file's comments)",
                 gated.join(", ")
             ),
         };
-        parts.push(format!(
-            "on the main branch, release and deploy {}{gate}",
-            p.order()
-        ));
+        if !order.is_empty() {
+            parts.push(format!(
+                "on the main branch, release and deploy to {order}{gate}"
+            ));
+        } else {
+            parts.push(format!("on the main branch, no deploy{gate}"));
+        }
     }
     parts.join("; ")
 }

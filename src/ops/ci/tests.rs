@@ -6,8 +6,6 @@ const SHOP: &str = r#"
 [app]
 name = "shop"
 default_env = "local"
-[release]
-registry = "${REGISTRY:-ecr}"
 [services.api]
 build.context = "api"
 [env.local]
@@ -17,6 +15,7 @@ deploy.target = "docker"
 [env.aws]
 deploy.target = "ecs"
 deploy.ecs.cluster = "${CLUSTER}"
+release.registry = "${REGISTRY:-ecr}"
 aws.region = "eu-west-1"
 "#;
 
@@ -48,7 +47,7 @@ fn without_env_every_environment_but_the_default_is_deployed_production_last() {
     let names: Vec<&str> = p.deploys.iter().map(|d| d.env.as_str()).collect();
     assert_eq!(names, ["aws", "prod"]);
     assert!(p.deploys[0].live && p.deploys[0].aws);
-    assert!(!p.deploys[1].live && p.deploys[1].production);
+    assert!(!p.deploys[1].live && !p.deploys[1].aws && p.deploys[1].production);
     assert_eq!(p.region(), Some("eu-west-1"));
 }
 
