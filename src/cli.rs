@@ -54,7 +54,7 @@ pub struct Global {
         value_name = "FILE"
     )]
     pub config: Option<PathBuf>,
-    /// Environment from [env.<NAME>] to use (`ci init`: each environment to deploy, in order)
+    /// Environment from [env.<NAME>] to use
     #[arg(
         short,
         long = "env",
@@ -159,11 +159,13 @@ Examples:
   devloop -e prod doctor        the same for prod's target";
 
 const EXAMPLES_CI_INIT: &str = "\
+-e ENV, repeated, names the environments the pipeline deploys, in order [default: every
+environment but the default one, production last].
+
 Examples:
-  devloop ci init github                  .github/workflows/devloop.yml, deploying every environment
-                                          but the default one
-  devloop ci init gitlab -e staging -e prod   .gitlab-ci.yml: staging, then prod after a manual approval
-  devloop ci init codebuild --force       buildspec.yml, over the one there";
+  devloop ci init github                .github/workflows/devloop.yml
+  devloop ci init gitlab -e qa -e prod  .gitlab-ci.yml: deploy qa, then prod once approved
+  devloop ci init codebuild --force     buildspec.yml, over the one there";
 
 const EXAMPLES_COMPLETIONS: &str = "\
 Examples:
@@ -223,7 +225,7 @@ pub enum Command {
     /// Check the config, git, the Docker daemon and credentials
     #[command(after_help = EXAMPLES_DOCTOR)]
     Doctor,
-    /// Write a CI pipeline that runs the loop (GitHub Actions, GitLab CI, CodeBuild, Jenkins)
+    /// Write the pipeline that runs the loop on a CI service
     #[command(subcommand)]
     Ci(CiCommand),
     /// Print shell completions
