@@ -161,12 +161,8 @@ fn gitlab_jobs_run_green(ctx: TestContext, deploys: &[&str]) {
 }
 
 #[cfg_attr(
-    devloop_no_docker,
-    ignore = "needs the Docker daemon: run scripts/services.sh"
-)]
-#[cfg_attr(
-    devloop_no_gitlab_ci_local,
-    ignore = "needs gitlab-ci-local and rsync: run scripts/services.sh"
+    any(devloop_no_docker, devloop_no_gitlab_ci_local),
+    ignore = "needs the Docker daemon, gitlab-ci-local and rsync: run scripts/services.sh"
 )]
 #[test]
 fn gitlab_build_and_test_jobs_run_green_for_hello() {
@@ -174,12 +170,8 @@ fn gitlab_build_and_test_jobs_run_green_for_hello() {
 }
 
 #[cfg_attr(
-    devloop_no_docker,
-    ignore = "needs the Docker daemon: run scripts/services.sh"
-)]
-#[cfg_attr(
-    devloop_no_gitlab_ci_local,
-    ignore = "needs gitlab-ci-local and rsync: run scripts/services.sh"
+    any(devloop_no_docker, devloop_no_gitlab_ci_local),
+    ignore = "needs the Docker daemon, gitlab-ci-local and rsync: run scripts/services.sh"
 )]
 #[test]
 fn gitlab_build_and_test_jobs_run_green_for_shop() {
@@ -458,13 +450,12 @@ mod jenkins {
         Err("unclosed bracket".into())
     }
 
+    /// A block: its name, the strings between its parentheses, and its body's token range.
+    type Block = (String, Vec<String>, usize, usize);
+
     /// The blocks `name { … }` directly inside t[from..to] (not nested deeper), as ranges of
     /// their bodies, with what stood between the name and the brace (a stage's name).
-    fn blocks(
-        t: &[Tok],
-        from: usize,
-        to: usize,
-    ) -> Result<Vec<(String, Vec<String>, usize, usize)>, String> {
+    fn blocks(t: &[Tok], from: usize, to: usize) -> Result<Vec<Block>, String> {
         let mut out = Vec::new();
         let mut i = from;
         while i < to {

@@ -141,9 +141,11 @@ pub fn init(ctx: &Context, req: &Request) -> Result<ExitStatus> {
             .info(&format!("to set before the first run: {item}"));
     }
     if req.envs.is_empty() && pipeline.deploys.is_empty() {
-        ctx.printer.info(
-            "no environment is deployed: devloop.toml has none but the default one; name them with -e ENV (in deploy order)",
-        );
+        ctx.printer.info(if first.envs.is_empty() {
+            "no environment is deployed: devloop.toml defines no [env.<name>]; add one for each place you deploy to, then name them with -e NAME (in deploy order)"
+        } else {
+            "no environment is deployed: devloop.toml has none but the default one; name them with -e NAME (in deploy order)"
+        });
     }
     if let Some((top, below)) = repository_root(&root) {
         ctx.printer.warn(&format!(
