@@ -70,7 +70,7 @@ fn main() {
         missing.push("devloop_no_openssl");
     }
     // The linters `ci init`'s files are checked with (scripts/services.sh installs them).
-    if !(installed("actionlint") && installed("action-validator")) {
+    if !(installed("actionlint") && installed("shellcheck") && installed("action-validator")) {
         missing.push("devloop_no_actionlint");
     }
     if !(installed("gitlab-ci-local") && installed("rsync")) {

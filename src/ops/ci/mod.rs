@@ -68,6 +68,12 @@ impl Platform {
             ),
         };
         out.push(git.to_string());
+        if !p.vars.is_empty() {
+            out.push(format!(
+                "the variables devloop.toml reads without a default: {}",
+                p.vars.join(", ")
+            ));
+        }
         if p.aws() {
             out.push(role.to_string());
             if self != Platform::Codebuild && p.region().is_none() {
@@ -121,6 +127,7 @@ pub fn init(ctx: &Context, req: &Request) -> Result<ExitStatus> {
             false => Vec::new(),
         },
         deploys,
+        vars: config::required_vars(&source)?,
     };
     let file = root.join(req.platform.path());
     if file.exists() && !req.force {

@@ -12,6 +12,8 @@ pub struct Pipeline {
     pub services: Vec<String>,
     /// The environments deployed on the main branch, in this order.
     pub deploys: Vec<Deploy>,
+    /// The variables devloop.toml uses without a default: the CI service must set them.
+    pub vars: Vec<String>,
 }
 
 /// One environment the pipeline deploys.
@@ -86,6 +88,13 @@ impl Pipeline {
                 "Services, built, tested and deployed as one set: {}.",
                 self.services.join(", ")
             ));
+        }
+        if !self.vars.is_empty() {
+            lines.push(format!(
+                "devloop.toml reads these variables, which have no default: {}. Set each as a",
+                self.vars.join(", ")
+            ));
+            lines.push("variable of the CI service (a secret where it is one).".into());
         }
         lines.push(
             "devloop's exit codes fail the job truthfully: 3 is a deploy rolled back, 4 one that did not settle."

@@ -38,6 +38,12 @@ fn pipeline(envs: &[&str]) -> Pipeline {
         app: "shop".into(),
         services: vec!["api".into()],
         deploys,
+        vars: config::required_vars(&config::Source::new(
+            std::path::Path::new("/p/devloop.toml"),
+            SHOP.to_string(),
+            std::path::Path::new("/p"),
+        ))
+        .unwrap(),
     }
 }
 
@@ -49,6 +55,11 @@ fn without_env_every_environment_but_the_default_is_deployed_production_last() {
     assert!(p.deploys[0].live && p.deploys[0].aws);
     assert!(!p.deploys[1].live && !p.deploys[1].aws && p.deploys[1].production);
     assert_eq!(p.region(), Some("eu-west-1"));
+    // REGISTRY has a default; CLUSTER must be set on the CI service.
+    assert_eq!(p.vars, ["CLUSTER"]);
+    assert!(Platform::Github
+        .render(&p)
+        .contains("# devloop.toml reads these variables, which have no default: CLUSTER."));
 }
 
 #[test]
