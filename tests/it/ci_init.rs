@@ -330,6 +330,28 @@ fn several_environments_are_for_ci_init_only_and_must_exist() {
 }
 
 #[test]
+fn a_config_given_with_c_is_named_in_the_pipeline_with_the_variables_it_needs() {
+    let ctx = TestContext::new()
+        .with_name("dl-cicfg")
+        .with_example("hello");
+    let text = ctx
+        .read("devloop.toml")
+        .replace("\"Hello from devloop\" }", "\"${HELLO_GREETING}\" }");
+    ctx.add_files(&[("ci.toml", &text)]);
+    let r = ctx.run(["-c", "ci.toml", "ci", "init", "jenkins"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(
+        r.stderr.contains("without a default: HELLO_GREETING"),
+        "{}",
+        r.stderr
+    );
+    let jf = ctx.read("Jenkinsfile");
+    assert!(jf.contains("DEVLOOP_CONFIG = 'ci.toml'"), "{jf}");
+    assert!(jf.contains("no default: HELLO_GREETING."), "{jf}");
+    jenkins::parse(&jf).unwrap_or_else(|e| panic!("{e}\n{jf}"));
+}
+
+#[test]
 fn what_ci_init_prints() {
     let ctx = TestContext::new()
         .with_name("dl-ciprint")

@@ -56,7 +56,7 @@ env:
     DEVLOOP_INSTALL: {install}
     # Plain lines, as under any CI; `json` prints one event per line for another tool.
     DEVLOOP_OUTPUT: text
-    # Builds of this branch (or started by CodePipeline or by hand) release and deploy.
+{config}    # Builds of this branch (or started by CodePipeline or by hand) release and deploy.
     DEVLOOP_MAIN_BRANCH: main
     # The environments deployed there, in this order (space-separated).
     DEVLOOP_DEPLOY_ENVS: {deployed}
@@ -109,6 +109,7 @@ cache:
     - .devloop/cache/**/*
 "#,
         install = single_quoted(INSTALL_COMMAND),
+        config = p.config_var(4, true),
         install_script = indent(INSTALL, 8),
         deployed = quoted(&deployed.join(" ")),
         planned = quoted(&planned.join(" ")),

@@ -35,7 +35,7 @@ env:
   DEVLOOP_INSTALL: {install}
   # Plain lines, as under any CI; `json` prints one event per line for another tool.
   DEVLOOP_OUTPUT: text
-
+{config}
 jobs:
   test:
     name: build and test
@@ -55,6 +55,7 @@ jobs:
           if-no-files-found: ignore
 "#,
         install = single_quoted(INSTALL_COMMAND),
+        config = p.config_var(2, true),
         setup = setup(false, None),
     ));
     let planned: Vec<&Deploy> = p.planned().collect();

@@ -41,7 +41,7 @@ variables:
   CARGO_INSTALL_ROOT: "$CI_PROJECT_DIR/.devloop/tools"
   # Plain lines, as under any CI; `json` prints one event per line for another tool.
   DEVLOOP_OUTPUT: text
-
+{config}
 default:
   # devloop's binary and its build caches (what makes an unchanged build a skip). devloop never
   # sends .devloop/ to the image build.
@@ -72,6 +72,7 @@ test:
       junit: {JUNIT}
 "#,
         install = single_quoted(INSTALL_COMMAND),
+        config = p.config_var(2, true),
         install_script = indent(INSTALL, 6),
     ));
     let planned: Vec<&Deploy> = p.planned().collect();

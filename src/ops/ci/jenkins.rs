@@ -22,6 +22,7 @@ pub fn render(p: &Pipeline) -> String {
         r#"//
 // The agent needs a Docker daemon and, for the first install of devloop, cargo. devloop's build
 // caches stay in the workspace (.devloop/cache) and its binary in ~/.cargo/bin on the agent.
+// Run it as a Multibranch Pipeline: `when {{ branch 'main' }}` and `changeRequest()` need one.
 pipeline {{
     agent any
     options {{
@@ -35,7 +36,7 @@ pipeline {{
         DEVLOOP_INSTALL = {install}
         // Plain lines, as under any CI; `json` prints one event per line for another tool.
         DEVLOOP_OUTPUT = 'text'
-{region}        PATH = "${{env.HOME}}/.cargo/bin:${{env.PATH}}"
+{config}{region}        PATH = "${{env.HOME}}/.cargo/bin:${{env.PATH}}"
     }}
     stages {{
         stage('Install devloop') {{
@@ -60,6 +61,7 @@ pipeline {{
         }}
 "#,
         install = groovy(INSTALL_COMMAND),
+        config = p.config_var(8, false),
         install_script = sh(INSTALL, 16),
     ));
     for d in p.planned() {

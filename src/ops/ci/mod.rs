@@ -128,6 +128,10 @@ pub fn init(ctx: &Context, req: &Request) -> Result<ExitStatus> {
         },
         deploys,
         vars: config::required_vars(&source)?,
+        config_file: path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .filter(|n| n != config::FILE_NAME),
     };
     let file = root.join(req.platform.path());
     if file.exists() && !req.force {

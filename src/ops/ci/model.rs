@@ -14,6 +14,8 @@ pub struct Pipeline {
     pub deploys: Vec<Deploy>,
     /// The variables devloop.toml uses without a default: the CI service must set them.
     pub vars: Vec<String>,
+    /// The config file's name when it is not devloop.toml (`-c`): the pipeline names it too.
+    pub config_file: Option<String>,
 }
 
 /// One environment the pipeline deploys.
@@ -101,6 +103,23 @@ impl Pipeline {
                 .into(),
         );
         lines
+    }
+
+    /// `DEVLOOP_CONFIG` for a config file devloop would not find by itself, as a line of the
+    /// file's variables: `NAME: "file"` in YAML, `NAME = 'file'` in a Jenkinsfile.
+    pub fn config_var(&self, indent: usize, yaml: bool) -> String {
+        let Some(file) = &self.config_file else {
+            return String::new();
+        };
+        let pad = " ".repeat(indent);
+        let (comment, value) = match yaml {
+            true => ("#", format!("DEVLOOP_CONFIG: {}", quoted(file))),
+            false => (
+                "//",
+                format!("DEVLOOP_CONFIG = '{}'", file.replace('\'', "\\'")),
+            ),
+        };
+        format!("{pad}{comment} The config file, as `-c {file}` gave it.\n{pad}{value}\n")
     }
 
     /// "aws, then prod".

@@ -44,6 +44,7 @@ fn pipeline(envs: &[&str]) -> Pipeline {
             std::path::Path::new("/p"),
         ))
         .unwrap(),
+        config_file: None,
     }
 }
 
