@@ -184,6 +184,47 @@ fn gitlab_build_and_test_jobs_run_green_for_shop() {
     gitlab_jobs_run_green(ctx, &["aws", "prod"]);
 }
 
+/// Beyond build and test: the whole pipeline of hello on the default branch, its deploy job
+/// included, releases and deploys to the swarm, and the page is served.
+#[cfg_attr(
+    any(devloop_no_swarm, devloop_no_gitlab_ci_local),
+    ignore = "needs a swarm, gitlab-ci-local and rsync: run scripts/services.sh"
+)]
+#[test]
+fn gitlab_deploy_job_of_hello_deploys_to_the_swarm() {
+    let ctx = TestContext::swarm("dl-ciglsw")
+        .with_example("hello")
+        .with_port("HELLO_PORT");
+    let r = ctx.run(["ci", "init", "gitlab"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    ctx.commit("ci");
+    let branch = git2::Repository::open(ctx.path())
+        .expect("repo")
+        .head()
+        .expect("head")
+        .shorthand()
+        .expect("branch")
+        .to_string();
+    let out = gitlab_ci_local(
+        &ctx,
+        &[
+            "--variable",
+            &format!("CI_DEFAULT_BRANCH={branch}"),
+            "--variable",
+            &format!("HELLO_PORT={}", ctx.port()),
+            "--needs",
+            "deploy-swarm",
+        ],
+    );
+    let text = both(&out);
+    assert!(out.status.success(), "{text}");
+    for job in ["build", "test", "deploy-swarm"] {
+        assert!(text.contains(&format!("PASS  {job}")), "{job}:\n{text}");
+    }
+    assert!(text.contains("devloop -e swarm release"), "{text}");
+    assert!(page(ctx.port()).contains("Hello from devloop"));
+}
+
 #[test]
 fn gitlab_files_gate_production_and_take_aws_credentials_from_oidc() {
     let ctx = init("shop", &["gitlab"]);
