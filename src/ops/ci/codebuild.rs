@@ -9,21 +9,9 @@ use super::model::{INSTALL, INSTALL_COMMAND, JUNIT};
 
 pub fn render(p: &Pipeline) -> String {
     let mut y = String::from("version: 0.2\n\n");
-    for line in p.header("AWS CodeBuild") {
-        y.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
-    }
-    let deployed: Vec<&str> = p
-        .deploys
-        .iter()
-        .filter(|d| !d.production)
-        .map(|d| d.env.as_str())
-        .collect();
-    let gated: Vec<&str> = p
-        .deploys
-        .iter()
-        .filter(|d| d.production)
-        .map(|d| d.env.as_str())
-        .collect();
+    y.push_str(&p.commented_header("AWS CodeBuild", "#"));
+    let deployed = p.gated(false);
+    let gated = p.gated(true);
     let planned: Vec<&str> = p.planned().map(|d| d.env.as_str()).collect();
     y.push_str(
         r#"#

@@ -10,10 +10,7 @@ const ON_MAIN: &str =
     "github.event_name == 'push' && github.ref == format('refs/heads/{0}', github.event.repository.default_branch)";
 
 pub fn render(p: &Pipeline) -> String {
-    let mut y = String::new();
-    for line in p.header("GitHub Actions") {
-        y.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
-    }
+    let mut y = p.commented_header("GitHub Actions", "#");
     y.push_str(&format!(
         r#"#
 # Under GitHub Actions devloop folds each step's output into a group, annotates failures on their

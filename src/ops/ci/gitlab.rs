@@ -8,10 +8,7 @@ use super::model::{indent, plan_script, quoted, single_quoted, Deploy, Pipeline}
 use super::model::{INSTALL, INSTALL_COMMAND, JUNIT};
 
 pub fn render(p: &Pipeline) -> String {
-    let mut y = String::new();
-    for line in p.header("GitLab CI") {
-        y.push_str(&format!("# {line}\n").replace("# \n", "#\n"));
-    }
+    let mut y = p.commented_header("GitLab CI", "#");
     y.push_str(&format!(
         r#"#
 # The jobs need a runner with a Docker daemon (a shell runner, or an image with DOCKER_HOST set to a

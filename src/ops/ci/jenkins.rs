@@ -10,10 +10,7 @@ use super::model::{INSTALL, INSTALL_COMMAND, JUNIT};
 const CREDENTIALS: &str = "devloop-aws";
 
 pub fn render(p: &Pipeline) -> String {
-    let mut g = String::new();
-    for line in p.header("Jenkins") {
-        g.push_str(&format!("// {line}\n").replace("// \n", "//\n"));
-    }
+    let mut g = p.commented_header("Jenkins", "//");
     let region = match p.region() {
         Some(r) => format!("        AWS_REGION = {}\n", groovy(r)),
         None => String::new(),

@@ -210,22 +210,9 @@ fn summary(platform: Platform, p: &Pipeline) -> String {
         parts.push(format!("plan {} on pull requests", planned.join(", ")));
     }
     if !p.deploys.is_empty() {
-        let gated: Vec<&str> = p
-            .deploys
-            .iter()
-            .filter(|d| d.production)
-            .map(|d| d.env.as_str())
-            .collect();
+        let gated = p.gated(true);
         let order = match platform {
-            Platform::Codebuild => {
-                let deployed: Vec<&str> = p
-                    .deploys
-                    .iter()
-                    .filter(|d| !d.production)
-                    .map(|d| d.env.as_str())
-                    .collect();
-                deployed.join(", then ")
-            }
+            Platform::Codebuild => p.gated(false).join(", then "),
             _ => p.order(),
         };
         let gate = match (platform, gated.is_empty()) {

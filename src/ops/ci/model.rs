@@ -56,6 +56,23 @@ impl Pipeline {
         regions.all(|r| r == Some(first)).then_some(first)
     }
 
+    /// The names of the environments deployed with (`true`) or without an approval.
+    pub fn gated(&self, production: bool) -> Vec<&str> {
+        self.deploys
+            .iter()
+            .filter(|d| d.production == production)
+            .map(|d| d.env.as_str())
+            .collect()
+    }
+
+    /// [`Pipeline::header`] as comment lines, each opened by `mark`.
+    pub fn commented_header(&self, platform: &str, mark: &str) -> String {
+        self.header(platform)
+            .iter()
+            .map(|l| format!("{mark} {l}").trim_end().to_string() + "\n")
+            .collect()
+    }
+
     /// The lines every file opens with (without comment marks): what runs when.
     pub fn header(&self, platform: &str) -> Vec<String> {
         let mut lines = vec![
