@@ -27,12 +27,15 @@ fn installed(program: &str) -> bool {
 }
 
 fn main() {
-    const MISSING: [&str; 5] = [
+    const MISSING: [&str; 8] = [
         "devloop_no_docker",
         "devloop_no_swarm",
         "devloop_no_registry",
         "devloop_no_moto",
         "devloop_no_openssl",
+        "devloop_no_actionlint",
+        "devloop_no_gitlab_ci_local",
+        "devloop_no_check_jsonschema",
     ];
     for cfg in MISSING {
         println!("cargo:rustc-check-cfg=cfg({cfg})");
@@ -65,6 +68,16 @@ fn main() {
     }
     if !installed("openssl") {
         missing.push("devloop_no_openssl");
+    }
+    // The linters `ci init`'s files are checked with (scripts/services.sh installs them).
+    if !(installed("actionlint") && installed("shellcheck") && installed("action-validator")) {
+        missing.push("devloop_no_actionlint");
+    }
+    if !(installed("gitlab-ci-local") && installed("rsync")) {
+        missing.push("devloop_no_gitlab_ci_local");
+    }
+    if !installed("check-jsonschema") {
+        missing.push("devloop_no_check_jsonschema");
     }
     for cfg in missing {
         println!("cargo:rustc-cfg={cfg}");

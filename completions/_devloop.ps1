@@ -57,6 +57,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'The [notify] channels: send each a sample message')
+            [CompletionResult]::new('ci', 'ci', [CompletionResultType]::ParameterValue, 'Write the pipeline that runs the loop on a CI service')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -473,6 +474,66 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
         'devloop;notify;help;help' {
             break
         }
+        'devloop;ci' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from the shared config files (overrides aws.profile)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the pipeline for this project: build and test on every push and pull request, plan on pull requests, release and deploy on the main branch, environment by environment')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'devloop;ci;init' {
+            [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
+            [CompletionResult]::new('-c', '-c', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'Use this config file instead of searching for devloop.toml')
+            [CompletionResult]::new('-e', '-e', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('--env', '--env', [CompletionResultType]::ParameterName, 'Environment from [env.<NAME>] to use')
+            [CompletionResult]::new('-o', '-o', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--output', '--output', [CompletionResultType]::ParameterName, 'Output format: live text, or one JSON event per line')
+            [CompletionResult]::new('--profile', '--profile', [CompletionResultType]::ParameterName, 'AWS profile from the shared config files (overrides aws.profile)')
+            [CompletionResult]::new('-j', '-j', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('--jobs', '--jobs', [CompletionResultType]::ParameterName, 'How many steps may run at once [default: number of CPUs]')
+            [CompletionResult]::new('-s', '-s', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('--service', '--service', [CompletionResultType]::ParameterName, 'Only these services of a [services] file (comma-separated) [default: all]')
+            [CompletionResult]::new('--force', '--force', [CompletionResultType]::ParameterName, 'Overwrite the file when it exists')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Print only errors and the final verdict')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Print more (repeat for even more)')
+            [CompletionResult]::new('--no-color', '--no-color', [CompletionResultType]::ParameterName, 'Disable colors (also NO_COLOR)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'devloop;ci;help' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the pipeline for this project: build and test on every push and pull request, plan on pull requests, release and deploy on the main branch, environment by environment')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'devloop;ci;help;init' {
+            break
+        }
+        'devloop;ci;help;help' {
+            break
+        }
         'devloop;completions' {
             [CompletionResult]::new('-C', '-C ', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
             [CompletionResult]::new('--chdir', '--chdir', [CompletionResultType]::ParameterName, 'Run as if started in DIR')
@@ -511,6 +572,7 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             [CompletionResult]::new('ship', 'ship', [CompletionResultType]::ParameterValue, 'The whole loop: build → test → release → deploy')
             [CompletionResult]::new('doctor', 'doctor', [CompletionResultType]::ParameterValue, 'Check the config, git, the Docker daemon and credentials')
             [CompletionResult]::new('notify', 'notify', [CompletionResultType]::ParameterValue, 'The [notify] channels: send each a sample message')
+            [CompletionResult]::new('ci', 'ci', [CompletionResultType]::ParameterValue, 'Write the pipeline that runs the loop on a CI service')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print shell completions')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -559,6 +621,13 @@ Register-ArgumentCompleter -Native -CommandName 'devloop' -ScriptBlock {
             break
         }
         'devloop;help;notify;test' {
+            break
+        }
+        'devloop;help;ci' {
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write the pipeline for this project: build and test on every push and pull request, plan on pull requests, release and deploy on the main branch, environment by environment')
+            break
+        }
+        'devloop;help;ci;init' {
             break
         }
         'devloop;help;completions' {

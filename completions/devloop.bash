@@ -19,6 +19,9 @@ _devloop() {
             devloop,build)
                 cmd="devloop__subcmd__build"
                 ;;
+            devloop,ci)
+                cmd="devloop__subcmd__ci"
+                ;;
             devloop,completions)
                 cmd="devloop__subcmd__completions"
                 ;;
@@ -64,8 +67,23 @@ _devloop() {
             devloop,test)
                 cmd="devloop__subcmd__test"
                 ;;
+            devloop__subcmd__ci,help)
+                cmd="devloop__subcmd__ci__subcmd__help"
+                ;;
+            devloop__subcmd__ci,init)
+                cmd="devloop__subcmd__ci__subcmd__init"
+                ;;
+            devloop__subcmd__ci__subcmd__help,help)
+                cmd="devloop__subcmd__ci__subcmd__help__subcmd__help"
+                ;;
+            devloop__subcmd__ci__subcmd__help,init)
+                cmd="devloop__subcmd__ci__subcmd__help__subcmd__init"
+                ;;
             devloop__subcmd__help,build)
                 cmd="devloop__subcmd__help__subcmd__build"
+                ;;
+            devloop__subcmd__help,ci)
+                cmd="devloop__subcmd__help__subcmd__ci"
                 ;;
             devloop__subcmd__help,completions)
                 cmd="devloop__subcmd__help__subcmd__completions"
@@ -112,6 +130,9 @@ _devloop() {
             devloop__subcmd__help,test)
                 cmd="devloop__subcmd__help__subcmd__test"
                 ;;
+            devloop__subcmd__help__subcmd__ci,init)
+                cmd="devloop__subcmd__help__subcmd__ci__subcmd__init"
+                ;;
             devloop__subcmd__help__subcmd__notify,test)
                 cmd="devloop__subcmd__help__subcmd__notify__subcmd__test"
                 ;;
@@ -134,7 +155,7 @@ _devloop() {
 
     case "${cmd}" in
         devloop)
-            opts="-C -c -e -o -q -v -j -s -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help --version init plan build test release deploy monitor dev rollback provision destroy ship doctor notify completions help"
+            opts="-C -c -e -o -q -v -j -s -h -V --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help --version init plan build test release deploy monitor dev rollback provision destroy ship doctor notify ci completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -210,6 +231,180 @@ _devloop() {
                     COMPREPLY=($(compgen -W "true false" -- "${cur}"))
                     return 0
                     ;;
+                --chdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__ci)
+            opts="-C -c -e -o -q -v -j -s -h --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --chdir)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -C)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -c)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --env)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -e)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --output)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                -o)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                --profile)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --jobs)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -j)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --service)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -s)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__ci__subcmd__help)
+            opts="init help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__ci__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__ci__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__ci__subcmd__init)
+            opts="-C -c -e -o -q -v -j -s -h --force --chdir --config --env --output --quiet --verbose --no-color --profile --jobs --service --help github gitlab codebuild jenkins"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --chdir)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -620,7 +815,7 @@ _devloop() {
             return 0
             ;;
         devloop__subcmd__help)
-            opts="init plan build test release deploy monitor dev rollback provision destroy ship doctor notify completions help"
+            opts="init plan build test release deploy monitor dev rollback provision destroy ship doctor notify ci completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -636,6 +831,34 @@ _devloop() {
         devloop__subcmd__help__subcmd__build)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__help__subcmd__ci)
+            opts="init"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        devloop__subcmd__help__subcmd__ci__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

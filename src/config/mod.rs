@@ -203,6 +203,21 @@ pub(crate) fn load_text(text: &str, env: Option<&str>, vars: &[(&str, &str)]) ->
     })
 }
 
+/// Every variable the file uses without a default (`${VAR}`), in any environment or service, sorted:
+/// what a CI service must set for devloop to load it.
+pub fn required_vars(source: &Source) -> Result<Vec<String>> {
+    let root = DeTable::parse(&source.text).map_err(|e| {
+        source.error(
+            e.span(),
+            format!("invalid TOML: {}", e.message().trim_end()),
+        )
+    })?;
+    let mut names = Vec::new();
+    interpolate::required_in_tree(&DeValue::Table(root.into_inner()), &mut names);
+    names.sort();
+    Ok(names)
+}
+
 /// Load from text already read. `lookup` resolves `${VAR}`.
 pub fn load_source(
     source: Source,

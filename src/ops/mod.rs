@@ -1,8 +1,10 @@
 //! The operations devloop performs, one module each: the loop's steps (build, test, release,
-//! deploy) and the pipeline that chains them, and plan, rollback, monitor, dev, doctor, init.
+//! deploy) and the pipeline that chains them, and plan, rollback, monitor, dev, doctor, init, and
+//! `ci init`, which writes a CI service's pipeline for them.
 //! Each takes typed options from `cmd/` and runs in a [`Session`].
 
 mod build;
+pub mod ci;
 mod deploy;
 pub mod dev;
 pub mod doctor;

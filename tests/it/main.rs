@@ -9,6 +9,7 @@
 mod support;
 
 mod build;
+mod ci_init;
 mod cli;
 mod completions;
 mod config_errors;
