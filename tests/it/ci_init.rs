@@ -231,7 +231,7 @@ fn gitlab_files_gate_production_and_take_aws_credentials_from_oidc() {
     let text = ctx.read(".gitlab-ci.yml");
     let prod = &text[text.find("deploy-prod:").expect("deploy-prod")..];
     assert!(
-        prod.contains("when: manual") && prod.contains("- deploy-aws"),
+        prod.contains("when: manual") && prod.contains("- deploy-eb"),
         "{prod}"
     );
     let aws = &text[text.find("deploy-aws:").expect("deploy-aws")..];
@@ -271,10 +271,10 @@ fn buildspecs_pass_the_buildspec_schema() {
     }
     let ctx = init("shop", &["codebuild"]);
     let text = ctx.read("buildspec.yml");
-    // prod waits for a CodePipeline approval: this build deploys aws only, and says how.
-    assert!(text.contains("DEVLOOP_DEPLOY_ENVS: \"aws\""), "{text}");
+    // prod waits for a CodePipeline approval: this build deploys aws and eb only, and says how.
+    assert!(text.contains("DEVLOOP_DEPLOY_ENVS: \"aws eb\""), "{text}");
     assert!(text.contains("DEVLOOP_DEPLOY_ENVS=prod"), "{text}");
-    assert!(text.contains("DEVLOOP_PLAN_ENVS: \"aws\""), "{text}");
+    assert!(text.contains("DEVLOOP_PLAN_ENVS: \"aws eb\""), "{text}");
     // The schema is strict: a mistyped key fails it.
     ctx.write("bad.yml", text.replace("    commands:", "    command:"));
     let out = Command::new("check-jsonschema")
@@ -302,7 +302,9 @@ fn jenkinsfiles_are_declarative_pipelines_with_their_stages() {
             "Build",
             "Test",
             "Plan aws",
+            "Plan eb",
             "Deploy aws",
+            "Deploy eb",
             "Deploy prod"
         ]
     );
