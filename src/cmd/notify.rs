@@ -43,6 +43,19 @@ pub fn after(
         Err(_) if command == notifications::Command::Monitor => return,
         Err(e) => ExitStatus::Failure(e.kind),
     };
+    // A check that passes while the target is still starting (an update under way, health in its
+    // grace) is no news: "healthy again" is said only of a healthy target.
+    if command == notifications::Command::Monitor && status == ExitStatus::Success {
+        let said = ctx.printer.said();
+        let seen = said
+            .document
+            .as_ref()
+            .and_then(|d| d.get("verdict"))
+            .and_then(|v| v.as_str());
+        if seen != Some("healthy") {
+            return;
+        }
+    }
     let verdict = event::verdict_of(status);
     let error = result.as_ref().err().map(|e| e.message.clone());
     let run = event::Run {

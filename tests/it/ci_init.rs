@@ -392,6 +392,22 @@ fn a_config_given_with_c_is_named_in_the_pipeline_with_the_variables_it_needs() 
     assert!(jf.contains("DEVLOOP_CONFIG = 'ci.toml'"), "{jf}");
     assert!(jf.contains("no default: HELLO_GREETING."), "{jf}");
     jenkins::parse(&jf).unwrap_or_else(|e| panic!("{e}\n{jf}"));
+    // GitHub hands a step only the secrets the workflow names: it names the variable.
+    let r = ctx.run(["-c", "ci.toml", "ci", "init", "github"]);
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let wf = ctx.read(WORKFLOW);
+    assert!(
+        wf.contains("  HELLO_GREETING: ${{ secrets.HELLO_GREETING }}"),
+        "{wf}"
+    );
+    if have("actionlint") {
+        lint(&ctx, "actionlint", &["-no-color", WORKFLOW]);
+    } else {
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "actionlint is missing: scripts/services.sh installs it"
+        );
+    }
 }
 
 #[test]

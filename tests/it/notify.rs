@@ -318,8 +318,11 @@ fn monitor_check_tells_a_change_of_verdict_once() {
             .collect()
     };
 
+    // Everything devloop printed, checked for secrets at the end.
+    let mut printed = String::new();
     // Nothing deployed: the check fails, and the channels on failure hear it once.
     let r = ctx.run(["monitor", "--check"]);
+    printed.push_str(&r.all());
     assert_eq!(r.code, 1, "{}", r.stderr);
     let told = monitor(&rx);
     assert_eq!(told.len(), 3, "slack, teams and the webhook: {told:?}");
@@ -328,6 +331,7 @@ fn monitor_check_tells_a_change_of_verdict_once() {
         "{told:?}"
     );
     let r = ctx.run(["monitor", "--check"]);
+    printed.push_str(&r.all());
     assert_eq!(r.code, 1);
     assert_eq!(monitor(&rx).len(), 3, "the same verdict again is no news");
     assert!(!r.stderr.contains("notified"), "{}", r.stderr);
@@ -336,6 +340,7 @@ fn monitor_check_tells_a_change_of_verdict_once() {
     assert_eq!(ctx.run(["ship"]).code, 0);
     crate::deploy::wait_healthy(&ctx);
     let r = ctx.run(["monitor", "--check"]);
+    printed.push_str(&r.all());
     assert_eq!(r.code, 0, "{}", r.stdout);
     let told = monitor(&rx);
     assert_eq!(told.len(), 5, "slack and the webhook: {told:?}");
@@ -345,9 +350,55 @@ fn monitor_check_tells_a_change_of_verdict_once() {
     let last = hook.last().unwrap().json();
     assert_eq!(last["verdict"], "success");
     assert!(last["release"].as_str().is_some(), "{last}");
-    assert_eq!(ctx.run(["monitor", "--check"]).code, 0);
+    let r = ctx.run(["monitor", "--check"]);
+    printed.push_str(&r.all());
+    assert_eq!(r.code, 0);
     assert_eq!(monitor(&rx).len(), 5);
-    no_secret_in(&rx.all(), "");
+    no_secret_in(&rx.all(), &printed);
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_check_while_the_target_is_still_starting_is_no_news() {
+    let hook = Webhook::start(Answer::Status(200));
+    let ctx = TestContext::new()
+        .with_name("dl-notify-start")
+        .with_aws_peer()
+        .with_env("NT_HOOK", hook.url("hookTOKEN3333dddd"));
+    let peer = ctx.aws_peer();
+    let app = ctx.app().to_string();
+    let toml = format!(
+        "[app]\nname = \"{app}\"\n[aws]\nendpoint_url = \"{}\"\n[deploy]\ntarget = \"beanstalk\"\n[deploy.beanstalk]\napplication = \"web\"\nenvironment = \"web-prod\"\nhealth_grace = \"1s\"\n[notify.ops]\nkind = \"webhook\"\nurl = \"${{NT_HOOK}}\"\non = [\"failure\", \"success\"]\n",
+        peer.url()
+    );
+    ctx.add_files(&[("devloop.toml", toml.as_str())]);
+    let env = |extra: serde_json::Value| {
+        let mut body = serde_json::json!({"application": "web", "environment": "web-prod"});
+        if let (Some(b), Some(e)) = (body.as_object_mut(), extra.as_object()) {
+            b.extend(e.clone());
+        }
+        peer.control("eb/environment", body);
+    };
+    env(
+        serde_json::json!({"health": "Red", "health_status": "Severe",
+        "causes": ["100.0 % of the requests are failing with HTTP 5xx."]}),
+    );
+    // Red past the health grace (1 s here) is a failure.
+    std::thread::sleep(Duration::from_millis(1500));
+    let r = ctx.run(["monitor", "--check"]);
+    assert_eq!(r.code, 1, "{}", r.all());
+    assert_eq!(hook.received().len(), 1, "the failure is news");
+    // An update under way: the check passes, and nothing is said of it.
+    env(serde_json::json!({"status": "Updating", "health": "Grey", "health_status": "Info"}));
+    let r = ctx.run(["monitor", "--check"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    assert_eq!(hook.received().len(), 1, "starting is no news");
+    env(serde_json::json!({}));
+    let r = ctx.run(["monitor", "--check"]);
+    assert_eq!(r.code, 0, "{}", r.all());
+    let got = hook.received();
+    assert_eq!(got.len(), 2, "healthy again is news");
+    assert_eq!(got[1].json()["verdict"], "success");
 }
 
 #[test]

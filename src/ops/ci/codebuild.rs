@@ -90,10 +90,11 @@ reports:
     file-format: JUNITXML
 
 # devloop's binary and its build caches (what makes an unchanged build a skip); turn on an S3 or
-# local cache in the project for them to be kept.
+# local (custom) cache in the project for them to be kept. A local cache keeps directories only,
+# so the whole of ~/.cargo/bin is named.
 cache:
   paths:
-    - /root/.cargo/bin/devloop
+    - /root/.cargo/bin/**/*
     - .devloop/cache/**/*
 "#,
         install = single_quoted(INSTALL_COMMAND),

@@ -32,7 +32,7 @@ env:
   DEVLOOP_INSTALL: {install}
   # Plain lines, as under any CI; `json` prints one event per line for another tool.
   DEVLOOP_OUTPUT: text
-{config}
+{config}{vars}
 jobs:
   test:
     name: build and test
@@ -53,6 +53,7 @@ jobs:
 "#,
         install = single_quoted(INSTALL_COMMAND),
         config = p.config_var(2, true),
+        vars = secrets(p),
         setup = setup(false, None),
     ));
     let planned: Vec<&Deploy> = p.planned().collect();
@@ -170,4 +171,19 @@ fn setup(aws: bool, region: Option<&str>) -> String {
         ));
     }
     s
+}
+
+/// The variables devloop.toml reads without a default, from the repository's secrets: GitHub
+/// passes neither secrets nor variables to a step's environment unless the workflow names them.
+fn secrets(p: &Pipeline) -> String {
+    if p.vars.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from(
+        "  # devloop.toml reads these with no default: add each as a repository secret (Settings >\n  # Secrets and variables > Actions); GitHub hands a step only what the workflow names.\n",
+    );
+    for v in &p.vars {
+        out.push_str(&format!("  {v}: ${{{{ secrets.{v} }}}}\n"));
+    }
+    out
 }

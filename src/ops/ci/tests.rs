@@ -97,3 +97,11 @@ fn every_file_plans_the_live_environment_and_gates_production() {
         assert!(!text.contains("AWS_SECRET_ACCESS_KEY"), "{text}");
     }
 }
+
+#[test]
+fn a_github_workflow_hands_devloop_the_variables_its_config_needs() {
+    let p = pipeline(&["aws"]);
+    assert!(p.vars.contains(&"CLUSTER".to_string()), "{:?}", p.vars);
+    let y = super::github::render(&p);
+    assert!(y.contains("  CLUSTER: ${{ secrets.CLUSTER }}\n"), "{y}");
+}

@@ -61,16 +61,28 @@ pub fn run(ctx: &Context, project: &Arc<Session>, args: &Request) -> Result<Exit
     }
     let statuses = runtime.block_on(statuses(&targets, Some(window)))?;
     let failing: Vec<&Status> = statuses.iter().filter(|s| s.failing()).collect();
-    let verdict = if failing.is_empty() {
-        "healthy"
-    } else {
-        "unhealthy"
+    let settling: Vec<&str> = statuses
+        .iter()
+        .filter(|s| !s.failing() && s.verdict != "healthy")
+        .map(|s| s.name.as_str())
+        .collect();
+    // The set's verdict: unhealthy when one fails, starting while one still settles.
+    let verdict = match (failing.is_empty(), settling.is_empty()) {
+        (false, _) => "unhealthy",
+        (true, false) => "starting",
+        (true, true) => "healthy",
     };
     let mut text: String = statuses
         .iter()
         .map(|s| deploy::render_status(s).trim_end().to_string() + "\n\n")
         .collect();
     text.push_str(&match failing.as_slice() {
+        [] if !settling.is_empty() => format!(
+            "set: starting ({} of {} services still settling: {})\n",
+            settling.len(),
+            statuses.len(),
+            settling.join(", ")
+        ),
         [] => format!("set: healthy ({} services)\n", statuses.len()),
         f => format!(
             "set: unhealthy ({} of {} services failing: {})\n",
