@@ -104,6 +104,9 @@ pub fn after(
         let named = notifications::matching(all, verdict);
         send(&runtime, &named, &event, ctx)
     };
+    // A send that ended at its time bound may leave a name lookup running on a blocking
+    // thread: the command does not wait for it.
+    runtime.shutdown_background();
     notifications::warn_undelivered(&deliveries, &ctx.printer);
     let told: Vec<&str> = deliveries
         .iter()

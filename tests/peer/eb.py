@@ -665,6 +665,17 @@ def tags_of(req, prefix="Tags"):
     return tags
 
 
+def sample_health_problem(env):
+    """Causes of the sample application's health when the environment checks a path it does not
+    serve (it answers `/` only), else []."""
+    path = (env.settings.get(("aws:elasticbeanstalk:environment:process:default", "HealthCheckPath"))
+            or env.settings.get(("aws:elasticbeanstalk:application", "Application Healthcheck URL")))
+    if not path or path == "/":
+        return []
+    return ["100.0 % of the requests are failing with HTTP 4xx.",
+            "ELB health is failing or not available for all instances."]
+
+
 def instance_profile_problem(env):
     """What the live launch says when the instances have no usable instance profile."""
     name = env.settings.get(("aws:autoscaling:launchconfiguration", "IamInstanceProfile"))
@@ -850,6 +861,14 @@ def create_environment(req):
                               {"severity": "ERROR", "message": "Failed to launch environment."}]},
                   {"at": LAUNCH_SECONDS + TERMINATE_SECONDS, "status": "Terminated",
                    "events": [info(f"Deleting SNS topic for environment {name}.")]}]
+    elif label is None and sample_health_problem(env):
+        # The sample application answers `/` only: a health check on another path fails.
+        phases = [{"at": LAUNCH_SECONDS, "status": "Ready", "health": "Red",
+                   "health_status": "Severe", "causes": sample_health_problem(env),
+                   "events": [info(f"Successfully launched environment: {name}"),
+                              {"severity": "WARN", "message": "Environment health has "
+                               "transitioned from Pending to Severe. " +
+                               " ".join(sample_health_problem(env))}]}]
     else:
         phases = [{"at": LAUNCH_SECONDS, "status": "Ready", "health": "Green",
                    "health_status": "Ok",
@@ -866,8 +885,13 @@ def terminate_environment(req):
 
 
 def terminate(env, request_id):
-    """Terminating, then Terminated; listed (IncludeDeleted) but gone from every other call."""
+    """Terminating, then Terminated; listed (IncludeDeleted) but gone from every other call.
+    Like the live service, only a Ready environment is terminated (not one launching or
+    updating)."""
     view = current(env)
+    if view.status in ("Launching", "Updating"):
+        raise Fail(f"Environment named {env.name} is in an invalid state for this operation. "
+                   "Must be Ready.")
     emit(env.app, "INFO", "terminateEnvironment is starting.", request_id, env=env)
     start = replace(view, status="Terminating", health="Grey")
     done = {"at": TERMINATE_SECONDS, "status": "Terminated", "health": "Grey",

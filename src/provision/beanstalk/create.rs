@@ -226,14 +226,15 @@ async fn finish(env: &Env, r: &Resource, ctx: &StepCtx, deadline: Instant) -> Re
                 .map_err(|e| sdk_error(&format!("cannot add role {role} to {name}"), e))
         }
         Kind::Environment => {
-            // An earlier run's environment, maybe still launching.
+            // An earlier run's environment, still launching: its launch is waited out. One that
+            // launched is left as it is, whatever its health (a deploy judges that).
             let e = environment_named(env, name)?;
             match live_environment(env, e).await? {
-                Some(d) => {
+                Some(d) if d.status().map(|s| s.as_str()) == Some("Launching") => {
                     let id = d.environment_id().unwrap_or_default().to_string();
                     launched(env, e, &id, ctx, deadline).await
                 }
-                None => Ok(()),
+                _ => Ok(()),
             }
         }
         _ => Ok(()),
@@ -260,16 +261,25 @@ async fn launched(
     let mut poll = Duration::from_secs(1);
     loop {
         ctx.check_cancelled()?;
-        // A throttled or failed read is no news; a torn-down launch is listed as Terminated.
-        let seen = env
+        // A throttled read is no news (any other refusal ends the wait); a torn-down launch is
+        // listed as Terminated.
+        let seen = match env
             .eb
             .describe_environments()
             .environment_ids(id)
             .include_deleted(true)
             .send()
             .await
-            .ok()
-            .and_then(|o| o.environments().first().cloned());
+        {
+            Ok(o) => o.environments().first().cloned(),
+            Err(err) => {
+                let err = sdk_error(&format!("cannot read environment {}", e.name), err);
+                if !err.transient {
+                    return Err(err);
+                }
+                None
+            }
+        };
         let status = seen
             .as_ref()
             .and_then(|d| d.status())
@@ -278,17 +288,34 @@ async fn launched(
             .as_ref()
             .and_then(|d| d.health())
             .map(|h| h.as_str().to_string());
-        match (status.as_deref(), health.as_deref()) {
-            (Some("Ready"), Some("Red")) => {
-                let why = errors(env, e).await;
-                return Err(Error::failed(format!(
-                    "environment {} launched with errors (health Red){why}",
-                    e.name
-                )));
+        let since = seen.as_ref().and_then(|d| d.date_created()).cloned();
+        match status.as_deref() {
+            // Launched. Its health is not the launch's verdict: until the first deploy the
+            // environment runs Elastic Beanstalk's sample application, which answers `/` only,
+            // so a health check on the app's own path is Red until then. An ERROR event of this
+            // launch ("complete, but with errors") is a failure.
+            Some("Ready") => {
+                let why = errors(env, e, since).await;
+                if !why.is_empty() {
+                    return Err(Error::failed(format!(
+                        "environment {} launched with errors{why}",
+                        e.name
+                    )));
+                }
+                if let Some(h) = health.as_deref().filter(|h| *h != "Green") {
+                    ctx.log(format!(
+                        "environment {} launched; its health is {h} until the first deploy puts the app on it{}",
+                        e.name,
+                        e.health_path
+                            .as_deref()
+                            .map(|p| format!(" (the sample application does not answer {p})"))
+                            .unwrap_or_default()
+                    ));
+                }
+                return Ok(());
             }
-            (Some("Ready"), _) => return Ok(()),
-            (Some("Terminating" | "Terminated"), _) => {
-                let why = errors(env, e).await;
+            Some("Terminating" | "Terminated") => {
+                let why = errors(env, e, since).await;
                 return Err(Error::failed(format!(
                     "environment {} did not launch: Elastic Beanstalk is terminating it{why}",
                     e.name
@@ -317,13 +344,15 @@ async fn launched(
     }
 }
 
-/// `: <message>; <message>` of the environment's ERROR events, newest first, or nothing.
-async fn errors(env: &Env, e: &Environment) -> String {
+/// `: <message>; <message>` of the ERROR events of the environment since `since` (its creation:
+/// an earlier environment of that name had its own), newest first, or nothing.
+async fn errors(env: &Env, e: &Environment, since: Option<aws_smithy_types::DateTime>) -> String {
     let Ok(out) = env
         .eb
         .describe_events()
         .application_name(&e.application)
         .environment_name(&e.name)
+        .set_start_time(since)
         .severity(EventSeverity::Error)
         .max_records(10)
         .send()

@@ -22,6 +22,28 @@ pub async fn delete(
     match kind {
         Kind::Environment => terminate(env, name, ctx, deadline).await,
         Kind::Application => {
+            // Environments not devloop's for this environment (another environment of the app,
+            // one made by hand) keep it: named, and left.
+            let others = env
+                .eb
+                .describe_environments()
+                .application_name(name)
+                .include_deleted(false)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot list the environments of {name}"), e))?;
+            let others: Vec<&str> = others
+                .environments()
+                .iter()
+                .filter(|d| d.status().map(|s| s.as_str()) != Some("Terminated"))
+                .filter_map(|d| d.environment_name())
+                .collect();
+            if !others.is_empty() {
+                return Err(Error::failed(format!(
+                    "application {name} still holds environment(s) {}, which this destroy does not delete",
+                    others.join(", ")
+                )));
+            }
             match env
                 .eb
                 .delete_application()
@@ -116,7 +138,35 @@ async fn terminate(env: &Env, name: &str, ctx: &StepCtx, deadline: Instant) -> R
         return Ok(());
     };
     let id = live.environment_id().unwrap_or_default().to_string();
-    if live.status().map(|s| s.as_str()) != Some("Terminating") {
+    let mut status = live.status().map(|s| s.as_str().to_string());
+    // Elastic Beanstalk terminates only a Ready environment: a launch or an update under way
+    // is waited out first.
+    let mut poll = Duration::from_secs(2);
+    while matches!(status.as_deref(), Some("Launching" | "Updating")) {
+        ctx.check_cancelled()?;
+        if Instant::now() >= deadline {
+            return Err(Error::new(
+                ExitKind::Timeout,
+                format!(
+                    "environment {name} was still {} at the deadline: it can be terminated once it is Ready",
+                    status.as_deref().unwrap_or("changing")
+                ),
+            ));
+        }
+        ctx.progress(format!(
+            "waiting for environment {name} to be Ready before it is terminated ({})",
+            status.as_deref().unwrap_or("changing")
+        ));
+        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
+        poll = (poll * 2).min(Duration::from_secs(15));
+        status = match super::find::live_environment(env, e).await {
+            Ok(Some(d)) => d.status().map(|s| s.as_str().to_string()),
+            Ok(None) => return Ok(()),
+            Err(err) if err.transient => status,
+            Err(err) => return Err(err),
+        };
+    }
+    if status.as_deref() != Some("Terminating") {
         env.eb
             .terminate_environment()
             .environment_id(&id)
@@ -138,21 +188,29 @@ pub(super) async fn wait_terminated(
     let mut poll = Duration::from_secs(2);
     loop {
         ctx.check_cancelled()?;
-        // A throttled read is no news; a terminated environment stays listed for a while.
-        let status = env
+        // A throttled read is no news (any other refusal ends the wait); a terminated
+        // environment stays listed for a while.
+        let status = match env
             .eb
             .describe_environments()
             .environment_ids(id)
             .include_deleted(true)
             .send()
             .await
-            .ok()
-            .and_then(|o| {
-                o.environments()
-                    .first()
-                    .and_then(|d| d.status())
-                    .map(|s| s.as_str().to_string())
-            });
+        {
+            Ok(o) => o
+                .environments()
+                .first()
+                .and_then(|d| d.status())
+                .map(|s| s.as_str().to_string()),
+            Err(err) => {
+                let err = sdk_error(&format!("cannot read environment {name}"), err);
+                if !err.transient {
+                    return Err(err);
+                }
+                None
+            }
+        };
         if status.as_deref() == Some("Terminated") {
             return Ok(());
         }

@@ -121,7 +121,15 @@ fn from_an_empty_account_provision_then_deploy_runs_on_a_new_docker_environment(
     assert!(r.stderr.contains("is not there yet"), "{}", r.stderr);
     let env = state(peer, "web-eb");
     assert_eq!(env["status"], "Ready", "{env}");
-    assert_eq!(env["health"], "Green", "{env}");
+    // Elastic Beanstalk's sample application answers `/` only, so the health check on /healthz
+    // is Red until the first deploy; that is not the launch's verdict, and provision says so.
+    assert_eq!(env["health"], "Red", "{env}");
+    assert!(
+        r.stderr
+            .contains("its health is Red until the first deploy"),
+        "{}",
+        r.stderr
+    );
     assert_eq!(
         setting(&env, "EnvironmentType"),
         Some("SingleInstance"),
@@ -180,7 +188,11 @@ fn from_an_empty_account_provision_then_deploy_runs_on_a_new_docker_environment(
     let r = ctx.run(["deploy", "-e", "eb"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let env = state(peer, "web-eb");
-    assert_eq!(env["status"], "Ready", "{env}");
+    assert_eq!(
+        (&env["status"], &env["health"]),
+        (&"Ready".into(), &"Green".into()),
+        "{env}"
+    );
     assert!(
         env["version_label"]
             .as_str()
@@ -284,9 +296,20 @@ fn an_existing_instance_profile_is_used_and_the_template_passes_cfn_lint() {
         "CreateInstanceProfile",
         &[("InstanceProfileName", "aws-elasticbeanstalk-ec2-role")],
     );
+    // The application exists too, made by hand: used, never deleted.
+    peer.query(
+        "elasticbeanstalk",
+        "CreateApplication",
+        &[("ApplicationName", &app)],
+    );
     let r = ctx.run(["plan", "provision", "-e", "eb"]);
     assert!(
         r.stdout.contains("keep    EC2 instance profile"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout.contains("keep    Beanstalk application"),
         "{}",
         r.stdout
     );
@@ -326,7 +349,7 @@ fn an_existing_instance_profile_is_used_and_the_template_passes_cfn_lint() {
         profiles.contains("aws-elasticbeanstalk-ec2-role"),
         "{profiles}"
     );
-    assert_eq!(left(peer, &app), Vec::<String>::new());
+    assert_eq!(left(peer, &app), vec![format!("application {app}")]);
 }
 
 #[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
@@ -357,7 +380,10 @@ fn examples_shop_provisions_one_environment_for_its_compose_bundle() {
         1
     );
     let env = state(peer, "shop-eb");
-    assert_eq!(env["health"], "Green", "{env}");
+    assert_eq!(
+        env["health"], "Red",
+        "the sample application on /healthz: {env}"
+    );
     assert_eq!(setting(&env, "HealthCheckPath"), Some("/healthz"), "{env}");
     let r = ctx.run(["destroy", "-e", "eb", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
