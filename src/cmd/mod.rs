@@ -58,7 +58,7 @@ pub fn dispatch(cli: Cli, ambient: Ambient, printer: Printer) -> Result<ExitStat
     let started = std::time::Instant::now();
     let result = run(&mut ctx, cli.command, g);
     if let Some(command) = told {
-        notify::after(&ctx, command, &result, started.elapsed());
+        ops::notify::after(&ctx, command, &result, started.elapsed());
     }
     result
 }
