@@ -1,6 +1,7 @@
 //! `devloop provision --template`: the same resources as a CloudFormation template, for teams
 //! that want CloudFormation to own their infrastructure (change sets, drift detection). Every
-//! resource carries devloop's tags.
+//! resource whose CloudFormation type takes tags carries devloop's (an Elastic Beanstalk
+//! application and an instance profile take none there).
 
 mod beanstalk;
 mod ecs;
