@@ -22,7 +22,7 @@ pub use event::{Command, Event};
 pub use last::{changed_channels, Last};
 
 /// How long telling every channel may take, all of them together.
-pub const BUDGET: Duration = Duration::from_secs(10);
+pub const BUDGET: Duration = Duration::from_secs(5);
 
 /// One channel of the config, by name.
 #[derive(Debug, Clone)]
