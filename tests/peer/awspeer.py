@@ -391,10 +391,19 @@ def load_modules():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--port", type=int, required=True, help="0: any free port")
+    parser.add_argument("--port-file", help="where to write the port, once it listens")
     args = parser.parse_args()
     import os
+    import socket
 
+    # Bound here, before anything else, so a port is never chosen by one process and taken by
+    # another (tests start many peers at once).
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    listener.bind((args.host, args.port))
+    listener.listen(128)
+    args.port = listener.getsockname()[1]
     os.environ.setdefault("MOTO_PORT", str(args.port))
     # AWS-managed IAM policies exist, as on the live service (a task execution role attaches one).
     os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
@@ -402,8 +411,12 @@ def main():
     load_modules()
     from werkzeug.serving import make_server
 
-    server = make_server(args.host, args.port, Peer(), threaded=True)
+    server = make_server(args.host, args.port, Peer(), threaded=True, fd=listener.fileno())
     print(f"awspeer listening on {args.host}:{args.port}", flush=True)
+    if args.port_file:
+        with open(args.port_file + ".tmp", "w") as f:
+            f.write(str(args.port))
+        os.replace(args.port_file + ".tmp", args.port_file)
     server.serve_forever()
 
 

@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -17,35 +17,41 @@ pub struct AwsPeer {
     _dir: tempfile::TempDir,
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
 impl AwsPeer {
     pub fn start() -> AwsPeer {
         let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/peer/awspeer.py");
         let dir = tempfile::tempdir().expect("tempdir");
         let log = dir.path().join("peer.log");
-        let port = free_port();
+        // The peer binds a free port itself and names it in this file: a port picked here and
+        // bound there could be taken by another test's peer in between.
+        let port_file = dir.path().join("port");
         let child = Command::new("python3")
-            .args([script, "--port", &port.to_string()])
+            .args([script, "--port", "0", "--port-file"])
+            .arg(&port_file)
             .stdout(Stdio::null())
             .stderr(std::fs::File::create(&log).expect("peer log"))
             .spawn()
             .expect("python3 runs the AWS peer (scripts/services.sh installs moto)");
         let mut peer = AwsPeer {
-            port,
+            port: 0,
             child,
             log,
             _dir: dir,
         };
         let until = Instant::now() + Duration::from_secs(60);
         loop {
-            if let Ok((200, _)) = peer.http("GET", "/_peer/health", "") {
-                return peer;
+            if peer.port == 0 {
+                if let Some(port) = std::fs::read_to_string(&port_file)
+                    .ok()
+                    .and_then(|t| t.trim().parse().ok())
+                {
+                    peer.port = port;
+                }
+            }
+            if peer.port != 0 {
+                if let Ok((200, _)) = peer.http("GET", "/_peer/health", "") {
+                    return peer;
+                }
             }
             if let Ok(Some(status)) = peer.child.try_wait() {
                 panic!(
@@ -55,7 +61,8 @@ impl AwsPeer {
             }
             assert!(
                 Instant::now() < until,
-                "the AWS peer did not listen on {port}:\n{}",
+                "the AWS peer did not listen within 60 s (port {}):\n{}",
+                peer.port,
                 peer.log_text()
             );
             std::thread::sleep(Duration::from_millis(100));
