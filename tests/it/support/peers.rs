@@ -23,9 +23,20 @@ pub fn require_moto() {
     );
 }
 
+/// A loopback port free now, and never handed out before in this test process: the kernel may
+/// give a just-released port to the next `bind(0)`, and two tests would then start their
+/// registries (or a test its server) on one port.
 pub fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    loop {
+        let l = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = l.local_addr().expect("addr").port();
+        let mut given = GIVEN.lock().unwrap_or_else(|p| p.into_inner());
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 fn wait_for_port(port: u16, child: &mut Child, what: &str) {
