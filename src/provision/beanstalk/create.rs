@@ -261,25 +261,7 @@ async fn launched(
     let mut poll = Duration::from_secs(1);
     loop {
         ctx.check_cancelled()?;
-        // A throttled read is no news (any other refusal ends the wait); a torn-down launch is
-        // listed as Terminated.
-        let seen = match env
-            .eb
-            .describe_environments()
-            .environment_ids(id)
-            .include_deleted(true)
-            .send()
-            .await
-        {
-            Ok(o) => o.environments().first().cloned(),
-            Err(err) => {
-                let err = sdk_error(&format!("cannot read environment {}", e.name), err);
-                if !err.transient {
-                    return Err(err);
-                }
-                None
-            }
-        };
+        let seen = super::find::by_id(env, id, &e.name).await?;
         let status = seen
             .as_ref()
             .and_then(|d| d.status())

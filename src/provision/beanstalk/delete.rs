@@ -188,29 +188,9 @@ pub(super) async fn wait_terminated(
     let mut poll = Duration::from_secs(2);
     loop {
         ctx.check_cancelled()?;
-        // A throttled read is no news (any other refusal ends the wait); a terminated
-        // environment stays listed for a while.
-        let status = match env
-            .eb
-            .describe_environments()
-            .environment_ids(id)
-            .include_deleted(true)
-            .send()
-            .await
-        {
-            Ok(o) => o
-                .environments()
-                .first()
-                .and_then(|d| d.status())
-                .map(|s| s.as_str().to_string()),
-            Err(err) => {
-                let err = sdk_error(&format!("cannot read environment {name}"), err);
-                if !err.transient {
-                    return Err(err);
-                }
-                None
-            }
-        };
+        let status = super::find::by_id(env, id, name)
+            .await?
+            .and_then(|d| d.status().map(|s| s.as_str().to_string()));
         if status.as_deref() == Some("Terminated") {
             return Ok(());
         }

@@ -255,3 +255,31 @@ async fn environment(env: &Env, e: &Environment) -> Result<Resource> {
     }
     Ok(resource(Kind::Environment, &e.name, settings, found))
 }
+
+/// The environment `id` as Elastic Beanstalk lists it, terminated ones included (a torn-down
+/// launch is listed as Terminated for a while). A throttled read is no news (`None`); any other
+/// refusal is an error.
+pub(super) async fn by_id(
+    env: &Env,
+    id: &str,
+    name: &str,
+) -> Result<Option<aws_sdk_elasticbeanstalk::types::EnvironmentDescription>> {
+    match env
+        .eb
+        .describe_environments()
+        .environment_ids(id)
+        .include_deleted(true)
+        .send()
+        .await
+    {
+        Ok(o) => Ok(o.environments().first().cloned()),
+        Err(err) => {
+            let err = sdk_error(&format!("cannot read environment {name}"), err);
+            if err.transient {
+                Ok(None)
+            } else {
+                Err(err)
+            }
+        }
+    }
+}
