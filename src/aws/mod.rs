@@ -95,6 +95,22 @@ const REFUSED: &[&str] = &[
     "SignatureDoesNotMatch",
 ];
 
+/// The service's error code of an SDK error (`InvalidGroup.NotFound`, `NoSuchTagSet` …), when
+/// the service answered with one.
+pub fn service_code<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+) -> Option<&str> {
+    err.as_service_error().and_then(|s| s.code())
+}
+
+/// The service's error message of an SDK error, when the service answered with one (Elastic
+/// Beanstalk tells "not found" only in words: `No Application named 'x' found.`).
+pub fn service_message<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
+    err: &SdkError<E, HttpResponse>,
+) -> Option<&str> {
+    err.as_service_error().and_then(|s| s.message())
+}
+
 /// Map an SDK error: no connection, or credentials refused, is exit 5; the rest a step failure.
 /// Throttling, server errors and timeouts are marked transient (see [`Error::transient`]).
 pub fn sdk_error<E>(what: &str, err: SdkError<E, HttpResponse>) -> Error

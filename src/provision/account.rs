@@ -129,13 +129,7 @@ impl Account {
                 let tags = match self.s3.get_bucket_tagging().bucket(name).send().await {
                     Ok(t) => t.tag_set().to_vec(),
                     // A bucket without tags answers NoSuchTagSet.
-                    Err(e)
-                        if e.as_service_error().and_then(|s| {
-                            aws_smithy_types::error::metadata::ProvideErrorMetadata::code(s)
-                        }) == Some("NoSuchTagSet") =>
-                    {
-                        Vec::new()
-                    }
+                    Err(e) if crate::aws::service_code(&e) == Some("NoSuchTagSet") => Vec::new(),
                     Err(e) => {
                         return Err(sdk_error(
                             &format!("cannot read the tags of bucket {name}"),

@@ -52,7 +52,10 @@ pub async fn delete(
                 .await
             {
                 Ok(_) => Ok(()),
-                Err(e) if message_of(&e).is_some_and(|m| m.contains("No Application named")) => {
+                Err(e)
+                    if crate::aws::service_message(&e)
+                        .is_some_and(|m| m.contains("No Application named")) =>
+                {
                     Ok(())
                 }
                 Err(e) => Err(sdk_error(&format!("cannot delete application {name}"), e)),
@@ -115,15 +118,6 @@ pub async fn delete(
             other.label()
         ))),
     }
-}
-
-fn message_of<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
-    e: &aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> Option<&str> {
-    e.as_service_error().and_then(|s| s.message())
 }
 
 /// Terminate the environment and wait until Elastic Beanstalk lists it as Terminated.

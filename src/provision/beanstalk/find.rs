@@ -190,9 +190,7 @@ pub(super) async fn live_environment(
         Ok(out) => out,
         // No application yet: no environment either.
         Err(err)
-            if err
-                .as_service_error()
-                .and_then(|s| aws_smithy_types::error::metadata::ProvideErrorMetadata::message(s))
+            if crate::aws::service_message(&err)
                 .is_some_and(|m| m.contains("No Application named")) =>
         {
             return Ok(None)

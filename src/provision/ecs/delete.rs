@@ -197,7 +197,9 @@ pub async fn delete(
                 || async {
                     match c.ec2.delete_security_group().group_id(id).send().await {
                         Ok(_) => Ok(()),
-                        Err(e) if code_of(&e) == Some("InvalidGroup.NotFound") => Ok(()),
+                        Err(e) if crate::aws::service_code(&e) == Some("InvalidGroup.NotFound") => {
+                            Ok(())
+                        }
                         Err(e) => Err(sdk_error(
                             &format!("cannot delete security group {name}"),
                             e,
@@ -245,15 +247,6 @@ pub async fn delete(
             other.label()
         ))),
     }
-}
-
-fn code_of<E: aws_smithy_types::error::metadata::ProvideErrorMetadata>(
-    e: &aws_smithy_runtime_api::client::result::SdkError<
-        E,
-        aws_smithy_runtime_api::client::orchestrator::HttpResponse,
-    >,
-) -> Option<&str> {
-    e.as_service_error().and_then(|s| s.code())
 }
 
 /// The cluster of the service named `service` in devloop.toml.
