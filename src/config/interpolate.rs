@@ -101,6 +101,14 @@ pub fn expand_tree(
     }
 }
 
+/// The name of the first `${NAME}` (or `${NAME:-default}`) written in `text`, for messages that
+/// name a variable without showing its value.
+pub fn first_name(text: &str) -> Option<&str> {
+    text.split("${")
+        .nth(1)
+        .and_then(|rest| rest.split(['}', ':']).next())
+}
+
 /// The variables `text` needs that have no default (`${VAR}`, not `${VAR:-…}`), in order: each
 /// one that `expand` finds unset is taken as set (to empty) and the string expanded again.
 pub fn required(text: &str) -> Vec<String> {

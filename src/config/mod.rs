@@ -11,6 +11,7 @@ mod explain;
 #[cfg(test)]
 pub(crate) mod fuzz;
 mod interpolate;
+pub use interpolate::first_name as first_var_name;
 pub mod schema;
 mod services;
 mod source;

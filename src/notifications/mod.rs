@@ -132,9 +132,7 @@ fn unset(ch: &Channel) -> Option<String> {
         .chain(ch.secret.as_ref().map(|s| s.get_ref()))
         .find(|v| !is_expanded(v))
         .map(|v| {
-            v.split("${")
-                .nth(1)
-                .and_then(|r| r.split(['}', ':']).next())
+            crate::config::first_var_name(v)
                 .unwrap_or("its variable")
                 .to_string()
         })

@@ -118,10 +118,7 @@ fn check_url(src: &Source, name: &str, ch: &Channel) -> Result<()> {
 /// `SLACK_URL` of a value written `"${SLACK_URL}"`, for messages that must not show the value.
 fn written_var(src: &Source, span: Range<usize>) -> String {
     let written = src.text.get(span).unwrap_or("");
-    written
-        .split("${")
-        .nth(1)
-        .and_then(|rest| rest.split(['}', ':']).next())
+    crate::config::first_var_name(written)
         .unwrap_or("the variable")
         .to_string()
 }
