@@ -8,6 +8,7 @@
 pub mod ecr;
 pub mod logs;
 pub mod metrics;
+pub mod patience;
 pub mod s3;
 
 use std::time::Duration;

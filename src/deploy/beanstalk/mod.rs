@@ -28,6 +28,7 @@ use aws_sdk_elasticbeanstalk::Client;
 use serde_json::json;
 
 use super::{Checkpoint, Diff, LogLine, LogQuery, Outcome, Rollout, Status, Target};
+use crate::aws::patience::{patiently, READ_PATIENCE};
 use crate::aws::sdk_error;
 use crate::config::schema::{BeanstalkTarget, BundleKind};
 use crate::config::ENV_NAMESPACE;
@@ -38,9 +39,6 @@ use crate::session::Session;
 use bundle::Bundle;
 pub use set::{deploy_set_bundle, diff_set_bundle};
 use verdict::describe;
-
-/// How long a read before a deploy keeps retrying a throttled or failed call.
-const READ_PATIENCE: std::time::Duration = std::time::Duration::from_secs(45);
 
 pub struct Beanstalk {
     project: Arc<Session>,
@@ -106,29 +104,21 @@ impl Beanstalk {
     /// failed read is retried with backoff for a while, since several services' reads share the
     /// account's rate and none of them is a verdict.
     async fn environment_patiently(&self, eb: &Client) -> Result<EnvironmentDescription> {
-        let until = std::time::Instant::now() + READ_PATIENCE;
-        let mut poll = verdict::POLL_MIN / 2;
-        loop {
-            match self.environment(eb).await {
-                Err(e) if e.transient && std::time::Instant::now() + poll < until => {
-                    tokio::time::sleep(verdict::jittered(poll)).await;
-                    poll = verdict::backoff(poll);
-                }
-                r => return r,
-            }
-        }
+        patiently(READ_PATIENCE, || self.environment(eb)).await
     }
 
     /// The application and environment, proven to exist, and the environment Ready: what must
     /// hold before anything is uploaded or created.
     async fn live(&self, eb: &Client) -> Result<EnvironmentDescription> {
         let app = &self.settings.application;
-        let apps = eb
-            .describe_applications()
-            .application_names(app)
-            .send()
-            .await
-            .map_err(|e| sdk_error(&format!("cannot describe application {app}"), e))?;
+        let apps = patiently(READ_PATIENCE, || async {
+            eb.describe_applications()
+                .application_names(app)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot describe application {app}"), e))
+        })
+        .await?;
         if !apps.applications().iter().any(|a| {
             a.application_name()
                 .is_some_and(|n| n.eq_ignore_ascii_case(app))

@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 use aws_sdk_elasticbeanstalk::types::{ConfigurationOptionSetting, OptionSpecification};
 use aws_sdk_elasticbeanstalk::Client;
 
+use crate::aws::patience::{patiently, READ_PATIENCE};
 use crate::aws::sdk_error;
 use crate::config::schema::BeanstalkTarget;
 use crate::config::ENV_NAMESPACE;
@@ -64,18 +65,21 @@ pub async fn live(
     application: &str,
     environment: &str,
 ) -> Result<BTreeMap<Key, String>> {
-    let out = client
-        .describe_configuration_settings()
-        .application_name(application)
-        .environment_name(environment)
-        .send()
-        .await
-        .map_err(|e| {
-            sdk_error(
-                &format!("cannot read the configuration of environment {environment}"),
-                e,
-            )
-        })?;
+    let out = patiently(READ_PATIENCE, || async {
+        client
+            .describe_configuration_settings()
+            .application_name(application)
+            .environment_name(environment)
+            .send()
+            .await
+            .map_err(|e| {
+                sdk_error(
+                    &format!("cannot read the configuration of environment {environment}"),
+                    e,
+                )
+            })
+    })
+    .await?;
     Ok(out
         .configuration_settings()
         .iter()

@@ -197,17 +197,4 @@ pub fn backoff(current: Duration) -> Duration {
     (current * 2).clamp(POLL_MIN, POLL_THROTTLED_MAX)
 }
 
-/// `poll` give or take a fifth, so runners that started together do not poll in step.
-pub fn jittered(poll: Duration) -> Duration {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0),
-    );
-    // A factor in [0.8, 1.2).
-    let factor = 0.8 + (h.finish() % 4000) as f64 / 10_000.0;
-    poll.mul_f64(factor)
-}
+pub use crate::aws::patience::jittered;

@@ -14,6 +14,7 @@ use std::time::{Duration, SystemTime};
 use aws_sdk_ecs::types::Tag;
 use aws_sdk_ecs::Client;
 
+use crate::aws::patience::{patiently, READ_PATIENCE};
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
 
@@ -51,13 +52,17 @@ fn parse(value: &str) -> (String, Option<SystemTime>) {
     (holder, until)
 }
 
+/// The lock's value now; a throttled read is asked again (it is no news about the lock).
 async fn current(client: &Client, arn: &str) -> Result<Option<String>> {
-    let out = client
-        .list_tags_for_resource()
-        .resource_arn(arn)
-        .send()
-        .await
-        .map_err(|e| sdk_error(&format!("cannot read the tags of {arn}"), e))?;
+    let out = patiently(READ_PATIENCE, || async {
+        client
+            .list_tags_for_resource()
+            .resource_arn(arn)
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot read the tags of {arn}"), e))
+    })
+    .await?;
     Ok(out
         .tags()
         .iter()

@@ -24,6 +24,7 @@ use verdict::revision;
 use super::{
     remaining, Checkpoint, Diff, Locking, LogLine, LogQuery, Outcome, Rollout, Status, Target,
 };
+use crate::aws::patience::{patiently, READ_PATIENCE};
 use crate::aws::sdk_error;
 use crate::config::schema::EcsTarget;
 use crate::engine::StepCtx;
@@ -67,7 +68,12 @@ impl Ecs {
         Ok(Client::new(self.project.aws().await?))
     }
 
+    /// The service, read patiently: a throttled read before anything changes is asked again.
     async fn service(&self, client: &Client) -> Result<Service> {
+        patiently(READ_PATIENCE, || self.service_once(client)).await
+    }
+
+    async fn service_once(&self, client: &Client) -> Result<Service> {
         let (cluster, name) = (&self.settings.cluster, &self.settings.service);
         let out = client
             .describe_services()
@@ -91,8 +97,12 @@ impl Ecs {
     }
 
     /// The cluster, the service and its task definition, each proven to exist, and the container
-    /// devloop deploys into found in it. Nothing is changed.
+    /// devloop deploys into found in it. Nothing is changed; a throttled read is asked again.
     async fn live(&self, client: &Client) -> Result<Live> {
+        patiently(READ_PATIENCE, || self.live_once(client)).await
+    }
+
+    async fn live_once(&self, client: &Client) -> Result<Live> {
         let cluster = &self.settings.cluster;
         let out = client
             .describe_clusters()
@@ -106,7 +116,7 @@ impl Ecs {
             ))
             .with_hint("fix deploy.ecs.cluster"));
         }
-        let service = self.service(client).await?;
+        let service = self.service_once(client).await?;
         let arn = service.task_definition().unwrap_or_default().to_string();
         let described = client
             .describe_task_definition()
