@@ -12,6 +12,7 @@ pub mod ecs;
 mod names;
 mod state;
 pub mod template;
+pub mod wait;
 
 use std::collections::HashMap;
 use std::sync::Arc;

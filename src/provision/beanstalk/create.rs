@@ -11,8 +11,9 @@ use super::SERVICE_TRUST;
 use super::{Env, Environment, EC2_TRUST, ECR_PULL_POLICY, INSTANCE_POLICIES, SERVICE_POLICIES};
 use crate::aws::sdk_error;
 use crate::engine::StepCtx;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{Error, Result};
 use crate::provision::account::iam_tag;
+use crate::provision::wait::{self, Look};
 use crate::provision::{Kind, Known, Resource};
 
 /// Create `r` (which is missing) and return its id. A failure after the resource itself was
@@ -258,9 +259,13 @@ async fn launched(
     ctx: &StepCtx,
     deadline: Instant,
 ) -> Result<()> {
-    let mut poll = Duration::from_secs(1);
-    loop {
-        ctx.check_cancelled()?;
+    let what = format!("environment {} to launch", e.name);
+    let pace = wait::Pace {
+        first: Duration::from_secs(1),
+        most: Duration::from_secs(10),
+    };
+    wait::until(ctx, deadline, &what, pace, || async {
+        // A throttled read is no news (`None`).
         let seen = super::find::by_id(env, id, &e.name).await?;
         let status = seen
             .as_ref()
@@ -294,36 +299,23 @@ async fn launched(
                             .unwrap_or_default()
                     ));
                 }
-                return Ok(());
+                Ok(Look::Done(()))
             }
             Some("Terminating" | "Terminated") => {
                 let why = errors(env, e, since).await;
-                return Err(Error::failed(format!(
+                Err(Error::failed(format!(
                     "environment {} did not launch: Elastic Beanstalk is terminating it{why}",
                     e.name
-                )));
+                )))
             }
-            _ => {}
+            _ => Ok(Look::NotYet(Some(format!(
+                "{}, health {}",
+                status.as_deref().unwrap_or("not listed yet"),
+                health.as_deref().unwrap_or("unknown")
+            )))),
         }
-        if Instant::now() >= deadline {
-            return Err(Error::new(
-                ExitKind::Timeout,
-                format!(
-                    "environment {} was still launching at the deadline ({})",
-                    e.name,
-                    status.as_deref().unwrap_or("not listed yet")
-                ),
-            ));
-        }
-        ctx.progress(format!(
-            "waiting for environment {} to launch ({}, health {})",
-            e.name,
-            status.as_deref().unwrap_or("not listed yet"),
-            health.as_deref().unwrap_or("unknown")
-        ));
-        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
-        poll = (poll * 2).min(Duration::from_secs(10));
-    }
+    })
+    .await
 }
 
 /// `: <message>; <message>` of the ERROR events of the environment since `since` (its creation:

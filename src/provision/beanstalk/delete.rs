@@ -1,12 +1,13 @@
 //! Deleting one Elastic Beanstalk resource devloop created, dependents first by the caller's
 //! order: an environment is terminated and waited for until it is gone, then its application.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Env;
 use crate::aws::sdk_error;
 use crate::engine::StepCtx;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{Error, Result};
+use crate::provision::wait::{self, Look};
 use crate::provision::Kind;
 
 /// Delete the resource `kind` named `name` with id `id` (an ARN). Gone already is done.
@@ -127,39 +128,30 @@ async fn terminate(env: &Env, name: &str, ctx: &StepCtx, deadline: Instant) -> R
             "environment {name} is not in devloop.toml"
         )));
     };
-    let live = super::find::live_environment(env, e).await?;
+    // Elastic Beanstalk terminates only a Ready environment: a launch or an update under way
+    // is waited out first.
+    let what = format!("environment {name} to be Ready before it is terminated");
+    let live = wait::until(ctx, deadline, &what, wait::PACE, || async {
+        match super::find::live_environment(env, e).await {
+            Ok(Some(d))
+                if matches!(
+                    d.status().map(|s| s.as_str()),
+                    Some("Launching" | "Updating")
+                ) =>
+            {
+                Ok(Look::NotYet(d.status().map(|s| s.as_str().to_string())))
+            }
+            Ok(found) => Ok(Look::Done(found)),
+            Err(err) if err.transient => Ok(Look::NotYet(None)),
+            Err(err) => Err(err),
+        }
+    })
+    .await?;
     let Some(live) = live else {
         return Ok(());
     };
     let id = live.environment_id().unwrap_or_default().to_string();
-    let mut status = live.status().map(|s| s.as_str().to_string());
-    // Elastic Beanstalk terminates only a Ready environment: a launch or an update under way
-    // is waited out first.
-    let mut poll = Duration::from_secs(2);
-    while matches!(status.as_deref(), Some("Launching" | "Updating")) {
-        ctx.check_cancelled()?;
-        if Instant::now() >= deadline {
-            return Err(Error::new(
-                ExitKind::Timeout,
-                format!(
-                    "environment {name} was still {} at the deadline: it can be terminated once it is Ready",
-                    status.as_deref().unwrap_or("changing")
-                ),
-            ));
-        }
-        ctx.progress(format!(
-            "waiting for environment {name} to be Ready before it is terminated ({})",
-            status.as_deref().unwrap_or("changing")
-        ));
-        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
-        poll = (poll * 2).min(Duration::from_secs(15));
-        status = match super::find::live_environment(env, e).await {
-            Ok(Some(d)) => d.status().map(|s| s.as_str().to_string()),
-            Ok(None) => return Ok(()),
-            Err(err) if err.transient => status,
-            Err(err) => return Err(err),
-        };
-    }
+    let status = live.status().map(|s| s.as_str().to_string());
     if status.as_deref() != Some("Terminating") {
         env.eb
             .terminate_environment()
@@ -179,26 +171,15 @@ pub(super) async fn wait_terminated(
     ctx: &StepCtx,
     deadline: Instant,
 ) -> Result<()> {
-    let mut poll = Duration::from_secs(2);
-    loop {
-        ctx.check_cancelled()?;
+    let what = format!("environment {name} to terminate");
+    wait::until(ctx, deadline, &what, wait::PACE, || async {
         let status = super::find::by_id(env, id, name)
             .await?
             .and_then(|d| d.status().map(|s| s.as_str().to_string()));
-        if status.as_deref() == Some("Terminated") {
-            return Ok(());
-        }
-        if Instant::now() >= deadline {
-            return Err(Error::new(
-                ExitKind::Timeout,
-                format!(
-                    "environment {name} was still {} at the deadline",
-                    status.as_deref().unwrap_or("terminating")
-                ),
-            ));
-        }
-        ctx.progress(format!("waiting for environment {name} to terminate"));
-        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
-        poll = (poll * 2).min(Duration::from_secs(15));
-    }
+        Ok(match status.as_deref() {
+            Some("Terminated") => Look::Done(()),
+            _ => Look::NotYet(status),
+        })
+    })
+    .await
 }

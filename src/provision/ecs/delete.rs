@@ -3,12 +3,13 @@
 //! with a draining service) is tried again until the deadline, each wait said.
 
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Env;
 use crate::aws::sdk_error;
 use crate::engine::StepCtx;
-use crate::error::{Error, ExitKind, Result};
+use crate::error::{Error, Result};
+use crate::provision::wait::{self, Look};
 use crate::provision::Kind;
 
 /// Codes of "still in use by something being deleted": worth another try.
@@ -271,24 +272,14 @@ where
     F: Fn() -> Fut,
     Fut: Future<Output = Result<()>>,
 {
-    let mut poll = Duration::from_secs(2);
-    loop {
-        let err = match attempt().await {
-            Ok(()) => return Ok(()),
-            Err(e) => e,
-        };
-        let in_use = IN_USE.iter().any(|c| err.message.contains(c));
-        if !in_use && !err.transient {
-            return Err(err);
+    wait::until(ctx, deadline, waiting_for, wait::PACE, || async {
+        match attempt().await {
+            Ok(()) => Ok(Look::Done(())),
+            Err(err) if err.transient || IN_USE.iter().any(|c| err.message.contains(c)) => {
+                Ok(Look::NotYet(Some(err.message)))
+            }
+            Err(err) => Err(err),
         }
-        if Instant::now() >= deadline {
-            return Err(Error::new(
-                ExitKind::Timeout,
-                format!("gave up waiting for {waiting_for}: {}", err.message),
-            ));
-        }
-        ctx.progress(format!("waiting for {waiting_for}"));
-        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
-        poll = (poll * 2).min(Duration::from_secs(15));
-    }
+    })
+    .await
 }

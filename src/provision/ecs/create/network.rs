@@ -1,11 +1,12 @@
 //! Creating the network in front of the tasks: security groups and their openings, the load
 //! balancer (waited until active), its target group and listener.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::aws::sdk_error;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
+use crate::provision::wait::{self, Look};
 use crate::provision::Kind;
 
 use aws_sdk_ec2::types::{IpPermission, ResourceType, TagSpecification};
@@ -106,9 +107,8 @@ pub(super) async fn active(
     ctx: &StepCtx,
     deadline: Instant,
 ) -> Result<()> {
-    let mut poll = Duration::from_secs(2);
-    loop {
-        ctx.check_cancelled()?;
+    let what = format!("load balancer {name} to become active");
+    wait::until(ctx, deadline, &what, wait::PACE, || async {
         // A throttled or failed read is no news.
         let state = env
             .clients
@@ -120,28 +120,19 @@ pub(super) async fn active(
             .ok()
             .and_then(|o| o.load_balancers().first().and_then(|l| l.state().cloned()));
         match state.as_ref().and_then(|s| s.code()) {
-            Some(LoadBalancerStateEnum::Active) => return Ok(()),
-            Some(LoadBalancerStateEnum::Failed) => {
-                return Err(Error::failed(format!(
-                    "load balancer {name} did not become active: {}",
-                    state
-                        .as_ref()
-                        .and_then(|s| s.reason())
-                        .unwrap_or("no reason given")
-                )))
-            }
-            _ => {}
+            Some(LoadBalancerStateEnum::Active) => Ok(Look::Done(())),
+            Some(LoadBalancerStateEnum::Failed) => Err(Error::failed(format!(
+                "load balancer {name} did not become active: {}",
+                state
+                    .as_ref()
+                    .and_then(|s| s.reason())
+                    .unwrap_or("no reason given")
+            ))),
+            Some(code) => Ok(Look::NotYet(Some(code.as_str().to_string()))),
+            None => Ok(Look::NotYet(None)),
         }
-        if Instant::now() >= deadline {
-            return Err(Error::new(
-                crate::error::ExitKind::Timeout,
-                format!("load balancer {name} was still provisioning at the deadline"),
-            ));
-        }
-        ctx.progress(format!("waiting for load balancer {name} to become active"));
-        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
-        poll = (poll * 2).min(Duration::from_secs(15));
-    }
+    })
+    .await
 }
 
 pub(super) async fn target_group(

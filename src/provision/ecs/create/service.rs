@@ -1,11 +1,12 @@
 //! Creating each service's first task definition and its ECS service, and waiting until a
 //! service that runs tasks is steady.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use crate::aws::sdk_error;
 use crate::engine::StepCtx;
 use crate::error::{Error, Result};
+use crate::provision::wait::{self, Look};
 use crate::provision::Kind;
 
 use aws_sdk_ecs::types::{
@@ -163,9 +164,8 @@ pub(super) async fn service(env: &Env, svc: &Svc, known: &Known) -> Result<Strin
 
 /// Wait until the new service runs its desired count on one completed deployment.
 pub(super) async fn steady(env: &Env, svc: &Svc, ctx: &StepCtx, deadline: Instant) -> Result<()> {
-    let mut poll = Duration::from_secs(2);
-    loop {
-        ctx.check_cancelled()?;
+    let what = format!("ECS service {} to run {} task(s)", svc.service, svc.desired);
+    wait::until(ctx, deadline, &what, wait::PACE, || async {
         let read = env
             .clients
             .ecs
@@ -175,39 +175,24 @@ pub(super) async fn steady(env: &Env, svc: &Svc, ctx: &StepCtx, deadline: Instan
             .send()
             .await;
         // A throttled or failed read is no news.
-        if let Some(s) = read.ok().and_then(|o| o.services().first().cloned()) {
-            let deps = s.deployments();
-            if let [d] = deps {
-                let done = d.rollout_state()
-                    == Some(&aws_sdk_ecs::types::DeploymentRolloutState::Completed);
-                if done && d.running_count() == d.desired_count() {
-                    return Ok(());
-                }
-                if d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::Failed) {
-                    return Err(Error::failed(format!(
-                        "ECS service {} did not start: {}",
-                        svc.service,
-                        d.rollout_state_reason().unwrap_or("its deployment failed")
-                    )));
-                }
+        let Some(s) = read.ok().and_then(|o| o.services().first().cloned()) else {
+            return Ok(Look::NotYet(None));
+        };
+        if let [d] = s.deployments() {
+            let done =
+                d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::Completed);
+            if done && d.running_count() == d.desired_count() {
+                return Ok(Look::Done(()));
             }
-            ctx.progress(format!(
-                "waiting for ECS service {} to run {} task(s): {} running",
-                svc.service,
-                svc.desired,
-                s.running_count()
-            ));
+            if d.rollout_state() == Some(&aws_sdk_ecs::types::DeploymentRolloutState::Failed) {
+                return Err(Error::failed(format!(
+                    "ECS service {} did not start: {}",
+                    svc.service,
+                    d.rollout_state_reason().unwrap_or("its deployment failed")
+                )));
+            }
         }
-        if Instant::now() >= deadline {
-            return Err(Error::new(
-                crate::error::ExitKind::Timeout,
-                format!(
-                    "ECS service {} did not reach a steady state before the deadline",
-                    svc.service
-                ),
-            ));
-        }
-        tokio::time::sleep(poll.min(deadline.saturating_duration_since(Instant::now()))).await;
-        poll = (poll * 2).min(Duration::from_secs(15));
-    }
+        Ok(Look::NotYet(Some(format!("{} running", s.running_count()))))
+    })
+    .await
 }
