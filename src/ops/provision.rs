@@ -15,7 +15,7 @@ use super::{runtime, Context};
 use crate::deploy::Diff;
 use crate::engine::{Done, Runner, Step, StepCtx, StepPlan};
 use crate::error::{Error, ExitKind, ExitStatus, Result};
-use crate::provision::{self, Exists, Kind, Provisioned, Resource, Site};
+use crate::provision::{self, Exists, Kind, Provisioned, Purpose, Resource, Site};
 use crate::session::Session;
 
 /// What `devloop provision` is asked.
@@ -55,7 +55,7 @@ const PROVISION_BUDGET: Duration = Duration::from_secs(900);
 
 /// `plan provision`: every resource and what provisioning would do with it.
 pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
-    let env = Site::open(project).await?;
+    let env = Site::open(project, Purpose::Create).await?;
     let resources = env.resources().await?;
     let missing = resources
         .iter()
@@ -82,7 +82,7 @@ pub async fn plan(project: &Arc<Session>) -> Result<(String, Diff)> {
 
 /// `plan destroy`: what destroy would delete.
 pub async fn plan_destroy(project: &Arc<Session>) -> Result<(String, Diff)> {
-    let env = Site::open(project).await?;
+    let env = Site::open(project, Purpose::Delete).await?;
     let (doomed, orphans) = doomed(project, &env, false, false).await?;
     let text: String = doomed
         .iter()
@@ -135,13 +135,13 @@ pub fn run(ctx: &Context, args: &Request) -> Result<ExitStatus> {
     let project = ctx.session()?;
     let runtime = runtime()?;
     if args.template {
-        let env = runtime.block_on(Site::open(&project))?;
+        let env = runtime.block_on(Site::open(&project, Purpose::Create))?;
         let text = env.template()?;
         ctx.printer
             .document(&text, serde_json::from_str(&text).unwrap_or(json!(null)));
         return Ok(ExitStatus::Success);
     }
-    let env = Arc::new(runtime.block_on(Site::open(&project))?);
+    let env = Arc::new(runtime.block_on(Site::open(&project, Purpose::Create))?);
     let region = env.account().region.clone();
     let resources = runtime.block_on(env.resources())?;
     let missing = resources
@@ -370,7 +370,7 @@ fn orphan_lines(orphans: &[provision::Entry]) -> String {
 pub fn destroy(ctx: &Context, args: &DestroyRequest) -> Result<ExitStatus> {
     let project = ctx.session()?;
     let runtime = runtime()?;
-    let env = Arc::new(runtime.block_on(Site::open(&project))?);
+    let env = Arc::new(runtime.block_on(Site::open(&project, Purpose::Delete))?);
     let region = env.account().region.clone();
     let (doomed, orphans) = runtime.block_on(doomed(&project, &env, args.images, args.ledger))?;
     let ledger_gone = doomed.iter().any(|e| e.kind == Kind::LedgerBucket);

@@ -190,6 +190,15 @@ impl Known {
     }
 }
 
+/// What a site is opened for: what it needs to create (the platform to launch on, a resource
+/// named in devloop.toml that must exist) is looked up and checked only for `Create`, so
+/// `destroy` never fails on what only creating needs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    Create,
+    Delete,
+}
+
 /// Where an environment's target lives in the account: the one seam `provision`, `destroy`
 /// and `plan` go through, whatever the target.
 pub enum Site {
@@ -199,12 +208,12 @@ pub enum Site {
 
 impl Site {
     /// The site of `project`'s environment, read from devloop.toml and the account.
-    pub async fn open(project: &Arc<Session>) -> Result<Site> {
+    pub async fn open(project: &Arc<Session>, purpose: Purpose) -> Result<Site> {
         let env = project.config.require_env()?;
         match project.config.target() {
             Some(TargetKind::Ecs) => Ok(Site::Ecs(ecs::Env::open(project).await?)),
             Some(TargetKind::Beanstalk) => {
-                Ok(Site::Beanstalk(beanstalk::Env::open(project).await?))
+                Ok(Site::Beanstalk(beanstalk::Env::open(project, purpose).await?))
             }
             Some(t) => Err(Error::usage(format!(
                 "environment \"{env}\" deploys to {}, which needs nothing made in an AWS account",

@@ -138,7 +138,7 @@ PRESETS = {
 }
 LAUNCH_SECONDS = 1.0  # CreateEnvironment: Launching, then Ready
 IAM_PROPAGATION = [0.0]  # seconds a new instance profile stays invisible (eb/iam_propagation)
-TERMINATE_SECONDS = 1.0  # TerminateEnvironment: Terminating, then Terminated
+TERMINATE_SECONDS = [1.0]  # TerminateEnvironment: Terminating, then Terminated (eb/terminate_seconds)
 
 LOCK = threading.RLock()
 APPS = {}  # lower-cased name -> App
@@ -859,7 +859,7 @@ def create_environment(req):
         phases = [{"at": LAUNCH_SECONDS, "status": "Terminating", "health": "Grey",
                    "events": [{"severity": "ERROR", "message": problem},
                               {"severity": "ERROR", "message": "Failed to launch environment."}]},
-                  {"at": LAUNCH_SECONDS + TERMINATE_SECONDS, "status": "Terminated",
+                  {"at": LAUNCH_SECONDS + TERMINATE_SECONDS[0], "status": "Terminated",
                    "events": [info(f"Deleting SNS topic for environment {name}.")]}]
     elif label is None and sample_health_problem(env):
         # The sample application answers `/` only: a health check on another path fails.
@@ -894,7 +894,7 @@ def terminate(env, request_id):
                    "Must be Ready.")
     emit(env.app, "INFO", "terminateEnvironment is starting.", request_id, env=env)
     start = replace(view, status="Terminating", health="Grey")
-    done = {"at": TERMINATE_SECONDS, "status": "Terminated", "health": "Grey",
+    done = {"at": TERMINATE_SECONDS[0], "status": "Terminated", "health": "Grey",
             "health_status": None, "causes": [],
             "events": [info("terminateEnvironment completed successfully.")]}
     begin(env, request_id, start, [done], view.label, view.label)
@@ -1165,6 +1165,13 @@ def control_bundle(payload):
 @locked_control("eb/iam_propagation")
 def control_iam_propagation(payload):
     IAM_PROPAGATION[0] = float(payload.get("seconds", 0))
+    return {"ok": True}
+
+
+@locked_control("eb/terminate_seconds")
+def control_terminate_seconds(payload):
+    """How long a termination takes (the live service takes minutes)."""
+    TERMINATE_SECONDS[0] = float(payload.get("seconds", 1.0))
     return {"ok": True}
 
 

@@ -173,7 +173,7 @@ async fn create_environment(env: &Env, e: &Environment) -> Result<(String, Strin
         .create_environment()
         .application_name(&e.application)
         .environment_name(name)
-        .solution_stack_name(&env.platform)
+        .solution_stack_name(env.solution_stack()?)
         .set_option_settings(Some(settings))
         .set_tags(Some(tags(env)))
         .send()

@@ -5,7 +5,7 @@ use super::{Env, Environment};
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
 use crate::provision::account::resource;
-use crate::provision::{Kind, Resource};
+use crate::provision::{Kind, Purpose, Resource};
 
 /// Every resource, in the order of creation.
 pub async fn all(env: &Env) -> Result<Vec<Resource>> {
@@ -18,22 +18,23 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
         let settings = vec![("public access".into(), "blocked".into())];
         out.push(a.find_bucket(Kind::LedgerBucket, bucket, settings).await?);
     }
-    let (kind, bucket) = &env.bundle_bucket;
-    let settings = match kind {
-        Kind::StorageBucket => vec![(
-            "made by".into(),
-            "Elastic Beanstalk (CreateStorageLocation), shared by the account".into(),
-        )],
-        _ => vec![("public access".into(), "blocked".into())],
-    };
-    let mut found = a.find_bucket(*kind, bucket, settings).await?;
-    if *kind == Kind::StorageBucket {
-        // The account's, whatever its tags say: never devloop's to delete.
-        if let crate::provision::Exists::Ours(id) = &found.exists {
-            found.exists = crate::provision::Exists::Theirs(id.clone());
+    if let Some((kind, bucket)) = &env.bundle_bucket {
+        let settings = match kind {
+            Kind::StorageBucket => vec![(
+                "made by".into(),
+                "Elastic Beanstalk (CreateStorageLocation), shared by the account".into(),
+            )],
+            _ => vec![("public access".into(), "blocked".into())],
+        };
+        let mut found = a.find_bucket(*kind, bucket, settings).await?;
+        if *kind == Kind::StorageBucket {
+            // The account's, whatever its tags say: never devloop's to delete.
+            if let crate::provision::Exists::Ours(id) = &found.exists {
+                found.exists = crate::provision::Exists::Theirs(id.clone());
+            }
         }
+        out.push(found);
     }
-    out.push(found);
     if let Some(role) = &env.instance_role {
         let mut policies: Vec<&str> = super::INSTANCE_POLICIES
             .iter()
@@ -49,7 +50,11 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
         out.push(a.find_role(Kind::InstanceRole, role, settings).await?);
     }
     let profile = instance_profile(env).await?;
-    if env.instance_role.is_none() && profile.exists == crate::provision::Exists::Missing {
+    let creating = env.purpose == Purpose::Create;
+    if creating
+        && env.instance_role.is_none()
+        && profile.exists == crate::provision::Exists::Missing
+    {
         return Err(Error::usage(format!(
             "deploy.beanstalk.instance_profile names {}, and no such instance profile exists",
             env.instance_profile
@@ -72,7 +77,7 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
             let r = a
                 .find_role(Kind::ServiceRole, &env.service_role_name, Vec::new())
                 .await?;
-            if r.exists == crate::provision::Exists::Missing {
+            if creating && r.exists == crate::provision::Exists::Missing {
                 return Err(Error::usage(format!(
                     "deploy.beanstalk.service_role names {}, and no such IAM role exists",
                     env.service_role_name
@@ -216,7 +221,8 @@ pub(super) async fn live_environment(
 async fn environment(env: &Env, e: &Environment) -> Result<Resource> {
     let live = live_environment(env, e).await?;
     if let Some(d) = &live {
-        if d.status().map(|s| s.as_str()) == Some("Terminating") {
+        // Destroy goes on waiting for a termination under way (an interrupted destroy's).
+        if env.purpose == Purpose::Create && d.status().map(|s| s.as_str()) == Some("Terminating") {
             return Err(Error::failed(format!(
                 "environment {} is still terminating: a new one of that name cannot be made yet",
                 e.name
@@ -232,9 +238,11 @@ async fn environment(env: &Env, e: &Environment) -> Result<Resource> {
         }
         None => None,
     };
-    let mut settings = vec![
-        ("application".into(), e.application.clone()),
-        ("platform".into(), env.platform.clone()),
+    let mut settings = vec![("application".into(), e.application.clone())];
+    if let Some(platform) = &env.platform {
+        settings.push(("platform".into(), platform.clone()));
+    }
+    settings.extend([
         (
             "type".into(),
             if e.load_balanced {
@@ -244,7 +252,7 @@ async fn environment(env: &Env, e: &Environment) -> Result<Resource> {
             },
         ),
         ("instance profile".into(), env.instance_profile.clone()),
-    ];
+    ]);
     if let Some(path) = &e.health_path {
         settings.push(("health".into(), path.clone()));
     }

@@ -18,7 +18,7 @@ pub use delete::delete;
 
 use super::account::Account;
 use super::names::short;
-use super::{Kind, Resource};
+use super::{Kind, Purpose, Resource};
 use crate::aws::sdk_error;
 use crate::config::schema::BeanstalkTarget;
 use crate::error::{Error, Result};
@@ -65,17 +65,21 @@ pub struct Environment {
 pub struct Env {
     pub account: Account,
     pub eb: aws_sdk_elasticbeanstalk::Client,
+    /// What it was opened for: only creating looks up the platform and the account's storage
+    /// bucket, and insists that a profile or role named in devloop.toml exists.
+    pub purpose: Purpose,
     /// The solution stack environments are created on: the newest Amazon Linux 2023 Docker
-    /// platform the region lists.
-    pub platform: String,
+    /// platform the region lists (`None` when opened to delete).
+    pub platform: Option<String>,
     pub applications: Vec<String>,
     pub environments: Vec<Environment>,
     /// ECR repositories of the built services, when releases go to ECR.
     pub repositories: Vec<String>,
     pub ledger_bucket: Option<String>,
     /// The bucket bundles go to: `deploy.beanstalk.bucket` (devloop's), else Elastic
-    /// Beanstalk's own storage bucket of the account.
-    pub bundle_bucket: (Kind, String),
+    /// Beanstalk's own storage bucket of the account (not looked up when opened to delete: it
+    /// is never devloop's to delete).
+    pub bundle_bucket: Option<(Kind, String)>,
     /// Devloop's instance role and profile (`None`: `instance_profile` names an existing one).
     pub instance_role: Option<String>,
     pub instance_profile: String,
@@ -87,7 +91,7 @@ pub struct Env {
 }
 
 impl Env {
-    pub async fn open(project: &Arc<Session>) -> Result<Env> {
+    pub async fn open(project: &Arc<Session>, purpose: Purpose) -> Result<Env> {
         let sdk = project.aws().await?;
         let account = Account::open(project).await?;
         let eb = aws_sdk_elasticbeanstalk::Client::new(sdk);
@@ -180,7 +184,8 @@ impl Env {
             }
         }
         let bundle_bucket = match first.bucket.as_deref().filter(|b| !b.is_empty()) {
-            Some(b) => (Kind::BundleBucket, b.to_string()),
+            Some(b) => Some((Kind::BundleBucket, b.to_string())),
+            None if purpose == Purpose::Delete => None,
             None => {
                 let who = aws_sdk_sts::Client::new(sdk)
                     .get_caller_identity()
@@ -188,13 +193,16 @@ impl Env {
                     .await
                     .map_err(|e| sdk_error("cannot tell which AWS account this is", e))?;
                 let id = who.account().unwrap_or_default();
-                (
+                Some((
                     Kind::StorageBucket,
                     format!("elasticbeanstalk-{}-{id}", account.region),
-                )
+                ))
             }
         };
-        let platform = platform(&eb, &account.region).await?;
+        let platform = match purpose {
+            Purpose::Create => Some(platform(&eb, &account.region).await?),
+            Purpose::Delete => None,
+        };
         let instance_role = first
             .instance_profile
             .is_none()
@@ -215,6 +223,7 @@ impl Env {
             ledger_bucket: account.ledger_bucket()?,
             account,
             eb,
+            purpose,
             platform,
             applications,
             environments,
@@ -225,6 +234,14 @@ impl Env {
             service_role,
             service_role_name,
             ecr,
+        })
+    }
+
+    /// The platform environments are created on; only an environment opened to create has
+    /// looked it up.
+    pub fn solution_stack(&self) -> Result<&str> {
+        self.platform.as_deref().ok_or_else(|| {
+            Error::failed("no Elastic Beanstalk platform was looked up: this environment was opened to delete, not to create")
         })
     }
 

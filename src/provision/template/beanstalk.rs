@@ -17,6 +17,7 @@ fn trust(doc: &str) -> Value {
 
 /// The template, as pretty JSON.
 pub fn render(env: &Env) -> Result<String> {
+    let platform = env.solution_stack()?;
     let a = &env.account;
     let tag_list = tags(a);
     let mut resources = Map::new();
@@ -30,7 +31,7 @@ pub fn render(env: &Env) -> Result<String> {
             }),
         );
     }
-    if let (Kind::BundleBucket, bucket) = &env.bundle_bucket {
+    if let Some((Kind::BundleBucket, bucket)) = &env.bundle_bucket {
         resources.insert(
             "BundleBucket".into(),
             json!({
@@ -131,7 +132,7 @@ pub fn render(env: &Env) -> Result<String> {
                 "Properties": {
                     "ApplicationName": { "Ref": logical("Application", &e.application) },
                     "EnvironmentName": e.name,
-                    "SolutionStackName": env.platform,
+                    "SolutionStackName": platform,
                     "OptionSettings": settings,
                     "Tags": tag_list,
                 },
@@ -147,7 +148,7 @@ pub fn render(env: &Env) -> Result<String> {
     }
     pretty(&json!({
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Description": format!("{} on AWS Elastic Beanstalk ({}), as `devloop provision` makes it", a.base, env.platform),
+        "Description": format!("{} on AWS Elastic Beanstalk ({}), as `devloop provision` makes it", a.base, platform),
         "Resources": resources,
         "Outputs": outputs,
     }))

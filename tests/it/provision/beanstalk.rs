@@ -421,3 +421,68 @@ fn environments_of_a_set_that_name_different_instance_profiles_are_refused() {
     );
     assert_eq!(writes(ctx.aws_peer(), 0), Vec::<String>::new());
 }
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_destroy_goes_on_from_a_termination_under_way_and_needs_nothing_only_creating_needs() {
+    let ctx = TestContext::new()
+        .with_name("dl-provebd")
+        .with_aws_peer()
+        .with_example("hello");
+    let ctx = hello_on_beanstalk(
+        ctx,
+        "reg.example:5000/team",
+        "deploy.beanstalk.instance_profile = \"team-ec2\"\n",
+    );
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+    peer.query(
+        "iam",
+        "CreateInstanceProfile",
+        &[("InstanceProfileName", "team-ec2")],
+    );
+    let r = ctx.run(["provision", "-e", "eb", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+
+    // A destroy interrupted after it asked for the termination (Elastic Beanstalk takes minutes
+    // to terminate), and the team has since removed its instance profile.
+    peer.control("eb/terminate_seconds", serde_json::json!({"seconds": 4.0}));
+    peer.query(
+        "elasticbeanstalk",
+        "TerminateEnvironment",
+        &[("EnvironmentName", "web-eb")],
+    );
+    peer.query(
+        "iam",
+        "DeleteInstanceProfile",
+        &[("InstanceProfileName", "team-ec2")],
+    );
+    assert_eq!(state(peer, "web-eb")["status"], "Terminating");
+
+    let before = peer.calls().len();
+    let r = ctx.run(["plan", "destroy", "-e", "eb"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout.contains("delete  Beanstalk environment  web-eb"),
+        "{}",
+        r.stdout
+    );
+    let r = ctx.run(["destroy", "-e", "eb", "--yes"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(left(peer, &app), Vec::<String>::new());
+    // Neither run looked up what only creating needs: the platform, or which account this is
+    // (for Elastic Beanstalk's own bucket, which is never devloop's to delete).
+    let asked: Vec<String> = peer.calls()[before..]
+        .iter()
+        .map(|c| format!("{} {}", c["service"], c["action"]))
+        .collect();
+    assert!(
+        !asked
+            .iter()
+            .any(|c| c.contains("ListAvailableSolutionStacks") || c.contains("GetCallerIdentity")),
+        "{asked:?}"
+    );
+    assert!(
+        asked.iter().all(|c| !c.contains("TerminateEnvironment")),
+        "the termination under way was waited for, not asked again: {asked:?}"
+    );
+}
