@@ -383,7 +383,7 @@ def load_modules():
 
     here = os.path.dirname(os.path.abspath(__file__))
     sys.path.insert(0, here)
-    for name in ("eb", "ecs", "iam", "s3"):
+    for name in ("eb", "ecs", "iam", "s3", "servicediscovery"):
         if os.path.exists(os.path.join(here, f"{name}.py")):
             importlib.import_module(name)
 

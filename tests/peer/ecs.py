@@ -29,6 +29,12 @@ verdict rests on (shared/AWS.md):
   0.1 s, ROLLBACK_SUCCESSFUL at 1 s, times the service's scale; ABORT stops without rollback:
   STOP_REQUESTED, then STOPPED with rolloutState FAILED at 0.1 s).
 * Old short service ARNs that cannot be tagged, and tags that read back stale for a while.
+* Service Connect (moto ignores it): CreateService refuses a namespace Cloud Map does not have
+  (NamespaceNotFoundException) and a portName no port mapping of the task definition carries
+  (InvalidParameterException); the configuration is shown on every deployment with its
+  serviceConnectResources, a Cloud Map service is registered per published port, and taken out
+  when the ECS service is deleted (servicediscovery.py refuses to delete a namespace that still
+  has services).
 
 Controls (POST /_peer/ecs/<name>, JSON; "region" is optional everywhere, default us-east-1):
 
@@ -99,6 +105,7 @@ import awspeer as P
 from moto.core.exceptions import ServiceException
 from moto.ec2.models import ec2_backends
 from moto.ecs.models import Task, ecs_backends
+from moto.servicediscovery.models import servicediscovery_backends as sd_backends
 
 DEFAULT_REGION = "us-east-1"
 TIMELINE_KEYS = {
@@ -295,6 +302,10 @@ class Service:
         self.created_at = created_at
         self.deployments = []  # every deployment, oldest first (the history included)
         self.events = []  # newest first
+        # Service Connect: the configuration CreateService was given, and the Cloud Map
+        # services ECS registered for it ([{"id", "arn", "discoveryName"}]).
+        self.service_connect = None
+        self.cloud_map = []
 
     @property
     def key(self):
@@ -607,6 +618,13 @@ def deployment_json(dep):
         out["platformFamily"] = "Linux"
     if moto_svc.network_configuration:
         out["networkConfiguration"] = moto_svc.network_configuration
+    if dep.svc.service_connect is not None:
+        # Live ECS shows Service Connect on each deployment, not on the service.
+        out["serviceConnectConfiguration"] = dep.svc.service_connect
+        out["serviceConnectResources"] = [
+            {"discoveryName": c["discoveryName"], "discoveryArn": c["arn"]}
+            for c in dep.svc.cloud_map
+        ]
     return out
 
 
@@ -637,14 +655,67 @@ def rewrite_services(req, resp, field):
     return P.json_response(req, body)
 
 
+def cloud_map_namespace(region, name_or_arn):
+    """The Cloud Map namespace a Service Connect configuration names (by name or ARN)."""
+    for ns in sd_backends[P.ACCOUNT][region].namespaces.values():
+        if name_or_arn in (ns.name, ns.arn):
+            return ns
+    return None
+
+
+def port_names(region, task_definition):
+    td = backend(region).describe_task_definition(task_definition)
+    return {p.get("name") for c in td.container_definitions for p in c.get("portMappings", [])}
+
+
+@P.handler("ecs", "CreateService")
+@ecs_call
+def create_service(req):
+    """Refuse a Service Connect configuration live ECS refuses; moto ignores it."""
+    body = req.json or {}
+    sc = body.get("serviceConnectConfiguration")
+    if not sc or not sc.get("enabled"):
+        return None
+    cluster = backend(req.region).clusters.get((body.get("cluster") or "default").split("/")[-1])
+    default_ns = ((getattr(cluster, "service_connect_defaults", None) or {}).get("namespace")
+                  if cluster else None)
+    ns_name = sc.get("namespace") or default_ns
+    if not ns_name:
+        return P.error(req, 400, "InvalidParameterException",
+                       "Service Connect namespace must be specified when the cluster has no "
+                       "default namespace.")
+    if cloud_map_namespace(req.region, ns_name) is None:
+        return P.error(req, 400, "NamespaceNotFoundException",
+                       f"Namespace '{ns_name}' not found.")
+    names = port_names(req.region, body.get("taskDefinition", ""))
+    for published in sc.get("services", []):
+        if published.get("portName") not in names:
+            return P.error(req, 400, "InvalidParameterException",
+                           f"Port name '{published.get('portName')}' in the Service Connect "
+                           "configuration does not exist in the task definition.")
+    return None
+
+
 @P.after("ecs", "CreateService")
 @ecs_call
 def created(req, resp):
     body = decoded(resp)
     if body is not None:
         item = body["service"]
-        create_state(req.region, item["clusterArn"].split("/")[-1], item["serviceName"],
-                     time.time())
+        svc = create_state(req.region, item["clusterArn"].split("/")[-1], item["serviceName"],
+                           time.time())
+        sc = (req.json or {}).get("serviceConnectConfiguration")
+        if sc and sc.get("enabled"):
+            ns = cloud_map_namespace(req.region, sc.get("namespace") or "")
+            svc.service_connect = sc
+            for published in sc.get("services", []):
+                name = published.get("discoveryName") or published.get("portName")
+                made = sd_backends[P.ACCOUNT][req.region].create_service(
+                    name=name, namespace_id=ns.id, creator_request_id=str(uuid.uuid4()),
+                    description="managed by ECS Service Connect", dns_config={},
+                    health_check_config={}, health_check_custom_config={}, tags=[],
+                    service_type="HTTP")
+                svc.cloud_map.append({"id": made.id, "arn": made.arn, "discoveryName": name})
     return rewrite_services(req, resp, "service")
 
 
@@ -682,7 +753,15 @@ def described(req, resp):
 @P.after("ecs", "DeleteService")
 @ecs_call
 def deleted(req, resp):
-    return rewrite_services(req, resp, "service")
+    out = rewrite_services(req, resp, "service")
+    if resp.status == 200:
+        # ECS takes the service's Service Connect names out of Cloud Map.
+        svc = SERVICES.get(key_of(req.json or {}, req.region))
+        if svc is not None:
+            for c in svc.cloud_map:
+                sd_backends[P.ACCOUNT][req.region].delete_service(c["id"])
+            svc.cloud_map = []
+    return out
 
 
 @P.after("ecs", "ListServices")

@@ -468,6 +468,45 @@ def test_throttling(peer):
     peer.control("throttle", method="DELETE")
 
 
+def test_service_connect(peer, ecs, ec2):
+    sd = peer.client("servicediscovery")
+    op = sd.create_http_namespace(Name="shop-aws", CreatorRequestId="r1")["OperationId"]
+    first = sd.get_operation(OperationId=op)["Operation"]["Status"]
+    check(first in ("SUBMITTED", "PENDING"), f"a new operation is not done at once: {first}")
+    wait_for(lambda: sd.get_operation(OperationId=op)["Operation"]["Status"] == "SUCCESS",
+             "the namespace operation succeeds")
+    again = error_of(sd.create_http_namespace, Name="shop-aws", CreatorRequestId="r2")
+    check(again[0] == "NamespaceAlreadyExists", f"a second namespace of a name: {again}")
+    ns = sd.list_namespaces()["Namespaces"][0]
+    named = task_def(ecs, "api:1", family="api", containerDefinitions=[
+        {"name": "api", "image": "api:1", "portMappings": [{"containerPort": 8080, "name": "api"}]}])
+    sc = {"enabled": True, "namespace": ns["Arn"], "services": [
+        {"portName": "api", "discoveryName": "api",
+         "clientAliases": [{"port": 8080, "dnsName": "api"}]}]}
+    missing = dict(sc, namespace="nowhere")
+    code = error_of(ecs.create_service, cluster="main", serviceName="api0", taskDefinition=named,
+                    desiredCount=1, launchType="FARGATE", networkConfiguration=network(ec2),
+                    serviceConnectConfiguration=missing)
+    check(code[0] == "NamespaceNotFoundException", f"an unknown namespace is refused: {code}")
+    code = error_of(ecs.create_service, cluster="main", serviceName="api0",
+                    taskDefinition=task_def(ecs, "app:1"), desiredCount=1, launchType="FARGATE",
+                    networkConfiguration=network(ec2), serviceConnectConfiguration=sc)
+    check(code[0] == "InvalidParameterException", f"a port name the revision lacks: {code}")
+    ecs.create_service(cluster="main", serviceName="api", taskDefinition=named, desiredCount=1,
+                       launchType="FARGATE", networkConfiguration=network(ec2),
+                       serviceConnectConfiguration=sc)
+    dep = describe(ecs, "api")["deployments"][0]
+    check(dep["serviceConnectConfiguration"]["services"][0]["clientAliases"] ==
+          [{"port": 8080, "dnsName": "api"}], f"shown on the deployment: {dep}")
+    check(dep["serviceConnectResources"][0]["discoveryName"] == "api", f"registered: {dep}")
+    busy = error_of(sd.delete_namespace, Id=ns["Id"])
+    check(busy[0] == "ResourceInUse", f"a namespace with services is not deleted: {busy}")
+    ecs.delete_service(cluster="main", service="api", force=True)
+    op = sd.delete_namespace(Id=ns["Id"])["OperationId"]
+    check(sd.list_namespaces()["Namespaces"] == [], "deleted once the service is gone")
+    check(op, "the deletion is an operation")
+
+
 def main():
     peer = Peer()
     try:
@@ -488,6 +527,7 @@ def main():
             ("short ARN", lambda: test_short_arn(peer, ecs, ec2, rev1)),
             ("tag lag", lambda: test_tag_lag(peer, ecs)),
             ("throttling", lambda: test_throttling(peer)),
+            ("service connect", lambda: test_service_connect(peer, ecs, ec2)),
         ]
         for name, fn in checks:
             fn()

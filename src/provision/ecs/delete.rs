@@ -230,6 +230,50 @@ pub async fn delete(
             )
             .await
         }
+        Kind::Namespace => {
+            // Refused (ResourceInUse) while Service Connect still has the set's services
+            // registered in it: ECS takes them out once their services are gone.
+            let asked = retry(
+                ctx,
+                deadline,
+                &format!("Cloud Map namespace {name} to be free of the services"),
+                || async {
+                    match c
+                        .sd
+                        .delete_namespace()
+                        .id(super::create::namespace_id(id))
+                        .send()
+                        .await
+                    {
+                        Ok(out) => Ok(out.operation_id().map(str::to_string)),
+                        Err(e)
+                            if e.as_service_error()
+                                .is_some_and(|s| s.is_namespace_not_found()) =>
+                        {
+                            Ok(None)
+                        }
+                        Err(e) => Err(sdk_error(
+                            &format!("cannot delete Cloud Map namespace {name}"),
+                            e,
+                        )),
+                    }
+                },
+            )
+            .await?;
+            match asked {
+                Some(op) => {
+                    super::create::cloud_map_operation(
+                        env,
+                        &op,
+                        &format!("Cloud Map namespace {name} to be deleted"),
+                        ctx,
+                        deadline,
+                    )
+                    .await
+                }
+                None => Ok(()),
+            }
+        }
         Kind::ExecutionRole | Kind::TaskRole => env.account.delete_role(name).await,
         Kind::LogGroup => match c.logs.delete_log_group().log_group_name(name).send().await {
             Ok(_) => Ok(()),
@@ -262,19 +306,19 @@ fn cluster_of(env: &Env, service: &str) -> String {
 
 /// Run `attempt` until it succeeds, trying again while what it deletes is still in use, until
 /// the deadline; any other error ends it at once.
-async fn retry<F, Fut>(
+async fn retry<T, F, Fut>(
     ctx: &StepCtx,
     deadline: Instant,
     waiting_for: &str,
     attempt: F,
-) -> Result<()>
+) -> Result<T>
 where
     F: Fn() -> Fut,
-    Fut: Future<Output = Result<()>>,
+    Fut: Future<Output = Result<T>>,
 {
     wait::until(ctx, deadline, waiting_for, wait::PACE, || async {
         match attempt().await {
-            Ok(()) => Ok(Look::Done(())),
+            Ok(t) => Ok(Look::Done(t)),
             Err(err) if err.transient || IN_USE.iter().any(|c| err.message.contains(c)) => {
                 Ok(Look::NotYet(Some(err.message)))
             }

@@ -5,7 +5,8 @@
 //! Names: `<app>-<env>` is the base of what the environment shares (log group
 //! `/devloop/<app>/<env>`, roles `<base>-execution` / `<base>-task`, security groups `<base>-lb` /
 //! `<base>-tasks`, the load balancer); each service has its own task definition family, service
-//! and (when public) target group. A service is created with its newest release's image; before
+//! and (when public) target group. A set's services share a Cloud Map namespace and find each
+//! other by name through ECS Service Connect. A service is created with its newest release's image; before
 //! any release it is created with desired count 0 (nothing runs), and the first deploy starts it.
 
 mod create;
@@ -32,6 +33,8 @@ pub struct Clients {
     pub ec2: aws_sdk_ec2::Client,
     pub elb: aws_sdk_elasticloadbalancingv2::Client,
     pub logs: aws_sdk_cloudwatchlogs::Client,
+    /// Cloud Map, for the namespace a set's services find each other in.
+    pub sd: aws_sdk_servicediscovery::Client,
 }
 
 /// One service of the environment, as provisioning sees it.
@@ -62,6 +65,25 @@ pub struct Svc {
     pub task_role_arn: Option<String>,
 }
 
+impl Svc {
+    /// The name of the service's port, as Service Connect knows it: the service's name in lower
+    /// case, anything but letters, digits, `-` and `_` made `-` (at most 64 characters).
+    pub fn port_name(&self) -> String {
+        self.name
+            .to_lowercase()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
+                    c
+                } else {
+                    '-'
+                }
+            })
+            .take(64)
+            .collect()
+    }
+}
+
 /// The environment on ECS: its shared names and its services.
 pub struct Env {
     /// The region, the base of the names, IAM, ECR and S3.
@@ -78,6 +100,10 @@ pub struct Env {
     pub subnets: Vec<String>,
     /// The bucket `release.ledger` names, if any.
     pub ledger_bucket: Option<String>,
+    /// A set's Cloud Map namespace (`<app>-<env>`): its services reach each other by name
+    /// through ECS Service Connect (`http://api:8080`, as on the local targets). `None` for one
+    /// service.
+    pub namespace: Option<String>,
 }
 
 impl Env {
@@ -89,6 +115,7 @@ impl Env {
             ec2: aws_sdk_ec2::Client::new(sdk),
             elb: aws_sdk_elasticloadbalancingv2::Client::new(sdk),
             logs: aws_sdk_cloudwatchlogs::Client::new(sdk),
+            sd: aws_sdk_servicediscovery::Client::new(sdk),
         };
         let account = Account::open(project).await?;
         let cfg = &project.config;
@@ -204,6 +231,7 @@ impl Env {
             lb_group: format!("{base}-lb"),
             task_group: format!("{base}-tasks"),
             load_balancer: short(&base, 32),
+            namespace: (services.len() > 1).then(|| short(&base, 1024)),
             vpc,
             subnets,
             account,

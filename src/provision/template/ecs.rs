@@ -167,6 +167,19 @@ pub fn render(env: &Env) -> Result<String> {
             json!({ "Description": "the load balancer's URL", "Value": { "Fn::Sub": "http://${LoadBalancer.DNSName}/" } }),
         );
     }
+    if let Some(ns) = &env.namespace {
+        resources.insert(
+            "Namespace".into(),
+            json!({
+                "Type": "AWS::ServiceDiscovery::HttpNamespace",
+                "Properties": {
+                    "Name": ns,
+                    "Description": "ECS Service Connect names of the set's services",
+                    "Tags": tag_list,
+                },
+            }),
+        );
+    }
     for s in &env.services {
         resources.insert(logical("TaskDefinition", &s.name), task_definition(env, s)?);
         let mut props = json!({
@@ -191,6 +204,17 @@ pub fn render(env: &Env) -> Result<String> {
                 "ContainerPort": s.port,
             }]);
             service["DependsOn"] = json!(["Listener"]);
+        }
+        if env.namespace.is_some() {
+            props["ServiceConnectConfiguration"] = json!({
+                "Enabled": true,
+                "Namespace": { "Fn::GetAtt": ["Namespace", "Arn"] },
+                "Services": [{
+                    "PortName": s.port_name(),
+                    "DiscoveryName": s.port_name(),
+                    "ClientAliases": [{ "Port": s.port, "DnsName": s.name }],
+                }],
+            });
         }
         service["Properties"] = props;
         resources.insert(logical("Service", &s.name), service);
@@ -244,7 +268,7 @@ fn task_definition(env: &Env, s: &Svc) -> Result<Value> {
                 "Name": s.container,
                 "Image": image,
                 "Essential": true,
-                "PortMappings": [{ "ContainerPort": s.port }],
+                "PortMappings": [port_mapping(env, s)],
                 "Environment": s.env.iter().map(|(k, v)| json!({"Name": k, "Value": v})).collect::<Vec<_>>(),
                 "Secrets": s.secrets.iter().map(|(k, v)| json!({"Name": k, "ValueFrom": v})).collect::<Vec<_>>(),
                 "LogConfiguration": { "LogDriver": "awslogs", "Options": {
@@ -256,4 +280,12 @@ fn task_definition(env: &Env, s: &Svc) -> Result<Value> {
             "Tags": tags(env),
         },
     }))
+}
+
+/// The container's port; in a set, named for Service Connect.
+fn port_mapping(env: &Env, s: &Svc) -> Value {
+    match env.namespace {
+        Some(_) => json!({ "ContainerPort": s.port, "Name": s.port_name() }),
+        None => json!({ "ContainerPort": s.port }),
+    }
 }

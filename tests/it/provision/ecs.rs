@@ -24,6 +24,19 @@ fn hello_on_ecs(ctx: TestContext, registry: &str) -> TestContext {
 }
 
 /// Everything in the account that carries devloop's tags, in a few words each.
+/// A Cloud Map call's answer.
+fn cloud_map(peer: &AwsPeer, action: &str, body: &str) -> serde_json::Value {
+    let text = peer.call(
+        "servicediscovery",
+        &[
+            format!("X-Amz-Target: Route53AutoNaming_v20170314.{action}"),
+            "Content-Type: application/x-amz-json-1.1".into(),
+        ],
+        &["-d".into(), body.into()],
+    );
+    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{action}: {text}"))
+}
+
 fn tagged(peer: &AwsPeer) -> Vec<String> {
     let mut out = Vec::new();
     let clusters = peer.ecs("ListClusters", "{}");
@@ -63,6 +76,13 @@ fn tagged(peer: &AwsPeer) -> Vec<String> {
     );
     if logs.contains("logGroupName") {
         out.push(format!("log group {logs}"));
+    }
+    let namespaces = cloud_map(peer, "ListNamespaces", "{}");
+    if namespaces["Namespaces"]
+        .as_array()
+        .is_some_and(|n| !n.is_empty())
+    {
+        out.push(format!("Cloud Map namespace {namespaces}"));
     }
     // Task definitions: every revision of every family deregistered.
     let active = peer.ecs("ListTaskDefinitions", r#"{"status":"ACTIVE"}"#);
@@ -331,11 +351,71 @@ fn a_set_provisions_one_service_each_and_the_load_balancer_for_the_one_nothing_n
         "{}",
         r.stdout
     );
+    // The set's services reach each other by name, as on the local targets: ECS Service
+    // Connect in a Cloud Map namespace of their own.
+    let namespace = format!("{app}-aws");
+    for line in [
+        format!("create  Cloud Map namespace             {namespace}"),
+        "service connect=http://api:8080".to_string(),
+        "service connect=http://web:80".to_string(),
+    ] {
+        assert!(r.stdout.contains(&line), "{line}\n{}", r.stdout);
+    }
+    let r = ctx.run(["provision", "-e", "aws", "--template"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    for part in [
+        "AWS::ServiceDiscovery::HttpNamespace",
+        "ServiceConnectConfiguration",
+        "\"DnsName\": \"api\"",
+    ] {
+        assert!(r.stdout.contains(part), "{part}\n{}", r.stdout);
+    }
+    cfn_lint(&ctx, &r.stdout);
+
     let r = ctx.run(["provision", "-e", "aws", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let peer = ctx.aws_peer();
+    let listed = cloud_map(peer, "ListNamespaces", "{}");
+    let ns = &listed["Namespaces"][0];
+    assert_eq!(ns["Name"], namespace.as_str(), "{listed}");
+    let arn = ns["Arn"].as_str().unwrap_or_default().to_string();
+    let tags = cloud_map(
+        peer,
+        "ListTagsForResource",
+        &format!(r#"{{"ResourceARN":"{arn}"}}"#),
+    );
+    assert!(tags.to_string().contains("devloop:app"), "{tags}");
+    for (svc, port) in [("api", 8080), ("web", 80)] {
+        let d = peer.ecs(
+            "DescribeServices",
+            &format!(r#"{{"cluster":"shop","services":["{app}-aws-{svc}"]}}"#),
+        );
+        let sc = &d["services"][0]["deployments"][0]["serviceConnectConfiguration"];
+        assert_eq!(sc["enabled"], true, "{d}");
+        assert_eq!(sc["namespace"], arn.as_str(), "{d}");
+        assert_eq!(sc["services"][0]["portName"], svc, "{d}");
+        assert_eq!(
+            sc["services"][0]["clientAliases"][0],
+            serde_json::json!({"port": port, "dnsName": svc}),
+            "{d}"
+        );
+        let td = peer.ecs(
+            "DescribeTaskDefinition",
+            &format!(r#"{{"taskDefinition":"{app}-aws-{svc}"}}"#),
+        );
+        assert_eq!(
+            td["taskDefinition"]["containerDefinitions"][0]["portMappings"][0]["name"], svc,
+            "{td}"
+        );
+    }
     let r = ctx.run(["destroy", "-e", "aws", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
-    assert_eq!(tagged(ctx.aws_peer()), Vec::<String>::new());
+    assert!(
+        r.stderr.contains("deleted Cloud Map namespace"),
+        "{}",
+        r.stderr
+    );
+    assert_eq!(tagged(peer), Vec::<String>::new());
 }
 
 #[test]

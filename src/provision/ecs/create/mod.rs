@@ -3,6 +3,7 @@
 //! and end at the deadline.
 
 mod account;
+mod namespace;
 mod network;
 mod service;
 
@@ -24,6 +25,7 @@ use crate::provision::{Kind, Known, Resource};
 const TASKS_TRUST: &str = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"ecs-tasks.amazonaws.com"},"Action":"sts:AssumeRole"}]}"#;
 
 pub use crate::release::NO_RELEASE_YET;
+pub(super) use namespace::{id_of as namespace_id, operation as cloud_map_operation};
 
 /// Create `r` (which is missing) and return its id. A failure after the resource itself was
 /// made (a policy not attached, a port not opened, a load balancer that never became active)
@@ -35,6 +37,10 @@ pub async fn create(
     ctx: &StepCtx,
     deadline: Instant,
 ) -> std::result::Result<String, (Option<String>, Error)> {
+    if r.kind == Kind::Namespace {
+        // Made asynchronously by Cloud Map: its id is known once the operation succeeds.
+        return namespace::create(env, &r.name, ctx, deadline).await;
+    }
     let id = make(env, r, known).await.map_err(|e| (None, e))?;
     finish(env, r, &id, known, ctx, deadline)
         .await
@@ -53,7 +59,7 @@ pub async fn ready(
     deadline: Instant,
 ) -> Result<()> {
     match r.kind {
-        Kind::Service | Kind::TaskDefinition | Kind::LoadBalancer => Ok(()),
+        Kind::Service | Kind::TaskDefinition | Kind::LoadBalancer | Kind::Namespace => Ok(()),
         _ => finish(env, r, id, known, ctx, deadline).await,
     }
 }

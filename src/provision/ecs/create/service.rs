@@ -13,6 +13,7 @@ use aws_sdk_ecs::types::{
     AssignPublicIp, AwsVpcConfiguration, Compatibility, ContainerDefinition,
     DeploymentCircuitBreaker, DeploymentConfiguration, KeyValuePair, LaunchType, LoadBalancer,
     LogConfiguration, LogDriver, NetworkConfiguration, NetworkMode, PortMapping, Secret,
+    ServiceConnectClientAlias, ServiceConnectConfiguration, ServiceConnectService,
 };
 
 use super::super::{Env, Svc};
@@ -62,6 +63,8 @@ pub(super) async fn task_definition(env: &Env, svc: &Svc, known: &Known) -> Resu
         .port_mappings(
             PortMapping::builder()
                 .container_port(i32::from(svc.port))
+                // Service Connect names the port it publishes.
+                .set_name(env.namespace.as_ref().map(|_| svc.port_name()))
                 .build(),
         )
         .set_environment(Some(
@@ -148,6 +151,10 @@ pub(super) async fn service(env: &Env, svc: &Svc, known: &Known) -> Result<Strin
                 .build(),
         );
     }
+    if let Some(ns) = &env.namespace {
+        req = req
+            .service_connect_configuration(service_connect(svc, known.id(Kind::Namespace, ns)?)?);
+    }
     for (k, v) in env.tags() {
         req = req.tags(aws_sdk_ecs::types::Tag::builder().key(k).value(v).build());
     }
@@ -160,6 +167,28 @@ pub(super) async fn service(env: &Env, svc: &Svc, known: &Known) -> Result<Strin
         .and_then(|s| s.service_arn())
         .unwrap_or(&svc.service)
         .to_string())
+}
+
+/// Service Connect for a service of a set: its port published in the namespace under its own
+/// name, so the others reach it as `http://<name>:<port>` (as on the local targets), and the
+/// others' names resolved for it.
+fn service_connect(svc: &Svc, namespace: &str) -> Result<ServiceConnectConfiguration> {
+    let alias = ServiceConnectClientAlias::builder()
+        .port(i32::from(svc.port))
+        .dns_name(&svc.name)
+        .build()
+        .map_err(|e| Error::failed(e.to_string()))?;
+    let published = ServiceConnectService::builder()
+        .port_name(svc.port_name())
+        .discovery_name(svc.port_name())
+        .client_aliases(alias)
+        .build()
+        .map_err(|e| Error::failed(e.to_string()))?;
+    Ok(ServiceConnectConfiguration::builder()
+        .enabled(true)
+        .namespace(namespace)
+        .services(published)
+        .build())
 }
 
 /// Wait until the new service runs its desired count on one completed deployment.

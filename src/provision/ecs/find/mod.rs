@@ -56,6 +56,9 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
     for c in clusters {
         out.push(cluster(env, c).await?);
     }
+    if let Some(ns) = &env.namespace {
+        out.push(namespace(env, ns).await?);
+    }
     let vpc = vpc(env).await?;
     // Checked here too, so `plan` says what a provision would refuse.
     subnets(env, &vpc).await?;
@@ -171,6 +174,63 @@ async fn cluster(env: &Env, name: &str) -> Result<Resource> {
     Ok(resource(Kind::Cluster, name, Vec::new(), found))
 }
 
+/// The Cloud Map namespace `name` (HTTP, as Service Connect uses), by its ARN.
+pub(in crate::provision::ecs) async fn namespace_arn(
+    env: &Env,
+    name: &str,
+) -> Result<Option<String>> {
+    let mut token = None;
+    loop {
+        let out = env
+            .clients
+            .sd
+            .list_namespaces()
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot look up Cloud Map namespace {name}"), e))?;
+        if let Some(ns) = out.namespaces().iter().find(|n| n.name() == Some(name)) {
+            return Ok(ns.arn().map(str::to_string));
+        }
+        match out.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => return Ok(None),
+        }
+    }
+}
+
+async fn namespace(env: &Env, name: &str) -> Result<Resource> {
+    let found = match namespace_arn(env, name).await? {
+        Some(arn) => {
+            let tags = env
+                .clients
+                .sd
+                .list_tags_for_resource()
+                .resource_arn(&arn)
+                .send()
+                .await
+                .map_err(|e| sdk_error(&format!("cannot read the tags of {arn}"), e))?;
+            let ours = env.ours(tags.tags().iter().map(|t| (t.key(), t.value())));
+            Some((arn, ours))
+        }
+        None => None,
+    };
+    let names: Vec<String> = env
+        .services
+        .iter()
+        .map(|s| format!("{}:{}", s.name, s.port))
+        .collect();
+    Ok(resource(
+        Kind::Namespace,
+        name,
+        vec![
+            ("type".into(), "HTTP (ECS Service Connect)".into()),
+            ("names".into(), names.join(" ")),
+        ],
+        found,
+    ))
+}
+
 async fn task_definition(env: &Env, svc: &Svc) -> Result<Resource> {
     let found = match env
         .clients
@@ -281,6 +341,12 @@ async fn service(env: &Env, svc: &Svc) -> Result<Resource> {
     ];
     if svc.load_balancer {
         settings.push(("target group".into(), env.target_group(svc)));
+    }
+    if env.namespace.is_some() {
+        settings.push((
+            "service connect".into(),
+            format!("http://{}:{}", svc.name, svc.port),
+        ));
     }
     Ok(resource(Kind::Service, &svc.service, settings, found))
 }
