@@ -15,4 +15,6 @@ pub use slot::Slot;
 pub use step::{Done, Outcome, Step, StepCtx, StepPlan};
 
 #[cfg(test)]
+pub mod heard;
+#[cfg(test)]
 mod tests;

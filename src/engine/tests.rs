@@ -6,25 +6,9 @@ use std::time::Duration;
 
 use super::*;
 use crate::error::{Error, ExitKind};
-/// Events nobody hears: the engine's own behaviour is what these tests judge.
-struct Silent;
-
-impl Events for Silent {
-    fn pipeline_started(&self, _: &[&str]) {}
-    fn step_started(&self, _: &str) {}
-    fn progress(&self, _: &str, _: &str) {}
-    fn log(&self, _: &str, _: &str) {}
-    fn log_status(&self, _: &str, _: &str) {}
-    fn step_warn(&self, _: &str, _: &str) {}
-    fn step_finished(&self, _: &StepResult) {}
-    fn tick(&self) {}
-    fn warn(&self, _: &str) {}
-    fn warn_once(&self, _: &str) {}
-    fn add_secrets(&self, _: Vec<String>) {}
-}
-
+/// Events nobody reads: the engine's own behaviour is what these tests judge.
 fn events() -> Arc<dyn Events> {
-    Arc::new(Silent)
+    Arc::new(heard::Heard::default())
 }
 
 fn plan() -> StepPlan {

@@ -73,29 +73,11 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::engine::{Events, StepResult};
-    use std::sync::{Arc, Mutex};
+    use crate::engine::heard::Heard;
+    use std::sync::Arc;
     use tokio_util::sync::CancellationToken;
 
-    #[derive(Default)]
-    struct Said(Mutex<Vec<String>>);
-    impl Events for Said {
-        fn progress(&self, _step: &str, message: &str) {
-            self.0.lock().unwrap().push(message.to_string());
-        }
-        fn pipeline_started(&self, _: &[&str]) {}
-        fn step_started(&self, _: &str) {}
-        fn log(&self, _: &str, _: &str) {}
-        fn log_status(&self, _: &str, _: &str) {}
-        fn step_warn(&self, _: &str, _: &str) {}
-        fn step_finished(&self, _: &StepResult) {}
-        fn tick(&self) {}
-        fn warn(&self, _: &str) {}
-        fn warn_once(&self, _: &str) {}
-        fn add_secrets(&self, _: Vec<String>) {}
-    }
-
-    fn ctx(said: Arc<Said>) -> StepCtx {
+    fn ctx(said: Arc<Heard>) -> StepCtx {
         StepCtx {
             name: "provision".into(),
             events: said,
@@ -110,7 +92,7 @@ mod tests {
 
     #[tokio::test]
     async fn says_where_it_stands_until_done() {
-        let said = Arc::new(Said::default());
+        let said = Arc::new(Heard::default());
         let mut looks = 0;
         let r = until(
             &ctx(said.clone()),
@@ -132,7 +114,7 @@ mod tests {
         .await;
         assert_eq!(r.ok(), Some(3));
         assert_eq!(
-            *said.0.lock().unwrap(),
+            said.progress_lines(),
             [
                 "waiting for load balancer lb to become active (provisioning)",
                 "waiting for load balancer lb to become active"
@@ -143,7 +125,7 @@ mod tests {
     #[tokio::test]
     async fn the_deadline_is_a_timeout_naming_what_and_where_it_stood() {
         let r: Result<()> = until(
-            &ctx(Arc::new(Said::default())),
+            &ctx(Arc::new(Heard::default())),
             Instant::now() + Duration::from_millis(30),
             "environment e to terminate",
             FAST,
@@ -161,7 +143,7 @@ mod tests {
     #[tokio::test]
     async fn a_failed_look_ends_the_wait_and_ctrl_c_ends_a_pause() {
         let r: Result<()> = until(
-            &ctx(Arc::new(Said::default())),
+            &ctx(Arc::new(Heard::default())),
             Instant::now() + Duration::from_secs(10),
             "x",
             FAST,
@@ -170,7 +152,7 @@ mod tests {
         .await;
         assert_eq!(r.err().map(|e| e.message), Some("did not launch".into()));
 
-        let c = ctx(Arc::new(Said::default()));
+        let c = ctx(Arc::new(Heard::default()));
         let cancel = c.cancel.clone();
         let slow = Pace {
             first: Duration::from_secs(60),
