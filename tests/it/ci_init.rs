@@ -298,7 +298,6 @@ fn jenkinsfiles_are_declarative_pipelines_with_their_stages() {
     assert_eq!(
         p.stages,
         [
-            "Install devloop",
             "Build",
             "Test",
             "Plan aws",
@@ -308,7 +307,13 @@ fn jenkinsfiles_are_declarative_pipelines_with_their_stages() {
             "Deploy prod"
         ]
     );
-    assert!(p.has_agent);
+    // No executor is held for the whole run: each stage takes its own agent, so the production
+    // approval (asked before its stage's agent) waits holding none; devloop is installed on
+    // whichever agent a stage gets.
+    assert_eq!(p.top_agent.as_deref(), Some("none"));
+    assert_eq!(p.staged, p.stages);
+    assert_eq!(p.functions, ["installDevloop"]);
+    assert_eq!(text.matches("installDevloop()").count(), 1 + p.stages.len());
     let prod = &text[text.find("stage('Deploy prod')").expect("prod")..];
     assert!(
         prod.contains("input {") && prod.contains("beforeInput true"),
@@ -322,10 +327,7 @@ fn jenkinsfiles_are_declarative_pipelines_with_their_stages() {
     let ctx = init("hello", &["jenkins"]);
     let text = ctx.read("Jenkinsfile");
     let p = jenkins::parse(&text).unwrap_or_else(|e| panic!("{e}\n{text}"));
-    assert_eq!(
-        p.stages,
-        ["Install devloop", "Build", "Test", "Deploy swarm"]
-    );
+    assert_eq!(p.stages, ["Build", "Test", "Deploy swarm"]);
     assert!(!text.contains("withCredentials"), "{text}");
     // The parser is not a pass-everything: an unbalanced or stepless pipeline fails it.
     assert!(jenkins::parse(&text.replacen("steps {", "steps {{", 1)).is_err());
@@ -434,7 +436,12 @@ fn what_ci_init_prints() {
 /// … steps { … } } } }`, each stage with its steps.
 mod jenkins {
     pub struct Parsed {
-        pub has_agent: bool,
+        /// The pipeline's own agent (`any`, `none`, or `{` for a block).
+        pub top_agent: Option<String>,
+        /// The stages with an agent of their own.
+        pub staged: Vec<String>,
+        /// The functions defined beside the pipeline.
+        pub functions: Vec<String>,
         pub stages: Vec<String>,
     }
 
@@ -584,28 +591,58 @@ mod jenkins {
                 _ => i += 1,
             }
         }
+        // Functions (`def name() { … }`) may stand beside the one pipeline block.
         let top = blocks(&t, 0, t.len())?;
-        let [(name, _, from, to)] = &top[..] else {
-            return Err(format!("one top-level block expected, found {}", top.len()));
-        };
-        if name != "pipeline" {
-            return Err(format!("the top-level block is {name}, not pipeline"));
+        let mut functions = Vec::new();
+        let mut pipeline = None;
+        for (name, _, from, _) in &top {
+            let defined = *from >= 5
+                && t[from - 5] == Tok::Word("def".into())
+                && t[from - 4] == Tok::Word(name.clone());
+            if name == "pipeline" && pipeline.is_none() {
+                pipeline = top.iter().find(|b| &b.0 == name);
+            } else if defined {
+                functions.push(name.clone());
+            } else {
+                return Err(format!("a top-level block {name} that is not a function"));
+            }
         }
-        let has_agent = t[*from..*to].windows(2).any(|w| {
-            w[0] == Tok::Word("agent".into()) && matches!(w[1], Tok::Word(_) | Tok::Open('{'))
-        });
+        let Some((_, _, from, to)) = pipeline else {
+            return Err("no pipeline block".into());
+        };
+        // The pipeline's own agent: the word after `agent` at its top level.
+        let top_agent = (*from..*to)
+            .find(|&i| {
+                t[i] == Tok::Word("agent".into())
+                    && blocks(&t, *from, *to)
+                        .map(|b| !b.iter().any(|b| b.2 <= i && i < b.3))
+                        .unwrap_or(false)
+            })
+            .and_then(|i| match t.get(i + 1) {
+                Some(Tok::Word(w)) => Some(w.clone()),
+                Some(Tok::Open('{')) => Some("{".into()),
+                _ => None,
+            });
         let inner = blocks(&t, *from, *to)?;
         let stages = inner
             .iter()
             .find(|b| b.0 == "stages")
             .ok_or("pipeline has no stages block")?;
         let mut names = Vec::new();
+        let mut staged = Vec::new();
         for (kind, args, s_from, s_to) in blocks(&t, stages.2, stages.3)? {
             if kind != "stage" {
                 return Err(format!("{kind} inside stages"));
             }
             let name = args.first().ok_or("a stage without a name")?.clone();
             let body = blocks(&t, s_from, s_to)?;
+            // `agent any` is a word, not a block: look for it at the stage's own level.
+            let own_agent = (s_from..s_to).any(|i| {
+                t[i] == Tok::Word("agent".into()) && !body.iter().any(|b| b.2 <= i && i < b.3)
+            });
+            if own_agent {
+                staged.push(name.clone());
+            }
             if !body.iter().any(|b| b.0 == "steps" && b.3 > b.2) {
                 return Err(format!("stage {name} has no steps"));
             }
@@ -629,8 +666,13 @@ mod jenkins {
         if names.is_empty() {
             return Err("no stage".into());
         }
+        if top_agent.is_none() {
+            return Err("the pipeline has no agent directive".into());
+        }
         Ok(Parsed {
-            has_agent,
+            top_agent,
+            staged,
+            functions,
             stages: names,
         })
     }

@@ -1,10 +1,16 @@
-//! Jenkins: a declarative `Jenkinsfile`. Stages: install, build, test (its JUnit report through
-//! the `junit` step), a plan of each live environment on change requests, and a deploy stage per
-//! environment on the main branch, production behind an `input` approval; AWS credentials from
-//! Jenkins' credentials store (`withCredentials`), never in the file.
+//! Jenkins: a declarative `Jenkinsfile`. Stages, each on an agent of its own (devloop installed
+//! on it when missing): build, test (its JUnit report through the `junit` step), a plan of each
+//! live environment on change requests, and a deploy stage per environment on the main branch,
+//! production behind an `input` approval asked before its agent is taken, so waiting holds no
+//! executor; AWS credentials from Jenkins' credentials store (`withCredentials`), never in the
+//! file.
 
 use super::model::{indent, plan_script, Pipeline};
 use super::model::{INSTALL, INSTALL_COMMAND, JUNIT};
+
+/// A stage's environment: devloop's install directory on PATH, read on the stage's own agent
+/// (the pipeline has none, so a pipeline-wide value would be the controller's).
+const ON_PATH: &str = "            environment {\n                PATH = \"${env.HOME}/.cargo/bin:${env.PATH}\"\n            }\n";
 
 /// The Jenkins credential (of kind "AWS Credentials") the AWS stages bind.
 const CREDENTIALS: &str = "devloop-aws";
@@ -17,11 +23,20 @@ pub fn render(p: &Pipeline) -> String {
     };
     g.push_str(&format!(
         r#"//
-// The agent needs a Docker daemon and, for the first install of devloop, cargo. devloop's build
-// caches stay in the workspace (.devloop/cache) and its binary in ~/.cargo/bin on the agent.
+// Every stage takes an agent of its own (`agent any`; give a label, `agent {{ label 'docker' }}`,
+// where only some agents have a Docker daemon), so the production approval waits holding no
+// executor. An agent needs a Docker daemon and, for the first install of devloop, cargo. devloop's
+// build caches stay in the workspace (.devloop/cache) and its binary in ~/.cargo/bin: on one agent
+// a stage finds what the stage before it built; on another it builds it again.
 // Run it as a Multibranch Pipeline: `when {{ branch 'main' }}` and `changeRequest()` need one.
+
+// Install devloop on this stage's agent when it has none.
+def installDevloop() {{
+{install_script}
+}}
+
 pipeline {{
-    agent any
+    agent none
     options {{
         // One run at a time: two deploys of one environment never race.
         disableConcurrentBuilds()
@@ -33,21 +48,19 @@ pipeline {{
         DEVLOOP_INSTALL = {install}
         // Plain lines, as under any CI; `json` prints one event per line for another tool.
         DEVLOOP_OUTPUT = 'text'
-{config}{region}        PATH = "${{env.HOME}}/.cargo/bin:${{env.PATH}}"
-    }}
+{config}{region}    }}
     stages {{
-        stage('Install devloop') {{
-            steps {{
-{install_script}
-            }}
-        }}
         stage('Build') {{
-            steps {{
+            agent any
+{on_path}            steps {{
+                installDevloop()
                 sh 'devloop build'
             }}
         }}
         stage('Test') {{
-            steps {{
+            agent any
+{on_path}            steps {{
+                installDevloop()
                 sh 'devloop test --junit {JUNIT}'
             }}
             post {{
@@ -57,31 +70,37 @@ pipeline {{
             }}
         }}
 "#,
+        on_path = ON_PATH,
         install = groovy(INSTALL_COMMAND),
         config = p.config_var(8, false),
-        install_script = sh(INSTALL, 16),
+        install_script = sh(INSTALL, 4),
     ));
     for d in p.planned() {
         let script = plan_script(&d.env, |m| format!("echo \"{m}\""));
         g.push_str(&format!(
             r#"        // What merging would change on {env}; a change is news, an error fails the stage.
         stage('Plan {env}') {{
-            when {{
+            agent any
+{on_path}            when {{
+                beforeAgent true
                 changeRequest()
             }}
             steps {{
+                installDevloop()
 {steps}
             }}
         }}
 "#,
             env = d.env,
+            on_path = ON_PATH,
             steps = aws(d.aws, |n| sh(&script, n)),
         ));
     }
     for d in &p.deploys {
         let approval = if d.production {
             format!(
-                r#"            // {env} is production: the stage waits for someone to approve it.
+                r#"            // {env} is production: the stage waits for someone to approve it, before it
+            // takes an agent.
             input {{
                 message 'Deploy {app} to {env}?'
                 ok 'Deploy'
@@ -100,15 +119,19 @@ pipeline {{
         };
         g.push_str(&format!(
             r#"        stage('Deploy {env}') {{
-            when {{
+            agent any
+{on_path}            when {{
+                beforeAgent true
 {before_input}                branch 'main'
             }}
 {approval}            steps {{
+                installDevloop()
 {steps}
             }}
         }}
 "#,
             env = d.env,
+            on_path = ON_PATH,
             steps = aws(d.aws, |n| {
                 let pad = " ".repeat(n);
                 format!(
