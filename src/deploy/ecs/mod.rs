@@ -68,12 +68,14 @@ impl Ecs {
         Ok(Client::new(self.project.aws().await?))
     }
 
-    /// The service, read patiently: a throttled read before anything changes is asked again.
-    async fn service(&self, client: &Client) -> Result<Service> {
-        patiently(READ_PATIENCE, || self.service_once(client)).await
+    /// The service, read before anything changes: a throttled read is asked again for a while,
+    /// since a set's reads share the account's rate. (Watches read once a poll: a throttled read
+    /// there is no news, and the deadline bounds them.)
+    async fn service_patiently(&self, client: &Client) -> Result<Service> {
+        patiently(READ_PATIENCE, || self.service(client)).await
     }
 
-    async fn service_once(&self, client: &Client) -> Result<Service> {
+    async fn service(&self, client: &Client) -> Result<Service> {
         let (cluster, name) = (&self.settings.cluster, &self.settings.service);
         let out = client
             .describe_services()
@@ -97,12 +99,8 @@ impl Ecs {
     }
 
     /// The cluster, the service and its task definition, each proven to exist, and the container
-    /// devloop deploys into found in it. Nothing is changed; a throttled read is asked again.
+    /// devloop deploys into found in it. Nothing is changed.
     async fn live(&self, client: &Client) -> Result<Live> {
-        patiently(READ_PATIENCE, || self.live_once(client)).await
-    }
-
-    async fn live_once(&self, client: &Client) -> Result<Live> {
         let cluster = &self.settings.cluster;
         let out = client
             .describe_clusters()
@@ -116,7 +114,7 @@ impl Ecs {
             ))
             .with_hint("fix deploy.ecs.cluster"));
         }
-        let service = self.service_once(client).await?;
+        let service = self.service(client).await?;
         let arn = service.task_definition().unwrap_or_default().to_string();
         let described = client
             .describe_task_definition()
@@ -154,6 +152,11 @@ impl Ecs {
             task_def,
             tags,
         })
+    }
+
+    /// [`Self::live`] before anything changes: a throttled read is asked again for a while.
+    async fn live_patiently(&self, client: &Client) -> Result<Live> {
+        patiently(READ_PATIENCE, || self.live(client)).await
     }
 
     /// The ledger's release whose image a task definition runs.
@@ -263,7 +266,7 @@ impl Target for Ecs {
             .with_hint("set release.registry (\"ecr\" or a registry host) and run `devloop release`"));
         }
         let client = self.client().await?;
-        let live = self.live(&client).await?;
+        let live = self.live_patiently(&client).await?;
         // One deploy at a time: held until the verdict, released on every path.
         let arn = live.service.service_arn().unwrap_or_default().to_string();
         let lock = self.lock(&client, &arn, how, ctx).await?;
@@ -276,7 +279,7 @@ impl Target for Ecs {
     /// the service deployments API); otherwise the release is deployed through the same path.
     async fn rollback(&self, record: &Record, ctx: &StepCtx, how: &Rollout) -> Result<Outcome> {
         let client = self.client().await?;
-        let live = self.live(&client).await?;
+        let live = self.live_patiently(&client).await?;
         let running = deployments::service_deployments(
             &client,
             &self.settings,
@@ -314,7 +317,7 @@ impl Target for Ecs {
             .with_hint("set release.registry (\"ecr\" or a registry host) and run `devloop release`"));
         }
         let client = self.client().await?;
-        let live = self.live(&client).await?;
+        let live = self.live_patiently(&client).await?;
         let image = record
             .map(|r| r.image.as_str())
             .unwrap_or(super::IMAGE_TO_COME);
@@ -392,7 +395,7 @@ impl Target for Ecs {
     /// set runs its image reference, not a release.
     async fn running(&self) -> Result<Option<String>> {
         let client = self.client().await?;
-        let live = self.live(&client).await?;
+        let live = self.live_patiently(&client).await?;
         let cfg = &self.project.config;
         if cfg.this_service().is_some_and(|s| s.is_dependency()) && cfg.multi {
             return Ok(self.image_in(&live.task_def).map(str::to_string));
@@ -410,7 +413,7 @@ impl Target for Ecs {
 
     async fn checkpoint(&self) -> Result<Option<Checkpoint>> {
         let client = self.client().await?;
-        let svc = self.service(&client).await?;
+        let svc = self.service_patiently(&client).await?;
         let arn = svc.task_definition().unwrap_or_default();
         Ok(Some(Checkpoint {
             label: revision(arn).to_string(),
@@ -433,7 +436,7 @@ impl Target for Ecs {
             )));
         }
         let client = self.client().await?;
-        let service = self.service(&client).await?;
+        let service = self.service_patiently(&client).await?;
         let service_arn = service.service_arn().unwrap_or_default().to_string();
         let lock = self.lock(&client, &service_arn, how, ctx).await?;
         let result = self

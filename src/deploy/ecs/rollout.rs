@@ -9,7 +9,7 @@ use aws_sdk_ecs::Client;
 use aws_smithy_types::DateTime;
 
 use super::deployments::latest_service_deployment;
-use super::verdict::{judge, next_poll, revision, steady, Progress, POLL_MIN};
+use super::verdict::{backoff, judge, next_poll, revision, steady, Progress, POLL_MIN};
 use super::{Ecs, Live};
 use crate::aws::sdk_error;
 use crate::config::schema::RollbackMode;
@@ -204,7 +204,7 @@ impl Ecs {
         ctx.warn(format!(
             "{why}; putting {name} back to no task, as before its first release"
         ));
-        let svc = self.service(client).await?;
+        let svc = self.service_patiently(client).await?;
         let back = deadline.max(crate::config::duration::deadline_in(Duration::from_secs(
             300,
         )));
@@ -284,7 +284,17 @@ impl Ecs {
         let (mut poll, mut last) = (POLL_MIN, 0);
         loop {
             ctx.check_cancelled()?;
-            let svc = self.service(client).await?;
+            // A throttled or failed read is no news: the pace slows, the deadline still holds.
+            let svc = match self.service(client).await {
+                Ok(svc) => svc,
+                Err(e) if e.transient && Instant::now() < deadline => {
+                    ctx.progress(format!("no news from ECS ({}); asking again", e.message));
+                    poll = backoff(poll);
+                    tokio::time::sleep(poll.min(remaining(deadline))).await;
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             let deps = svc.deployments();
             if let [only] = deps {
                 if only.status() == Some("PRIMARY") && steady(only) {
