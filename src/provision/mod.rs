@@ -192,9 +192,10 @@ impl Known {
     }
 }
 
-/// What a site is opened for: what it needs to create (the platform to launch on, a resource
-/// named in devloop.toml that must exist) is looked up and checked only for `Create`, so
-/// `destroy` never fails on what only creating needs.
+/// What a site is opened for: what only creating needs (the platform to launch on, a resource
+/// named in devloop.toml that must exist, the releases to start services with, subnets in two
+/// zones, one public service) is looked up and checked only for `Create`, so `destroy` never
+/// fails on it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purpose {
     Create,
@@ -213,7 +214,7 @@ impl Site {
     pub async fn open(project: &Arc<Session>, purpose: Purpose) -> Result<Site> {
         let env = project.config.require_env()?;
         match project.config.target() {
-            Some(TargetKind::Ecs) => Ok(Site::Ecs(ecs::Env::open(project).await?)),
+            Some(TargetKind::Ecs) => Ok(Site::Ecs(ecs::Env::open(project, purpose).await?)),
             Some(TargetKind::Beanstalk) => {
                 Ok(Site::Beanstalk(beanstalk::Env::open(project, purpose).await?))
             }

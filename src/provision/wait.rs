@@ -25,11 +25,24 @@ pub struct Pace {
     pub most: Duration,
 }
 
+/// The least time a look is given, even at the deadline: the one look that can still say done.
+const LOOK_AT_LEAST: Duration = Duration::from_secs(5);
+
 /// The pace of most waits: resources that take seconds to minutes.
 pub const PACE: Pace = Pace {
     first: Duration::from_secs(2),
     most: Duration::from_secs(15),
 };
+
+/// What a failed read means to a wait: a transient one (throttled, a server error, no answer)
+/// is no news, said as where it stands; any other (access denied, no such thing) ends the wait.
+pub fn unless_lasting<T>(e: Error) -> Result<Look<T>> {
+    if e.transient {
+        Ok(Look::NotYet(Some(e.message)))
+    } else {
+        Err(e)
+    }
+}
 
 /// Look until `look` is done, fails, the deadline passes (exit 4, naming `what` and where it
 /// stood) or the run is cancelled. `what` completes "waiting for …".
@@ -47,7 +60,13 @@ where
     let mut poll = pace.first;
     loop {
         ctx.check_cancelled()?;
-        let stands = match look().await? {
+        // A look that hangs (the SDK's own retries and timeouts) is bounded by the deadline too.
+        let left = deadline.saturating_duration_since(Instant::now());
+        let seen = match tokio::time::timeout(left.max(LOOK_AT_LEAST), look()).await {
+            Ok(seen) => seen?,
+            Err(_) => Look::NotYet(Some("the last look got no answer in time".into())),
+        };
+        let stands = match seen {
             Look::Done(t) => return Ok(t),
             Look::NotYet(stands) => stands.map(|s| format!(" ({s})")).unwrap_or_default(),
         };

@@ -314,6 +314,17 @@ fn jenkinsfiles_are_declarative_pipelines_with_their_stages() {
     assert_eq!(p.staged, p.stages);
     assert_eq!(p.functions, ["installDevloop"]);
     assert_eq!(text.matches("installDevloop()").count(), 1 + p.stages.len());
+    // PATH is read on each stage's agent (a pipeline-wide value would be the controller's), and
+    // a stage that is skipped takes no agent.
+    assert_eq!(
+        text.matches("PATH = \"${env.HOME}/.cargo/bin:${env.PATH}\"")
+            .count(),
+        p.stages.len()
+    );
+    assert_eq!(
+        text.matches("beforeAgent true").count(),
+        text.matches("when {\n").count()
+    );
     let prod = &text[text.find("stage('Deploy prod')").expect("prod")..];
     assert!(
         prod.contains("input {") && prod.contains("beforeInput true"),

@@ -32,9 +32,10 @@ verdict rests on (shared/AWS.md):
 * Service Connect (moto ignores it): CreateService refuses a namespace Cloud Map does not have
   (NamespaceNotFoundException) and a portName no port mapping of the task definition carries
   (InvalidParameterException); the configuration is shown on every deployment with its
-  serviceConnectResources, a Cloud Map service is registered per published port, and taken out
-  when the ECS service is deleted (servicediscovery.py refuses to delete a namespace that still
-  has services).
+  serviceConnectResources, and a Cloud Map service is registered per published port. It stays
+  when the ECS service is deleted, as live (Copilot's users meet "SC service is already used"):
+  a later CreateService publishing that name is refused, and servicediscovery.py refuses to
+  delete the namespace until it is deleted.
 
 Controls (POST /_peer/ecs/<name>, JSON; "region" is optional everywhere, default us-east-1):
 
@@ -688,12 +689,28 @@ def create_service(req):
         return P.error(req, 400, "NamespaceNotFoundException",
                        f"Namespace '{ns_name}' not found.")
     names = port_names(req.region, body.get("taskDefinition", ""))
+    ns = cloud_map_namespace(req.region, ns_name)
+    taken = {s.name for s in sd_backends[P.ACCOUNT][req.region].services.values()
+             if s.namespace_id == ns.id}
     for published in sc.get("services", []):
         if published.get("portName") not in names:
             return P.error(req, 400, "InvalidParameterException",
                            f"Port name '{published.get('portName')}' in the Service Connect "
                            "configuration does not exist in the task definition.")
+        if (published.get("discoveryName") or published.get("portName")) in taken:
+            # What Copilot's users met after deleting a service: its Cloud Map service stays.
+            return P.error(req, 400, "InvalidParameterException",
+                           f"CreateService error: SC service is already used by {ns.arn}")
     return None
+
+
+def service_connect_namespace(region, body):
+    """The namespace a CreateService's Service Connect uses: its own, or the cluster's default."""
+    sc = body.get("serviceConnectConfiguration") or {}
+    cluster = backend(region).clusters.get((body.get("cluster") or "default").split("/")[-1])
+    default_ns = ((getattr(cluster, "service_connect_defaults", None) or {}).get("namespace")
+                  if cluster else None)
+    return cloud_map_namespace(region, sc.get("namespace") or default_ns or "")
 
 
 @P.after("ecs", "CreateService")
@@ -705,15 +722,15 @@ def created(req, resp):
         svc = create_state(req.region, item["clusterArn"].split("/")[-1], item["serviceName"],
                            time.time())
         sc = (req.json or {}).get("serviceConnectConfiguration")
-        if sc and sc.get("enabled"):
-            ns = cloud_map_namespace(req.region, sc.get("namespace") or "")
+        ns = service_connect_namespace(req.region, req.json or {})
+        if sc and sc.get("enabled") and ns is not None:
             svc.service_connect = sc
             for published in sc.get("services", []):
                 name = published.get("discoveryName") or published.get("portName")
                 made = sd_backends[P.ACCOUNT][req.region].create_service(
                     name=name, namespace_id=ns.id, creator_request_id=str(uuid.uuid4()),
-                    description="managed by ECS Service Connect", dns_config={},
-                    health_check_config={}, health_check_custom_config={}, tags=[],
+                    description="managed by ECS Service Connect", dns_config=None,
+                    health_check_config=None, health_check_custom_config=None, tags=[],
                     service_type="HTTP")
                 svc.cloud_map.append({"id": made.id, "arn": made.arn, "discoveryName": name})
     return rewrite_services(req, resp, "service")
@@ -753,15 +770,10 @@ def described(req, resp):
 @P.after("ecs", "DeleteService")
 @ecs_call
 def deleted(req, resp):
-    out = rewrite_services(req, resp, "service")
-    if resp.status == 200:
-        # ECS takes the service's Service Connect names out of Cloud Map.
-        svc = SERVICES.get(key_of(req.json or {}, req.region))
-        if svc is not None:
-            for c in svc.cloud_map:
-                sd_backends[P.ACCOUNT][req.region].delete_service(c["id"])
-            svc.cloud_map = []
-    return out
+    # The Cloud Map services Service Connect made for it stay behind (live ECS leaves them:
+    # "SC service is already used" on a later CreateService), so the namespace cannot be deleted
+    # until they are.
+    return rewrite_services(req, resp, "service")
 
 
 @P.after("ecs", "ListServices")

@@ -470,11 +470,13 @@ def test_throttling(peer):
 
 def test_service_connect(peer, ecs, ec2):
     sd = peer.client("servicediscovery")
+    peer.control("servicediscovery/operation_seconds", {"seconds": 3.0})
     op = sd.create_http_namespace(Name="shop-aws", CreatorRequestId="r1")["OperationId"]
     first = sd.get_operation(OperationId=op)["Operation"]["Status"]
     check(first in ("SUBMITTED", "PENDING"), f"a new operation is not done at once: {first}")
     wait_for(lambda: sd.get_operation(OperationId=op)["Operation"]["Status"] == "SUCCESS",
              "the namespace operation succeeds")
+    peer.control("servicediscovery/operation_seconds", {"seconds": 0.6})
     again = error_of(sd.create_http_namespace, Name="shop-aws", CreatorRequestId="r2")
     check(again[0] == "NamespaceAlreadyExists", f"a second namespace of a name: {again}")
     ns = sd.list_namespaces()["Namespaces"][0]
@@ -502,8 +504,18 @@ def test_service_connect(peer, ecs, ec2):
     busy = error_of(sd.delete_namespace, Id=ns["Id"])
     check(busy[0] == "ResourceInUse", f"a namespace with services is not deleted: {busy}")
     ecs.delete_service(cluster="main", service="api", force=True)
+    # The Cloud Map service stays behind the deleted ECS service, as live.
+    busy = error_of(sd.delete_namespace, Id=ns["Id"])
+    check(busy[0] == "ResourceInUse", f"still in use after the ECS service went: {busy}")
+    again = error_of(ecs.create_service, cluster="main", serviceName="api2", taskDefinition=named,
+                     desiredCount=1, launchType="FARGATE", networkConfiguration=network(ec2),
+                     serviceConnectConfiguration=sc)
+    check("SC service is already used" in again[1], f"its name is taken: {again}")
+    left = [s for s in sd.list_services()["Services"] if s["Name"] == "api"]
+    check(len(left) == 1, f"one Cloud Map service left: {left}")
+    sd.delete_service(Id=left[0]["Id"])
     op = sd.delete_namespace(Id=ns["Id"])["OperationId"]
-    check(sd.list_namespaces()["Namespaces"] == [], "deleted once the service is gone")
+    check(sd.list_namespaces()["Namespaces"] == [], "deleted once its services are")
     check(op, "the deletion is an operation")
 
 

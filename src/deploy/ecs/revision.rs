@@ -238,11 +238,19 @@ impl Ecs {
                     "memoryReservation": c.memory_reservation(),
                     "command": c.command(),
                     "entryPoint": c.entry_point(),
-                    "portMappings": c.port_mappings().iter().map(|p| json!({
-                        "containerPort": p.container_port(),
-                        "hostPort": p.host_port(),
-                        "protocol": p.protocol().map(|x| x.as_str()),
-                    })).collect::<Vec<_>>(),
+                    "portMappings": c.port_mappings().iter().map(|p| {
+                        let mut port = json!({
+                            "containerPort": p.container_port(),
+                            "hostPort": p.host_port(),
+                            "protocol": p.protocol().map(|x| x.as_str()),
+                        });
+                        // The name Service Connect publishes the port by: a revision that
+                        // drops it shows so in the plan.
+                        if let Some(name) = p.name() {
+                            port["name"] = json!(name);
+                        }
+                        port
+                    }).collect::<Vec<_>>(),
                     "environment": kv(c.environment()),
                     "secrets": c.secrets().iter().map(|x| json!({ "name": x.name(), "valueFrom": x.value_from() })).collect::<Vec<_>>(),
                     "logConfiguration": c.log_configuration().map(|l| json!({

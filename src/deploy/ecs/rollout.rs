@@ -287,7 +287,13 @@ impl Ecs {
             // A throttled or failed read is no news: the pace slows, the deadline still holds.
             let svc = match self.service(client).await {
                 Ok(svc) => svc,
-                Err(e) if e.transient && Instant::now() < deadline => {
+                Err(e) if e.transient => {
+                    if Instant::now() >= deadline {
+                        return Ok(Outcome::TimedOut(Failure::new(format!(
+                            "ECS service {name} did not settle after the rollback before the deadline; the last read got no answer ({})",
+                            e.message
+                        ))));
+                    }
                     ctx.progress(format!("no news from ECS ({}); asking again", e.message));
                     poll = backoff(poll);
                     tokio::time::sleep(poll.min(remaining(deadline))).await;

@@ -11,6 +11,7 @@ use crate::engine::StepCtx;
 use crate::error::{Error, Result};
 use crate::provision::wait::{self, Look};
 use crate::provision::Kind;
+use aws_sdk_servicediscovery::types::{FilterCondition, ServiceFilter, ServiceFilterName};
 
 /// Codes of "still in use by something being deleted": worth another try.
 const IN_USE: &[&str] = &[
@@ -231,20 +232,25 @@ pub async fn delete(
             .await
         }
         Kind::Namespace => {
-            // Refused (ResourceInUse) while Service Connect still has the set's services
-            // registered in it: ECS takes them out once their services are gone.
+            let ns = super::create::namespace_id(id).to_string();
+            // ECS leaves behind the Cloud Map service Service Connect made for each service
+            // (Copilot's users meet it as "SC service is already used"), and Cloud Map refuses
+            // to delete a namespace that has one: they go first, each retried while in use.
+            for svc in &env.services {
+                retry(
+                    ctx,
+                    deadline,
+                    &format!("Cloud Map service {} in {name} to be free", svc.name),
+                    || cloud_map_service_gone(env, &ns, &svc.name),
+                )
+                .await?;
+            }
             let asked = retry(
                 ctx,
                 deadline,
-                &format!("Cloud Map namespace {name} to be free of the services"),
+                &format!("Cloud Map namespace {name} to be free of services"),
                 || async {
-                    match c
-                        .sd
-                        .delete_namespace()
-                        .id(super::create::namespace_id(id))
-                        .send()
-                        .await
-                    {
+                    match c.sd.delete_namespace().id(&ns).send().await {
                         Ok(out) => Ok(out.operation_id().map(str::to_string)),
                         Err(e)
                             if e.as_service_error()
@@ -260,19 +266,11 @@ pub async fn delete(
                 },
             )
             .await?;
-            match asked {
-                Some(op) => {
-                    super::create::cloud_map_operation(
-                        env,
-                        &op,
-                        &format!("Cloud Map namespace {name} to be deleted"),
-                        ctx,
-                        deadline,
-                    )
-                    .await
-                }
-                None => Ok(()),
+            if let Some(op) = asked {
+                let what = format!("Cloud Map namespace {name} to be deleted");
+                super::create::cloud_map_operation(env, &op, &what, ctx, deadline).await?;
             }
+            Ok(())
         }
         Kind::ExecutionRole | Kind::TaskRole => env.account.delete_role(name).await,
         Kind::LogGroup => match c.logs.delete_log_group().log_group_name(name).send().await {
@@ -292,6 +290,69 @@ pub async fn delete(
             other.label()
         ))),
     }
+}
+
+/// Delete the Cloud Map service named `name` in the namespace `ns`, if there is one. Cloud Map
+/// may list services of other namespaces too (an endpoint that ignores the filter): each is
+/// read back, and only one of `ns` is deleted.
+async fn cloud_map_service_gone(env: &Env, ns: &str, name: &str) -> Result<()> {
+    let sd = &env.clients.sd;
+    let filter = ServiceFilter::builder()
+        .name(ServiceFilterName::NamespaceId)
+        .values(ns)
+        .condition(FilterCondition::Eq)
+        .build()
+        .map_err(|e| Error::failed(e.to_string()))?;
+    let mut token = None;
+    let mut ids = Vec::new();
+    loop {
+        let out = sd
+            .list_services()
+            .filters(filter.clone())
+            .set_next_token(token.take())
+            .send()
+            .await
+            .map_err(|e| sdk_error(&format!("cannot list the Cloud Map services of {ns}"), e))?;
+        ids.extend(
+            out.services()
+                .iter()
+                .filter(|s| s.name() == Some(name))
+                .filter_map(|s| s.id().map(str::to_string)),
+        );
+        match out.next_token() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    for id in ids {
+        let read = sd.get_service().id(&id).send().await;
+        let in_ns = match &read {
+            Ok(out) => out.service().and_then(|s| s.namespace_id()) == Some(ns),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_service_not_found()) =>
+            {
+                false
+            }
+            Err(_) => true,
+        };
+        if !in_ns {
+            continue;
+        }
+        match sd.delete_service().id(&id).send().await {
+            Ok(_) => {}
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_service_not_found()) => {}
+            Err(e) => {
+                return Err(sdk_error(
+                    &format!("cannot delete Cloud Map service {name} ({id})"),
+                    e,
+                ))
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The cluster of the service named `service` in devloop.toml.

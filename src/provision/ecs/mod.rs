@@ -18,7 +18,7 @@ use std::sync::Arc;
 pub(super) use super::account::resource;
 use super::account::Account;
 use super::names::short;
-use super::{Known, Resource};
+use super::{Known, Purpose, Resource};
 use crate::config::schema::EcsTarget;
 use crate::error::{Error, Result};
 use crate::session::Session;
@@ -65,25 +65,6 @@ pub struct Svc {
     pub task_role_arn: Option<String>,
 }
 
-impl Svc {
-    /// The name of the service's port, as Service Connect knows it: the service's name in lower
-    /// case, anything but letters, digits, `-` and `_` made `-` (at most 64 characters).
-    pub fn port_name(&self) -> String {
-        self.name
-            .to_lowercase()
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                    c
-                } else {
-                    '-'
-                }
-            })
-            .take(64)
-            .collect()
-    }
-}
-
 /// The environment on ECS: its shared names and its services.
 pub struct Env {
     /// The region, the base of the names, IAM, ECR and S3.
@@ -104,11 +85,15 @@ pub struct Env {
     /// through ECS Service Connect (`http://api:8080`, as on the local targets). `None` for one
     /// service.
     pub namespace: Option<String>,
+    /// What it was opened for: only creating checks what creating needs.
+    pub purpose: Purpose,
 }
 
 impl Env {
     /// The environment of `project` (its services read from devloop.toml), with clients.
-    pub async fn open(project: &Arc<Session>) -> Result<Env> {
+    /// Opened to delete, it reads no release and refuses nothing only creating needs (a
+    /// registry to name images in, one public service).
+    pub async fn open(project: &Arc<Session>, purpose: Purpose) -> Result<Env> {
         let sdk = project.aws().await?;
         let clients = Clients {
             ecs: aws_sdk_ecs::Client::new(sdk),
@@ -121,7 +106,8 @@ impl Env {
         let cfg = &project.config;
         let base = account.base.clone();
         // A ledger bucket provisioning is about to make holds no release yet.
-        let records = if account.ledger_missing().await? {
+        let creating = purpose == Purpose::Create;
+        let records = if !creating || account.ledger_missing().await? {
             Vec::new()
         } else {
             crate::release::history(project).await?
@@ -160,7 +146,7 @@ impl Env {
                 Some("ecr") | None => None,
                 Some(r) => Some(format!("{}/{image_name}", r.trim_end_matches('/'))),
             };
-            if image.is_none() && !ecr && image_repository.is_none() {
+            if creating && image.is_none() && !ecr && image_repository.is_none() {
                 return Err(Error::usage(format!(
                     "service \"{name}\": ECS tasks pull their image from a registry, and release.registry is not set"
                 ))
@@ -209,7 +195,7 @@ impl Env {
             .filter(|s| s.load_balancer)
             .map(|s| s.name.as_str())
             .collect();
-        if public.len() > 1 {
+        if creating && public.len() > 1 {
             return Err(Error::usage(format!(
                 "services {} all ask for the load balancer; devloop provisions one listener, in front of one service",
                 public.join(", ")
@@ -232,6 +218,7 @@ impl Env {
             task_group: format!("{base}-tasks"),
             load_balancer: short(&base, 32),
             namespace: (services.len() > 1).then(|| short(&base, 1024)),
+            purpose,
             vpc,
             subnets,
             account,

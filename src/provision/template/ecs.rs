@@ -210,8 +210,8 @@ pub fn render(env: &Env) -> Result<String> {
                 "Enabled": true,
                 "Namespace": { "Fn::GetAtt": ["Namespace", "Arn"] },
                 "Services": [{
-                    "PortName": s.port_name(),
-                    "DiscoveryName": s.port_name(),
+                    "PortName": s.name,
+                    "DiscoveryName": s.name,
                     "ClientAliases": [{ "Port": s.port, "DnsName": s.name }],
                 }],
             });
@@ -285,7 +285,7 @@ fn task_definition(env: &Env, s: &Svc) -> Result<Value> {
 /// The container's port; in a set, named for Service Connect.
 fn port_mapping(env: &Env, s: &Svc) -> Value {
     match env.namespace {
-        Some(_) => json!({ "ContainerPort": s.port, "Name": s.port_name() }),
+        Some(_) => json!({ "ContainerPort": s.port, "Name": s.name }),
         None => json!({ "ContainerPort": s.port }),
     }
 }

@@ -445,7 +445,10 @@ fn a_destroy_goes_on_from_a_termination_under_way_and_needs_nothing_only_creatin
 
     // A destroy interrupted after it asked for the termination (Elastic Beanstalk takes minutes
     // to terminate), and the team has since removed its instance profile.
-    peer.control("eb/terminate_seconds", serde_json::json!({"seconds": 4.0}));
+    peer.control(
+        "eb/terminate_seconds",
+        serde_json::json!({"seconds": 600.0}),
+    );
     peer.query(
         "elasticbeanstalk",
         "TerminateEnvironment",
@@ -466,8 +469,21 @@ fn a_destroy_goes_on_from_a_termination_under_way_and_needs_nothing_only_creatin
         "{}",
         r.stdout
     );
-    let r = ctx.run(["destroy", "-e", "eb", "--yes"]);
+    // The termination ends while destroy waits for it.
+    let r = std::thread::scope(|s| {
+        s.spawn(|| {
+            std::thread::sleep(std::time::Duration::from_secs(4));
+            peer.control("eb/hurry", serde_json::json!({"environment": "web-eb"}));
+        });
+        ctx.run(["destroy", "-e", "eb", "--yes", "-o", "json"])
+    });
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(
+        r.stdout
+            .contains("waiting for environment web-eb to terminate (Terminating)"),
+        "{}",
+        r.stdout
+    );
     assert_eq!(left(peer, &app), Vec::<String>::new());
     // Neither run looked up what only creating needs: the platform, or which account this is
     // (for Elastic Beanstalk's own bucket, which is never devloop's to delete).

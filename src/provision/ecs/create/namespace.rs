@@ -1,9 +1,10 @@
 //! Creating a set's Cloud Map namespace, where ECS Service Connect registers each service under
 //! its name. Cloud Map creates it asynchronously: the operation is followed until it succeeds.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant, SystemTime};
 
-use aws_sdk_servicediscovery::types::{OperationStatus, Tag};
+use aws_sdk_servicediscovery::types::{OperationStatus, OperationTargetType, Tag};
 
 use super::super::Env;
 use crate::aws::sdk_error;
@@ -17,9 +18,10 @@ const PACE: wait::Pace = wait::Pace {
     most: Duration::from_secs(10),
 };
 
-/// Create the HTTP namespace `name`, tagged, and return its ARN once Cloud Map has made it. A
-/// failure after the namespace may exist (the wait ran out) returns its ARN with the error when
-/// it can be found, so the caller deletes it with the rest.
+/// Create the HTTP namespace `name`, tagged, and return its ARN once Cloud Map has made it (read
+/// by the id the operation names, never by a listing that may lag). A failure after the
+/// namespace may exist (the wait ran out) returns its ARN with the error when it is found and
+/// carries devloop's tags, so the caller deletes it with the rest.
 pub(super) async fn create(
     env: &Env,
     name: &str,
@@ -55,35 +57,56 @@ pub(super) async fn create(
             )
         })?
         .operation_id()
-        .unwrap_or_default()
-        .to_string();
-    let made = operation(
-        env,
-        &op,
-        &format!("Cloud Map namespace {name} to be created"),
-        ctx,
-        deadline,
-    )
-    .await;
-    match made {
-        Ok(()) => match super::super::find::namespace_arn(env, name).await {
-            Ok(Some(arn)) => Ok(arn),
-            Ok(None) => Err((
+        .map(str::to_string)
+        .ok_or_else(|| {
+            (
                 None,
                 Error::failed(format!(
-                    "Cloud Map reported namespace {name} created, and does not list it"
+                    "Cloud Map accepted namespace {name} and named no operation to follow"
                 )),
-            )),
-            Err(e) => Err((None, e)),
+            )
+        })?;
+    let what = format!("Cloud Map namespace {name} to be created");
+    let made = match operation(env, &op, &what, ctx, deadline).await {
+        Ok(targets) => match targets.get(&OperationTargetType::Namespace) {
+            Some(id) => namespace_arn_by_id(env, id).await,
+            None => Err(Error::failed(format!(
+                "Cloud Map created namespace {name} and did not say its id"
+            ))),
         },
+        Err(e) => Err(e),
+    };
+    match made {
+        Ok(arn) => Ok(arn),
         Err(e) => {
-            let arn = super::super::find::namespace_arn(env, name)
-                .await
-                .ok()
-                .flatten();
-            Err((arn, e))
+            // Made, or about to be: deleted with the rest, but only when it is devloop's own
+            // (a namespace of that name made by someone else meanwhile is left alone).
+            let ours = match super::super::find::namespace(env, name).await {
+                Ok(r) => match r.exists {
+                    crate::provision::Exists::Ours(arn) => Some(arn),
+                    _ => None,
+                },
+                Err(_) => None,
+            };
+            Err((ours, e))
         }
     }
+}
+
+/// The ARN of the namespace whose id is `id`.
+async fn namespace_arn_by_id(env: &Env, id: &str) -> Result<String> {
+    let out = env
+        .clients
+        .sd
+        .get_namespace()
+        .id(id)
+        .send()
+        .await
+        .map_err(|e| sdk_error(&format!("cannot read Cloud Map namespace {id}"), e))?;
+    out.namespace()
+        .and_then(|n| n.arn())
+        .map(str::to_string)
+        .ok_or_else(|| Error::failed(format!("Cloud Map returned no ARN for namespace {id}")))
 }
 
 /// Follow the Cloud Map operation `id` until it succeeds; its failure is an error with Cloud
@@ -94,16 +117,26 @@ pub(in crate::provision::ecs) async fn operation(
     what: &str,
     ctx: &StepCtx,
     deadline: Instant,
-) -> Result<()> {
+) -> Result<HashMap<OperationTargetType, String>> {
     wait::until(ctx, deadline, what, PACE, || async {
-        let Ok(out) = env.clients.sd.get_operation().operation_id(id).send().await else {
-            return Ok(Look::NotYet(None));
+        let out = match env.clients.sd.get_operation().operation_id(id).send().await {
+            Ok(out) => out,
+            // A throttled or failed read is no news; a refusal (access denied, no such
+            // operation) is an answer.
+            Err(e) => {
+                return wait::unless_lasting(sdk_error(
+                    &format!("cannot read Cloud Map operation {id}"),
+                    e,
+                ))
+            }
         };
         let Some(op) = out.operation() else {
             return Ok(Look::NotYet(None));
         };
         match op.status() {
-            Some(OperationStatus::Success) => Ok(Look::Done(())),
+            Some(OperationStatus::Success) => {
+                Ok(Look::Done(op.targets().cloned().unwrap_or_default()))
+            }
             Some(OperationStatus::Fail) => Err(Error::failed(format!(
                 "Cloud Map could not finish: {}{}",
                 op.error_code()

@@ -109,16 +109,33 @@ pub(super) async fn active(
 ) -> Result<()> {
     let what = format!("load balancer {name} to become active");
     wait::until(ctx, deadline, &what, wait::PACE, || async {
-        // A throttled or failed read is no news.
-        let state = env
+        let out = match env
             .clients
             .elb
             .describe_load_balancers()
             .load_balancer_arns(arn)
             .send()
             .await
-            .ok()
-            .and_then(|o| o.load_balancers().first().and_then(|l| l.state().cloned()));
+        {
+            Ok(out) => out,
+            // Made a moment ago: a read that does not list it yet lags the write.
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_load_balancer_not_found_exception()) =>
+            {
+                return Ok(Look::NotYet(Some("not listed yet".into())))
+            }
+            Err(e) => {
+                return wait::unless_lasting(sdk_error(
+                    &format!("cannot read load balancer {name}"),
+                    e,
+                ))
+            }
+        };
+        let state = out
+            .load_balancers()
+            .first()
+            .and_then(|l| l.state().cloned());
         match state.as_ref().and_then(|s| s.code()) {
             Some(LoadBalancerStateEnum::Active) => Ok(Look::Done(())),
             Some(LoadBalancerStateEnum::Failed) => Err(Error::failed(format!(

@@ -63,8 +63,9 @@ pub(super) async fn task_definition(env: &Env, svc: &Svc, known: &Known) -> Resu
         .port_mappings(
             PortMapping::builder()
                 .container_port(i32::from(svc.port))
-                // Service Connect names the port it publishes.
-                .set_name(env.namespace.as_ref().map(|_| svc.port_name()))
+                // Service Connect publishes the port by this name (service names are already
+                // lower-case letters, digits and `-`, as port names must be).
+                .set_name(env.namespace.as_ref().map(|_| svc.name.clone()))
                 .build(),
         )
         .set_environment(Some(
@@ -179,8 +180,8 @@ fn service_connect(svc: &Svc, namespace: &str) -> Result<ServiceConnectConfigura
         .build()
         .map_err(|e| Error::failed(e.to_string()))?;
     let published = ServiceConnectService::builder()
-        .port_name(svc.port_name())
-        .discovery_name(svc.port_name())
+        .port_name(&svc.name)
+        .discovery_name(&svc.name)
         .client_aliases(alias)
         .build()
         .map_err(|e| Error::failed(e.to_string()))?;
@@ -203,8 +204,16 @@ pub(super) async fn steady(env: &Env, svc: &Svc, ctx: &StepCtx, deadline: Instan
             .services(&svc.service)
             .send()
             .await;
-        // A throttled or failed read is no news.
-        let Some(s) = read.ok().and_then(|o| o.services().first().cloned()) else {
+        let out = match read {
+            Ok(out) => out,
+            Err(e) => {
+                return wait::unless_lasting(sdk_error(
+                    &format!("cannot read ECS service {}", svc.service),
+                    e,
+                ))
+            }
+        };
+        let Some(s) = out.services().first().cloned() else {
             return Ok(Look::NotYet(None));
         };
         if let [d] = s.deployments() {

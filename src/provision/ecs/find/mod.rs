@@ -9,7 +9,8 @@ pub use network::{subnets, vpc};
 use super::{resource, Env, Svc};
 use crate::aws::sdk_error;
 use crate::error::{Error, Result};
-use crate::provision::{Kind, Resource};
+use crate::provision::{Kind, Purpose, Resource};
+use aws_sdk_servicediscovery::types::{FilterCondition, NamespaceFilter, NamespaceFilterName};
 
 /// Every resource, in the order of creation.
 pub async fn all(env: &Env) -> Result<Vec<Resource>> {
@@ -59,9 +60,12 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
     if let Some(ns) = &env.namespace {
         out.push(namespace(env, ns).await?);
     }
+    let creating = env.purpose == Purpose::Create;
     let vpc = vpc(env).await?;
     // Checked here too, so `plan` says what a provision would refuse.
-    subnets(env, &vpc).await?;
+    if creating {
+        subnets(env, &vpc).await?;
+    }
     let ports: Vec<String> = env.services.iter().map(|s| s.port.to_string()).collect();
     if env.public().is_some() {
         let settings = vec![
@@ -91,7 +95,7 @@ pub async fn all(env: &Env) -> Result<Vec<Resource>> {
     );
     if let Some(public) = env.public() {
         let lb = load_balancer(env).await?;
-        if let crate::provision::Exists::Theirs(_) = lb.exists {
+        if let (true, crate::provision::Exists::Theirs(_)) = (creating, &lb.exists) {
             // devloop would add its listener to it: never change what is not devloop's.
             return Err(Error::usage(format!(
                 "a load balancer named {} exists and was not made by devloop: devloop adds a listener to the load balancer it makes, and never changes one it did not",
@@ -185,6 +189,22 @@ pub(in crate::provision::ecs) async fn namespace_arn(
             .clients
             .sd
             .list_namespaces()
+            .filters(
+                NamespaceFilter::builder()
+                    .name(NamespaceFilterName::Name)
+                    .values(name)
+                    .condition(FilterCondition::Eq)
+                    .build()
+                    .map_err(|e| Error::failed(e.to_string()))?,
+            )
+            .filters(
+                NamespaceFilter::builder()
+                    .name(NamespaceFilterName::Type)
+                    .values("HTTP")
+                    .condition(FilterCondition::Eq)
+                    .build()
+                    .map_err(|e| Error::failed(e.to_string()))?,
+            )
             .set_next_token(token.take())
             .send()
             .await
@@ -199,7 +219,7 @@ pub(in crate::provision::ecs) async fn namespace_arn(
     }
 }
 
-async fn namespace(env: &Env, name: &str) -> Result<Resource> {
+pub(in crate::provision::ecs) async fn namespace(env: &Env, name: &str) -> Result<Resource> {
     let found = match namespace_arn(env, name).await? {
         Some(arn) => {
             let tags = env
@@ -292,6 +312,7 @@ async fn task_definition(env: &Env, svc: &Svc) -> Result<Resource> {
 }
 
 async fn service(env: &Env, svc: &Svc) -> Result<Resource> {
+    let mut connected = false;
     let found = match env
         .clients
         .ecs
@@ -319,6 +340,11 @@ async fn service(env: &Env, svc: &Svc) -> Result<Resource> {
                         .iter()
                         .map(|t| (t.key().unwrap_or(""), t.value().unwrap_or(""))),
                 );
+                connected = s
+                    .deployments()
+                    .first()
+                    .and_then(|d| d.service_connect_configuration())
+                    .is_some_and(|c| c.enabled());
                 (s.service_arn().unwrap_or_default().to_string(), ours)
             }),
         Err(e)
@@ -343,10 +369,14 @@ async fn service(env: &Env, svc: &Svc) -> Result<Resource> {
         settings.push(("target group".into(), env.target_group(svc)));
     }
     if env.namespace.is_some() {
-        settings.push((
-            "service connect".into(),
-            format!("http://{}:{}", svc.name, svc.port),
-        ));
+        // What the live service does, not what devloop would make: one made before (or by
+        // hand) is kept as it is.
+        let value = if found.is_none() || connected {
+            format!("http://{}:{}", svc.name, svc.port)
+        } else {
+            "off: this service was made without it and is kept as it is (`devloop destroy` then `provision` makes it with it; or point the others at it through deploy.ecs.env)".to_string()
+        };
+        settings.push(("service connect".into(), value));
     }
     Ok(resource(Kind::Service, &svc.service, settings, found))
 }
