@@ -24,19 +24,6 @@ fn hello_on_ecs(ctx: TestContext, registry: &str) -> TestContext {
 }
 
 /// Everything in the account that carries devloop's tags, in a few words each.
-/// A Cloud Map call's answer.
-fn cloud_map(peer: &AwsPeer, action: &str, body: &str) -> serde_json::Value {
-    let text = peer.call(
-        "servicediscovery",
-        &[
-            format!("X-Amz-Target: Route53AutoNaming_v20170314.{action}"),
-            "Content-Type: application/x-amz-json-1.1".into(),
-        ],
-        &["-d".into(), body.into()],
-    );
-    serde_json::from_str(&text).unwrap_or_else(|_| panic!("{action}: {text}"))
-}
-
 fn tagged(peer: &AwsPeer) -> Vec<String> {
     let mut out = Vec::new();
     let clusters = peer.ecs("ListClusters", "{}");
@@ -77,7 +64,7 @@ fn tagged(peer: &AwsPeer) -> Vec<String> {
     if logs.contains("logGroupName") {
         out.push(format!("log group {logs}"));
     }
-    let namespaces = cloud_map(peer, "ListNamespaces", "{}");
+    let namespaces = peer.cloud_map("ListNamespaces", "{}");
     if namespaces["Namespaces"]
         .as_array()
         .is_some_and(|n| !n.is_empty())
@@ -375,12 +362,11 @@ fn a_set_provisions_one_service_each_and_the_load_balancer_for_the_one_nothing_n
     let r = ctx.run(["provision", "-e", "aws", "--yes"]);
     assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
     let peer = ctx.aws_peer();
-    let listed = cloud_map(peer, "ListNamespaces", "{}");
+    let listed = peer.cloud_map("ListNamespaces", "{}");
     let ns = &listed["Namespaces"][0];
     assert_eq!(ns["Name"], namespace.as_str(), "{listed}");
     let arn = ns["Arn"].as_str().unwrap_or_default().to_string();
-    let tags = cloud_map(
-        peer,
+    let tags = peer.cloud_map(
         "ListTagsForResource",
         &format!(r#"{{"ResourceARN":"{arn}"}}"#),
     );
@@ -416,6 +402,59 @@ fn a_set_provisions_one_service_each_and_the_load_balancer_for_the_one_nothing_n
         r.stderr
     );
     assert_eq!(tagged(peer), Vec::<String>::new());
+}
+
+#[cfg_attr(devloop_no_moto, ignore = "needs moto: run scripts/services.sh")]
+#[test]
+fn a_service_of_a_set_kept_as_it_is_is_shown_without_service_connect() {
+    let ctx = TestContext::new()
+        .with_name("dl-provkeep")
+        .with_aws_peer()
+        .with_example("shop")
+        .with_env("SHOP_REGISTRY", "reg.example:5000/team");
+    let url = ctx.aws_peer().url();
+    let ctx = ctx.with_env("DEVLOOP_AWS_ENDPOINT_URL", url);
+    let (peer, app) = (ctx.aws_peer(), ctx.app().to_string());
+    // The API's service was made by hand, without Service Connect.
+    peer.ecs("CreateCluster", r#"{"clusterName":"shop"}"#);
+    let td = peer.ecs(
+        "RegisterTaskDefinition",
+        &format!(
+            r#"{{"family":"{app}-aws-api","containerDefinitions":[{{"name":"api","image":"api:1","memory":512,"portMappings":[{{"containerPort":8080}}]}}]}}"#
+        ),
+    );
+    assert!(
+        td["taskDefinition"]["taskDefinitionArn"].is_string(),
+        "{td}"
+    );
+    let made = peer.ecs(
+        "CreateService",
+        &format!(
+            r#"{{"cluster":"shop","serviceName":"{app}-aws-api","taskDefinition":"{app}-aws-api","desiredCount":1}}"#
+        ),
+    );
+    assert!(made["service"]["serviceArn"].is_string(), "{made}");
+    let r = ctx.run(["plan", "provision", "-e", "aws"]);
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let row = |svc: &str| {
+        r.stdout
+            .lines()
+            .find(|l| l.contains("ECS service") && l.contains(&format!("{app}-aws-{svc}")))
+            .unwrap_or_default()
+            .to_string()
+    };
+    assert!(row("api").starts_with("  keep"), "{}", r.stdout);
+    assert!(
+        row("api")
+            .contains("service connect=off: this service was made without it, not by devloop"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        row("web").starts_with("  create") && row("web").contains("service connect=http://web:80"),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]

@@ -199,17 +199,33 @@ impl AwsPeer {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
-    /// An ECS call's answer.
-    pub fn ecs(&self, action: &str, body: &str) -> serde_json::Value {
+    /// A JSON-protocol call's answer: `target` is the service's `X-Amz-Target` prefix
+    /// (`AmazonEC2ContainerServiceV20141113` for ECS).
+    pub fn json(&self, service: &str, target: &str, action: &str, body: &str) -> serde_json::Value {
         let text = self.call(
-            "ecs",
+            service,
             &[
-                format!("X-Amz-Target: AmazonEC2ContainerServiceV20141113.{action}"),
+                format!("X-Amz-Target: {target}.{action}"),
                 "Content-Type: application/x-amz-json-1.1".into(),
             ],
             &["-d".into(), body.into()],
         );
         serde_json::from_str(&text).unwrap_or_else(|_| panic!("{action}: {text}"))
+    }
+
+    /// An ECS call's answer.
+    pub fn ecs(&self, action: &str, body: &str) -> serde_json::Value {
+        self.json("ecs", "AmazonEC2ContainerServiceV20141113", action, body)
+    }
+
+    /// A Cloud Map call's answer.
+    pub fn cloud_map(&self, action: &str, body: &str) -> serde_json::Value {
+        self.json(
+            "servicediscovery",
+            "Route53AutoNaming_v20170314",
+            action,
+            body,
+        )
     }
 
     /// A query-protocol call (`ec2` at 2016-11-15, `iam` at 2010-05-08, `elasticloadbalancing`

@@ -371,10 +371,11 @@ async fn service(env: &Env, svc: &Svc) -> Result<Resource> {
     if env.namespace.is_some() {
         // What the live service does, not what devloop would make: one made before (or by
         // hand) is kept as it is.
-        let value = if found.is_none() || connected {
-            format!("http://{}:{}", svc.name, svc.port)
-        } else {
-            "off: this service was made without it and is kept as it is (`devloop destroy` then `provision` makes it with it; or point the others at it through deploy.ecs.env)".to_string()
+        let value = match &found {
+            None => format!("http://{}:{}", svc.name, svc.port),
+            Some(_) if connected => format!("http://{}:{}", svc.name, svc.port),
+            Some((_, true)) => "off: devloop made this service before it used Service Connect, and keeps it as it is (`devloop destroy` then `provision` makes it with it; or point the others at it through deploy.ecs.env)".to_string(),
+            Some((_, false)) => "off: this service was made without it, not by devloop, and is kept as it is (give it Service Connect in the namespace, or point the others at it through deploy.ecs.env)".to_string(),
         };
         settings.push(("service connect".into(), value));
     }
