@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_elasticbeanstalk::types::{ConfigurationOptionSetting, OptionSpecification};
 
-use super::verdict::{self, backoff, describe, jittered, next_poll, status_is, Progress, POLL_MIN};
+use super::verdict::{self, backoff, describe, next_poll, status_is, Progress, POLL_MIN};
 use super::{Beanstalk, Clients};
+use crate::aws::patience::jittered;
 use crate::deploy::{remaining, Failure, Outcome};
 use crate::engine::StepCtx;
 use crate::error::Result;

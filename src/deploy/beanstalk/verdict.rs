@@ -196,5 +196,3 @@ pub fn next_poll(current: Duration, changed: bool) -> Duration {
 pub fn backoff(current: Duration) -> Duration {
     (current * 2).clamp(POLL_MIN, POLL_THROTTLED_MAX)
 }
-
-pub use crate::aws::patience::jittered;

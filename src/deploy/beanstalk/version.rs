@@ -10,8 +10,9 @@ use aws_smithy_types::DateTime;
 
 use super::bundle::{self, Bundle};
 use super::events::Events;
-use super::verdict::{backoff, jittered, next_poll, severe, version_state, VersionState, POLL_MIN};
+use super::verdict::{backoff, next_poll, severe, version_state, VersionState, POLL_MIN};
 use super::{Beanstalk, Clients};
+use crate::aws::patience::jittered;
 use crate::aws::sdk_error;
 use crate::deploy::remaining;
 use crate::engine::StepCtx;

@@ -9,10 +9,9 @@ use aws_sdk_elasticbeanstalk::Client;
 use aws_smithy_types::DateTime;
 
 use super::events::Events;
-use super::verdict::{
-    backoff, describe, jittered, judge, next_poll, severe, status_is, Progress, POLL_MIN,
-};
+use super::verdict::{backoff, describe, judge, next_poll, severe, status_is, Progress, POLL_MIN};
 use super::Beanstalk;
+use crate::aws::patience::jittered;
 use crate::deploy::remaining;
 use crate::engine::StepCtx;
 use crate::error::Result;

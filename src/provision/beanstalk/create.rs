@@ -265,8 +265,10 @@ async fn launched(
         most: Duration::from_secs(10),
     };
     wait::until(ctx, deadline, &what, pace, || async {
-        // A throttled read is no news (`None`).
-        let seen = super::find::by_id(env, id, &e.name).await?;
+        let seen = match super::find::by_id(env, id, &e.name).await {
+            Ok(seen) => seen,
+            Err(err) => return wait::unless_lasting(err),
+        };
         let status = seen
             .as_ref()
             .and_then(|d| d.status())

@@ -142,8 +142,7 @@ async fn terminate(env: &Env, name: &str, ctx: &StepCtx, deadline: Instant) -> R
                 Ok(Look::NotYet(d.status().map(|s| s.as_str().to_string())))
             }
             Ok(found) => Ok(Look::Done(found)),
-            Err(err) if err.transient => Ok(Look::NotYet(None)),
-            Err(err) => Err(err),
+            Err(err) => wait::unless_lasting(err),
         }
     })
     .await?;
@@ -173,9 +172,10 @@ pub(super) async fn wait_terminated(
 ) -> Result<()> {
     let what = format!("environment {name} to terminate");
     wait::until(ctx, deadline, &what, wait::PACE, || async {
-        let status = super::find::by_id(env, id, name)
-            .await?
-            .and_then(|d| d.status().map(|s| s.as_str().to_string()));
+        let status = match super::find::by_id(env, id, name).await {
+            Ok(seen) => seen.and_then(|d| d.status().map(|s| s.as_str().to_string())),
+            Err(err) => return wait::unless_lasting(err),
+        };
         Ok(match status.as_deref() {
             Some("Terminated") => Look::Done(()),
             _ => Look::NotYet(status),

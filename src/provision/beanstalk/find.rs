@@ -263,8 +263,8 @@ async fn environment(env: &Env, e: &Environment) -> Result<Resource> {
 }
 
 /// The environment `id` as Elastic Beanstalk lists it, terminated ones included (a torn-down
-/// launch is listed as Terminated for a while). A throttled read is no news (`None`); any other
-/// refusal is an error.
+/// launch is listed as Terminated for a while). The waits that read it take a transient failure
+/// as no news (`wait::unless_lasting`).
 pub(super) async fn by_id(
     env: &Env,
     id: &str,
@@ -279,13 +279,6 @@ pub(super) async fn by_id(
         .await
     {
         Ok(o) => Ok(o.environments().first().cloned()),
-        Err(err) => {
-            let err = sdk_error(&format!("cannot read environment {name}"), err);
-            if err.transient {
-                Ok(None)
-            } else {
-                Err(err)
-            }
-        }
+        Err(err) => Err(sdk_error(&format!("cannot read environment {name}"), err)),
     }
 }

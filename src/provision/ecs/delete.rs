@@ -236,15 +236,14 @@ pub async fn delete(
             // ECS leaves behind the Cloud Map service Service Connect made for each service
             // (Copilot's users meet it as "SC service is already used"), and Cloud Map refuses
             // to delete a namespace that has one: they go first, each retried while in use.
-            for svc in &env.services {
-                retry(
-                    ctx,
-                    deadline,
-                    &format!("Cloud Map service {} in {name} to be free", svc.name),
-                    || cloud_map_service_gone(env, &ns, &svc.name),
-                )
-                .await?;
-            }
+            let names: Vec<&str> = env.services.iter().map(|s| s.name.as_str()).collect();
+            retry(
+                ctx,
+                deadline,
+                &format!("the Cloud Map services in {name} to be free"),
+                || cloud_map_services_gone(env, &ns, &names),
+            )
+            .await?;
             let asked = retry(
                 ctx,
                 deadline,
@@ -292,10 +291,10 @@ pub async fn delete(
     }
 }
 
-/// Delete the Cloud Map service named `name` in the namespace `ns`, if there is one. Cloud Map
-/// may list services of other namespaces too (an endpoint that ignores the filter): each is
-/// read back, and only one of `ns` is deleted.
-async fn cloud_map_service_gone(env: &Env, ns: &str, name: &str) -> Result<()> {
+/// Delete the Cloud Map services of the namespace `ns` named like the set's services (one
+/// listing for all). Cloud Map may list services of other namespaces too (an endpoint that
+/// ignores the filter): each is read back, and only one of `ns` is deleted.
+async fn cloud_map_services_gone(env: &Env, ns: &str, names: &[&str]) -> Result<()> {
     let sd = &env.clients.sd;
     let filter = ServiceFilter::builder()
         .name(ServiceFilterName::NamespaceId)
@@ -316,15 +315,15 @@ async fn cloud_map_service_gone(env: &Env, ns: &str, name: &str) -> Result<()> {
         ids.extend(
             out.services()
                 .iter()
-                .filter(|s| s.name() == Some(name))
-                .filter_map(|s| s.id().map(str::to_string)),
+                .filter(|s| s.name().is_some_and(|n| names.contains(&n)))
+                .filter_map(|s| Some((s.id()?.to_string(), s.name()?.to_string()))),
         );
         match out.next_token() {
             Some(t) => token = Some(t.to_string()),
             None => break,
         }
     }
-    for id in ids {
+    for (id, name) in ids {
         let read = sd.get_service().id(&id).send().await;
         let in_ns = match &read {
             Ok(out) => out.service().and_then(|s| s.namespace_id()) == Some(ns),
@@ -380,10 +379,10 @@ where
     wait::until(ctx, deadline, waiting_for, wait::PACE, || async {
         match attempt().await {
             Ok(t) => Ok(Look::Done(t)),
-            Err(err) if err.transient || IN_USE.iter().any(|c| err.message.contains(c)) => {
+            Err(err) if IN_USE.iter().any(|c| err.message.contains(c)) => {
                 Ok(Look::NotYet(Some(err.message)))
             }
-            Err(err) => Err(err),
+            Err(err) => wait::unless_lasting(err),
         }
     })
     .await
