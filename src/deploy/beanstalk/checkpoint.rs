@@ -22,16 +22,7 @@ impl Beanstalk {
             return Ok(None);
         };
         let wanted = settings::wanted(&self.settings);
-        let live = if wanted.is_empty() {
-            BTreeMap::new()
-        } else {
-            settings::live(
-                &c.eb,
-                &self.settings.application,
-                &self.settings.environment,
-            )
-            .await?
-        };
+        let live = settings::live_if_wanted(&c.eb, &self.settings, &wanted).await?;
         let options: Vec<serde_json::Value> = wanted
             .keys()
             .map(|k| json!([k.0, k.1, live.get(k)]))

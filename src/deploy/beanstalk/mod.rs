@@ -234,16 +234,7 @@ impl Beanstalk {
     ) -> Result<Diff> {
         let label = record.map(|r| bundle.label(&r.id));
         let wanted = settings::wanted(&self.settings);
-        let live = if wanted.is_empty() {
-            Default::default()
-        } else {
-            settings::live(
-                &c.eb,
-                &self.settings.application,
-                &self.settings.environment,
-            )
-            .await?
-        };
+        let live = settings::live_if_wanted(&c.eb, &self.settings, &wanted).await?;
         let changed = settings::changed(&wanted, &live);
         let current = env.version_label().unwrap_or("(none)").to_string();
         let exists = match &label {

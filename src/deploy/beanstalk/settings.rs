@@ -91,6 +91,19 @@ pub async fn live(
         .collect())
 }
 
+/// The live settings of the environment `s` names, read only when the config sets any: with
+/// nothing wanted there is nothing to compare or keep.
+pub async fn live_if_wanted(
+    client: &Client,
+    s: &BeanstalkTarget,
+    wanted: &BTreeMap<Key, Wanted>,
+) -> Result<BTreeMap<Key, String>> {
+    if wanted.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    live(client, &s.application, &s.environment).await
+}
+
 /// The settings whose live value differs from the wanted one.
 pub fn changed<'a>(
     wanted: &'a BTreeMap<Key, Wanted>,
