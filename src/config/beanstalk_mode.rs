@@ -3,9 +3,9 @@
 //! along the graph). A mix of the two, or a service with no environment, is a located error.
 
 use std::collections::BTreeMap;
+use std::ops::Range;
 
-use super::schema::TargetKind;
-use super::services::Typed;
+use super::schema::{BeanstalkTarget, TargetKind};
 use super::Source;
 use crate::error::Result;
 
@@ -19,28 +19,37 @@ pub enum EbMode {
     PerService,
 }
 
+/// What the mode is decided from, of one service of the set.
+pub(super) struct Member<'a> {
+    pub name: &'a str,
+    /// Where the service's table starts in the file, for errors.
+    pub key_span: Range<usize>,
+    /// Its `[deploy.beanstalk]`, merged with the file's.
+    pub eb: Option<&'a BeanstalkTarget>,
+}
+
 /// The mode of the set's services on `target` (`None` when it is not Elastic Beanstalk).
 pub(super) fn of(
     source: &Source,
-    typed: &[Typed<'_>],
+    members: &[Member<'_>],
     target: Option<TargetKind>,
 ) -> Result<Option<EbMode>> {
     if target != Some(TargetKind::Beanstalk) {
         return Ok(None);
     }
     // (application, environment), as Elastic Beanstalk matches them: in any case.
-    let mut by_env: BTreeMap<(String, String), Vec<&Typed<'_>>> = BTreeMap::new();
-    for t in typed {
+    let mut by_env: BTreeMap<(String, String), Vec<&Member<'_>>> = BTreeMap::new();
+    for t in members {
         // A service without [deploy.beanstalk] is refused by the target check, with its key.
-        let Some(eb) = &t.doc.deploy.beanstalk else {
+        let Some(eb) = t.eb else {
             return Ok(None);
         };
         if eb.environment.is_empty() {
             return Err(source.error(
-                Some(t.raw.key_span.clone()),
+                Some(t.key_span.clone()),
                 format!(
                     "services.{} has no Elastic Beanstalk environment: set deploy.beanstalk.environment in [deploy.beanstalk] (one environment runs the whole set as a compose bundle) or in each service (an environment per service)",
-                    t.raw.name
+                    t.name
                 ),
             ));
         }
@@ -48,34 +57,28 @@ pub(super) fn of(
         by_env.entry(key).or_default().push(t);
     }
     if by_env.len() == 1 {
-        same_settings(source, typed)?;
+        same_settings(source, members)?;
         return Ok(Some(EbMode::Bundle));
     }
-    if by_env.len() == typed.len() {
+    if by_env.len() == members.len() {
         return Ok(Some(EbMode::PerService));
     }
     let own: Vec<&str> = by_env
         .values()
         .filter(|g| g.len() == 1)
-        .map(|g| g[0].raw.name.as_str())
+        .map(|g| g[0].name)
         .collect();
     let Some(shared) = by_env.values().find(|g| g.len() > 1) else {
         return Ok(Some(EbMode::PerService));
     };
     let at = shared[1];
-    let env = at
-        .doc
-        .deploy
-        .beanstalk
-        .as_ref()
-        .map(|e| e.environment.clone())
-        .unwrap_or_default();
+    let env = at.eb.map(|e| e.environment.clone()).unwrap_or_default();
     Err(source.error(
-        Some(at.raw.key_span.clone()),
+        Some(at.key_span.clone()),
         format!(
             "services.{} runs in Elastic Beanstalk environment \"{env}\" with services.{}, while {} {} an environment of {} own: a set runs either in one environment (every service in one compose bundle) or in one environment per service, not a mix",
-            at.raw.name,
-            shared[0].raw.name,
+            at.name,
+            shared[0].name,
             own.iter().map(|n| format!("services.{n}")).collect::<Vec<_>>().join(", "),
             if own.len() == 1 { "has" } else { "have" },
             if own.len() == 1 { "its" } else { "their" },
@@ -86,9 +89,9 @@ pub(super) fn of(
 
 /// In one environment the services share its option settings, bucket and rollback: only their
 /// `env` and `port` may differ (they go into the compose file), so nothing is silently dropped.
-fn same_settings(source: &Source, typed: &[Typed<'_>]) -> Result<()> {
-    let shared = |t: &Typed<'_>| {
-        let mut v = serde_json::to_value(&t.doc.deploy.beanstalk).unwrap_or_default();
+fn same_settings(source: &Source, members: &[Member<'_>]) -> Result<()> {
+    let shared = |t: &Member<'_>| {
+        let mut v = serde_json::to_value(t.eb).unwrap_or_default();
         if let Some(o) = v.as_object_mut() {
             o.remove("env");
             o.remove("port");
@@ -97,11 +100,11 @@ fn same_settings(source: &Source, typed: &[Typed<'_>]) -> Result<()> {
         }
         v
     };
-    let Some(first) = typed.first() else {
+    let Some(first) = members.first() else {
         return Ok(());
     };
     let base = shared(first);
-    for t in &typed[1..] {
+    for t in &members[1..] {
         let own = shared(t);
         if own == base {
             continue;
@@ -117,10 +120,10 @@ fn same_settings(source: &Source, typed: &[Typed<'_>]) -> Result<()> {
             })
             .unwrap_or_default();
         return Err(source.error(
-            Some(t.raw.key_span.clone()),
+            Some(t.key_span.clone()),
             format!(
                 "services.{} sets deploy.beanstalk.{key} differently from services.{}, but they run in one environment as one bundle, which has one value for it",
-                t.raw.name, first.raw.name
+                t.name, first.name
             ),
         )
         .with_hint(format!("set deploy.beanstalk.{key} in [deploy.beanstalk] for the whole set (only env and port may differ per service)")));

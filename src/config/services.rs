@@ -8,7 +8,7 @@ use std::ops::Range;
 use toml::de::{DeTable, DeValue};
 use toml::Spanned;
 
-use super::beanstalk_mode::EbMode;
+use super::beanstalk_mode::{self, EbMode};
 use super::schema::Document;
 use super::values::PortMap;
 use super::Source;
@@ -282,7 +282,15 @@ pub(super) fn graph(
         }
     }
     check_ecs_names(source, &typed)?;
-    let eb_mode = super::beanstalk_mode::of(source, &typed, target)?;
+    let views: Vec<beanstalk_mode::Member<'_>> = typed
+        .iter()
+        .map(|t| beanstalk_mode::Member {
+            name: &t.raw.name,
+            key_span: t.raw.key_span.clone(),
+            eb: t.doc.deploy.beanstalk.as_ref(),
+        })
+        .collect();
+    let eb_mode = beanstalk_mode::of(source, &views, target)?;
     let mut by_name: BTreeMap<String, Typed<'_>> =
         typed.into_iter().map(|t| (t.raw.name.clone(), t)).collect();
     let services = order

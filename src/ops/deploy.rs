@@ -67,7 +67,7 @@ async fn run(project: &Arc<Session>, opts: &Options, ctx: &StepCtx) -> Result<Do
 pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
     let (p, o) = (project.clone(), opts.clone());
     let mut plan = plan(project, opts)?;
-    let order: Vec<String> = super::set::select(project, &opts.services, !opts.no_deps)?;
+    let order: Vec<String> = super::chosen::select(project, &opts.services, !opts.no_deps)?;
     let env = project.config.require_env()?;
     let kind = project
         .config
@@ -101,7 +101,7 @@ pub fn set_step(project: &Arc<Session>, opts: &Options) -> Result<Step> {
             return deploy::beanstalk::deploy_set_bundle(&p, record, services, &ctx, o.lock, false)
                 .await;
         }
-        let members = super::set::members(&p, &o, record, &records, &ctx);
+        let members = super::chosen::members(&p, &o, record, &records, &ctx);
         deploy::set::deploy_set(&p, members, &record.id, &ctx, o.lock, false).await
     }))
 }

@@ -6,8 +6,9 @@
 
 use std::sync::Arc;
 
-use super::pipeline::{self, Stage};
+use super::pipeline;
 use super::Context;
+use super::Stage;
 use crate::config::Config;
 use crate::docker::Daemon;
 use crate::engine::Runner;
@@ -178,7 +179,7 @@ fn loop_check(ctx: &Context, cfg: &Config) -> Result<Option<String>> {
         (&[Stage::Ship][..], None)
     };
     for stage in stages {
-        let (steps, _) = pipeline::steps(&project, *stage, &pipeline::Options::default())?;
+        let (steps, _) = pipeline::steps(&project, *stage, &super::Options::default())?;
         Runner::validate(&steps)?;
     }
     Ok(note)

@@ -4,6 +4,7 @@
 //! Each takes typed options from `cmd/` and runs in a [`Session`].
 
 mod build;
+mod chosen;
 pub mod ci;
 mod deploy;
 pub mod dev;
@@ -19,7 +20,8 @@ mod release;
 pub mod releases;
 pub mod rollback;
 pub mod run;
-pub(crate) mod set;
+mod set;
+mod stage;
 mod test;
 #[cfg(test)]
 mod tests;
@@ -32,7 +34,7 @@ use crate::error::{Error, Result};
 use crate::output::Printer;
 use crate::session::{Overrides, Session};
 
-pub use pipeline::{Options, Stage};
+pub use stage::{Options, Stage};
 
 /// What every operation gets: where it runs, the environment, the printer, which config and
 /// environment to load, and the settings the command line overrides.

@@ -59,7 +59,7 @@ pub async fn select_set(
 ) -> Result<(Record, Option<String>)> {
     let env = project.config.require_env()?.to_string();
     let records = release::history(project).await?;
-    let chosen = super::set::select(project, services, false)?;
+    let chosen = super::chosen::select(project, services, false)?;
     let mut running: Option<usize> = None;
     for s in project.services() {
         let built = s.config.this_service().is_some_and(|x| !x.is_dependency());
@@ -130,7 +130,7 @@ fn run_set(ctx: &Context, project: &Arc<Session>, args: &Request) -> Result<Exit
                 .await;
         }
         let records = release::history(&p).await?;
-        let members = super::set::members(&p, &opts, &to, &records, &sctx);
+        let members = super::chosen::members(&p, &opts, &to, &records, &sctx);
         deploy::set::deploy_set(&p, members, &to.id, &sctx, lock, true).await
     });
     let report = runtime.block_on(Runner::new(1, ctx.printer.events()).run(vec![step]))?;

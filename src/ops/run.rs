@@ -1,7 +1,8 @@
 //! Run a stage of the loop through the step engine and end with the summary (and JUnit report).
 
-use super::pipeline::{self, Options, Stage};
+use super::pipeline;
 use super::{runtime, Context};
+use super::{Options, Stage};
 use crate::engine::Runner;
 use crate::error::{ExitStatus, Result};
 

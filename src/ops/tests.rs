@@ -1,7 +1,8 @@
 //! The pipeline on what the loader lets through: whatever a damaged devloop.toml says, planning
 //! its steps never panics, and every refusal is a usage error.
 
-use super::pipeline::{self, Options, Stage};
+use super::pipeline;
+use super::{Options, Stage};
 use crate::config::{load_text as load, Ambient};
 use crate::session::{Overrides, Session};
 

@@ -110,7 +110,7 @@ async fn take_over(
 ) -> Result<Vec<Member>> {
     let set = project.config.deployment_name();
     held.extend(daemon_lock::acquire(client, &set, owner, session, None).await?);
-    let chosen = crate::ops::set::select(project, services, true)?;
+    let chosen = crate::ops::chosen::select(project, services, true)?;
     let mut members = Vec::new();
     for s in project.services() {
         let Some(svc) = s.config.this_service().cloned() else {

@@ -13,7 +13,7 @@ use crate::session::Session;
 
 /// The targets of the services `-s` selects (all without it), each with its service's name.
 fn targets(ctx: &Context, project: &Arc<Session>) -> Result<Vec<(String, Box<dyn Target>)>> {
-    let chosen = crate::ops::set::select(project, &ctx.services, false)?;
+    let chosen = crate::ops::chosen::select(project, &ctx.services, false)?;
     project
         .services()
         .into_iter()

@@ -6,8 +6,9 @@ mod set;
 
 use serde_json::json;
 
-use super::pipeline::{self, Options, Stage};
+use super::pipeline;
 use super::{runtime, Context};
+use super::{Options, Stage};
 use crate::config::TargetKind;
 use crate::deploy::{self, Diff};
 use crate::engine::{Runner, Step};

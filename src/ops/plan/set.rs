@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::deploy::{self, Diff};
 use crate::error::Result;
-use crate::ops::pipeline::{Options, Stage};
+use crate::ops::{Options, Stage};
 use crate::release;
 use crate::session::Session;
 
@@ -103,7 +103,7 @@ async fn diff_to(
     if project.config.eb_mode == Some(crate::config::EbMode::Bundle) {
         return deploy::beanstalk::diff_set_bundle(project, record).await;
     }
-    let chosen = crate::ops::set::select(project, &opts.services, !opts.no_deps)?;
+    let chosen = crate::ops::chosen::select(project, &opts.services, !opts.no_deps)?;
     let mut lines = Vec::new();
     let mut details = Vec::new();
     let mut changes = false;
@@ -210,7 +210,7 @@ pub fn plan_rollback(
 
 /// `plan dev` over a set: what each save would do.
 pub fn plan_dev(project: &Session, env: &str, services: &[String]) -> Result<super::OneStep> {
-    let chosen = crate::ops::set::select(project, services, true)?;
+    let chosen = crate::ops::chosen::select(project, services, true)?;
     Ok((
         "dev",
         format!(
