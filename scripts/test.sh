@@ -15,6 +15,10 @@ trap disk EXIT
 
 scripts/services.sh
 disk
+free_kb=$(df -Pk . | awk 'NR == 2 { print $4 }')
+if [ "${free_kb:-0}" -lt $((5 * 1024 * 1024)) ]; then
+  echo "   warning: under 5 GB free here; a clean build takes about 4 GB (target/) and the tests' images and registries some more"
+fi
 
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
