@@ -79,6 +79,16 @@ impl Config {
         self.doc.app.name.get_ref()
     }
 
+    /// The repository a release pushes to and `provision` makes: `release.repository`, else
+    /// the image's name.
+    pub fn release_repository(&self) -> String {
+        self.doc
+            .release
+            .repository
+            .clone()
+            .unwrap_or_else(|| self.image_name())
+    }
+
     /// Local image repository name: `build.image`, else `<app>-<service>` for a service of a
     /// set, else the app's name.
     pub fn image_name(&self) -> String {

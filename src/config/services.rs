@@ -282,6 +282,7 @@ pub(super) fn graph(
         }
     }
     check_ecs_names(source, &typed)?;
+    check_repositories(source, app, &typed)?;
     let views: Vec<beanstalk_mode::Member<'_>> = typed
         .iter()
         .map(|t| beanstalk_mode::Member {
@@ -502,6 +503,61 @@ fn check_names(source: &Source, app: &str, env: &str, typed: &[Typed<'_>]) -> Re
             }
             taken.push((name, t.raw.name.clone()));
         }
+    }
+    Ok(())
+}
+
+/// Each built service of a set is released to a repository of its own: two that resolve to one
+/// (`release.repository`, which a service cannot set, or an image named in the shared `[build]`)
+/// would push the same tags over each other, and provision would make one repository for both.
+fn check_repositories(source: &Source, app: &str, typed: &[Typed<'_>]) -> Result<()> {
+    let mut seen: Vec<(String, &str)> = Vec::new();
+    for t in typed {
+        // A dependency runs its own image: not built, not released.
+        if t.raw.image.is_some() {
+            continue;
+        }
+        let image = t.doc.build.image.as_ref();
+        let repository = t.doc.release.repository.clone().unwrap_or_else(|| {
+            image.map_or_else(|| format!("{app}-{}", t.raw.name), |i| i.get_ref().clone())
+        });
+        let Some((_, other)) = seen.iter().find(|(r, _)| *r == repository) else {
+            seen.push((repository, &t.raw.name));
+            continue;
+        };
+        let (why, span, hint) = if t.doc.release.repository.is_some() {
+            let written = t
+                .raw
+                .tree
+                .get_ref()
+                .get("release")
+                .and_then(|r| r.get_ref().as_table())
+                .and_then(|r| r.get("repository"))
+                .map(|r| r.span());
+            (
+                "release.repository names one repository for the whole set",
+                written,
+                "remove release.repository: each service is released to its image's name (<app>-<service>, or its own [services.<name>.build] image)".to_string(),
+            )
+        } else {
+            (
+                "both images have that name",
+                image.map(|i| i.span()),
+                format!(
+                    "name each service's image in its own table, [services.{}.build] image = \"…\"",
+                    t.raw.name
+                ),
+            )
+        };
+        return Err(source
+            .error(
+                span.or(Some(t.raw.key_span.clone())),
+                format!(
+                    "services.{other} and services.{} would both be released to repository \"{repository}\" ({why}), and each release would push its tags over the other's",
+                    t.raw.name
+                ),
+            )
+            .with_hint(hint));
     }
     Ok(())
 }

@@ -63,7 +63,8 @@ pub struct EcsTarget {
     /// `devloop provision`: the VPC the service and its load balancer go in (default: the
     /// account's default VPC).
     pub vpc: Option<String>,
-    /// `devloop provision`: the subnets (default: every subnet of the VPC).
+    /// `devloop provision`: the subnets, one per Availability Zone (default: one subnet of the
+    /// VPC in each of its zones).
     #[serde(default)]
     pub subnets: Vec<String>,
 }

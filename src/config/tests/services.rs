@@ -234,3 +234,41 @@ fn each_service_of_a_set_is_an_ecs_service_of_its_own() {
         "{m}"
     );
 }
+
+#[test]
+fn each_built_service_of_a_set_is_released_to_a_repository_of_its_own() {
+    // The shared release.repository would take every service's tags.
+    let shared = "[app]\nname = \"shop\"\n[release]\nrepository = \"shop\"\n[services.api]\n[services.web]\n[services.store]\nimage = \"busybox:1.36\"\n";
+    let e = load(shared, None, &[]).unwrap_err();
+    let m = e.message;
+    assert!(m.contains("devloop.toml:4:14"), "{m}");
+    assert!(
+        m.contains("services.api and services.web would both be released to repository \"shop\" (release.repository names one repository for the whole set)"),
+        "{m}"
+    );
+    let hint = e.hint.unwrap_or_default();
+    assert!(hint.contains("remove release.repository"), "{hint}");
+    // So would an image named in the shared [build], located where it is written.
+    let image =
+        "[app]\nname = \"shop\"\n[build]\nimage = \"shop\"\n[services.api]\n[services.web]\n";
+    let e = load(image, None, &[]).unwrap_err();
+    assert!(e.message.contains("devloop.toml:4:9"), "{}", e.message);
+    assert!(
+        e.message.contains("(both images have that name)"),
+        "{}",
+        e.message
+    );
+    let hint = e.hint.unwrap_or_default();
+    assert!(hint.contains("[services.web.build] image"), "{hint}");
+    // Each service's own image name, or one dependency beside a built service, is fine.
+    let own = "[app]\nname = \"shop\"\n[services.api]\nbuild.image = \"shop-backend\"\n[services.web]\n[services.store]\nimage = \"busybox:1.36\"\n";
+    let config = load(own, None, &[]).unwrap();
+    assert_eq!(
+        config.for_service("api").unwrap().release_repository(),
+        "shop-backend"
+    );
+    assert_eq!(
+        config.for_service("web").unwrap().release_repository(),
+        "shop-web"
+    );
+}

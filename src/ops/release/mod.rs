@@ -22,10 +22,7 @@ pub const AVAILABLE: bool = true;
 
 pub fn plan(project: &Session) -> StepPlan {
     let r = &project.config.doc.release;
-    let repository = r
-        .repository
-        .clone()
-        .unwrap_or_else(|| project.config.image_name().to_string());
+    let repository = project.config.release_repository();
     let templates = r.tags.as_ref().unwrap_or(&project.config.doc.build.tags);
     let tags = project.render(templates, None);
     let moving = project.render(&r.moving_tags, None);
@@ -114,10 +111,7 @@ async fn push(project: &Session, built: &Built, ctx: &StepCtx) -> Result<Pushed>
     let moving = project
         .render(&r.moving_tags, digest)
         .map_err(Error::usage)?;
-    let name = r
-        .repository
-        .clone()
-        .unwrap_or_else(|| cfg.image_name().to_string());
+    let name = cfg.release_repository();
     let image_id = built.image_id.clone();
 
     // Nothing moves before the release can be recorded: a ledger devloop cannot write is found

@@ -249,9 +249,11 @@ fn environment_named<'a>(env: &'a Env, name: &str) -> Result<&'a Environment> {
         .ok_or_else(|| Error::failed(format!("no environment {name} in devloop.toml")))
 }
 
-/// Wait until the environment `id` has launched: Ready, and not Red. A launch that Elastic
-/// Beanstalk tears down ("Failed to launch environment"), or that ends Ready and Red ("complete,
-/// but with errors"), is a failure with its ERROR events as the reason.
+/// Wait until the environment `id` has launched: Ready. A launch that Elastic Beanstalk tears
+/// down ("Failed to launch environment"), or that ends Ready with ERROR events ("complete, but
+/// with errors"), is a failure with those events as the reason. Health is not the launch's
+/// verdict: the sample application answers `/` only, so a check on the app's own path is Red
+/// until the first deploy.
 async fn launched(
     env: &Env,
     e: &Environment,

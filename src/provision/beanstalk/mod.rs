@@ -124,7 +124,7 @@ impl Env {
             }
             let name = c.service.clone().unwrap_or_else(|| c.app().to_string());
             if ecr {
-                repositories.push(c.image_name());
+                repositories.push(c.release_repository());
             }
             match environments
                 .iter_mut()

@@ -129,7 +129,7 @@ impl Env {
             let port = settings.port.or(health.port).unwrap_or(80);
             let public_default = !c.multi || !needed.contains(&name);
             let registry = c.doc.release.registry.as_ref().map(|r| r.get_ref().clone());
-            let image_name = c.image_name();
+            let image_name = c.release_repository();
             let ecr = registry.as_deref() == Some("ecr");
             let image = match &dependency {
                 Some(image) => Some(image.clone()),

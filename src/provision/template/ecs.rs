@@ -37,25 +37,30 @@ pub fn render(env: &Env) -> Result<String> {
         "Version": "2012-10-17",
         "Statement": [{ "Effect": "Allow", "Principal": { "Service": "ecs-tasks.amazonaws.com" }, "Action": "sts:AssumeRole" }],
     });
-    resources.insert(
-        "ExecutionRole".into(),
-        json!({
-            "Type": "AWS::IAM::Role",
-            "Properties": {
-                "RoleName": env.execution_role,
-                "AssumeRolePolicyDocument": trust,
-                "ManagedPolicyArns": [EXECUTION_POLICY],
-                "Tags": tag_list,
-            },
-        }),
-    );
-    resources.insert(
-        "TaskRole".into(),
-        json!({
-            "Type": "AWS::IAM::Role",
-            "Properties": { "RoleName": env.task_role, "AssumeRolePolicyDocument": trust, "Tags": tag_list },
-        }),
-    );
+    // Roles only where a service names none of its own, as provision does.
+    if env.services.iter().any(|s| s.execution_role_arn.is_none()) {
+        resources.insert(
+            "ExecutionRole".into(),
+            json!({
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "RoleName": env.execution_role,
+                    "AssumeRolePolicyDocument": trust,
+                    "ManagedPolicyArns": [EXECUTION_POLICY],
+                    "Tags": tag_list,
+                },
+            }),
+        );
+    }
+    if env.services.iter().any(|s| s.task_role_arn.is_none()) {
+        resources.insert(
+            "TaskRole".into(),
+            json!({
+                "Type": "AWS::IAM::Role",
+                "Properties": { "RoleName": env.task_role, "AssumeRolePolicyDocument": trust, "Tags": tag_list },
+            }),
+        );
+    }
     let mut clusters: Vec<&str> = env.services.iter().map(|s| s.cluster.as_str()).collect();
     clusters.sort();
     clusters.dedup();
@@ -70,9 +75,20 @@ pub fn render(env: &Env) -> Result<String> {
     }
     let public = env.public();
     let mut task_ingress = Vec::new();
-    let mut ports: Vec<u16> = env.services.iter().map(|s| s.port).collect();
-    ports.sort();
-    ports.dedup();
+    // As provision opens them: the public service's port from the load balancer, every other
+    // service's port from the set's own tasks (the frontend reaching the API).
+    let mut from_lb: Vec<u16> = Vec::new();
+    let mut from_tasks: Vec<u16> = Vec::new();
+    for s in &env.services {
+        let ports = if s.load_balancer && public.is_some() {
+            &mut from_lb
+        } else {
+            &mut from_tasks
+        };
+        if !ports.contains(&s.port) {
+            ports.push(s.port);
+        }
+    }
     if public.is_some() {
         resources.insert(
             "LoadBalancerSecurityGroup".into(),
@@ -87,7 +103,7 @@ pub fn render(env: &Env) -> Result<String> {
                 },
             }),
         );
-        for p in &ports {
+        for p in &from_lb {
             task_ingress.push(json!({ "IpProtocol": "tcp", "FromPort": p, "ToPort": p, "SourceSecurityGroupId": { "Ref": "LoadBalancerSecurityGroup" } }));
         }
     }
@@ -104,20 +120,18 @@ pub fn render(env: &Env) -> Result<String> {
             },
         }),
     );
-    if public.is_none() {
-        for p in &ports {
-            resources.insert(
-                format!("TaskIngress{p}"),
-                json!({
-                    "Type": "AWS::EC2::SecurityGroupIngress",
-                    "Properties": {
-                        "GroupId": { "Ref": "TaskSecurityGroup" },
-                        "IpProtocol": "tcp", "FromPort": p, "ToPort": p,
-                        "SourceSecurityGroupId": { "Ref": "TaskSecurityGroup" },
-                    },
-                }),
-            );
-        }
+    for p in &from_tasks {
+        resources.insert(
+            format!("TaskIngress{p}"),
+            json!({
+                "Type": "AWS::EC2::SecurityGroupIngress",
+                "Properties": {
+                    "GroupId": { "Ref": "TaskSecurityGroup" },
+                    "IpProtocol": "tcp", "FromPort": p, "ToPort": p,
+                    "SourceSecurityGroupId": { "Ref": "TaskSecurityGroup" },
+                },
+            }),
+        );
     }
     if let Some(p) = public {
         resources.insert(
@@ -146,6 +160,10 @@ pub fn render(env: &Env) -> Result<String> {
                     "TargetType": "ip",
                     "HealthCheckPath": p.health_path,
                     "Matcher": { "HttpCode": "200-399" },
+                    "HealthCheckIntervalSeconds": 10,
+                    "HealthyThresholdCount": 2,
+                    "UnhealthyThresholdCount": 3,
+                    "TargetGroupAttributes": [{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }],
                     "Tags": tag_list,
                 },
             }),

@@ -357,6 +357,26 @@ fn a_set_provisions_one_service_each_and_the_load_balancer_for_the_one_nothing_n
     ] {
         assert!(r.stdout.contains(part), "{part}\n{}", r.stdout);
     }
+    // The template opens what provision opens: web's port to the load balancer, the API's to the
+    // set's own tasks (the frontend reaching it through Service Connect).
+    let t: serde_json::Value = serde_json::from_str(&r.stdout).expect("the template is JSON");
+    let res = &t["Resources"];
+    let from_lb = &res["TaskSecurityGroup"]["Properties"]["SecurityGroupIngress"];
+    assert_eq!(from_lb.as_array().map(Vec::len), Some(1), "{from_lb}");
+    assert_eq!(from_lb[0]["FromPort"], 80, "{from_lb}");
+    assert_eq!(
+        from_lb[0]["SourceSecurityGroupId"]["Ref"], "LoadBalancerSecurityGroup",
+        "{from_lb}"
+    );
+    let api = &res["TaskIngress8080"]["Properties"];
+    assert_eq!(
+        api["SourceSecurityGroupId"]["Ref"], "TaskSecurityGroup",
+        "{t}"
+    );
+    assert!(res.get("TaskIngress80").is_none(), "{t}");
+    let tg = &res["TargetGroup"]["Properties"];
+    assert_eq!(tg["HealthCheckIntervalSeconds"], 10, "{tg}");
+    assert_eq!(tg["TargetGroupAttributes"][0]["Value"], "30", "{tg}");
     cfn_lint(&ctx, &r.stdout);
 
     let r = ctx.run(["provision", "-e", "aws", "--yes"]);
