@@ -74,6 +74,27 @@ pub struct Config {
     pub eb_mode: Option<EbMode>,
 }
 
+/// The image's name in `doc`, the settings of `service` of a set (`None`: an app of one
+/// service): `build.image`, else `<app>-<service>`, else the app's name.
+fn image_name_in(doc: &Document, service: Option<&str>) -> String {
+    if let Some(image) = &doc.build.image {
+        return image.get_ref().clone();
+    }
+    let app = doc.app.name.get_ref();
+    match service {
+        Some(svc) => format!("{app}-{svc}"),
+        None => app.clone(),
+    }
+}
+
+/// Where the releases of the image in `doc` go: `release.repository`, else its name.
+fn release_repository_in(doc: &Document, service: Option<&str>) -> String {
+    doc.release
+        .repository
+        .clone()
+        .unwrap_or_else(|| image_name_in(doc, service))
+}
+
 impl Config {
     pub fn app(&self) -> &str {
         self.doc.app.name.get_ref()
@@ -82,23 +103,18 @@ impl Config {
     /// The repository a release pushes to and `provision` makes: `release.repository`, else
     /// the image's name.
     pub fn release_repository(&self) -> String {
-        self.doc
-            .release
-            .repository
-            .clone()
-            .unwrap_or_else(|| self.image_name())
+        release_repository_in(&self.doc, self.set_member())
     }
 
     /// Local image repository name: `build.image`, else `<app>-<service>` for a service of a
     /// set, else the app's name.
     pub fn image_name(&self) -> String {
-        if let Some(image) = &self.doc.build.image {
-            return image.get_ref().clone();
-        }
-        match (&self.service, self.multi) {
-            (Some(svc), true) => format!("{}-{svc}", self.app()),
-            _ => self.app().to_string(),
-        }
+        image_name_in(&self.doc, self.set_member())
+    }
+
+    /// The service of a set this view is of; `None` for an app of one service or the whole set.
+    fn set_member(&self) -> Option<&str> {
+        self.service.as_deref().filter(|_| self.multi)
     }
 
     /// The same configuration as one service of the app sees it: that service's settings in

@@ -282,7 +282,7 @@ pub(super) fn graph(
         }
     }
     check_ecs_names(source, &typed)?;
-    check_repositories(source, app, &typed)?;
+    check_repositories(source, &typed)?;
     let views: Vec<beanstalk_mode::Member<'_>> = typed
         .iter()
         .map(|t| beanstalk_mode::Member {
@@ -510,7 +510,7 @@ fn check_names(source: &Source, app: &str, env: &str, typed: &[Typed<'_>]) -> Re
 /// Each built service of a set is released to a repository of its own: two that resolve to one
 /// (`release.repository`, which a service cannot set, or an image named in the shared `[build]`)
 /// would push the same tags over each other, and provision would make one repository for both.
-fn check_repositories(source: &Source, app: &str, typed: &[Typed<'_>]) -> Result<()> {
+fn check_repositories(source: &Source, typed: &[Typed<'_>]) -> Result<()> {
     let mut seen: Vec<(String, &str)> = Vec::new();
     for t in typed {
         // A dependency runs its own image: not built, not released.
@@ -518,9 +518,7 @@ fn check_repositories(source: &Source, app: &str, typed: &[Typed<'_>]) -> Result
             continue;
         }
         let image = t.doc.build.image.as_ref();
-        let repository = t.doc.release.repository.clone().unwrap_or_else(|| {
-            image.map_or_else(|| format!("{app}-{}", t.raw.name), |i| i.get_ref().clone())
-        });
+        let repository = super::release_repository_in(&t.doc, Some(&t.raw.name));
         let Some((_, other)) = seen.iter().find(|(r, _)| *r == repository) else {
             seen.push((repository, &t.raw.name));
             continue;
